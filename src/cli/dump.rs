@@ -1,0 +1,139 @@
+//! `partialdump dump`: write one referentially complete subset as SQL.
+
+use crate::config;
+use crate::dump::{DumpRequest, prepare, run as run_dump};
+use crate::engine::{open_source, url::ConnUrl};
+use crate::error::{Error, Result};
+use crate::sink::SqlWriter;
+use clap::Args;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Dump the rows reachable from one or more root rows, in an order that loads with foreign-key
+/// checks on.
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Database to read: mysql://user[:password]@host[:port]/db (password also from
+    /// PARTIALDUMP_PASSWORD) or sqlite:path/to/file.db
+    #[arg(long, value_name = "URL")]
+    source: String,
+
+    /// The YAML relationship graph (see docs/graph-format.md)
+    #[arg(long, value_name = "FILE")]
+    graph: PathBuf,
+
+    /// A root row: TABLE.COLUMN=VALUE, composite keys as TABLE.C1=V1,C2=V2 (repeatable)
+    #[arg(long, value_name = "TABLE.COL=VALUE")]
+    root: Vec<String>,
+
+    /// Root rows chosen by a SQL condition: TABLE:CONDITION, e.g. "accounts:region = 'eu'" (repeatable)
+    #[arg(long, value_name = "TABLE:SQL")]
+    root_where: Vec<String>,
+
+    /// Write to FILE (through a temporary file renamed at the end) instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Largest INSERT statement, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    max_statement_bytes: usize,
+
+    /// Fail instead of turning foreign-key checks off around rows that form a cycle of NOT NULL references
+    #[arg(long)]
+    require_fk_checks: bool,
+
+    /// Print nothing on standard error unless there is an error
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(args: DumpArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let url = ConnUrl::parse(&args.source)?;
+    let graph = config::load(&args.graph)?;
+    let mut source = open_source(&url)?;
+    let request = DumpRequest {
+        roots: args.root.clone(),
+        root_wheres: args.root_where.clone(),
+        require_fk_checks: args.require_fk_checks,
+    };
+    let prepared = prepare(source.as_mut(), &graph, &request)?;
+    let mut roots: Vec<String> = args.root.clone();
+    roots.extend(args.root_where.iter().cloned());
+    let header = vec![
+        format!("partialdump {} dump, format 1", env!("CARGO_PKG_VERSION")),
+        format!("source: {}", url.redacted()),
+        format!("dialect: {}", source.dialect().name()),
+        format!("roots: {}", roots.join(" ; ")),
+        format!("graph: {} sha256:{}", graph.path, graph.sha256),
+    ];
+    let dialect = source.dialect();
+    let (stats, target) = match &args.output {
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let tmp = tempfile::Builder::new()
+                .prefix(".partialdump-")
+                .suffix(".partial")
+                .tempfile_in(&dir)
+                .map_err(|source| Error::Output {
+                    what: format!("a temporary file in {}", dir.display()),
+                    source,
+                })?;
+            let mut writer = SqlWriter::new(BufWriter::new(tmp), dialect, args.max_statement_bytes);
+            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer)?;
+            let tmp = writer
+                .into_inner()
+                .into_inner()
+                .map_err(|e| Error::Output {
+                    what: path.display().to_string(),
+                    source: e.into_error(),
+                })?;
+            persist(tmp, path)?;
+            (stats, path.display().to_string())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut writer = SqlWriter::new(
+                BufWriter::new(stdout.lock()),
+                dialect,
+                args.max_statement_bytes,
+            );
+            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer)?;
+            writer
+                .into_inner()
+                .flush()
+                .map_err(|source| Error::Output {
+                    what: "standard output".into(),
+                    source,
+                })?;
+            (stats, "standard output".to_string())
+        }
+    };
+    if !args.quiet {
+        eprintln!(
+            "partialdump: wrote {} rows from {} tables to {} in {:.2}s",
+            stats.rows,
+            stats.tables.iter().filter(|(_, n)| *n > 0).count(),
+            target,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    tmp.as_file().sync_all().map_err(|source| Error::Output {
+        what: path.display().to_string(),
+        source,
+    })?;
+    tmp.persist(path).map_err(|e| Error::Output {
+        what: path.display().to_string(),
+        source: e.error,
+    })?;
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! The command line: one module per subcommand, each with its arguments and handler.
+
+mod dump;
+
+use crate::error::Result;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Copy part of a database: one customer's rows and everything they reference, as SQL that
+/// loads with foreign-key checks on.
+#[derive(Debug, Parser)]
+#[command(name = "partialdump", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Dump(dump::DumpArgs),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dump(args) => dump::run(args),
+    }
+}

@@ -1,0 +1,348 @@
+//! SQL text per engine: identifier quoting, exact literals, key lists, session statements.
+//!
+//! Differences between engines are capability methods on [`Dialect`] with shared defaults,
+//! never `if engine == ...` checks at call sites. Literals are written so that they load the
+//! same whatever the session's `sql_mode` is: no literal ever relies on backslash escapes
+//! (a string holding a backslash, NUL, CR or ^Z is written as a hex string with a character
+//! set introducer), so a dump loads under `NO_BACKSLASH_ESCAPES` too.
+
+use crate::engine::value::{Value, hex};
+use std::fmt::Write;
+
+pub trait Dialect: Sync {
+    /// Engine name for messages and the dump header (`mysql`, `sqlite`).
+    fn name(&self) -> &'static str;
+
+    /// Quotes an identifier (`order` -> `` `order` ``).
+    fn quote_ident(&self, ident: &str) -> String;
+
+    /// Appends the exact literal of `value`.
+    fn write_literal(&self, value: &Value, out: &mut String) {
+        write_common_literal(value, out);
+    }
+
+    /// Writes a text literal.
+    fn write_text(&self, s: &str, out: &mut String);
+
+    /// `cols IN (keys)`, for one column or a tuple of columns. `keys` is never empty.
+    fn write_in_list(&self, cols: &[String], keys: &[&[Value]], out: &mut String) {
+        if cols.len() == 1 {
+            out.push_str(&cols[0]);
+            out.push_str(" IN (");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                self.write_literal(&k[0], out);
+            }
+            out.push(')');
+        } else {
+            out.push('(');
+            out.push_str(&cols.join(","));
+            out.push_str(") IN (");
+            out.push_str(self.tuple_list_prefix());
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('(');
+                for (j, v) in k.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    self.write_literal(v, out);
+                }
+                out.push(')');
+            }
+            out.push(')');
+        }
+    }
+
+    /// What stands before a list of row values on the right of `IN` (SQLite needs `VALUES`).
+    fn tuple_list_prefix(&self) -> &'static str {
+        ""
+    }
+
+    /// Statements at the top of a dump, after the header comments.
+    fn session_preamble(&self) -> Vec<&'static str>;
+
+    /// Starts the load transaction.
+    fn begin(&self) -> &'static str;
+
+    /// Ends the load transaction.
+    fn commit(&self) -> &'static str {
+        "COMMIT;"
+    }
+
+    /// Turns foreign-key checks off for rows that form a cycle through NOT NULL columns.
+    fn foreign_keys_off(&self) -> &'static str;
+
+    /// Turns them back on; `None` where checks once deferred stay deferred until COMMIT, which
+    /// then checks every row (SQLite: turning `defer_foreign_keys` off again would drop the
+    /// deferred checks).
+    fn foreign_keys_on(&self) -> Option<&'static str>;
+}
+
+pub struct MySqlDialect;
+pub struct SqliteDialect;
+
+pub static MYSQL: MySqlDialect = MySqlDialect;
+pub static SQLITE: SqliteDialect = SqliteDialect;
+
+impl Dialect for MySqlDialect {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn quote_ident(&self, ident: &str) -> String {
+        format!("`{}`", ident.replace('`', "``"))
+    }
+
+    fn write_text(&self, s: &str, out: &mut String) {
+        if s.contains(['\\', '\0', '\r', '\x1a']) {
+            out.push_str("_utf8mb4 X'");
+            out.push_str(&hex(s.as_bytes()));
+            out.push('\'');
+        } else {
+            push_quoted(s, out);
+        }
+    }
+
+    fn write_literal(&self, value: &Value, out: &mut String) {
+        match value {
+            Value::Text(s) => self.write_text(s, out),
+            other => write_common_literal(other, out),
+        }
+    }
+
+    fn session_preamble(&self) -> Vec<&'static str> {
+        vec![
+            "SET NAMES utf8mb4;",
+            "SET time_zone = '+00:00';",
+            "SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';",
+            "SET foreign_key_checks = 1;",
+            "SET unique_checks = 1;",
+        ]
+    }
+
+    fn begin(&self) -> &'static str {
+        "START TRANSACTION;"
+    }
+
+    fn foreign_keys_off(&self) -> &'static str {
+        "SET foreign_key_checks = 0;"
+    }
+
+    fn foreign_keys_on(&self) -> Option<&'static str> {
+        Some("SET foreign_key_checks = 1;")
+    }
+}
+
+impl Dialect for SqliteDialect {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn quote_ident(&self, ident: &str) -> String {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+
+    fn write_text(&self, s: &str, out: &mut String) {
+        if s.contains('\0') {
+            out.push_str("CAST(X'");
+            out.push_str(&hex(s.as_bytes()));
+            out.push_str("' AS TEXT)");
+        } else {
+            push_quoted(s, out);
+        }
+    }
+
+    fn write_literal(&self, value: &Value, out: &mut String) {
+        match value {
+            Value::Text(s) => self.write_text(s, out),
+            other => write_common_literal(other, out),
+        }
+    }
+
+    fn tuple_list_prefix(&self) -> &'static str {
+        "VALUES "
+    }
+
+    fn session_preamble(&self) -> Vec<&'static str> {
+        vec!["PRAGMA foreign_keys = ON;"]
+    }
+
+    fn begin(&self) -> &'static str {
+        "BEGIN;"
+    }
+
+    fn foreign_keys_off(&self) -> &'static str {
+        "PRAGMA defer_foreign_keys = ON;"
+    }
+
+    fn foreign_keys_on(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+fn push_quoted(s: &str, out: &mut String) {
+    out.push('\'');
+    for ch in s.chars() {
+        if ch == '\'' {
+            out.push('\'');
+        }
+        out.push(ch);
+    }
+    out.push('\'');
+}
+
+/// Literals that read the same in every dialect.
+fn write_common_literal(value: &Value, out: &mut String) {
+    // Writing to a String cannot fail, so the fmt::Results below are ignored.
+    match value {
+        Value::Null => out.push_str("NULL"),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
+        // The f32 widened to f64 is exactly the stored float; its shortest round-trip form in
+        // scientific notation is read back as a DOUBLE and narrows to the same bits.
+        Value::Float(f) => write_double(f64::from(*f), out),
+        Value::Double(d) => write_double(*d, out),
+        Value::Decimal(s) => out.push_str(s),
+        Value::Text(s) => push_quoted(s, out),
+        Value::Bytes(b) => {
+            out.push_str("X'");
+            out.push_str(&hex(b));
+            out.push('\'');
+        }
+        other => {
+            out.push('\'');
+            write_temporal(other, out);
+            out.push('\'');
+        }
+    }
+}
+
+fn write_double(d: f64, out: &mut String) {
+    if d.is_nan() {
+        out.push_str("NULL");
+    } else if d.is_infinite() {
+        out.push_str(if d > 0.0 { "9e999" } else { "-9e999" });
+    } else {
+        let _ = write!(out, "{d:e}");
+    }
+}
+
+/// The text form of a date, datetime or time value, without quotes.
+pub fn write_temporal(value: &Value, out: &mut String) {
+    match value {
+        Value::Date { year, month, day } => {
+            let _ = write!(out, "{year:04}-{month:02}-{day:02}");
+        }
+        Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micro,
+        } => {
+            let _ = write!(
+                out,
+                "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
+            );
+            if *micro != 0 {
+                let _ = write!(out, ".{micro:06}");
+            }
+        }
+        Value::Time {
+            negative,
+            hours,
+            minutes,
+            seconds,
+            micro,
+        } => {
+            if *negative {
+                out.push('-');
+            }
+            let _ = write!(out, "{hours:02}:{minutes:02}:{seconds:02}");
+            if *micro != 0 {
+                let _ = write!(out, ".{micro:06}");
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(d: &dyn Dialect, v: Value) -> String {
+        let mut s = String::new();
+        d.write_literal(&v, &mut s);
+        s
+    }
+
+    #[test]
+    fn mysql_strings_never_rely_on_backslash_escapes() {
+        assert_eq!(lit(&MYSQL, Value::Text("it's".into())), "'it''s'");
+        assert_eq!(
+            lit(&MYSQL, Value::Text("a\\b".into())),
+            "_utf8mb4 X'615c62'"
+        );
+        assert_eq!(
+            lit(&MYSQL, Value::Text("nul\0".into())),
+            "_utf8mb4 X'6e756c00'"
+        );
+        assert_eq!(lit(&MYSQL, Value::Text("😀".into())), "'😀'");
+    }
+
+    #[test]
+    fn floats_round_trip_bit_for_bit() {
+        for f in [0.1f32, 1.0e-38, 3.402_823_5e38, -0.0, 16_777_217.0] {
+            let s = lit(&MYSQL, Value::Float(f));
+            let back: f64 = s.parse().unwrap();
+            assert_eq!((back as f32).to_bits(), f.to_bits(), "{s}");
+        }
+        for d in [0.1f64, 1e300, -2.5e-308, 123_456_789.123_456_78] {
+            let s = lit(&MYSQL, Value::Double(d));
+            assert_eq!(s.parse::<f64>().unwrap().to_bits(), d.to_bits(), "{s}");
+        }
+    }
+
+    #[test]
+    fn temporals_keep_zero_parts_and_long_times() {
+        let zero = Value::Date {
+            year: 0,
+            month: 0,
+            day: 0,
+        };
+        assert_eq!(lit(&MYSQL, zero), "'0000-00-00'");
+        let t = Value::Time {
+            negative: true,
+            hours: 838,
+            minutes: 59,
+            seconds: 59,
+            micro: 5,
+        };
+        assert_eq!(lit(&MYSQL, t), "'-838:59:59.000005'");
+    }
+
+    #[test]
+    fn tuple_in_lists() {
+        let k1 = [Value::Int(1), Value::Text("a".into())];
+        let k2 = [Value::Int(2), Value::Text("b".into())];
+        let cols = vec!["a".to_string(), "b".to_string()];
+        let mut s = String::new();
+        SQLITE.write_in_list(&cols, &[&k1, &k2], &mut s);
+        assert_eq!(s, "(a,b) IN (VALUES (1,'a'),(2,'b'))");
+        let mut s = String::new();
+        MYSQL.write_in_list(&cols, &[&k1], &mut s);
+        assert_eq!(s, "(a,b) IN ((1,'a'))");
+    }
+}

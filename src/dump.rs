@@ -1,0 +1,410 @@
+//! `dump`: introspect, check the graph, collect keys inside one snapshot, write rows in load order.
+
+use crate::config::{LoadedGraph, Mode};
+use crate::dialect::Dialect;
+use crate::engine::Source;
+use crate::engine::value::Value;
+use crate::error::{Error, Result, hint};
+use crate::graph::{Model, Plan, TableModel};
+use crate::sink::RowSink;
+use crate::walk::{Key, Root, Subset, Walker, in_clause};
+use std::collections::{BTreeSet, HashMap};
+
+/// What the user asked for on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct DumpRequest {
+    /// `TABLE.COL=VALUE[,COL=VALUE...]`
+    pub roots: Vec<String>,
+    /// `TABLE:SQL condition`
+    pub root_wheres: Vec<String>,
+    /// Refuse cycles that need foreign-key checks turned off.
+    pub require_fk_checks: bool,
+}
+
+/// A reference written as NULL to break a cycle, to be set again once both rows exist.
+struct Restore {
+    table: String,
+    key_cols: Vec<String>,
+    key: Key,
+    cols: Vec<String>,
+    values: Vec<Value>,
+}
+
+/// Per-table results.
+#[derive(Debug, Default)]
+pub struct DumpStats {
+    pub tables: Vec<(String, u64)>,
+    pub rows: u64,
+}
+
+/// Parses `--root` and `--root-where` values into roots checked against the model.
+pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> Result<Vec<Root>> {
+    let table_names: Vec<&str> = model.tables.keys().map(String::as_str).collect();
+    let table = |name: &str, arg: &str| -> Result<&TableModel> {
+        let t = model.tables.get(name).ok_or_else(|| {
+            Error::Usage(format!(
+                "root `{arg}`: the source has no table `{name}`.{}",
+                hint(name, &table_names)
+            ))
+        })?;
+        if t.mode == Mode::Skip {
+            return Err(Error::Usage(format!(
+                "root `{arg}`: table `{name}` is marked `mode: skip` in the graph, so it cannot be a root."
+            )));
+        }
+        Ok(t)
+    };
+    let mut roots = Vec::new();
+    for arg in &req.roots {
+        let Some((tname, rest)) = arg.split_once('.') else {
+            return Err(Error::Usage(format!(
+                "root `{arg}` is not of the form TABLE.COLUMN=VALUE (for example accounts.id=42)."
+            )));
+        };
+        let t = table(tname, arg)?;
+        let mut cond = Vec::new();
+        for pair in rest.split(',') {
+            let Some((col, val)) = pair.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "root `{arg}`: `{pair}` is not COLUMN=VALUE. Composite roots are written \
+                     TABLE.COL1=V1,COL2=V2; use --root-where for anything else."
+                )));
+            };
+            let col = col.trim();
+            let column = t
+                .columns
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(col))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "root `{arg}`: table `{tname}` has no column `{col}`.{}",
+                        hint(col, &t.columns)
+                    ))
+                })?;
+            let value = match val.trim().parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => Value::Text(val.to_string()),
+            };
+            let mut lit = String::new();
+            dialect.write_literal(&value, &mut lit);
+            cond.push(format!("{} = {lit}", dialect.quote_ident(column)));
+        }
+        roots.push(Root {
+            table: t.name.clone(),
+            condition: cond.join(" AND "),
+            display: arg.clone(),
+        });
+    }
+    for arg in &req.root_wheres {
+        let Some((tname, sql)) = arg.split_once(':') else {
+            return Err(Error::Usage(format!(
+                "--root-where `{arg}` is not of the form TABLE:CONDITION (for example \"accounts:region = 'eu'\")."
+            )));
+        };
+        let t = table(tname.trim(), arg)?;
+        roots.push(Root {
+            table: t.name.clone(),
+            condition: format!("({})", sql.trim()),
+            display: arg.clone(),
+        });
+    }
+    if roots.is_empty() {
+        return Err(Error::Usage(
+            "no root: say where the subset starts with --root TABLE.COLUMN=VALUE (for example \
+             --root accounts.id=42) or --root-where 'TABLE:CONDITION'."
+                .into(),
+        ));
+    }
+    Ok(roots)
+}
+
+/// Everything about a dump that is known before rows are read.
+pub struct Prepared {
+    pub model: Model,
+    pub plan: Plan,
+    pub roots: Vec<Root>,
+}
+
+/// Introspects the source and checks the graph and roots; reads no rows.
+pub fn prepare(
+    source: &mut dyn Source,
+    graph: &LoadedGraph,
+    req: &DumpRequest,
+) -> Result<Prepared> {
+    let schema = source.introspect()?;
+    let model = Model::resolve(graph, &schema)?;
+    let roots = parse_roots(&model, source.dialect(), req)?;
+    let root_tables: BTreeSet<String> = roots.iter().map(|r| r.table.clone()).collect();
+    let plan = model.plan(&root_tables)?;
+    if req.require_fk_checks
+        && let Some((tables, rels)) = plan.fk_off_groups.first()
+    {
+        return Err(Error::Plan(format!(
+            "the tables {} reference each other through NOT NULL columns only ({}), so their rows cannot \
+                 be loaded in any order with foreign-key checks on, and --require-fk-checks forbids turning \
+                 them off. Drop --require-fk-checks (the dump then turns checks off around just those rows), \
+                 or add `nullify` for one of those columns if it may be NULL in the copy.",
+            tables.join(", "),
+            rels.iter()
+                .map(|r| model.relations[*r].describe())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    Ok(Prepared { model, plan, roots })
+}
+
+/// Runs a whole dump into `sink`. `header` lines are written first (the caller knows the
+/// source URL, graph path and roots); the snapshot time is appended here.
+pub fn run(
+    source: &mut dyn Source,
+    prepared: &Prepared,
+    mut header: Vec<String>,
+    sink: &mut dyn RowSink,
+) -> Result<DumpStats> {
+    let snapshot = source.begin_snapshot()?;
+    let subset = Walker::new(&prepared.model, source).run(&prepared.roots)?;
+    header.push(format!("snapshot: {snapshot}"));
+    sink.begin(&header)?;
+    let mut stats = DumpStats::default();
+    let mut restores: Vec<Restore> = Vec::new();
+    let mut open_group: Option<usize> = None;
+    for name in &prepared.plan.order {
+        let group = prepared.plan.fk_off_group_of(name);
+        if group != open_group {
+            if open_group.is_some() {
+                sink.foreign_key_checks(true, "")?;
+            }
+            if let Some(g) = group {
+                let (tables, rels) = &prepared.plan.fk_off_groups[g];
+                sink.foreign_key_checks(
+                    false,
+                    &format!(
+                        "{} reference each other through NOT NULL columns ({}): no load order satisfies \
+                         foreign-key checks, so they are off for just these rows",
+                        tables.join(", "),
+                        rels.iter()
+                            .map(|r| prepared.model.relations[*r].describe())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                )?;
+            }
+            open_group = group;
+        }
+        let n = write_table(source, prepared, &subset, name, sink, &mut restores)?;
+        stats.rows += n;
+        stats.tables.push((name.clone(), n));
+    }
+    if open_group.is_some() {
+        sink.foreign_key_checks(true, "")?;
+    }
+    for r in &restores {
+        sink.restore(&r.table, &r.key_cols, &r.key, &r.cols, &r.values)?;
+    }
+    source.end_snapshot()?;
+    sink.finish(&stats.tables)?;
+    Ok(stats)
+}
+
+/// Orders the keys of a table with self-references so every row comes after the row it
+/// references. Rows that reference each other in a loop come back separately.
+fn self_ordered(
+    source: &mut dyn Source,
+    prepared: &Prepared,
+    t: &TableModel,
+    keys: &[Key],
+    budget: usize,
+) -> Result<(Vec<Key>, Vec<Key>)> {
+    let dialect = source.dialect();
+    let q = |s: &str| dialect.quote_ident(s);
+    let index: HashMap<&Key, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    let width = t.key.len();
+    for &rid in &prepared.plan.self_refs[&t.name] {
+        let r = &prepared.model.relations[rid];
+        let on: Vec<String> = r
+            .columns
+            .iter()
+            .zip(&r.ref_columns)
+            .map(|(c, p)| format!("p.{} = c.{}", q(p), q(c)))
+            .collect();
+        let ckey: Vec<String> = t.key.iter().map(|k| format!("c.{}", q(k))).collect();
+        let pkey: Vec<String> = t.key.iter().map(|k| format!("p.{}", q(k))).collect();
+        let mut rest: &[Key] = keys;
+        while !rest.is_empty() {
+            let (in_list, n) = in_clause(dialect, &ckey, rest, budget);
+            let sql = format!(
+                "SELECT {}, {} FROM {} c JOIN {} p ON {} WHERE {in_list}",
+                ckey.join(", "),
+                pkey.join(", "),
+                q(&t.name),
+                q(&t.name),
+                on.join(" AND ")
+            );
+            source.query(
+                &sql,
+                &format!("ordering the self-referencing rows of {}", t.name),
+                &mut |row| {
+                    let (c, p) = row.split_at(width);
+                    if let (Some(&ci), Some(&pi)) = (index.get(&c.to_vec()), index.get(&p.to_vec()))
+                        && ci != pi
+                    {
+                        parents[ci].push(pi);
+                    }
+                    Ok(())
+                },
+            )?;
+            rest = &rest[n..];
+        }
+    }
+    // Kahn's algorithm, level by level; within a level, key order.
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    let mut pending: Vec<usize> = vec![0; keys.len()];
+    for (c, ps) in parents.iter().enumerate() {
+        pending[c] = ps.len();
+        for &p in ps {
+            children[p].push(c);
+        }
+    }
+    let mut level: Vec<usize> = (0..keys.len()).filter(|&i| pending[i] == 0).collect();
+    let mut order = Vec::with_capacity(keys.len());
+    let mut placed = vec![false; keys.len()];
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for &i in &level {
+            placed[i] = true;
+            order.push(keys[i].clone());
+            for &c in &children[i] {
+                pending[c] -= 1;
+                if pending[c] == 0 {
+                    next.push(c);
+                }
+            }
+        }
+        next.sort_unstable();
+        level = next;
+    }
+    let looped = (0..keys.len())
+        .filter(|&i| !placed[i])
+        .map(|i| keys[i].clone())
+        .collect();
+    Ok((order, looped))
+}
+
+fn write_table(
+    source: &mut dyn Source,
+    prepared: &Prepared,
+    subset: &Subset,
+    name: &str,
+    sink: &mut dyn RowSink,
+    restores: &mut Vec<Restore>,
+) -> Result<u64> {
+    let t = &prepared.model.tables[name];
+    let Some(tk) = subset.tables.get(name) else {
+        return Ok(0);
+    };
+    if tk.keys.is_empty() {
+        return Ok(0);
+    }
+    let dialect = source.dialect();
+    let budget = source
+        .max_query_bytes()
+        .saturating_sub(64 << 10)
+        .max(16 << 10);
+    let keys: Vec<Key> = tk.keys.keys().cloned().collect();
+    let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
+        self_ordered(source, prepared, t, &keys, budget)?
+    } else {
+        (keys, Vec::new())
+    };
+
+    // Columns written as NULL: nullified references always; deferred (cycle-breaking) ones
+    // are restored afterwards.
+    let pos = |c: &String| t.columns.iter().position(|x| x.eq_ignore_ascii_case(c));
+    let mut nulled: Vec<usize> = Vec::new();
+    let mut deferred: Vec<Vec<usize>> = Vec::new();
+    for &rid in &t.parents {
+        let r = &prepared.model.relations[rid];
+        let cols: Vec<usize> = r.columns.iter().filter_map(pos).collect();
+        if r.nullified {
+            nulled.extend(&cols);
+        } else if prepared.plan.deferred.contains(&rid) {
+            deferred.push(cols);
+        }
+    }
+
+    let q = |s: &str| dialect.quote_ident(s);
+    let key_cols: Vec<String> = t.key.iter().map(|k| format!("t.{}", q(k))).collect();
+    let select = format!(
+        "SELECT {}, {} FROM {} t WHERE ",
+        key_cols.join(", "),
+        t.columns
+            .iter()
+            .map(|c| format!("t.{}", q(c)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        q(&t.name)
+    );
+    sink.begin_table(&t.name, &t.columns)?;
+    let mut count = 0u64;
+    for (segment, checks_off) in [(&ordered, false), (&looped, true)] {
+        if segment.is_empty() {
+            continue;
+        }
+        if checks_off {
+            sink.foreign_key_checks(
+                false,
+                &format!("rows of {} that reference each other in a loop: checks off for just these rows", t.name),
+            )?;
+        }
+        let mut rest: &[Key] = segment;
+        while !rest.is_empty() {
+            let (in_list, n) = in_clause(dialect, &key_cols, rest, budget);
+            let position: HashMap<&Key, usize> =
+                rest[..n].iter().enumerate().map(|(i, k)| (k, i)).collect();
+            let mut rows: Vec<(usize, Vec<Value>)> = Vec::with_capacity(n);
+            let width = t.key.len();
+            source.query(
+                &format!("{select}{in_list}"),
+                &format!("reading rows of {}", t.name),
+                &mut |mut row| {
+                    let values = row.split_off(width);
+                    if let Some(&p) = position.get(&row) {
+                        rows.push((p, values));
+                    }
+                    Ok(())
+                },
+            )?;
+            rows.sort_by_key(|(p, _)| *p);
+            for (p, mut values) in rows {
+                for &i in &nulled {
+                    values[i] = Value::Null;
+                }
+                for cols in &deferred {
+                    if cols.iter().any(|&i| !values[i].is_null()) {
+                        restores.push(Restore {
+                            table: t.name.clone(),
+                            key_cols: t.key.clone(),
+                            key: rest[p].clone(),
+                            cols: cols.iter().map(|&i| t.columns[i].clone()).collect(),
+                            values: cols.iter().map(|&i| values[i].clone()).collect(),
+                        });
+                        for &i in cols {
+                            values[i] = Value::Null;
+                        }
+                    }
+                }
+                sink.row(&values)?;
+                count += 1;
+            }
+            rest = &rest[n..];
+        }
+        if checks_off {
+            sink.end_table()?;
+            sink.foreign_key_checks(true, "")?;
+        }
+    }
+    sink.end_table()?;
+    Ok(count)
+}

@@ -1,0 +1,306 @@
+//! MySQL and MariaDB: one connection, one `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`.
+//!
+//! Rows are read over the binary protocol (prepared statements), so FLOAT and DOUBLE arrive as
+//! their exact bits, integers as 64-bit signed or unsigned, dates and times as their parts
+//! (zero dates included). The session runs in UTC so TIMESTAMP values do not depend on the
+//! server's or the client's time zone.
+
+use super::Source;
+use super::url::MySqlUrl;
+use super::value::Value;
+use crate::dialect::{Dialect, MYSQL};
+use crate::error::{Error, Result};
+use crate::schema::{Column, ForeignKey, Schema, Table};
+use mysql::consts::{ColumnFlags, ColumnType};
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The `binary` character set: its columns hold bytes, not text.
+const BINARY_CHARSET: u16 = 63;
+
+pub struct MySqlSource {
+    conn: Conn,
+    url: String,
+    max_packet: usize,
+}
+
+/// Opens a connection with the session settings partialdump relies on (UTF-8, UTC).
+pub fn connect(m: &MySqlUrl, url: &str) -> Result<Conn> {
+    let mut opts = OptsBuilder::new()
+        .user(Some(&m.user))
+        .pass(m.password.as_deref())
+        .db_name(Some(&m.database))
+        .tcp_connect_timeout(Some(Duration::from_secs(10)))
+        .init(vec!["SET NAMES utf8mb4", "SET time_zone = '+00:00'"]);
+    if let Some(sock) = &m.socket {
+        opts = opts.socket(Some(sock)).prefer_socket(true);
+    } else {
+        opts = opts
+            .ip_or_hostname(Some(&m.host))
+            .tcp_port(m.port)
+            .prefer_socket(false);
+    }
+    Conn::new(opts).map_err(|e| Error::Connect {
+        url: url.to_string(),
+        reason: connect_advice(&e),
+    })
+}
+
+/// The driver's message plus what to do about it. Driver messages never hold the password.
+fn connect_advice(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(me) if me.code == 1045 => format!(
+            "{} Check the user and password (the password is not shown here).",
+            me.message
+        ),
+        mysql::Error::MySqlError(me) if me.code == 1049 => format!(
+            "{} Check the database name at the end of the URL.",
+            me.message
+        ),
+        mysql::Error::IoError(io) => {
+            format!("{io}. Is the server running and reachable at that host and port?")
+        }
+        mysql::Error::DriverError(d) => {
+            format!("{d}. Is the server running and reachable at that host and port?")
+        }
+        other => other.to_string(),
+    }
+}
+
+impl MySqlSource {
+    pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlSource> {
+        let mut conn = connect(m, &url)?;
+        let max_packet: Option<u64> = conn
+            .query_first("SELECT @@max_allowed_packet")
+            .map_err(|e| query_err(&url, "reading max_allowed_packet", e))?;
+        Ok(MySqlSource {
+            conn,
+            url,
+            max_packet: max_packet.unwrap_or(4 << 20) as usize,
+        })
+    }
+
+    fn text_rows<T: mysql::prelude::FromRow>(
+        &mut self,
+        sql: &str,
+        context: &str,
+    ) -> Result<Vec<T>> {
+        let url = self.url.clone();
+        self.conn
+            .query(sql)
+            .map_err(|e| query_err(&url, context, e))
+    }
+}
+
+fn query_err(url: &str, context: &str, e: mysql::Error) -> Error {
+    Error::Query {
+        url: url.to_string(),
+        context: context.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl Source for MySqlSource {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        &MYSQL
+    }
+
+    fn introspect(&mut self) -> Result<Schema> {
+        let names: Vec<String> = self.text_rows(
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+            "reading the table list",
+        )?;
+        let mut tables: BTreeMap<String, Table> = names
+            .into_iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    Table {
+                        name: n,
+                        columns: Vec::new(),
+                        primary_key: Vec::new(),
+                        foreign_keys: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        let cols: Vec<(String, String, String, String, String)> = self.text_rows(
+            "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+            "reading the columns",
+        )?;
+        for (t, name, nullable, data_type, extra) in cols {
+            if let Some(table) = tables.get_mut(&t) {
+                let extra = extra.to_uppercase();
+                table.columns.push(Column {
+                    name,
+                    nullable: nullable == "YES",
+                    // MySQL 8 marks expression defaults DEFAULT_GENERATED: those are ordinary columns.
+                    generated: extra.contains("VIRTUAL GENERATED")
+                        || extra.contains("STORED GENERATED")
+                        || extra == "VIRTUAL"
+                        || extra == "PERSISTENT",
+                    data_type: data_type.to_lowercase(),
+                });
+            }
+        }
+        let pks: Vec<(String, String)> = self.text_rows(
+            "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' \
+             ORDER BY TABLE_NAME, ORDINAL_POSITION",
+            "reading the primary keys",
+        )?;
+        for (t, c) in pks {
+            if let Some(table) = tables.get_mut(&t) {
+                table.primary_key.push(c);
+            }
+        }
+        let fks: Vec<(String, String, String, String, String)> = self.text_rows(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME \
+             FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_SCHEMA = DATABASE() \
+             AND REFERENCED_TABLE_NAME IS NOT NULL \
+             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+            "reading the foreign keys",
+        )?;
+        for (t, cname, col, rt, rc) in fks {
+            let Some(table) = tables.get_mut(&t) else {
+                continue;
+            };
+            match table.foreign_keys.iter_mut().find(|f| f.name == cname) {
+                Some(fk) => {
+                    fk.columns.push(col);
+                    fk.ref_columns.push(rc);
+                }
+                None => table.foreign_keys.push(ForeignKey {
+                    name: cname,
+                    columns: vec![col],
+                    ref_table: rt,
+                    ref_columns: vec![rc],
+                }),
+            }
+        }
+        Ok(Schema { tables })
+    }
+
+    fn begin_snapshot(&mut self) -> Result<String> {
+        let url = self.url.clone();
+        let ctx = "starting the consistent snapshot";
+        self.conn
+            .query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .map_err(|e| query_err(&url, ctx, e))?;
+        self.conn
+            .query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            .map_err(|e| query_err(&url, ctx, e))?;
+        let at: Option<String> = self
+            .conn
+            .query_first("SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%dT%H:%i:%s.%fZ')")
+            .map_err(|e| query_err(&url, ctx, e))?;
+        Ok(at.unwrap_or_default())
+    }
+
+    fn end_snapshot(&mut self) -> Result<()> {
+        let url = self.url.clone();
+        self.conn
+            .query_drop("COMMIT")
+            .map_err(|e| query_err(&url, "ending the snapshot", e))
+    }
+
+    fn max_query_bytes(&self) -> usize {
+        (self.max_packet.saturating_sub(1024)).clamp(64 << 10, 8 << 20)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        context: &str,
+        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        let url = self.url.clone();
+        let stmt = self
+            .conn
+            .prep(sql)
+            .map_err(|e| query_err(&url, context, e))?;
+        let mut result = self
+            .conn
+            .exec_iter(&stmt, ())
+            .map_err(|e| query_err(&url, context, e))?;
+        let mut failure = None;
+        for row in result.by_ref() {
+            let row = row.map_err(|e| query_err(&url, context, e))?;
+            let columns = row.columns();
+            let raw = row.unwrap();
+            let mut values = Vec::with_capacity(raw.len());
+            for (v, col) in raw.into_iter().zip(columns.iter()) {
+                values.push(convert(v, col));
+            }
+            if let Err(e) = f(values) {
+                failure = Some(e);
+                break;
+            }
+        }
+        drop(result);
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Turns a binary-protocol value into a [`Value`], using the column's type and character set
+/// to tell text from bytes and DATE from DATETIME.
+fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
+    use mysql::Value as M;
+    match v {
+        M::NULL => Value::Null,
+        M::Int(i) => Value::Int(i),
+        M::UInt(u) => Value::UInt(u),
+        M::Float(f) => Value::Float(f),
+        M::Double(d) => Value::Double(d),
+        M::Bytes(b) => match col.column_type() {
+            ColumnType::MYSQL_TYPE_DECIMAL | ColumnType::MYSQL_TYPE_NEWDECIMAL => {
+                Value::Decimal(String::from_utf8_lossy(&b).into_owned())
+            }
+            ColumnType::MYSQL_TYPE_BIT | ColumnType::MYSQL_TYPE_GEOMETRY => Value::Bytes(b),
+            _ if col.character_set() == BINARY_CHARSET
+                && !col.flags().contains(ColumnFlags::ENUM_FLAG)
+                && !col.flags().contains(ColumnFlags::SET_FLAG)
+                && col.column_type() != ColumnType::MYSQL_TYPE_JSON =>
+            {
+                Value::Bytes(b)
+            }
+            _ => match String::from_utf8(b) {
+                Ok(s) => Value::Text(s),
+                Err(e) => Value::Bytes(e.into_bytes()),
+            },
+        },
+        M::Date(year, month, day, hour, minute, second, micro) => match col.column_type() {
+            ColumnType::MYSQL_TYPE_DATE | ColumnType::MYSQL_TYPE_NEWDATE => {
+                Value::Date { year, month, day }
+            }
+            _ => Value::DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micro,
+            },
+        },
+        M::Time(negative, days, hours, minutes, seconds, micro) => Value::Time {
+            negative,
+            hours: days * 24 + u32::from(hours),
+            minutes,
+            seconds,
+            micro,
+        },
+    }
+}

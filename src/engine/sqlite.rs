@@ -1,0 +1,223 @@
+//! SQLite, the embedded default: opened read-only, read inside one transaction.
+
+use super::Source;
+use super::value::Value;
+use crate::dialect::{Dialect, SQLITE};
+use crate::error::{Error, Result};
+use crate::schema::{Column, ForeignKey, Schema, Table};
+use rusqlite::{Connection, OpenFlags, types::ValueRef};
+use std::collections::BTreeMap;
+
+pub struct SqliteSource {
+    conn: Connection,
+    url: String,
+}
+
+impl SqliteSource {
+    pub fn open(path: &str, url: String) -> Result<SqliteSource> {
+        if !std::path::Path::new(path).is_file() {
+            return Err(Error::Connect {
+                url,
+                reason: "no such database file. Check the path after `sqlite:`.".into(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::Connect {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(SqliteSource { conn, url })
+    }
+
+    fn err(&self, context: &str, e: rusqlite::Error) -> Error {
+        Error::Query {
+            url: self.url.clone(),
+            context: context.to_string(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn strings(&self, sql: &str, args: &[&str], context: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let mut out = Vec::new();
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(context, e))?;
+        let n = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(args))
+            .map_err(|e| self.err(context, e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(context, e))? {
+            let mut r = Vec::with_capacity(n);
+            for i in 0..n {
+                let v = match row.get_ref(i).map_err(|e| self.err(context, e))? {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(i) => Some(i.to_string()),
+                    ValueRef::Real(f) => Some(f.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Some(String::from_utf8_lossy(t).into_owned())
+                    }
+                };
+                r.push(v);
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
+
+impl Source for SqliteSource {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SQLITE
+    }
+
+    fn introspect(&mut self) -> Result<Schema> {
+        let ctx = "reading the table list";
+        let names = self.strings(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            &[],
+            ctx,
+        )?;
+        let mut tables = BTreeMap::new();
+        for row in names {
+            let Some(name) = row.into_iter().next().flatten() else {
+                continue;
+            };
+            // cid, name, type, notnull, dflt_value, pk, hidden
+            let cols = self.strings(
+                "SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid",
+                &[&name],
+                &format!("reading the columns of {name}"),
+            )?;
+            let mut columns = Vec::new();
+            let mut pk: Vec<(i64, String)> = Vec::new();
+            for c in cols {
+                let get = |i: usize| c.get(i).cloned().flatten().unwrap_or_default();
+                let col_name = get(0);
+                let pk_pos: i64 = get(3).parse().unwrap_or(0);
+                if pk_pos > 0 {
+                    pk.push((pk_pos, col_name.clone()));
+                }
+                let hidden: i64 = get(4).parse().unwrap_or(0);
+                columns.push(Column {
+                    // A primary key column is NOT NULL whatever it says (SQLite allows NULL
+                    // in non-INTEGER primary keys only as a legacy quirk).
+                    nullable: get(2) != "1" && pk_pos == 0,
+                    generated: hidden == 2 || hidden == 3,
+                    data_type: get(1).to_lowercase(),
+                    name: col_name,
+                });
+            }
+            pk.sort();
+            let fk_rows = self.strings(
+                "SELECT id, seq, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+                &[&name],
+                &format!("reading the foreign keys of {name}"),
+            )?;
+            let mut fks: BTreeMap<i64, ForeignKey> = BTreeMap::new();
+            for f in fk_rows {
+                let get = |i: usize| f.get(i).cloned().flatten();
+                let id: i64 = get(0).unwrap_or_default().parse().unwrap_or(0);
+                let fk = fks.entry(id).or_insert_with(|| ForeignKey {
+                    name: format!("{name}_fk{id}"),
+                    columns: Vec::new(),
+                    ref_table: get(2).unwrap_or_default(),
+                    ref_columns: Vec::new(),
+                });
+                fk.columns.push(get(3).unwrap_or_default());
+                // An empty `to` means the referenced table's primary key; resolved below.
+                fk.ref_columns.push(get(4).unwrap_or_default());
+            }
+            tables.insert(
+                name.clone(),
+                Table {
+                    name,
+                    columns,
+                    primary_key: pk.into_iter().map(|(_, n)| n).collect(),
+                    foreign_keys: fks.into_values().collect(),
+                },
+            );
+        }
+        // Resolve `REFERENCES parent` without columns to the parent's primary key.
+        let pks: BTreeMap<String, Vec<String>> = tables
+            .iter()
+            .map(|(n, t)| (n.clone(), t.primary_key.clone()))
+            .collect();
+        for t in tables.values_mut() {
+            for fk in &mut t.foreign_keys {
+                if fk.ref_columns.iter().any(String::is_empty)
+                    && let Some(pk) = pks.get(&fk.ref_table)
+                {
+                    fk.ref_columns = pk.clone();
+                }
+            }
+        }
+        Ok(Schema { tables })
+    }
+
+    fn begin_snapshot(&mut self) -> Result<String> {
+        let ctx = "starting the read transaction";
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(|e| self.err(ctx, e))?;
+        // The first read starts the snapshot; the clock is read in the same statement.
+        self.conn
+            .query_row(
+                "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM (SELECT count(*) FROM sqlite_schema)",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(|e| self.err(ctx, e))
+    }
+
+    fn end_snapshot(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| self.err("ending the read transaction", e))
+    }
+
+    fn max_query_bytes(&self) -> usize {
+        4 << 20
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        context: &str,
+        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(context, e))?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).map_err(|e| self.err(context, e))?;
+        while let Some(row) = rows.next().map_err(|e| Error::Query {
+            url: self.url.clone(),
+            context: context.to_string(),
+            reason: e.to_string(),
+        })? {
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                let v = row.get_ref(i).map_err(|e| Error::Query {
+                    url: self.url.clone(),
+                    context: context.to_string(),
+                    reason: e.to_string(),
+                })?;
+                values.push(match v {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(i) => Value::Int(i),
+                    ValueRef::Real(f) => Value::Double(f),
+                    ValueRef::Text(t) => match std::str::from_utf8(t) {
+                        Ok(s) => Value::Text(s.to_string()),
+                        Err(_) => Value::Bytes(t.to_vec()),
+                    },
+                    ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+                });
+            }
+            f(values)?;
+        }
+        Ok(())
+    }
+}

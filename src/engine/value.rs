@@ -1,0 +1,230 @@
+//! Engine-neutral values: what a source yields for one column of one row, exactly.
+//!
+//! Each variant keeps the value as the engine stored it, so writing it back loses nothing:
+//! DECIMAL stays the text the server wrote, FLOAT stays a 32-bit float, dates keep zero parts
+//! (`0000-00-00`), TIME keeps its sign and hours past 24, binary stays bytes.
+
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Null,
+    Int(i64),
+    UInt(u64),
+    Float(f32),
+    Double(f64),
+    /// Exact decimal as the server wrote it (`-12.50`).
+    Decimal(String),
+    /// Character data (valid UTF-8).
+    Text(String),
+    /// Binary data: BINARY, BLOB, BIT, spatial values.
+    Bytes(Vec<u8>),
+    Date {
+        year: u16,
+        month: u8,
+        day: u8,
+    },
+    DateTime {
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        micro: u32,
+    },
+    Time {
+        negative: bool,
+        hours: u32,
+        minutes: u8,
+        seconds: u8,
+        micro: u32,
+    },
+}
+
+impl Value {
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Int(_) => 1,
+            Value::UInt(_) => 2,
+            Value::Float(_) => 3,
+            Value::Double(_) => 4,
+            Value::Decimal(_) => 5,
+            Value::Text(_) => 6,
+            Value::Bytes(_) => 7,
+            Value::Date { .. } => 8,
+            Value::DateTime { .. } => 9,
+            Value::Time { .. } => 10,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// A short human form for messages (`42`, `'abc'`).
+    pub fn display(&self) -> String {
+        match self {
+            Value::Null => "NULL".into(),
+            Value::Int(i) => i.to_string(),
+            Value::UInt(u) => u.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Double(d) => d.to_string(),
+            Value::Decimal(s) => s.clone(),
+            Value::Text(s) => format!("'{s}'"),
+            Value::Bytes(b) => format!("0x{}", hex(b)),
+            other => {
+                let mut s = String::new();
+                crate::dialect::write_temporal(other, &mut s);
+                s
+            }
+        }
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Value {}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A total order: values of one variant by content (floats by `total_cmp`, so keys that are
+/// floats still sort and deduplicate), different variants by a fixed rank. Keys of one column
+/// always share a variant, so the rank only matters for NULLs.
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => Ordering::Equal,
+            (Int(a), Int(b)) => a.cmp(b),
+            (UInt(a), UInt(b)) => a.cmp(b),
+            (Float(a), Float(b)) => a.total_cmp(b),
+            (Double(a), Double(b)) => a.total_cmp(b),
+            (Decimal(a), Decimal(b)) => a.cmp(b),
+            (Text(a), Text(b)) => a.cmp(b),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
+            (
+                Date {
+                    year: y1,
+                    month: m1,
+                    day: d1,
+                },
+                Date {
+                    year: y2,
+                    month: m2,
+                    day: d2,
+                },
+            ) => (y1, m1, d1).cmp(&(y2, m2, d2)),
+            (
+                DateTime {
+                    year: a1,
+                    month: a2,
+                    day: a3,
+                    hour: a4,
+                    minute: a5,
+                    second: a6,
+                    micro: a7,
+                },
+                DateTime {
+                    year: b1,
+                    month: b2,
+                    day: b3,
+                    hour: b4,
+                    minute: b5,
+                    second: b6,
+                    micro: b7,
+                },
+            ) => (a1, a2, a3, a4, a5, a6, a7).cmp(&(b1, b2, b3, b4, b5, b6, b7)),
+            (
+                Time {
+                    negative: n1,
+                    hours: h1,
+                    minutes: m1,
+                    seconds: s1,
+                    micro: u1,
+                },
+                Time {
+                    negative: n2,
+                    hours: h2,
+                    minutes: m2,
+                    seconds: s2,
+                    micro: u2,
+                },
+            ) => {
+                let a = (h1, m1, s1, u1);
+                let b = (h2, m2, s2, u2);
+                match (n1, n2) {
+                    (false, false) => a.cmp(&b),
+                    (true, true) => b.cmp(&a),
+                    (true, false) => Ordering::Less,
+                    (false, true) => Ordering::Greater,
+                }
+            }
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.rank().hash(state);
+        match self {
+            Value::Null => {}
+            Value::Int(i) => i.hash(state),
+            Value::UInt(u) => u.hash(state),
+            Value::Float(f) => f.to_bits().hash(state),
+            Value::Double(d) => d.to_bits().hash(state),
+            Value::Decimal(s) | Value::Text(s) => s.hash(state),
+            Value::Bytes(b) => b.hash(state),
+            other => other.display().hash(state),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_is_total_and_by_content() {
+        let mut v = vec![Value::Int(3), Value::Null, Value::Int(-1)];
+        v.sort();
+        assert_eq!(v, vec![Value::Null, Value::Int(-1), Value::Int(3)]);
+        let neg = Value::Time {
+            negative: true,
+            hours: 30,
+            minutes: 0,
+            seconds: 0,
+            micro: 0,
+        };
+        let pos = Value::Time {
+            negative: false,
+            hours: 1,
+            minutes: 0,
+            seconds: 0,
+            micro: 0,
+        };
+        assert!(neg < pos);
+    }
+}

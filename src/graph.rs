@@ -1,0 +1,549 @@
+//! The relationship graph: the YAML as written, checked against the live schema, turned into
+//! relations (edges), ownership edges, and a plan: which tables can be reached from the roots,
+//! in which order they load, and how cycles are broken.
+//!
+//! Edge semantics (see docs/graph-format.md):
+//! - every relation (a declared foreign key, or a `references` entry in the YAML) is a
+//!   *parent edge*, always followed from every included row to the row it references;
+//! - a `children` entry makes one relation also a *child edge*, followed downward only from
+//!   owned rows (the roots and rows reached from them by child edges);
+//! - `nullify` turns a relation off: it is not followed and its columns are written as NULL.
+
+use crate::config::{LoadedGraph, Mode, Pos};
+use crate::engine::value::Value;
+use crate::error::{Error, Result, hint};
+use crate::schema::{Schema, Table};
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::DiGraph;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A reference from `child.columns` to `parent.ref_columns`.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub id: usize,
+    pub child: String,
+    pub columns: Vec<String>,
+    pub parent: String,
+    pub ref_columns: Vec<String>,
+    /// Polymorphic condition on the child row: `column = value` for each pair.
+    pub when: Vec<(String, Value)>,
+    /// Backed by a FOREIGN KEY constraint (so it constrains load order).
+    pub declared: bool,
+    /// Every child column is nullable.
+    pub nullable: bool,
+    /// Not followed; the columns are written as NULL.
+    pub nullified: bool,
+}
+
+impl Relation {
+    /// `child.col -> parent.col` for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}.{} -> {}.{}",
+            self.child,
+            self.columns.join(","),
+            self.parent,
+            self.ref_columns.join(",")
+        )
+    }
+}
+
+/// An ownership edge: rows of `relation.child` that reference an owned row of
+/// `relation.parent` are owned too.
+#[derive(Debug, Clone)]
+pub struct ChildEdge {
+    pub relation: usize,
+    /// Per-edge filter (SQL on the child table).
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableModel {
+    pub name: String,
+    pub mode: Mode,
+    /// The key rows are identified by (primary key, or `key:` from the graph).
+    pub key: Vec<String>,
+    /// Columns written to INSERTs, in table order (generated columns left out).
+    pub columns: Vec<String>,
+    /// Per-table filter on rows brought in by child edges.
+    pub filter: Option<String>,
+    /// Child edges where this table is the parent.
+    pub children: Vec<ChildEdge>,
+    /// Relations where this table is the child.
+    pub parents: Vec<usize>,
+    /// Whether each key column holds integers (lets lookups skip a join).
+    pub integer_key: bool,
+}
+
+/// The graph checked against the schema.
+#[derive(Debug)]
+pub struct Model {
+    pub tables: BTreeMap<String, TableModel>,
+    pub relations: Vec<Relation>,
+    pub graph_path: String,
+    pub graph_sha256: String,
+}
+
+/// How the dump will load: order, cycle breaks.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Tables that can receive rows, in load order (parents first).
+    pub order: Vec<String>,
+    /// Relations written as NULL and restored by trailing UPDATEs (nullable cycle breaks).
+    pub deferred: BTreeSet<usize>,
+    /// Tables loaded with foreign-key checks off because they form a cycle of NOT NULL
+    /// references; each group lists its tables and the relations of the cycle.
+    pub fk_off_groups: Vec<(Vec<String>, Vec<usize>)>,
+    /// Self-references that order rows within a table.
+    pub self_refs: BTreeMap<String, Vec<usize>>,
+}
+
+impl Plan {
+    pub fn fk_off_group_of(&self, table: &str) -> Option<usize> {
+        self.fk_off_groups
+            .iter()
+            .position(|(tables, _)| tables.iter().any(|t| t == table))
+    }
+}
+
+fn integer_type(t: &str) -> bool {
+    matches!(
+        t,
+        "int" | "integer" | "tinyint" | "smallint" | "mediumint" | "bigint"
+    )
+}
+
+impl Model {
+    /// Checks the graph against the schema. Errors point at the graph file.
+    pub fn resolve(graph: &LoadedGraph, schema: &Schema) -> Result<Model> {
+        let names: Vec<&str> = schema.tables.keys().map(String::as_str).collect();
+        let table_at = |name: &str, pos: Pos| -> Result<&Table> {
+            schema.table(name).ok_or_else(|| {
+                graph.error_at(
+                    pos,
+                    format!(
+                        "unknown table `{name}`: the source has no such table.{} Fix the name or remove the entry.",
+                        hint(name, &names)
+                    ),
+                )
+            })
+        };
+        let column_at = |table: &Table, col: &str, pos: Pos| -> Result<String> {
+            table.column(col).map(|c| c.name.clone()).ok_or_else(|| {
+                graph.error_at(
+                    pos,
+                    format!(
+                        "unknown column `{}.{col}`: table `{}` has no such column.{}",
+                        table.name,
+                        table.name,
+                        hint(col, table.columns.iter().map(|c| c.name.as_str()))
+                    ),
+                )
+            })
+        };
+
+        // Names first, so every later message can assume they exist.
+        for (name, entry) in graph.file.tables.iter() {
+            table_at(name, entry.pos)?;
+        }
+
+        let mut tables = BTreeMap::new();
+        for t in schema.tables.values() {
+            let entry = graph.file.tables.get(&t.name);
+            let spec = entry.map(|e| &e.spec);
+            let key = match spec.and_then(|s| s.key.as_ref()) {
+                Some(k) => k
+                    .value
+                    .0
+                    .iter()
+                    .map(|c| column_at(t, c, k.pos))
+                    .collect::<Result<Vec<_>>>()?,
+                None => t.primary_key.clone(),
+            };
+            let integer_key = !key.is_empty()
+                && key
+                    .iter()
+                    .all(|k| t.column(k).is_some_and(|c| integer_type(&c.data_type)));
+            tables.insert(
+                t.name.clone(),
+                TableModel {
+                    name: t.name.clone(),
+                    mode: spec
+                        .and_then(|s| s.mode.as_ref())
+                        .map(|m| m.value)
+                        .unwrap_or_default(),
+                    key,
+                    columns: t.insert_columns().map(|c| c.name.clone()).collect(),
+                    filter: spec
+                        .and_then(|s| s.filter.as_ref())
+                        .map(|f| f.value.clone()),
+                    children: Vec::new(),
+                    parents: Vec::new(),
+                    integer_key,
+                },
+            );
+        }
+
+        // Relations: declared foreign keys, then the graph's own references.
+        let mut relations: Vec<Relation> = Vec::new();
+        let nullable = |t: &Table, cols: &[String]| {
+            cols.iter().all(|c| t.column(c).is_some_and(|c| c.nullable))
+        };
+        for t in schema.tables.values() {
+            for fk in &t.foreign_keys {
+                if schema.table(&fk.ref_table).is_none() {
+                    continue; // a reference into another schema: not ours to follow
+                }
+                relations.push(Relation {
+                    id: relations.len(),
+                    child: t.name.clone(),
+                    columns: fk.columns.clone(),
+                    parent: fk.ref_table.clone(),
+                    ref_columns: fk.ref_columns.clone(),
+                    when: Vec::new(),
+                    declared: true,
+                    nullable: nullable(t, &fk.columns),
+                    nullified: false,
+                });
+            }
+        }
+        for (name, entry) in graph.file.tables.iter() {
+            let child = table_at(name, entry.pos)?;
+            for r in &entry.spec.references {
+                let spec = &r.value;
+                let parent = table_at(&spec.table, r.pos)?;
+                let columns = spec
+                    .columns
+                    .0
+                    .iter()
+                    .map(|c| column_at(child, c, r.pos))
+                    .collect::<Result<Vec<_>>>()?;
+                let ref_columns = match &spec.key {
+                    Some(k) => {
+                        k.0.iter()
+                            .map(|c| column_at(parent, c, r.pos))
+                            .collect::<Result<Vec<_>>>()?
+                    }
+                    None => tables[&parent.name].key.clone(),
+                };
+                if ref_columns.len() != columns.len() {
+                    return Err(graph.error_at(
+                        r.pos,
+                        format!(
+                            "reference from `{}` to `{}` has {} column(s) but the referenced key ({}) has {}. \
+                             List as many `columns` as the referenced `key`.",
+                            child.name,
+                            parent.name,
+                            columns.len(),
+                            ref_columns.join(", "),
+                            ref_columns.len()
+                        ),
+                    ));
+                }
+                let mut when = Vec::new();
+                for (col, v) in &spec.when {
+                    when.push((column_at(child, col, r.pos)?, v.0.clone()));
+                }
+                relations.push(Relation {
+                    id: relations.len(),
+                    child: child.name.clone(),
+                    nullable: nullable(child, &columns),
+                    columns,
+                    parent: parent.name.clone(),
+                    ref_columns,
+                    when,
+                    declared: false,
+                    nullified: false,
+                });
+            }
+        }
+
+        // nullify: the named columns' relations are not followed.
+        for (name, entry) in graph.file.tables.iter() {
+            let t = table_at(name, entry.pos)?;
+            for n in &entry.spec.nullify {
+                let col = column_at(t, &n.value, n.pos)?;
+                if !t.column(&col).is_some_and(|c| c.nullable) {
+                    return Err(graph.error_at(
+                        n.pos,
+                        format!(
+                            "cannot nullify `{name}.{col}`: the column is NOT NULL, so the reference cannot be \
+                             written as NULL. Include the referenced rows instead, or make the column nullable."
+                        ),
+                    ));
+                }
+                let mut found = false;
+                for r in relations
+                    .iter_mut()
+                    .filter(|r| r.child == *name && r.columns.contains(&col))
+                {
+                    r.nullified = true;
+                    found = true;
+                }
+                if !found {
+                    return Err(graph.error_at(
+                        n.pos,
+                        format!(
+                            "`{name}.{col}` is not part of any reference (no foreign key and no `references` entry), \
+                             so there is nothing to nullify. Remove it from `nullify`."
+                        ),
+                    ));
+                }
+            }
+        }
+
+        // Child (ownership) edges.
+        for (name, entry) in graph.file.tables.iter() {
+            for c in &entry.spec.children {
+                let spec = &c.value;
+                let child = table_at(&spec.table, c.pos)?;
+                let via = match &spec.via {
+                    Some(v) => Some(
+                        v.iter()
+                            .map(|col| column_at(child, col, c.pos))
+                            .collect::<Result<Vec<_>>>()?,
+                    ),
+                    None => None,
+                };
+                let candidates: Vec<&Relation> = relations
+                    .iter()
+                    .filter(|r| r.parent == *name && r.child == child.name)
+                    .filter(|r| via.as_ref().is_none_or(|v| *v == r.columns))
+                    .collect();
+                let relation = match candidates.as_slice() {
+                    [one] => one.id,
+                    [] => {
+                        return Err(graph.error_at(
+                            c.pos,
+                            format!(
+                                "`{}` has no reference to `{name}`{}: a child edge needs one. Add a foreign key, or \
+                                 declare it under `{}:` as `references: [{{columns: <column>, table: {name}}}]`.",
+                                child.name,
+                                via.as_ref().map(|v| format!(" through {}", v.join(", "))).unwrap_or_default(),
+                                child.name
+                            ),
+                        ));
+                    }
+                    many => {
+                        return Err(graph.error_at(
+                            c.pos,
+                            format!(
+                                "`{}` references `{name}` in {} ways ({}): say which one makes a child with \
+                                 `{{table: {}, via: <column>}}`.",
+                                child.name,
+                                many.len(),
+                                many.iter().map(|r| r.columns.join(",")).collect::<Vec<_>>().join("; "),
+                                child.name
+                            ),
+                        ));
+                    }
+                };
+                if let Some(t) = tables.get_mut(name) {
+                    t.children.push(ChildEdge {
+                        relation,
+                        filter: spec.filter.clone(),
+                    });
+                }
+            }
+        }
+        for r in &relations {
+            if let Some(t) = tables.get_mut(&r.child) {
+                t.parents.push(r.id);
+            }
+        }
+
+        Ok(Model {
+            tables,
+            relations,
+            graph_path: graph.path.clone(),
+            graph_sha256: graph.sha256.clone(),
+        })
+    }
+
+    /// Works out which tables the roots can reach and how they load. Errors for an edge into a
+    /// skipped table, a reached table without a key, or a cycle that cannot be broken.
+    pub fn plan(&self, root_tables: &BTreeSet<String>) -> Result<Plan> {
+        // Reachability: owned tables go down child edges; every reached table goes up its
+        // parent relations; lookup tables are always there.
+        let mut owned: BTreeSet<String> = root_tables.clone();
+        let mut stack: Vec<String> = root_tables.iter().cloned().collect();
+        while let Some(t) = stack.pop() {
+            for e in &self.tables[&t].children {
+                let child = &self.relations[e.relation].child;
+                if owned.insert(child.clone()) {
+                    stack.push(child.clone());
+                }
+            }
+        }
+        let mut reached: BTreeSet<String> = owned.clone();
+        reached.extend(
+            self.tables
+                .values()
+                .filter(|t| t.mode == Mode::Lookup)
+                .map(|t| t.name.clone()),
+        );
+        let mut stack: Vec<String> = reached.iter().cloned().collect();
+        while let Some(t) = stack.pop() {
+            for &rid in &self.tables[&t].parents {
+                let r = &self.relations[rid];
+                if r.nullified {
+                    continue;
+                }
+                if self.tables[&r.parent].mode == Mode::Skip {
+                    return Err(Error::Plan(format!(
+                        "`{}.{}` references the skipped table `{}` ({}), and rows of `{}` are in the dump: \
+                         they would point at rows that are not there. Add `nullify: [{}]` under `{}` in {} \
+                         to write NULL instead, or stop skipping `{}`.",
+                        r.child,
+                        r.columns.join(","),
+                        r.parent,
+                        r.describe(),
+                        r.child,
+                        r.columns.join(", "),
+                        r.child,
+                        self.graph_path,
+                        r.parent
+                    )));
+                }
+                if reached.insert(r.parent.clone()) {
+                    stack.push(r.parent.clone());
+                }
+            }
+        }
+        for t in &reached {
+            let tm = &self.tables[t];
+            if tm.mode == Mode::Skip {
+                return Err(Error::Plan(format!(
+                    "table `{t}` is marked `mode: skip` but is a child of an included table or a root. \
+                     Remove it from `children`, or stop skipping it, in {}.",
+                    self.graph_path
+                )));
+            }
+            if tm.key.is_empty() {
+                return Err(Error::Plan(format!(
+                    "table `{t}` has no primary key, so its rows cannot be told apart. Declare one in {} \
+                     as `{t}: {{key: [<column>, ...]}}` (a unique, NOT NULL column set).",
+                    self.graph_path
+                )));
+            }
+        }
+
+        // Load order over declared foreign keys between reached tables.
+        let mut plan = Plan::default();
+        let edges: Vec<&Relation> = self
+            .relations
+            .iter()
+            .filter(|r| {
+                r.declared
+                    && !r.nullified
+                    && reached.contains(&r.child)
+                    && reached.contains(&r.parent)
+            })
+            .collect();
+        for r in &edges {
+            if r.child == r.parent {
+                plan.self_refs
+                    .entry(r.child.clone())
+                    .or_default()
+                    .push(r.id);
+            }
+        }
+        let nodes: Vec<String> = reached.iter().cloned().collect();
+        let index: BTreeMap<&str, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut in_group: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let active: Vec<&Relation> = edges
+                .iter()
+                .copied()
+                .filter(|r| r.child != r.parent && !plan.deferred.contains(&r.id))
+                .filter(|r| !(in_group.contains(&r.child) && in_group.contains(&r.parent)))
+                .collect();
+            let mut g = DiGraph::<usize, usize>::new();
+            let ids: Vec<_> = (0..nodes.len()).map(|i| g.add_node(i)).collect();
+            for r in &active {
+                g.add_edge(
+                    ids[index[r.parent.as_str()]],
+                    ids[index[r.child.as_str()]],
+                    r.id,
+                );
+            }
+            let mut sccs: Vec<Vec<String>> = tarjan_scc(&g)
+                .into_iter()
+                .filter(|s| s.len() > 1)
+                .map(|s| {
+                    let mut v: Vec<String> = s.iter().map(|n| nodes[g[*n]].clone()).collect();
+                    v.sort();
+                    v
+                })
+                .collect();
+            if sccs.is_empty() {
+                break;
+            }
+            sccs.sort();
+            for scc in sccs {
+                let inside: Vec<&&Relation> = active
+                    .iter()
+                    .filter(|r| scc.contains(&r.child) && scc.contains(&r.parent))
+                    .collect();
+                // Break at a nullable reference: write NULL, restore with UPDATE afterwards.
+                if let Some(r) = inside
+                    .iter()
+                    .filter(|r| r.nullable)
+                    .min_by_key(|r| (r.child.clone(), r.columns.clone()))
+                {
+                    plan.deferred.insert(r.id);
+                } else {
+                    // Only NOT NULL references: never write NULL into them; load these tables
+                    // together with foreign-key checks off instead.
+                    in_group.extend(scc.iter().cloned());
+                    plan.fk_off_groups
+                        .push((scc.clone(), inside.iter().map(|r| r.id).collect()));
+                }
+            }
+        }
+
+        // Kahn's algorithm over groups (a cycle group loads as one unit), ties by name.
+        let group_of = |t: &str| -> String {
+            match plan.fk_off_group_of(t) {
+                Some(g) => plan.fk_off_groups[g].0[0].clone(),
+                None => t.to_string(),
+            }
+        };
+        let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for t in &nodes {
+            deps.entry(group_of(t)).or_default();
+        }
+        for r in &edges {
+            if r.child == r.parent || plan.deferred.contains(&r.id) {
+                continue;
+            }
+            let (c, p) = (group_of(&r.child), group_of(&r.parent));
+            if c != p {
+                deps.entry(c).or_default().insert(p);
+            }
+        }
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        while done.len() < deps.len() {
+            let ready = deps
+                .iter()
+                .find(|(g, d)| !done.contains(*g) && d.iter().all(|p| done.contains(p)))
+                .map(|(g, _)| g.clone());
+            let Some(g) = ready else {
+                // Cannot happen: every cycle was broken or grouped above.
+                return Err(Error::Plan(
+                    "internal error: the load order still has a cycle after breaking cycles".into(),
+                ));
+            };
+            match plan.fk_off_group_of(&g) {
+                Some(i) => plan.order.extend(plan.fk_off_groups[i].0.iter().cloned()),
+                None => plan.order.push(g.clone()),
+            }
+            done.insert(g);
+        }
+        Ok(plan)
+    }
+}

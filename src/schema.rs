@@ -1,0 +1,58 @@
+//! Engine-neutral table metadata, as introspected from a live source.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    /// Tables by name (views are not tables and are not listed).
+    pub tables: BTreeMap<String, Table>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    /// Columns in their ordinal order.
+    pub columns: Vec<Column>,
+    /// Primary key columns in key order; empty when the table has none (a unique NOT NULL
+    /// index is used instead when there is one).
+    pub primary_key: Vec<String>,
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub nullable: bool,
+    /// Generated (computed) columns are never written to INSERTs.
+    pub generated: bool,
+    /// The engine's type name, lower case (`int`, `varchar`, `text`).
+    pub data_type: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_table: String,
+    /// The referenced columns; same length as `columns`.
+    pub ref_columns: Vec<String>,
+}
+
+impl Schema {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The column names that go into INSERT statements (generated columns left out).
+    pub fn insert_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| !c.generated)
+    }
+}
