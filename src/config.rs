@@ -78,7 +78,10 @@ impl<'de> Deserialize<'de> for Tables {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a map from table names to their settings")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Tables, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Tables, A::Error> {
                 let mut out = IndexMap::new();
                 while let Some((name, spec)) = map.next_entry::<At<String>, Option<TableSpec>>()? {
                     if out.contains_key(&name.value) {
@@ -339,12 +342,19 @@ pub fn parse(text: &str, path: &str) -> Result<LoadedGraph> {
 fn strip_position(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or(msg);
     let first = first.strip_prefix("error: ").unwrap_or(first);
+    let mut text = first;
     if let Some(rest) = first.strip_prefix("line ")
         && let Some(idx) = rest.find(": ")
     {
-        return rest[idx + 2..].to_string();
+        text = &rest[idx + 2..];
     }
-    first.to_string()
+    // Some messages repeat the position at the end.
+    if let Some(idx) = text.rfind(" at line ")
+        && text[idx..].contains(", column ")
+    {
+        text = &text[..idx];
+    }
+    text.to_string()
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ pub fn prepare(
             "the tables {} reference each other through NOT NULL columns only ({}), so their rows cannot \
                  be loaded in any order with foreign-key checks on, and --require-fk-checks forbids turning \
                  them off. Drop --require-fk-checks (the dump then turns checks off around just those rows), \
-                 or add `nullify` for one of those columns if it may be NULL in the copy.",
+                 or make one of those columns nullable in the schema so the cycle can be broken with NULL.",
             tables.join(", "),
             rels.iter()
                 .map(|r| model.relations[*r].describe())

@@ -28,7 +28,8 @@ fn sqlite_round_trip(roots: &[&str], oracle_where: &str) -> (SqliteDb, SqliteDb,
     let mut dst = src.empty_twin("target.db");
     let out = src.path.with_file_name("dump.sql");
     dump(&src.url(), roots, &out);
-    dst.load(&out).expect("the dump loads into an empty schema with foreign keys on");
+    dst.load(&out)
+        .expect("the dump loads into an empty schema with foreign keys on");
     assert!(
         dst.rows("PRAGMA foreign_key_check").is_empty(),
         "dangling references after loading"
@@ -51,9 +52,15 @@ fn sqlite_rich_tenant_round_trips() {
     assert_eq!(dst.rows("SELECT id FROM users WHERE id = 5").len(), 1);
     // ...but the other Globex user and Globex's own projects do not.
     assert!(dst.rows("SELECT id FROM users WHERE id = 6").is_empty());
-    assert!(dst.rows("SELECT id FROM projects WHERE account_id = 2").is_empty());
+    assert!(
+        dst.rows("SELECT id FROM projects WHERE account_id = 2")
+            .is_empty()
+    );
     // The skipped table's reference is written as NULL.
-    assert!(dst.rows("SELECT id FROM users WHERE last_session_id IS NOT NULL").is_empty());
+    assert!(
+        dst.rows("SELECT id FROM users WHERE last_session_id IS NOT NULL")
+            .is_empty()
+    );
     // The cycle-breaking UPDATE restored the owner.
     assert_eq!(
         dst.rows("SELECT owner_user_id FROM accounts WHERE id = 1"),
@@ -69,7 +76,10 @@ fn sqlite_small_tenant_round_trips() {
 #[test]
 fn sqlite_tenant_without_children_round_trips() {
     let (_, mut dst, _) = sqlite_round_trip(&["--root", "accounts.id=3"], "id = 3");
-    assert_eq!(dst.rows("SELECT count(*) FROM users"), vec![vec![Some("0".into())]]);
+    assert_eq!(
+        dst.rows("SELECT count(*) FROM users"),
+        vec![vec![Some("0".into())]]
+    );
 }
 
 #[test]
@@ -85,7 +95,11 @@ fn sqlite_root_where_and_several_roots() {
 fn composite_key_root() {
     let src = SqliteDb::fixture(true);
     let out = src.path.with_file_name("dump.sql");
-    dump(&src.url(), &["--root", "task_tags.task_id=4,tag_id=2"], &out);
+    dump(
+        &src.url(),
+        &["--root", "task_tags.task_id=4,tag_id=2"],
+        &out,
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("(4,2,'2024-01-03')"), "{text}");
 }
@@ -109,21 +123,34 @@ fn dumps_are_deterministic_and_checksummed() {
     dump(&src.url(), &["--root", "accounts.id=1"], &a);
     std::thread::sleep(std::time::Duration::from_millis(5));
     dump(&src.url(), &["--root", "accounts.id=1"], &b);
-    let (a, b) = (std::fs::read_to_string(a).unwrap(), std::fs::read_to_string(b).unwrap());
+    let (a, b) = (
+        std::fs::read_to_string(a).unwrap(),
+        std::fs::read_to_string(b).unwrap(),
+    );
     let strip = |t: &str| {
         t.lines()
             .filter(|l| !l.starts_with("-- snapshot: "))
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert_eq!(strip(&a), strip(&b), "two dumps of an unchanged database differ");
+    assert_eq!(
+        strip(&a),
+        strip(&b),
+        "two dumps of an unchanged database differ"
+    );
     let (body, trailer) = body_and_trailer(&a);
     let digest: String = Sha256::digest(body.as_bytes())
         .iter()
         .map(|x| format!("{x:02x}"))
         .collect();
-    assert!(trailer.starts_with("-- partialdump end: tables="), "{trailer}");
-    assert!(trailer.contains(&format!("sha256={digest}")), "{trailer} vs {digest}");
+    assert!(
+        trailer.starts_with("-- partialdump end: tables="),
+        "{trailer}"
+    );
+    assert!(
+        trailer.contains(&format!("sha256={digest}")),
+        "{trailer} vs {digest}"
+    );
     assert!(a.contains("-- source: sqlite:"));
     assert!(a.contains("-- roots: accounts.id=1"));
     assert!(a.contains("-- graph: ") && a.contains("sha256:"));
@@ -153,12 +180,20 @@ fn stdout_is_the_same_dump() {
             .join("\n")
     };
     assert_eq!(strip(&from_file), strip(&piped));
-    assert!(stderr(&o).contains("wrote"), "a summary on stderr: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote"),
+        "a summary on stderr: {}",
+        stderr(&o)
+    );
 }
 
 // ---------------------------------------------------------------- MariaDB
 
-fn mysql_round_trip(test: &str, roots: &[&str], oracle_where: &str) -> Option<(MysqlDb, MysqlDb, PathBuf)> {
+fn mysql_round_trip(
+    test: &str,
+    roots: &[&str],
+    oracle_where: &str,
+) -> Option<(MysqlDb, MysqlDb, PathBuf)> {
     let mut src = MysqlDb::fixture(&format!("{test}_s"), true)?;
     let mut dst = MysqlDb::fixture(&format!("{test}_d"), false)?;
     let dir = tempfile::tempdir().unwrap().keep();
@@ -176,7 +211,9 @@ fn mysql_round_trip(test: &str, roots: &[&str], oracle_where: &str) -> Option<(M
 
 #[test]
 fn mysql_rich_tenant_round_trips_every_type() {
-    let Some((_src, mut dst, out)) = mysql_round_trip("rt_rich", &["--root", "accounts.id=1"], "id = 1") else {
+    let Some((_src, mut dst, out)) =
+        mysql_round_trip("rt_rich", &["--root", "accounts.id=1"], "id = 1")
+    else {
         return;
     };
     let text = std::fs::read_to_string(&out).unwrap();
@@ -198,7 +235,9 @@ fn mysql_rich_tenant_round_trips_every_type() {
     );
     assert_eq!(
         dst.rows("SELECT HEX(tx) FROM type_zoo WHERE id = 1"),
-        vec![vec![Some(hex(b"nul\0ctrl-z\x1acr\rlf\nend").to_uppercase())]]
+        vec![vec![Some(
+            hex(b"nul\0ctrl-z\x1acr\rlf\nend").to_uppercase()
+        )]]
     );
 }
 
@@ -214,19 +253,27 @@ fn mysql_tenant_without_children_round_trips() {
 
 #[test]
 fn mysql_dump_loads_under_no_backslash_escapes() {
-    let Some((src, _dst, out)) = mysql_round_trip("rt_nbe", &["--root", "accounts.id=1"], "id = 1") else {
+    let Some((src, _dst, out)) = mysql_round_trip("rt_nbe", &["--root", "accounts.id=1"], "id = 1")
+    else {
         return;
     };
-    let Some(mut other) = MysqlDb::fixture("rt_nbe_o", false) else { return };
+    let Some(mut other) = MysqlDb::fixture("rt_nbe_o", false) else {
+        return;
+    };
     let text = std::fs::read_to_string(&out).unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with("SET sql_mode = "))
         .expect("the dump sets sql_mode");
-    let changed = text.replace(line, "SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES';");
+    let changed = text.replace(
+        line,
+        "SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES';",
+    );
     let path = out.with_file_name("nbe.sql");
     std::fs::write(&path, changed).unwrap();
-    other.load_file(&path).expect("loads under NO_BACKSLASH_ESCAPES");
+    other
+        .load_file(&path)
+        .expect("loads under NO_BACKSLASH_ESCAPES");
     let mut src = src;
     let expected = oracle::expected(&mut src, "accounts", "id = 1");
     let src_name = format!("`{}`", src.name);
@@ -237,8 +284,12 @@ fn mysql_dump_loads_under_no_backslash_escapes() {
 
 #[test]
 fn mysql_timestamps_do_not_depend_on_time_zones() {
-    let Some(mut src) = MysqlDb::fixture("rt_tz_s", true) else { return };
-    let Some(mut dst) = MysqlDb::fixture("rt_tz_d", false) else { return };
+    let Some(mut src) = MysqlDb::fixture("rt_tz_s", true) else {
+        return;
+    };
+    let Some(mut dst) = MysqlDb::fixture("rt_tz_d", false) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dump.sql");
     dump(&src.url(), &["--root", "accounts.id=1"], &out);
@@ -247,7 +298,11 @@ fn mysql_timestamps_do_not_depend_on_time_zones() {
     std::fs::write(&out, format!("SET time_zone = '+09:00';\n{text}")).unwrap();
     dst.load_file(&out).unwrap();
     let q = "SELECT id, UNIX_TIMESTAMP(ts) FROM type_zoo ORDER BY id";
-    assert_eq!(src.rows(&format!("{q}")).len(), 4);
-    let src_ts: Vec<_> = src.rows(q).into_iter().filter(|r| r[0].as_deref() != Some("3")).collect();
+    assert_eq!(src.rows(q).len(), 4);
+    let src_ts: Vec<_> = src
+        .rows(q)
+        .into_iter()
+        .filter(|r| r[0].as_deref() != Some("3"))
+        .collect();
     assert_eq!(dst.rows(q), src_ts);
 }

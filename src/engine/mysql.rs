@@ -52,11 +52,11 @@ pub fn connect(m: &MySqlUrl, url: &str) -> Result<Conn> {
 fn connect_advice(e: &mysql::Error) -> String {
     match e {
         mysql::Error::MySqlError(me) if me.code == 1045 => format!(
-            "{} Check the user and password (the password is not shown here).",
+            "{}. Check the user and password (the password is not shown here).",
             me.message
         ),
         mysql::Error::MySqlError(me) if me.code == 1049 => format!(
-            "{} Check the database name at the end of the URL.",
+            "{}. Check the database name at the end of the URL.",
             me.message
         ),
         mysql::Error::IoError(io) => {

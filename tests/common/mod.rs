@@ -39,7 +39,11 @@ pub fn stderr(o: &Output) -> String {
 /// Runs partialdump and insists it succeeded.
 pub fn partialdump_ok(args: &[&str]) -> Output {
     let o = partialdump(args);
-    assert!(o.status.success(), "partialdump {args:?} failed:\n{}", stderr(&o));
+    assert!(
+        o.status.success(),
+        "partialdump {args:?} failed:\n{}",
+        stderr(&o)
+    );
     o
 }
 
@@ -66,7 +70,11 @@ impl SqliteDb {
         Self::fixture_in(dir, "db.sqlite", with_data)
     }
 
-    pub fn fixture_in(dir: std::sync::Arc<tempfile::TempDir>, name: &str, with_data: bool) -> SqliteDb {
+    pub fn fixture_in(
+        dir: std::sync::Arc<tempfile::TempDir>,
+        name: &str,
+        with_data: bool,
+    ) -> SqliteDb {
         let path = dir.path().join(name);
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(&std::fs::read_to_string(fixture("sqlite/schema.sql")).unwrap())
@@ -75,7 +83,11 @@ impl SqliteDb {
             conn.execute_batch(&std::fs::read_to_string(fixture("sqlite/data.sql")).unwrap())
                 .unwrap();
         }
-        SqliteDb { path, conn, _dir: dir }
+        SqliteDb {
+            path,
+            conn,
+            _dir: dir,
+        }
     }
 
     /// A second, empty copy of the schema next to this one.
@@ -96,7 +108,10 @@ impl SqliteDb {
 
 impl Db for SqliteDb {
     fn rows(&mut self, sql: &str) -> Vec<Row> {
-        let mut stmt = self.conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let n = stmt.column_count();
         let mut out = Vec::new();
         let mut rows = stmt.query([]).unwrap();
@@ -122,10 +137,17 @@ impl Db for SqliteDb {
     }
 
     fn columns(&mut self, table: &str) -> Vec<(String, String)> {
-        self.rows(&format!("SELECT name, type FROM pragma_table_xinfo('{table}') ORDER BY cid"))
-            .into_iter()
-            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap_or_default().to_lowercase()))
-            .collect()
+        self.rows(&format!(
+            "SELECT name, type FROM pragma_table_xinfo('{table}') ORDER BY cid"
+        ))
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].clone().unwrap_or_default().to_lowercase(),
+            )
+        })
+        .collect()
     }
 }
 
@@ -165,16 +187,23 @@ pub fn mysql_db(test: &str) -> Option<MysqlDb> {
         Ok(c) => c,
         Err(e) => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true and MariaDB is not reachable at {}: {e}", base.host_str().unwrap_or("?"));
+                panic!(
+                    "CI=true and MariaDB is not reachable at {}: {e}",
+                    base.host_str().unwrap_or("?")
+                );
             }
-            eprintln!("SKIPPED {test}: MariaDB not reachable ({e}); run scripts/test.sh to start it");
+            eprintln!(
+                "SKIPPED {test}: MariaDB not reachable ({e}); run scripts/test.sh to start it"
+            );
             return None;
         }
     };
     let name = format!("pd_{test}_{}", std::process::id());
     assert!(name.len() <= 64, "database name too long: {name}");
-    conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`")).unwrap();
-    conn.query_drop(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")).unwrap();
+    conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+        .unwrap();
+    conn.query_drop(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+        .unwrap();
     conn.query_drop(format!("USE `{name}`")).unwrap();
     Some(MysqlDb { name, conn, base })
 }
@@ -203,7 +232,10 @@ impl MysqlDb {
     /// Loads a SQL file with the `mariadb` command-line client, as a user would.
     pub fn load_file(&self, file: &Path) -> Result<(), String> {
         let o = Command::new("mariadb")
-            .arg(format!("--host={}", self.base.host_str().unwrap_or("127.0.0.1")))
+            .arg(format!(
+                "--host={}",
+                self.base.host_str().unwrap_or("127.0.0.1")
+            ))
             .arg(format!("--port={}", self.base.port().unwrap_or(3306)))
             .arg(format!("--user={}", self.base.username()))
             .arg(format!("--password={}", self.password()))
@@ -222,20 +254,28 @@ impl MysqlDb {
 
 impl Drop for MysqlDb {
     fn drop(&mut self) {
-        let _ = self.conn.query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name));
+        let _ = self
+            .conn
+            .query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name));
     }
 }
 
 impl Db for MysqlDb {
     fn rows(&mut self, sql: &str) -> Vec<Row> {
-        let rows: Vec<mysql::Row> = self.conn.query(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let rows: Vec<mysql::Row> = self
+            .conn
+            .query(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
         rows.into_iter()
             .map(|r| {
                 r.unwrap()
                     .into_iter()
                     .map(|v| match v {
                         mysql::Value::NULL => None,
-                        mysql::Value::Bytes(b) => Some(String::from_utf8(b.clone()).unwrap_or_else(|_| format!("x{}", hex(&b)))),
+                        mysql::Value::Bytes(b) => Some(
+                            String::from_utf8(b.clone())
+                                .unwrap_or_else(|_| format!("x{}", hex(&b))),
+                        ),
                         other => Some(other.as_sql(true)),
                     })
                     .collect()
@@ -273,7 +313,11 @@ pub fn assert_subset(
         let key_cols: Vec<String> = key_cols.iter().map(|s| s.to_string()).collect();
         let q: Vec<String> = key_cols.iter().map(|c| target.quote(c)).collect();
         let got: BTreeSet<Row> = target
-            .rows(&format!("SELECT {} FROM {}", q.join(", "), target.quote(table)))
+            .rows(&format!(
+                "SELECT {} FROM {}",
+                q.join(", "),
+                target.quote(table)
+            ))
             .into_iter()
             .collect();
         let want = expected.get(*table).cloned().unwrap_or_default();

@@ -33,7 +33,12 @@ pub struct Edge {
     pub when: Option<(&'static str, &'static str)>,
 }
 
-const fn e(child: &'static str, col: &'static [&'static str], parent: &'static str, refcol: &'static [&'static str]) -> Edge {
+const fn e(
+    child: &'static str,
+    col: &'static [&'static str],
+    parent: &'static str,
+    refcol: &'static [&'static str],
+) -> Edge {
     Edge {
         child,
         cols: col,
@@ -109,7 +114,10 @@ pub const LOOKUPS: &[&str] = &["plans", "countries"];
 pub type Expected = BTreeMap<String, BTreeSet<Row>>;
 
 fn key_cols(table: &str) -> &'static [&'static str] {
-    KEYS.iter().find(|(t, _)| *t == table).map(|(_, k)| *k).unwrap()
+    KEYS.iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, k)| *k)
+        .unwrap()
 }
 
 fn lit(v: &Option<String>) -> String {
@@ -133,9 +141,17 @@ pub fn expected(db: &mut dyn Db, root_table: &str, root_where: &str) -> Expected
     let mut queue: Vec<(String, Row, bool)> = Vec::new();
     let select_keys = |db: &mut dyn Db, table: &str, cond: &str| -> Vec<Row> {
         let cols: Vec<String> = key_cols(table).iter().map(|c| db.quote(c)).collect();
-        db.rows(&format!("SELECT {} FROM {} WHERE {cond}", cols.join(", "), db.quote(table)))
+        db.rows(&format!(
+            "SELECT {} FROM {} WHERE {cond}",
+            cols.join(", "),
+            db.quote(table)
+        ))
     };
-    let add = |included: &mut BTreeMap<(String, Row), bool>, queue: &mut Vec<(String, Row, bool)>, t: &str, k: Row, owned: bool| {
+    let add = |included: &mut BTreeMap<(String, Row), bool>,
+               queue: &mut Vec<(String, Row, bool)>,
+               t: &str,
+               k: Row,
+               owned: bool| {
         let entry = included.get(&(t.to_string(), k.clone())).copied();
         match entry {
             None => {
@@ -162,7 +178,11 @@ pub fn expected(db: &mut dyn Db, root_table: &str, root_where: &str) -> Expected
         if owned {
             for edge in CHILDREN.iter().filter(|e| e.parent == t) {
                 let refcols: Vec<String> = edge.refcols.iter().map(|c| db.quote(c)).collect();
-                let vals = db.rows(&format!("SELECT {} FROM {} WHERE {me}", refcols.join(", "), db.quote(&t)));
+                let vals = db.rows(&format!(
+                    "SELECT {} FROM {} WHERE {me}",
+                    refcols.join(", "),
+                    db.quote(&t)
+                ));
                 let mut cond = where_eq(db, edge.cols, &vals[0]);
                 if let Some((c, v)) = edge.when {
                     cond.push_str(&format!(" AND {} = '{v}'", db.quote(c)));
@@ -178,8 +198,14 @@ pub fn expected(db: &mut dyn Db, root_table: &str, root_where: &str) -> Expected
             if let Some((c, v)) = edge.when {
                 cond.push_str(&format!(" AND {} = '{v}'", db.quote(c)));
             }
-            let vals = db.rows(&format!("SELECT {} FROM {} WHERE {cond}", cols.join(", "), db.quote(&t)));
-            let Some(vals) = vals.into_iter().next() else { continue };
+            let vals = db.rows(&format!(
+                "SELECT {} FROM {} WHERE {cond}",
+                cols.join(", "),
+                db.quote(&t)
+            ));
+            let Some(vals) = vals.into_iter().next() else {
+                continue;
+            };
             if vals.iter().any(Option::is_none) {
                 continue;
             }
