@@ -7,7 +7,7 @@ use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
 use crate::graph::{Model, Plan, TableModel};
 use crate::sink::RowSink;
-use crate::walk::{Key, Root, Subset, Walker, in_clause};
+use crate::walk::{Batch, DEFAULT_BATCH_KEYS, Key, Root, Subset, Walker, in_clause};
 use std::collections::{BTreeSet, HashMap};
 
 /// What the user asked for on the command line.
@@ -19,6 +19,8 @@ pub struct DumpRequest {
     pub root_wheres: Vec<String>,
     /// Refuse cycles that need foreign-key checks turned off.
     pub require_fk_checks: bool,
+    /// Keys per lookup query; 0 for the default.
+    pub batch_keys: usize,
 }
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
@@ -123,6 +125,7 @@ pub struct Prepared {
     pub model: Model,
     pub plan: Plan,
     pub roots: Vec<Root>,
+    pub batch: Batch,
 }
 
 /// Introspects the source and checks the graph and roots; reads no rows.
@@ -151,7 +154,16 @@ pub fn prepare(
                 .join("; ")
         )));
     }
-    Ok(Prepared { model, plan, roots })
+    let keys = match req.batch_keys {
+        0 => DEFAULT_BATCH_KEYS,
+        n => n,
+    };
+    Ok(Prepared {
+        batch: Batch::for_source(source, keys),
+        model,
+        plan,
+        roots,
+    })
 }
 
 /// Runs a whole dump into `sink`. `header` lines are written first (the caller knows the
@@ -163,7 +175,7 @@ pub fn run(
     sink: &mut dyn RowSink,
 ) -> Result<DumpStats> {
     let snapshot = source.begin_snapshot()?;
-    let subset = Walker::new(&prepared.model, source).run(&prepared.roots)?;
+    let subset = Walker::new(&prepared.model, source, prepared.batch).run(&prepared.roots)?;
     header.push(format!("snapshot: {snapshot}"));
     sink.begin(&header)?;
     let mut stats = DumpStats::default();
@@ -214,7 +226,6 @@ fn self_ordered(
     prepared: &Prepared,
     t: &TableModel,
     keys: &[Key],
-    budget: usize,
 ) -> Result<(Vec<Key>, Vec<Key>)> {
     let dialect = source.dialect();
     let q = |s: &str| dialect.quote_ident(s);
@@ -233,7 +244,7 @@ fn self_ordered(
         let pkey: Vec<String> = t.key.iter().map(|k| format!("p.{}", q(k))).collect();
         let mut rest: &[Key] = keys;
         while !rest.is_empty() {
-            let (in_list, n) = in_clause(dialect, &ckey, rest, budget);
+            let (in_list, n) = in_clause(dialect, &ckey, rest, prepared.batch);
             let sql = format!(
                 "SELECT {}, {} FROM {} c JOIN {} p ON {} WHERE {in_list}",
                 ckey.join(", "),
@@ -308,13 +319,9 @@ fn write_table(
         return Ok(0);
     }
     let dialect = source.dialect();
-    let budget = source
-        .max_query_bytes()
-        .saturating_sub(64 << 10)
-        .max(16 << 10);
     let keys: Vec<Key> = tk.keys.keys().cloned().collect();
     let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
-        self_ordered(source, prepared, t, &keys, budget)?
+        self_ordered(source, prepared, t, &keys)?
     } else {
         (keys, Vec::new())
     };
@@ -360,7 +367,7 @@ fn write_table(
         }
         let mut rest: &[Key] = segment;
         while !rest.is_empty() {
-            let (in_list, n) = in_clause(dialect, &key_cols, rest, budget);
+            let (in_list, n) = in_clause(dialect, &key_cols, rest, prepared.batch);
             let position: HashMap<&Key, usize> =
                 rest[..n].iter().enumerate().map(|(i, k)| (k, i)).collect();
             let mut rows: Vec<(usize, Vec<Value>)> = Vec::with_capacity(n);

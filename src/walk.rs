@@ -14,8 +14,28 @@ use std::collections::BTreeMap;
 /// A row's key values, in the table's key column order.
 pub type Key = Vec<Value>;
 
-/// Most keys in one `IN (...)` list.
-pub const MAX_BATCH_KEYS: usize = 5000;
+/// Keys in one `IN (...)` list unless `--batch-size` says otherwise.
+pub const DEFAULT_BATCH_KEYS: usize = 5000;
+
+/// How large one lookup may be: at most `max_keys` keys and `max_bytes` of key literals.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch {
+    pub max_keys: usize,
+    pub max_bytes: usize,
+}
+
+impl Batch {
+    /// Batches for `source`, leaving room under its packet limit for the rest of the query.
+    pub fn for_source(source: &dyn Source, max_keys: usize) -> Batch {
+        Batch {
+            max_keys: max_keys.max(1),
+            max_bytes: source
+                .max_query_bytes()
+                .saturating_sub(64 << 10)
+                .max(16 << 10),
+        }
+    }
+}
 
 /// The keys collected for one table. `true` marks an owned row (a root or a row reached from
 /// one by child edges): only owned rows pull in their children.
@@ -65,24 +85,24 @@ impl Subset {
     }
 }
 
-/// Writes `cols IN (...)` for as many of `keys` as fit in `budget` bytes (at least one, at
-/// most [`MAX_BATCH_KEYS`]); returns the clause and how many keys it holds.
+/// Writes `cols IN (...)` for as many of `keys` as `batch` allows (at least one); returns the
+/// clause and how many keys it holds.
 pub fn in_clause(
     dialect: &dyn Dialect,
     cols: &[String],
     keys: &[Key],
-    budget: usize,
+    batch: Batch,
 ) -> (String, usize) {
     let mut n = 0;
     let mut size = 0;
     let mut scratch = String::new();
-    while n < keys.len() && n < MAX_BATCH_KEYS {
+    while n < keys.len() && n < batch.max_keys {
         scratch.clear();
         for v in &keys[n] {
             dialect.write_literal(v, &mut scratch);
         }
         size += scratch.len() + keys[n].len() + 3;
-        if n > 0 && size > budget {
+        if n > 0 && size > batch.max_bytes {
             break;
         }
         n += 1;
@@ -97,7 +117,7 @@ pub struct Walker<'a> {
     pub model: &'a Model,
     pub source: &'a mut dyn Source,
     dialect: &'static dyn Dialect,
-    budget: usize,
+    batch: Batch,
 }
 
 fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String> {
@@ -107,17 +127,13 @@ fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String>
 }
 
 impl<'a> Walker<'a> {
-    pub fn new(model: &'a Model, source: &'a mut dyn Source) -> Walker<'a> {
+    pub fn new(model: &'a Model, source: &'a mut dyn Source, batch: Batch) -> Walker<'a> {
         let dialect = source.dialect();
-        let budget = source
-            .max_query_bytes()
-            .saturating_sub(64 << 10)
-            .max(16 << 10);
         Walker {
             model,
             source,
             dialect,
-            budget,
+            batch,
         }
     }
 
@@ -257,14 +273,14 @@ impl<'a> Walker<'a> {
                         self.dialect,
                         &qualified(self.dialect, "c", cols),
                         rest,
-                        self.budget,
+                        self.batch,
                     ),
                     None => {
                         let (inner, n) = in_clause(
                             self.dialect,
                             &qualified(self.dialect, "p", &parent.key),
                             rest,
-                            self.budget,
+                            self.batch,
                         );
                         let lhs = qualified(self.dialect, "c", &r.columns);
                         let lhs = if lhs.len() == 1 {
@@ -318,7 +334,7 @@ impl<'a> Walker<'a> {
                     self.dialect,
                     &qualified(self.dialect, "c", &child.key),
                     rest,
-                    self.budget,
+                    self.batch,
                 );
                 let not_null: String = qualified(self.dialect, "c", &r.columns)
                     .iter()

@@ -40,6 +40,11 @@ pub struct DumpArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_statement_bytes: usize,
 
+    /// Most keys in one lookup query (`IN (...)` list); lists are also kept under the server's
+    /// max_allowed_packet
+    #[arg(long, value_name = "KEYS", default_value_t = crate::walk::DEFAULT_BATCH_KEYS)]
+    batch_size: usize,
+
     /// Fail instead of turning foreign-key checks off around rows that form a cycle of NOT NULL references
     #[arg(long)]
     require_fk_checks: bool,
@@ -58,6 +63,7 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
         roots: args.root.clone(),
         root_wheres: args.root_where.clone(),
         require_fk_checks: args.require_fk_checks,
+        batch_keys: args.batch_size,
     };
     let prepared = prepare(source.as_mut(), &graph, &request)?;
     let mut roots: Vec<String> = args.root.clone();
@@ -76,14 +82,18 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             };
-            let tmp = tempfile::Builder::new()
-                .prefix(".partialdump-")
-                .suffix(".partial")
-                .tempfile_in(&dir)
-                .map_err(|source| Error::Output {
-                    what: format!("a temporary file in {}", dir.display()),
-                    source,
-                })?;
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(".partialdump-").suffix(".partial");
+            #[cfg(unix)]
+            {
+                // A dump is an ordinary file once renamed (tempfile's default is owner-only).
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o644));
+            }
+            let tmp = builder.tempfile_in(&dir).map_err(|source| Error::Output {
+                what: format!("a temporary file in {}", dir.display()),
+                source,
+            })?;
             let mut writer = SqlWriter::new(BufWriter::new(tmp), dialect, args.max_statement_bytes);
             let stats = run_dump(source.as_mut(), &prepared, header, &mut writer)?;
             let tmp = writer
