@@ -9,6 +9,19 @@
 use crate::engine::value::{Value, hex};
 use std::fmt::Write;
 
+/// What an import does with a row whose key already exists in the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Fail (and roll everything back), naming the first conflicting key.
+    #[default]
+    Error,
+    /// Keep the target's row.
+    Skip,
+    /// Overwrite the target's row with the dump's.
+    Update,
+}
+
 pub trait Dialect: Sync {
     /// Engine name for messages and the dump header (`mysql`, `sqlite`).
     fn name(&self) -> &'static str;
@@ -63,6 +76,9 @@ pub trait Dialect: Sync {
         ""
     }
 
+    /// Appended to a multi-row INSERT for `mode`; `key` are the table's key columns.
+    fn on_conflict(&self, mode: OnConflict, columns: &[String], key: &[String]) -> String;
+
     /// Statements at the top of a dump, after the header comments.
     fn session_preamble(&self) -> Vec<&'static str>;
 
@@ -113,6 +129,28 @@ impl Dialect for MySqlDialect {
             Value::Text(s) => self.write_text(s, out),
             other => write_common_literal(other, out),
         }
+    }
+
+    fn on_conflict(&self, mode: OnConflict, columns: &[String], key: &[String]) -> String {
+        let q = |c: &String| self.quote_ident(c);
+        let sets: Vec<String> = match mode {
+            OnConflict::Error => return String::new(),
+            // Assigning a key column to itself changes nothing: the existing row is kept.
+            OnConflict::Skip => key
+                .iter()
+                .take(1)
+                .map(|k| format!("{} = {}", q(k), q(k)))
+                .collect(),
+            OnConflict::Update => columns
+                .iter()
+                .filter(|c| !key.contains(c))
+                .map(|c| format!("{} = VALUES({})", q(c), q(c)))
+                .collect(),
+        };
+        if sets.is_empty() {
+            return self.on_conflict(OnConflict::Skip, columns, key);
+        }
+        format!(" ON DUPLICATE KEY UPDATE {}", sets.join(", "))
     }
 
     fn session_preamble(&self) -> Vec<&'static str> {
@@ -166,6 +204,21 @@ impl Dialect for SqliteDialect {
 
     fn tuple_list_prefix(&self) -> &'static str {
         "VALUES "
+    }
+
+    fn on_conflict(&self, mode: OnConflict, columns: &[String], key: &[String]) -> String {
+        let sets: Vec<String> = columns
+            .iter()
+            .filter(|c| !key.contains(c))
+            .map(|c| format!("{} = excluded.{}", self.quote_ident(c), self.quote_ident(c)))
+            .collect();
+        match mode {
+            OnConflict::Error => String::new(),
+            OnConflict::Update if !sets.is_empty() => {
+                format!(" ON CONFLICT DO UPDATE SET {}", sets.join(", "))
+            }
+            _ => " ON CONFLICT DO NOTHING".into(),
+        }
     }
 
     fn session_preamble(&self) -> Vec<&'static str> {

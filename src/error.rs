@@ -59,6 +59,32 @@ pub enum Error {
     )]
     RootNotFound { root: String, url: String },
 
+    /// A dump being imported is malformed, truncated, tampered with, or holds a statement
+    /// partialdump does not write.
+    #[error("{path}:{line}: {message}")]
+    Dump {
+        path: String,
+        line: u64,
+        message: String,
+    },
+
+    /// The target refused a statement of the dump; everything was rolled back.
+    #[error(
+        "statement {statement} (line {line}) into table `{table}` failed on {url}: {reason}. \
+         The import was rolled back; the target is as it was before."
+    )]
+    Import {
+        url: String,
+        statement: u64,
+        line: u64,
+        table: String,
+        reason: String,
+    },
+
+    /// The dump does not fit the target's tables.
+    #[error("{0}")]
+    Mismatch(String),
+
     /// Writing the dump failed.
     #[error("cannot write {what}: {source}")]
     Output {

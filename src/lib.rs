@@ -12,8 +12,10 @@ pub mod dump;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod import;
 pub mod schema;
 pub mod sink;
+pub mod verify;
 pub mod walk;
 
 pub use error::{Error, Result};

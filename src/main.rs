@@ -7,7 +7,8 @@ fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("partialdump: error: {e}");
-            ExitCode::FAILURE
+            // 1 is kept for "ran, and found differences" (verify); 2 means it could not run.
+            ExitCode::from(2)
         }
     }
 }

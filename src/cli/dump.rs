@@ -20,17 +20,8 @@ pub struct DumpArgs {
     #[arg(long, value_name = "URL")]
     source: String,
 
-    /// The YAML relationship graph (see docs/graph-format.md)
-    #[arg(long, value_name = "FILE")]
-    graph: PathBuf,
-
-    /// A root row: TABLE.COLUMN=VALUE, composite keys as TABLE.C1=V1,C2=V2 (repeatable)
-    #[arg(long, value_name = "TABLE.COL=VALUE")]
-    root: Vec<String>,
-
-    /// Root rows chosen by a SQL condition: TABLE:CONDITION, e.g. "accounts:region = 'eu'" (repeatable)
-    #[arg(long, value_name = "TABLE:SQL")]
-    root_where: Vec<String>,
+    #[command(flatten)]
+    subset: SubsetArgs,
 
     /// Write to FILE (through a temporary file renamed at the end) instead of standard output
     #[arg(short, long, value_name = "FILE")]
@@ -40,39 +31,69 @@ pub struct DumpArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_statement_bytes: usize,
 
-    /// Most keys in one lookup query (`IN (...)` list); lists are also kept under the server's
-    /// max_allowed_packet
-    #[arg(long, value_name = "KEYS", default_value_t = crate::walk::DEFAULT_BATCH_KEYS)]
-    batch_size: usize,
-
-    /// Fail instead of turning foreign-key checks off around rows that form a cycle of NOT NULL references
-    #[arg(long)]
-    require_fk_checks: bool,
-
     /// Print nothing on standard error unless there is an error
     #[arg(short, long)]
     quiet: bool,
 }
 
+/// What selects a subset: the graph, the roots, and how the walk runs. Shared by `dump` and
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct SubsetArgs {
+    /// The YAML relationship graph (see docs/graph-format.md)
+    #[arg(long, value_name = "FILE")]
+    pub graph: PathBuf,
+
+    /// A root row: TABLE.COLUMN=VALUE, composite keys as TABLE.C1=V1,C2=V2 (repeatable)
+    #[arg(long, value_name = "TABLE.COL=VALUE")]
+    pub root: Vec<String>,
+
+    /// Root rows chosen by a SQL condition: TABLE:CONDITION, e.g. "accounts:region = 'eu'" (repeatable)
+    #[arg(long, value_name = "TABLE:SQL")]
+    pub root_where: Vec<String>,
+
+    /// Most keys in one lookup query (`IN (...)` list); lists are also kept under the server's
+    /// max_allowed_packet
+    #[arg(long, value_name = "KEYS", default_value_t = crate::walk::DEFAULT_BATCH_KEYS)]
+    pub batch_size: usize,
+
+    /// Fail instead of turning foreign-key checks off around rows that form a cycle of NOT NULL references
+    #[arg(long)]
+    pub require_fk_checks: bool,
+}
+
+impl SubsetArgs {
+    pub fn request(&self) -> DumpRequest {
+        DumpRequest {
+            roots: self.root.clone(),
+            root_wheres: self.root_where.clone(),
+            require_fk_checks: self.require_fk_checks,
+            batch_keys: self.batch_size,
+        }
+    }
+
+    /// The roots as the user wrote them, for headers and reports.
+    pub fn roots_text(&self) -> String {
+        self.root
+            .iter()
+            .chain(self.root_where.iter())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    }
+}
+
 pub fn run(args: DumpArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let url = ConnUrl::parse(&args.source)?;
-    let graph = config::load(&args.graph)?;
+    let graph = config::load(&args.subset.graph)?;
     let mut source = open_source(&url)?;
-    let request = DumpRequest {
-        roots: args.root.clone(),
-        root_wheres: args.root_where.clone(),
-        require_fk_checks: args.require_fk_checks,
-        batch_keys: args.batch_size,
-    };
-    let prepared = prepare(source.as_mut(), &graph, &request)?;
-    let mut roots: Vec<String> = args.root.clone();
-    roots.extend(args.root_where.iter().cloned());
+    let prepared = prepare(source.as_mut(), &graph, &args.subset.request())?;
     let header = vec![
         format!("partialdump {} dump, format 1", env!("CARGO_PKG_VERSION")),
         format!("source: {}", url.redacted()),
         format!("dialect: {}", source.dialect().name()),
-        format!("roots: {}", roots.join(" ; ")),
+        format!("roots: {}", args.subset.roots_text()),
         format!("graph: {} sha256:{}", graph.path, graph.sha256),
     ];
     let dialect = source.dialect();

@@ -1,6 +1,8 @@
 //! The command line: one module per subcommand, each with its arguments and handler.
 
 mod dump;
+mod import;
+mod verify;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -18,6 +20,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Dump(dump::DumpArgs),
+    Import(import::ImportArgs),
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -25,5 +29,7 @@ pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Dump(args) => dump::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }

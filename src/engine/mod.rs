@@ -48,6 +48,36 @@ pub trait Source {
     ) -> Result<()>;
 }
 
+/// A database a dump is imported into. It can be read like a source (for introspection and
+/// `verify`); writes happen inside one transaction from `begin` to `commit` or `rollback`.
+///
+/// Contract: `begin` once, then any number of `execute` and `foreign_key_checks`, then exactly
+/// one of `commit` or `rollback`. Dropping a target without `commit` leaves the database as it
+/// was (the server rolls an open transaction back when the connection closes).
+pub trait Target: Source {
+    /// Starts the transaction; with `disable_fk_checks`, foreign keys are not checked at all.
+    fn begin(&mut self, disable_fk_checks: bool) -> Result<()>;
+
+    /// Runs one statement; returns the affected row count, or the server's message.
+    fn execute(&mut self, sql: &str) -> std::result::Result<u64, String>;
+
+    /// Switches foreign-key checks for the following statements (the dump does this around
+    /// rows that form a cycle of NOT NULL references).
+    fn foreign_key_checks(&mut self, on: bool) -> Result<()>;
+
+    fn commit(&mut self) -> Result<()>;
+
+    fn rollback(&mut self) -> Result<()>;
+}
+
+/// Opens a target for importing.
+pub fn open_target(url: &ConnUrl) -> Result<Box<dyn Target>> {
+    match url {
+        ConnUrl::MySql(m) => Ok(Box::new(mysql::MySqlTarget::connect(m, url.redacted())?)),
+        ConnUrl::Sqlite { path } => Ok(Box::new(sqlite::SqliteTarget::open(path, url.redacted())?)),
+    }
+}
+
 /// Opens a source for reading.
 pub fn open_source(url: &ConnUrl) -> Result<Box<dyn Source>> {
     match url {

@@ -5,9 +5,9 @@
 //! (zero dates included). The session runs in UTC so TIMESTAMP values do not depend on the
 //! server's or the client's time zone.
 
-use super::Source;
 use super::url::MySqlUrl;
 use super::value::Value;
+use super::{Source, Target};
 use crate::dialect::{Dialect, MYSQL};
 use crate::error::{Error, Result};
 use crate::schema::{Column, ForeignKey, Schema, Table};
@@ -81,17 +81,15 @@ impl MySqlSource {
             max_packet: max_packet.unwrap_or(4 << 20) as usize,
         })
     }
+}
 
-    fn text_rows<T: mysql::prelude::FromRow>(
-        &mut self,
-        sql: &str,
-        context: &str,
-    ) -> Result<Vec<T>> {
-        let url = self.url.clone();
-        self.conn
-            .query(sql)
-            .map_err(|e| query_err(&url, context, e))
-    }
+fn text_rows<T: mysql::prelude::FromRow>(
+    conn: &mut Conn,
+    url: &str,
+    sql: &str,
+    context: &str,
+) -> Result<Vec<T>> {
+    conn.query(sql).map_err(|e| query_err(url, context, e))
 }
 
 fn query_err(url: &str, context: &str, e: mysql::Error) -> Error {
@@ -112,82 +110,7 @@ impl Source for MySqlSource {
     }
 
     fn introspect(&mut self) -> Result<Schema> {
-        let names: Vec<String> = self.text_rows(
-            "SELECT TABLE_NAME FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
-            "reading the table list",
-        )?;
-        let mut tables: BTreeMap<String, Table> = names
-            .into_iter()
-            .map(|n| {
-                (
-                    n.clone(),
-                    Table {
-                        name: n,
-                        columns: Vec::new(),
-                        primary_key: Vec::new(),
-                        foreign_keys: Vec::new(),
-                    },
-                )
-            })
-            .collect();
-        let cols: Vec<(String, String, String, String, String)> = self.text_rows(
-            "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
-            "reading the columns",
-        )?;
-        for (t, name, nullable, data_type, extra) in cols {
-            if let Some(table) = tables.get_mut(&t) {
-                let extra = extra.to_uppercase();
-                table.columns.push(Column {
-                    name,
-                    nullable: nullable == "YES",
-                    // MySQL 8 marks expression defaults DEFAULT_GENERATED: those are ordinary columns.
-                    generated: extra.contains("VIRTUAL GENERATED")
-                        || extra.contains("STORED GENERATED")
-                        || extra == "VIRTUAL"
-                        || extra == "PERSISTENT",
-                    data_type: data_type.to_lowercase(),
-                });
-            }
-        }
-        let pks: Vec<(String, String)> = self.text_rows(
-            "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
-             WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' \
-             ORDER BY TABLE_NAME, ORDINAL_POSITION",
-            "reading the primary keys",
-        )?;
-        for (t, c) in pks {
-            if let Some(table) = tables.get_mut(&t) {
-                table.primary_key.push(c);
-            }
-        }
-        let fks: Vec<(String, String, String, String, String)> = self.text_rows(
-            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME \
-             FROM information_schema.KEY_COLUMN_USAGE \
-             WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_SCHEMA = DATABASE() \
-             AND REFERENCED_TABLE_NAME IS NOT NULL \
-             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
-            "reading the foreign keys",
-        )?;
-        for (t, cname, col, rt, rc) in fks {
-            let Some(table) = tables.get_mut(&t) else {
-                continue;
-            };
-            match table.foreign_keys.iter_mut().find(|f| f.name == cname) {
-                Some(fk) => {
-                    fk.columns.push(col);
-                    fk.ref_columns.push(rc);
-                }
-                None => table.foreign_keys.push(ForeignKey {
-                    name: cname,
-                    columns: vec![col],
-                    ref_table: rt,
-                    ref_columns: vec![rc],
-                }),
-            }
-        }
-        Ok(Schema { tables })
+        introspect(&mut self.conn, &self.url)
     }
 
     fn begin_snapshot(&mut self) -> Result<String> {
@@ -302,5 +225,193 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
             seconds,
             micro,
         },
+    }
+}
+
+/// Tables, columns, keys and foreign keys of the connection's current database.
+pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
+    let names: Vec<String> = text_rows(
+        conn,
+        url,
+        "SELECT TABLE_NAME FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+        "reading the table list",
+    )?;
+    let mut tables: BTreeMap<String, Table> = names
+        .into_iter()
+        .map(|n| {
+            (
+                n.clone(),
+                Table {
+                    name: n,
+                    columns: Vec::new(),
+                    primary_key: Vec::new(),
+                    foreign_keys: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    let cols: Vec<(String, String, String, String, String)> = text_rows(
+        conn,
+        url,
+        "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        "reading the columns",
+    )?;
+    for (t, name, nullable, data_type, extra) in cols {
+        if let Some(table) = tables.get_mut(&t) {
+            let extra = extra.to_uppercase();
+            table.columns.push(Column {
+                name,
+                nullable: nullable == "YES",
+                // MySQL 8 marks expression defaults DEFAULT_GENERATED: those are ordinary columns.
+                generated: extra.contains("VIRTUAL GENERATED")
+                    || extra.contains("STORED GENERATED")
+                    || extra == "VIRTUAL"
+                    || extra == "PERSISTENT",
+                data_type: data_type.to_lowercase(),
+            });
+        }
+    }
+    let pks: Vec<(String, String)> = text_rows(
+        conn,
+        url,
+        "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' \
+         ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        "reading the primary keys",
+    )?;
+    for (t, c) in pks {
+        if let Some(table) = tables.get_mut(&t) {
+            table.primary_key.push(c);
+        }
+    }
+    let fks: Vec<(String, String, String, String, String)> = text_rows(
+        conn,
+        url,
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME \
+         FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_SCHEMA = DATABASE() \
+         AND REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+        "reading the foreign keys",
+    )?;
+    for (t, cname, col, rt, rc) in fks {
+        let Some(table) = tables.get_mut(&t) else {
+            continue;
+        };
+        match table.foreign_keys.iter_mut().find(|f| f.name == cname) {
+            Some(fk) => {
+                fk.columns.push(col);
+                fk.ref_columns.push(rc);
+            }
+            None => table.foreign_keys.push(ForeignKey {
+                name: cname,
+                columns: vec![col],
+                ref_table: rt,
+                ref_columns: vec![rc],
+            }),
+        }
+    }
+    Ok(Schema { tables })
+}
+
+/// A database being imported into: the same reads as a source, plus one write transaction.
+pub struct MySqlTarget {
+    db: MySqlSource,
+}
+
+impl MySqlTarget {
+    pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlTarget> {
+        Ok(MySqlTarget {
+            db: MySqlSource::connect(m, url)?,
+        })
+    }
+
+    fn run(&mut self, sql: &str, context: &str) -> Result<()> {
+        let url = self.db.url.clone();
+        self.db
+            .conn
+            .query_drop(sql)
+            .map_err(|e| query_err(&url, context, e))
+    }
+}
+
+impl Source for MySqlTarget {
+    fn url(&self) -> &str {
+        self.db.url()
+    }
+    fn dialect(&self) -> &'static dyn Dialect {
+        &MYSQL
+    }
+    fn introspect(&mut self) -> Result<Schema> {
+        self.db.introspect()
+    }
+    fn begin_snapshot(&mut self) -> Result<String> {
+        self.db.begin_snapshot()
+    }
+    fn end_snapshot(&mut self) -> Result<()> {
+        self.db.end_snapshot()
+    }
+    fn max_query_bytes(&self) -> usize {
+        self.db.max_query_bytes()
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        context: &str,
+        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        self.db.query(sql, context, f)
+    }
+}
+
+impl Target for MySqlTarget {
+    fn begin(&mut self, disable_fk_checks: bool) -> Result<()> {
+        let ctx = "starting the import transaction";
+        self.run(
+            "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+            ctx,
+        )?;
+        self.run(
+            if disable_fk_checks {
+                "SET foreign_key_checks = 0"
+            } else {
+                "SET foreign_key_checks = 1"
+            },
+            ctx,
+        )?;
+        self.run("START TRANSACTION", ctx)
+    }
+
+    fn execute(&mut self, sql: &str) -> std::result::Result<u64, String> {
+        match self.db.conn.query_iter(sql) {
+            Ok(r) => {
+                let n = r.affected_rows();
+                drop(r);
+                Ok(n)
+            }
+            Err(mysql::Error::MySqlError(e)) => Err(e.message),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn foreign_key_checks(&mut self, on: bool) -> Result<()> {
+        self.run(
+            if on {
+                "SET foreign_key_checks = 1"
+            } else {
+                "SET foreign_key_checks = 0"
+            },
+            "switching foreign-key checks",
+        )
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.run("COMMIT", "committing the import")
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        self.run("ROLLBACK", "rolling back the import")
     }
 }

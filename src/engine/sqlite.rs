@@ -1,7 +1,7 @@
 //! SQLite, the embedded default: opened read-only, read inside one transaction.
 
-use super::Source;
 use super::value::Value;
+use super::{Source, Target};
 use crate::dialect::{Dialect, SQLITE};
 use crate::error::{Error, Result};
 use crate::schema::{Column, ForeignKey, Schema, Table};
@@ -13,6 +13,12 @@ pub struct SqliteSource {
     url: String,
 }
 
+/// A database being imported into: the same reads as a source, plus one write transaction.
+pub struct SqliteTarget {
+    db: SqliteSource,
+    disable_fk_checks: bool,
+}
+
 impl SqliteSource {
     pub fn open(path: &str, url: String) -> Result<SqliteSource> {
         if !std::path::Path::new(path).is_file() {
@@ -21,14 +27,15 @@ impl SqliteSource {
                 reason: "no such database file. Check the path after `sqlite:`.".into(),
             });
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| Error::Connect {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
+        Self::open_with(path, url, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    }
+
+    fn open_with(path: &str, url: String, flags: OpenFlags) -> Result<SqliteSource> {
+        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| Error::Connect {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
         Ok(SqliteSource { conn, url })
     }
 
@@ -219,5 +226,98 @@ impl Source for SqliteSource {
             f(values)?;
         }
         Ok(())
+    }
+}
+
+impl SqliteTarget {
+    /// Opens (or creates) a database file for writing.
+    pub fn open(path: &str, url: String) -> Result<SqliteTarget> {
+        let db = SqliteSource::open_with(
+            path,
+            url,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        Ok(SqliteTarget {
+            db,
+            disable_fk_checks: false,
+        })
+    }
+
+    fn batch(&mut self, sql: &str, context: &str) -> Result<()> {
+        self.db
+            .conn
+            .execute_batch(sql)
+            .map_err(|e| self.db.err(context, e))
+    }
+}
+
+impl Source for SqliteTarget {
+    fn url(&self) -> &str {
+        self.db.url()
+    }
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SQLITE
+    }
+    fn introspect(&mut self) -> Result<Schema> {
+        self.db.introspect()
+    }
+    fn begin_snapshot(&mut self) -> Result<String> {
+        self.db.begin_snapshot()
+    }
+    fn end_snapshot(&mut self) -> Result<()> {
+        self.db.end_snapshot()
+    }
+    fn max_query_bytes(&self) -> usize {
+        self.db.max_query_bytes()
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        context: &str,
+        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        self.db.query(sql, context, f)
+    }
+}
+
+impl Target for SqliteTarget {
+    fn begin(&mut self, disable_fk_checks: bool) -> Result<()> {
+        self.disable_fk_checks = disable_fk_checks;
+        let fk = if disable_fk_checks { "OFF" } else { "ON" };
+        // foreign_keys can only change outside a transaction.
+        self.batch(
+            &format!("PRAGMA foreign_keys = {fk}; BEGIN IMMEDIATE"),
+            "starting the import transaction",
+        )
+    }
+
+    fn execute(&mut self, sql: &str) -> std::result::Result<u64, String> {
+        self.db
+            .conn
+            .execute(sql, [])
+            .map(|n| n as u64)
+            .map_err(|e| e.to_string())
+    }
+
+    fn foreign_key_checks(&mut self, on: bool) -> Result<()> {
+        // Deferred checks stay deferred until COMMIT, which checks every row.
+        if !on && !self.disable_fk_checks {
+            self.batch(
+                "PRAGMA defer_foreign_keys = ON",
+                "deferring foreign-key checks",
+            )?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.batch("COMMIT", "committing the import")
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        if self.db.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.batch("ROLLBACK", "rolling back the import")
     }
 }

@@ -1,0 +1,450 @@
+//! `import`: load a dump into a target, all or nothing.
+//!
+//! The dump is parsed by [`reader`] into typed rows and written again through the *target's*
+//! dialect, so a dump taken from MariaDB loads into SQLite and the other way round, and no SQL
+//! text from the file ever reaches the target as it was written. Everything happens in one
+//! transaction: a refused statement, a server error, a missing trailer or a checksum mismatch
+//! rolls back, and the target is as it was before.
+
+pub mod reader;
+
+use crate::dialect::{Dialect, OnConflict};
+use crate::engine::Target;
+use crate::engine::value::Value;
+use crate::error::{Error, Result};
+use crate::schema::Schema;
+use reader::{DumpReader, Located, Statement};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub on_conflict: OnConflict,
+    pub disable_fk_checks: bool,
+    /// Largest statement sent to the target, in bytes.
+    pub max_statement_bytes: usize,
+}
+
+/// Per-table results, in load order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TableReport {
+    pub table: String,
+    /// Rows read from the dump.
+    pub rows: u64,
+    /// Rows the target reports as affected (MySQL counts an overwritten row twice, a kept one as 0).
+    pub affected: u64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub source: String,
+    pub target: String,
+    pub on_conflict: OnConflict,
+    pub tables: Vec<TableReport>,
+    pub rows: u64,
+    pub seconds: f64,
+}
+
+/// Progress while importing: called after every statement.
+pub struct Progress<'a> {
+    pub table: &'a str,
+    pub rows: u64,
+}
+
+/// Reads a whole dump without a target: checks every statement and the trailer. Returns the
+/// row count per table.
+pub fn validate<R: BufRead>(mut reader: DumpReader<R>) -> Result<BTreeMap<String, u64>> {
+    while reader.next_statement()?.is_some() {}
+    reader.finish()
+}
+
+/// Imports a dump into `target` in one transaction; rolls back on any error.
+pub fn import<R: BufRead>(
+    reader: DumpReader<R>,
+    target: &mut dyn Target,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ImportReport> {
+    let schema = target.introspect()?;
+    target.begin(options.disable_fk_checks)?;
+    match load(reader, target, &schema, options, progress) {
+        Ok(report) => {
+            target.commit()?;
+            Ok(report)
+        }
+        Err(e) => {
+            // The first error is the one to report; a failing rollback only means the
+            // connection is gone, which rolls back too.
+            let _ = target.rollback();
+            Err(e)
+        }
+    }
+}
+
+fn load<R: BufRead>(
+    mut reader: DumpReader<R>,
+    target: &mut dyn Target,
+    schema: &Schema,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ImportReport> {
+    let started = Instant::now();
+    let dialect = target.dialect();
+    let url = target.url().to_string();
+    let mut report = ImportReport {
+        source: reader.header().source.clone(),
+        target: url.clone(),
+        on_conflict: options.on_conflict,
+        ..ImportReport::default()
+    };
+    let mut checked: BTreeSet<String> = BTreeSet::new();
+    let mut checks_off = false;
+    let mut loaded_unchecked: BTreeSet<String> = BTreeSet::new();
+    let mut last_table = String::new();
+    let mut table_started = Instant::now();
+    while let Some(located) = reader.next_statement()? {
+        let Located {
+            line,
+            number,
+            statement,
+        } = located;
+        let fail = |table: &str, reason: String| Error::Import {
+            url: url.clone(),
+            statement: number,
+            line,
+            table: table.to_string(),
+            reason,
+        };
+        match statement {
+            Statement::Setting { name, value } => {
+                if matches!(name.as_str(), "foreign_key_checks" | "defer_foreign_keys")
+                    && !options.disable_fk_checks
+                {
+                    let on = !matches!(
+                        (name.as_str(), value.to_ascii_uppercase().as_str()),
+                        ("foreign_key_checks", "0") | ("defer_foreign_keys", "ON")
+                    );
+                    if on == checks_off {
+                        target.foreign_key_checks(on)?;
+                        checks_off = !on;
+                    }
+                }
+            }
+            Statement::Begin | Statement::Commit => {}
+            Statement::Insert {
+                table,
+                columns,
+                rows,
+            } => {
+                if !checked.contains(&table) {
+                    check_table(schema, &table, &columns, &url)?;
+                    checked.insert(table.clone());
+                }
+                if table != last_table {
+                    if let Some(t) = report.tables.last_mut() {
+                        t.seconds = table_started.elapsed().as_secs_f64();
+                    }
+                    report.tables.push(TableReport {
+                        table: table.clone(),
+                        ..TableReport::default()
+                    });
+                    last_table = table.clone();
+                    table_started = Instant::now();
+                }
+                if checks_off {
+                    loaded_unchecked.insert(table.clone());
+                }
+                let key = schema
+                    .table(&table)
+                    .map(|t| t.primary_key.clone())
+                    .unwrap_or_default();
+                let suffix = dialect.on_conflict(options.on_conflict, &columns, &key);
+                for sql in render_inserts(
+                    dialect,
+                    &table,
+                    &columns,
+                    &rows,
+                    &suffix,
+                    options.max_statement_bytes,
+                ) {
+                    match target.execute(&sql) {
+                        Ok(n) => {
+                            if let Some(t) = report.tables.last_mut() {
+                                t.affected += n;
+                            }
+                        }
+                        Err(msg) => {
+                            let hint = conflicting_key(target, dialect, &table, &columns, &key, &rows)
+                                .map(|k| {
+                                    format!(
+                                        " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
+                                         --on-conflict update overwrites them)"
+                                    )
+                                })
+                                .unwrap_or_default();
+                            return Err(fail(&table, format!("{msg}{hint}")));
+                        }
+                    }
+                }
+                let n = rows.len() as u64;
+                report.rows += n;
+                if let Some(t) = report.tables.last_mut() {
+                    t.rows += n;
+                }
+                progress(&Progress {
+                    table: &table,
+                    rows: report.rows,
+                });
+            }
+            Statement::Update { table, set, key } => {
+                let sql = render_update(dialect, &table, &set, &key);
+                target.execute(&sql).map_err(|msg| fail(&table, msg))?;
+            }
+        }
+    }
+    if let Some(t) = report.tables.last_mut() {
+        t.seconds = table_started.elapsed().as_secs_f64();
+    }
+    // The trailer proves the dump is whole before anything is committed.
+    reader.finish()?;
+    if !options.disable_fk_checks {
+        check_references(target, schema, &loaded_unchecked)?;
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The dump's columns must be the target table's columns (generated ones aside).
+fn check_table(schema: &Schema, table: &str, columns: &[String], url: &str) -> Result<()> {
+    let Some(t) = schema.table(table) else {
+        return Err(Error::Mismatch(format!(
+            "the dump has rows for table `{table}`, which the target {url} does not have. Create the schema \
+             in the target first (the same CREATE TABLE statements as the source)."
+        )));
+    };
+    let want: BTreeSet<String> = t.insert_columns().map(|c| c.name.to_lowercase()).collect();
+    let got: BTreeSet<String> = columns.iter().map(|c| c.to_lowercase()).collect();
+    let missing: Vec<&String> = got.difference(&want).collect();
+    let extra: Vec<&String> = want.difference(&got).collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        let mut what = Vec::new();
+        if !missing.is_empty() {
+            what.push(format!(
+                "the target lacks {}",
+                missing
+                    .iter()
+                    .map(|c| format!("`{table}.{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !extra.is_empty() {
+            what.push(format!(
+                "the dump lacks {}",
+                extra
+                    .iter()
+                    .map(|c| format!("`{table}.{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return Err(Error::Mismatch(format!(
+            "table `{table}` differs between the dump and the target {url}: {}. Bring the target's schema in line \
+             with the source's before importing. Nothing was imported.",
+            what.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+/// Multi-row INSERTs of at most `max_bytes` each (a single row may exceed it).
+pub fn render_inserts(
+    dialect: &dyn Dialect,
+    table: &str,
+    columns: &[String],
+    rows: &[Vec<Value>],
+    suffix: &str,
+    max_bytes: usize,
+) -> Vec<String> {
+    let prefix = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        dialect.quote_ident(table),
+        columns
+            .iter()
+            .map(|c| dialect.quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut out = Vec::new();
+    let mut sql = String::new();
+    let mut row_text = String::new();
+    for row in rows {
+        row_text.clear();
+        row_text.push('(');
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                row_text.push(',');
+            }
+            dialect.write_literal(v, &mut row_text);
+        }
+        row_text.push(')');
+        if !sql.is_empty() && sql.len() + row_text.len() + suffix.len() + 1 > max_bytes {
+            sql.push_str(suffix);
+            out.push(std::mem::take(&mut sql));
+        }
+        if sql.is_empty() {
+            sql.push_str(&prefix);
+        } else {
+            sql.push(',');
+        }
+        sql.push_str(&row_text);
+    }
+    if !sql.is_empty() {
+        sql.push_str(suffix);
+        out.push(sql);
+    }
+    out
+}
+
+fn render_update(
+    dialect: &dyn Dialect,
+    table: &str,
+    set: &[(String, Value)],
+    key: &[(String, Value)],
+) -> String {
+    let pairs = |items: &[(String, Value)], sep: &str| {
+        items
+            .iter()
+            .map(|(c, v)| {
+                let mut s = format!("{} = ", dialect.quote_ident(c));
+                dialect.write_literal(v, &mut s);
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    format!(
+        "UPDATE {} SET {} WHERE {}",
+        dialect.quote_ident(table),
+        pairs(set, ", "),
+        pairs(key, " AND ")
+    )
+}
+
+/// After a failed INSERT: the first of its rows whose key the target already holds, as
+/// `id=5`, for the error message.
+fn conflicting_key(
+    target: &mut dyn Target,
+    dialect: &dyn Dialect,
+    table: &str,
+    columns: &[String],
+    key: &[String],
+    rows: &[Vec<Value>],
+) -> Option<String> {
+    if key.is_empty() {
+        return None;
+    }
+    let idx: Vec<usize> = key
+        .iter()
+        .map(|k| columns.iter().position(|c| c.eq_ignore_ascii_case(k)))
+        .collect::<Option<Vec<_>>>()?;
+    for row in rows {
+        let cond: Vec<String> = key
+            .iter()
+            .zip(&idx)
+            .map(|(k, &i)| {
+                let mut s = format!("{} = ", dialect.quote_ident(k));
+                dialect.write_literal(&row[i], &mut s);
+                s
+            })
+            .collect();
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE {}",
+            dialect.quote_ident(table),
+            cond.join(" AND ")
+        );
+        let mut found = false;
+        if target
+            .query(&sql, "looking for the conflicting key", &mut |_| {
+                found = true;
+                Ok(())
+            })
+            .is_err()
+        {
+            return None;
+        }
+        if found {
+            return Some(
+                key.iter()
+                    .zip(&idx)
+                    .map(|(k, &i)| format!("{k}={}", row[i].display()))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+    }
+    None
+}
+
+/// Rows loaded while foreign-key checks were off (a NOT NULL cycle) are checked here: every
+/// reference of those tables must find its row.
+fn check_references(
+    target: &mut dyn Target,
+    schema: &Schema,
+    tables: &BTreeSet<String>,
+) -> Result<()> {
+    let dialect = target.dialect();
+    let q = |s: &str| dialect.quote_ident(s);
+    for name in tables {
+        let Some(t) = schema.table(name) else {
+            continue;
+        };
+        for fk in &t.foreign_keys {
+            let not_null: Vec<String> = fk
+                .columns
+                .iter()
+                .map(|c| format!("c.{} IS NOT NULL", q(c)))
+                .collect();
+            let on: Vec<String> = fk
+                .columns
+                .iter()
+                .zip(&fk.ref_columns)
+                .map(|(c, r)| format!("p.{} = c.{}", q(r), q(c)))
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {}) LIMIT 1",
+                fk.columns
+                    .iter()
+                    .map(|c| format!("c.{}", q(c)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                q(name),
+                not_null.join(" AND "),
+                q(&fk.ref_table),
+                on.join(" AND ")
+            );
+            let mut dangling: Option<String> = None;
+            target.query(
+                &sql,
+                "checking references loaded with foreign-key checks off",
+                &mut |row| {
+                    dangling = Some(row.iter().map(Value::display).collect::<Vec<_>>().join(","));
+                    Ok(())
+                },
+            )?;
+            if let Some(v) = dangling {
+                return Err(Error::Mismatch(format!(
+                    "`{name}.{}` = {v} references a row of `{}` that is not there after loading (these rows were \
+                     loaded with foreign-key checks off to load a cycle). The dump is incomplete or was altered; \
+                     the import was rolled back.",
+                    fk.columns.join(","),
+                    fk.ref_table
+                )));
+            }
+        }
+    }
+    Ok(())
+}
