@@ -1,0 +1,477 @@
+//! `import` and `verify` against real databases: round trips between every pair of engines,
+//! refusal of altered, injected and truncated dumps with the target left untouched, a killed
+//! import, conflict modes, schema mismatches.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn portable_graph() -> PathBuf {
+    root().join("schemas/app-portable.yaml")
+}
+
+/// The portable graph's tables: every fixture table but type_zoo (skipped) and sessions.
+fn portable_tables() -> Vec<(&'static str, &'static [&'static str])> {
+    oracle::KEYS
+        .iter()
+        .filter(|(t, _)| *t != "type_zoo")
+        .copied()
+        .collect()
+}
+
+fn dump_to(url: &str, graph: &Path, root: &str, out: &Path) {
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        url,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        root,
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+}
+
+fn import_file(target: &str, file: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["import", "--target", target, file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    partialdump(&args)
+}
+
+fn import_stdin(target: &str, bytes: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args(["import", "--target", target])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The importer may stop reading early (a refused statement): ignore a broken pipe.
+    let _ = child.stdin.take().unwrap().write_all(bytes);
+    child.wait_with_output().unwrap()
+}
+
+fn verify(source: &str, target: &str, graph: &Path, root: &str) -> std::process::Output {
+    partialdump(&[
+        "verify",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        root,
+    ])
+}
+
+/// Every row of every table, each cell normalised so that engines compare: numbers by value,
+/// binary columns by hex.
+fn contents(db: &mut dyn Db, tables: &[(&str, &[&str])]) -> BTreeMap<String, Vec<Row>> {
+    let mut out = BTreeMap::new();
+    for (t, key) in tables {
+        let cols: Vec<String> = db
+            .columns(t)
+            .into_iter()
+            .map(|(c, ty)| {
+                if ty.contains("blob") || ty.contains("binary") {
+                    let c = db.quote(&c);
+                    format!("CASE WHEN {c} IS NULL THEN NULL ELSE hex({c}) END")
+                } else {
+                    db.quote(&c)
+                }
+            })
+            .collect();
+        let order: Vec<String> = key.iter().map(|k| db.quote(k)).collect();
+        let rows = db.rows(&format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            cols.join(", "),
+            db.quote(t),
+            order.join(", ")
+        ));
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|c| {
+                        c.map(|s| match s.parse::<f64>() {
+                            Ok(f) if !s.is_empty() => format!("{f}"),
+                            _ => s,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        out.insert(t.to_string(), rows);
+    }
+    out
+}
+
+/// The source's rows restricted to the oracle's keys, with nullified columns as NULL.
+fn expected_contents(src: &mut dyn Db, root_where: &str) -> BTreeMap<String, Vec<Row>> {
+    let expected = oracle::expected(src, "accounts", root_where);
+    let mut all = contents(src, &portable_tables());
+    for (t, rows) in all.iter_mut() {
+        let key = oracle::KEYS.iter().find(|(n, _)| n == t).unwrap().1;
+        let cols: Vec<String> = src.columns(t).into_iter().map(|(c, _)| c).collect();
+        let want = expected.get(t).cloned().unwrap_or_default();
+        let raw_keys: Vec<Row> = {
+            let q: Vec<String> = key.iter().map(|k| src.quote(k)).collect();
+            src.rows(&format!("SELECT {} FROM {} ORDER BY {}", q.join(", "), src.quote(t), q.join(", ")))
+        };
+        let mut kept = Vec::new();
+        for (row, k) in rows.drain(..).zip(raw_keys) {
+            if want.contains(&k) {
+                let mut row = row;
+                for (i, c) in cols.iter().enumerate() {
+                    if oracle::NULLIFIED.contains(&(t.as_str(), c.as_str())) {
+                        row[i] = None;
+                    }
+                }
+                kept.push(row);
+            }
+        }
+        *rows = kept;
+    }
+    all
+}
+
+enum AnyDb {
+    Sqlite(SqliteDb),
+    Mysql(MysqlDb),
+}
+
+impl AnyDb {
+    fn url(&self) -> String {
+        match self {
+            AnyDb::Sqlite(d) => d.url(),
+            AnyDb::Mysql(d) => d.url(),
+        }
+    }
+    fn db(&mut self) -> &mut dyn Db {
+        match self {
+            AnyDb::Sqlite(d) => d,
+            AnyDb::Mysql(d) => d,
+        }
+    }
+}
+
+fn engine(kind: &str, test: &str, with_data: bool) -> Option<AnyDb> {
+    match kind {
+        "sqlite" => Some(AnyDb::Sqlite(SqliteDb::fixture(with_data))),
+        _ => MysqlDb::fixture(test, with_data).map(AnyDb::Mysql),
+    }
+}
+
+fn round_trip(from: &str, to: &str, test: &str) {
+    let Some(mut src) = engine(from, &format!("{test}_s"), true) else { return };
+    let Some(mut dst) = engine(to, &format!("{test}_d"), false) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let graph = portable_graph();
+    for (root, cond) in [("accounts.id=1", "id = 1"), ("accounts.id=3", "id = 3")] {
+        let file = dir.path().join("dump.sql");
+        dump_to(&src.url(), &graph, root, &file);
+        let o = import_file(&dst.url(), &file, &["--on-conflict", "skip"]);
+        assert!(o.status.success(), "{from} -> {to}: {}", stderr(&o));
+        let v = verify(&src.url(), &dst.url(), &graph, root);
+        assert!(
+            v.status.success(),
+            "{from} -> {to}: verify {root} exit {:?}\n{}{}",
+            v.status.code(),
+            String::from_utf8_lossy(&v.stdout),
+            stderr(&v)
+        );
+        let _ = cond;
+    }
+    // Independent check: the target holds exactly the union of the two subsets.
+    let want_1 = expected_contents(src.db(), "id IN (1, 3)");
+    let got = contents(dst.db(), &portable_tables());
+    assert_eq!(got, want_1, "{from} -> {to}: target contents differ from the expected subset");
+}
+
+#[test]
+fn sqlite_to_sqlite() {
+    round_trip("sqlite", "sqlite", "imp_ss");
+}
+
+#[test]
+fn mysql_to_mysql() {
+    round_trip("mysql", "mysql", "imp_mm");
+}
+
+#[test]
+fn mysql_to_sqlite() {
+    round_trip("mysql", "sqlite", "imp_ms");
+}
+
+#[test]
+fn sqlite_to_mysql() {
+    round_trip("sqlite", "mysql", "imp_sm");
+}
+
+#[test]
+fn mysql_every_type_round_trips_through_import() {
+    let Some(src) = MysqlDb::fixture("imp_types_s", true) else { return };
+    let Some(dst) = MysqlDb::fixture("imp_types_d", false) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph(), "accounts.id=1", &file);
+    let o = import_file(&dst.url(), &file, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut dst = dst;
+    let mut src = src;
+    let expected = oracle::expected(&mut src, "accounts", "id = 1");
+    let src_name = format!("`{}`", src.name);
+    assert_subset(&expected, &mut dst, |db, t, k, cols| {
+        count_equal_rows(db, &src_name, t, k, cols, "<=>")
+    });
+    let v = verify(&src.url(), &dst.url(), &graph(), "accounts.id=1");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+#[test]
+fn verify_reports_a_difference() {
+    let Some(mut src) = engine("sqlite", "", true) else { return };
+    let dst = SqliteDb::fixture(false);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph(), "accounts.id=1", &file);
+    assert!(import_file(&dst.url(), &file, &[]).status.success());
+    dst.conn.execute_batch("UPDATE comments SET body = 'edited' WHERE id = 1").unwrap();
+    let v = verify(&src.url(), &dst.url(), &graph(), "accounts.id=1");
+    assert_eq!(v.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&v.stdout);
+    let line = out.lines().find(|l| l.starts_with("comments")).unwrap();
+    assert!(line.ends_with("DIFFERENT"), "{out}");
+    assert!(out.lines().find(|l| l.starts_with("users")).unwrap().ends_with("ok"), "{out}");
+    let _ = src.db();
+}
+
+/// Per-table row counts and contents, to prove a refused import left the target as it was.
+fn snapshot(db: &mut dyn Db) -> BTreeMap<String, Vec<Row>> {
+    contents(db, &portable_tables())
+}
+
+/// A target that already holds account 2's subset.
+fn seeded_target(kind: &str, test: &str) -> Option<(AnyDb, AnyDb, tempfile::TempDir)> {
+    let src = engine(kind, &format!("{test}_s"), true)?;
+    let dst = engine(kind, &format!("{test}_d"), false)?;
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.sql");
+    dump_to(&src.url(), &portable_graph(), "accounts.id=2", &seed);
+    let o = import_file(&dst.url(), &seed, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    Some((src, dst, dir))
+}
+
+fn refusals(kind: &str, test: &str) {
+    let Some((src, mut dst, dir)) = seeded_target(kind, test) else { return };
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &portable_graph(), "accounts.id=1", &file);
+    let good = std::fs::read(&file).unwrap();
+    let before = snapshot(dst.db());
+    let text = String::from_utf8(good.clone()).unwrap();
+    let trailer_at = text.rfind("-- partialdump end:").unwrap();
+    let mut cases: Vec<(String, Vec<u8>)> = vec![
+        (
+            "DROP TABLE appended after the trailer".into(),
+            format!("{text}DROP TABLE users;\n").into_bytes(),
+        ),
+        (
+            "DROP TABLE before the trailer".into(),
+            format!("{}DROP TABLE users;\n{}", &text[..trailer_at], &text[trailer_at..]).into_bytes(),
+        ),
+        (
+            "statement injected inside a value".into(),
+            text.replacen("'Looks good'", "'x'); DROP TABLE users; -- '", 1).into_bytes(),
+        ),
+        (
+            "a value changed".into(),
+            text.replacen("'Looks good'", "'Looks bad!'", 1).into_bytes(),
+        ),
+        ("a function call as a value".into(), text.replacen("'Looks good'", "SLEEP(5)", 1).into_bytes()),
+    ];
+    // Cut at several offsets spread over the file (deterministic).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..6 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let at = (x % (good.len() as u64 - 1)) as usize + 1;
+        cases.push((format!("cut at byte {at} of {}", good.len()), good[..at].to_vec()));
+    }
+    cases.push(("cut just before the trailer".into(), good[..trailer_at].to_vec()));
+    cases.push(("empty input".into(), Vec::new()));
+    for (what, bytes) in cases {
+        let path = dir.path().join("bad.sql");
+        std::fs::write(&path, &bytes).unwrap();
+        for (how, o) in [
+            ("file", import_file(&dst.url(), &path, &["--on-conflict", "skip"])),
+            ("stdin", import_stdin(&dst.url(), &bytes)),
+        ] {
+            assert!(!o.status.success(), "{kind}: {what} via {how} was imported");
+            let err = stderr(&o);
+            assert!(err.starts_with("partialdump: error: "), "{what}: {err}");
+            assert_eq!(snapshot(dst.db()), before, "{kind}: {what} via {how} changed the target: {err}");
+        }
+    }
+    // The good dump still imports, so the refusals were about the damage.
+    let o = import_file(&dst.url(), &file, &["--on-conflict", "skip"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn sqlite_refuses_altered_injected_and_truncated_dumps() {
+    refusals("sqlite", "imp_ref_s");
+}
+
+#[test]
+fn mysql_refuses_altered_injected_and_truncated_dumps() {
+    refusals("mysql", "imp_ref_m");
+}
+
+fn conflicts(kind: &str, test: &str) {
+    let Some((src, mut dst, dir)) = seeded_target(kind, test) else { return };
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &portable_graph(), "accounts.id=1", &file);
+    // Change a shared row in the target, to see which mode keeps it.
+    match &mut dst {
+        AnyDb::Sqlite(d) => d.conn.execute_batch("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'").unwrap(),
+        AnyDb::Mysql(d) => {
+            d.rows("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'");
+        }
+    }
+    let before = snapshot(dst.db());
+    let o = import_file(&dst.url(), &file, &[]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("the target already has the row with"), "{err}");
+    assert!(err.contains("--on-conflict skip"), "{err}");
+    assert_eq!(snapshot(dst.db()), before, "a failed import changed the target");
+
+    let o = import_file(&dst.url(), &file, &["--on-conflict", "skip"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let name = |db: &mut AnyDb| db.db().rows("SELECT name FROM countries WHERE code = 'JP'")[0][0].clone().unwrap();
+    assert_eq!(name(&mut dst), "Nippon", "skip keeps the target's row");
+    assert!(!dst.db().rows("SELECT id FROM projects WHERE id = 1").is_empty(), "skip still adds new rows");
+
+    let stats = dir.path().join("stats.json");
+    let o = import_file(&dst.url(), &file, &["--on-conflict", "update", "--stats-json", stats.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(name(&mut dst), "Japan", "update overwrites the target's row");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
+    assert_eq!(json["on_conflict"], "update");
+    let users = json["tables"].as_array().unwrap().iter().find(|t| t["table"] == "users").unwrap();
+    assert_eq!(users["rows"], 5);
+}
+
+#[test]
+fn sqlite_conflict_modes() {
+    conflicts("sqlite", "imp_conf_s");
+}
+
+#[test]
+fn mysql_conflict_modes() {
+    conflicts("mysql", "imp_conf_m");
+}
+
+#[test]
+fn schema_mismatch_is_named() {
+    let src = SqliteDb::fixture(true);
+    let dst = src.empty_twin("t.db");
+    dst.conn.execute_batch("ALTER TABLE tags DROP COLUMN label; ALTER TABLE tags ADD COLUMN colour TEXT").unwrap();
+    let file = src.path.with_file_name("d.sql");
+    dump_to(&src.url(), &graph(), "accounts.id=1", &file);
+    let o = import_file(&dst.url(), &file, &[]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("table `tags` differs"), "{err}");
+    assert!(err.contains("the target lacks `tags.label`"), "{err}");
+    assert!(err.contains("the dump lacks `tags.colour`"), "{err}");
+    let mut dst = dst;
+    assert!(dst.rows("SELECT * FROM accounts").is_empty(), "nothing imported");
+}
+
+#[test]
+fn pipe_from_dump_to_import() {
+    let src = SqliteDb::fixture(true);
+    let dst = src.empty_twin("t.db");
+    let cmd = format!(
+        "set -o pipefail; '{bin}' dump --source '{s}' --graph '{g}' --root accounts.id=1 -q | '{bin}' import --target '{t}' -q",
+        bin = env!("CARGO_BIN_EXE_partialdump"),
+        s = src.url(),
+        g = graph().display(),
+        t = dst.url()
+    );
+    let o = Command::new("bash").arg("-c").arg(&cmd).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = verify(&src.url(), &dst.url(), &graph(), "accounts.id=1");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+/// A large dump (120,000 rows) imported and killed part-way: the target keeps nothing of it.
+fn killed_import(target: AnyDb) {
+    let mut target = target;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE plans (id INTEGER PRIMARY KEY, name TEXT NOT NULL, monthly_price NUMERIC NOT NULL);
+         WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 120099)
+         INSERT INTO plans SELECT i, printf('plan %d', i), i / 100.0 FROM n;",
+    )
+    .unwrap();
+    let g = dir.path().join("g.yaml");
+    std::fs::write(&g, "tables:\n  plans: {mode: lookup}\n").unwrap();
+    let file = dir.path().join("big.sql");
+    partialdump_ok(&[
+        "dump", "--source", &format!("sqlite:{}", path.display()), "--graph", g.to_str().unwrap(),
+        "--root-where", "plans:id = 100", "-q", "-o", file.to_str().unwrap(), "--max-statement-bytes", "20000",
+    ]);
+    let before = snapshot(target.db());
+    // Stream slowly through a pipe so the import is surely mid-way when it is killed.
+    let bytes = std::fs::read(&file).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args(["import", "--target", &target.url(), "-q"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let half = bytes.len() / 2;
+        stdin
+            .write_all(&bytes[..half])
+            .expect("the importer stopped reading before it was killed");
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        child.kill().unwrap();
+    }
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    // SQLite rolls the interrupted transaction back from its journal when next opened.
+    if let AnyDb::Sqlite(d) = &target {
+        let reopened = rusqlite::Connection::open(&d.path).unwrap();
+        let n: i64 = reopened.query_row("SELECT count(*) FROM plans", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+    }
+    assert_eq!(snapshot(target.db()), before, "a killed import left rows behind");
+}
+
+#[test]
+fn sqlite_killed_import_leaves_nothing() {
+    let t = SqliteDb::fixture(false);
+    killed_import(AnyDb::Sqlite(t));
+}
+
+#[test]
+fn mysql_killed_import_leaves_nothing() {
+    let Some(t) = MysqlDb::fixture("imp_kill", false) else { return };
+    killed_import(AnyDb::Mysql(t));
+}
