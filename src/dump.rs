@@ -21,6 +21,8 @@ pub struct DumpRequest {
     pub require_fk_checks: bool,
     /// Keys per lookup query; 0 for the default.
     pub batch_keys: usize,
+    /// Put the tables' definitions in the dump, before the rows.
+    pub with_schema: bool,
 }
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
@@ -122,6 +124,7 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
 
 /// Everything about a dump that is known before rows are read.
 pub struct Prepared {
+    pub with_schema: bool,
     pub model: Model,
     pub plan: Plan,
     pub roots: Vec<Root>,
@@ -159,6 +162,7 @@ pub fn prepare(
         n => n,
     };
     Ok(Prepared {
+        with_schema: req.with_schema,
         batch: Batch::for_source(source, keys),
         model,
         plan,
@@ -177,7 +181,13 @@ pub fn run(
     let snapshot = source.begin_snapshot()?;
     let subset = Walker::new(&prepared.model, source, prepared.batch).run(&prepared.roots)?;
     header.push(format!("snapshot: {snapshot}"));
-    sink.begin(&header)?;
+    let mut schema = Vec::new();
+    if prepared.with_schema {
+        for t in schema_tables(prepared) {
+            schema.extend(source.schema_ddl(&t)?);
+        }
+    }
+    sink.begin(&header, &schema)?;
     let mut stats = DumpStats::default();
     let mut restores: Vec<Restore> = Vec::new();
     let mut open_group: Option<usize> = None;
@@ -217,6 +227,22 @@ pub fn run(
     source.end_snapshot()?;
     sink.finish(&stats.tables)?;
     Ok(stats)
+}
+
+/// The tables `--with-schema` creates: those in the dump, then every table their foreign keys
+/// reference (a skipped or nullified parent must exist too, or the target refuses the rows).
+fn schema_tables(prepared: &Prepared) -> Vec<String> {
+    let mut tables = prepared.plan.order.clone();
+    let mut i = 0;
+    while i < tables.len() {
+        for r in &prepared.model.relations {
+            if r.declared && r.child == tables[i] && !tables.contains(&r.parent) {
+                tables.push(r.parent.clone());
+            }
+        }
+        i += 1;
+    }
+    tables
 }
 
 /// Orders the keys of a table with self-references so every row comes after the row it

@@ -32,7 +32,9 @@ pub const TRAILER_PREFIX: &str = "-- partialdump end: ";
 /// last table; `finish` once at the end. An error from any method ends the dump: the caller
 /// does not call `finish`, so no complete-looking output exists.
 pub trait RowSink {
-    fn begin(&mut self, header: &[String]) -> Result<()>;
+    /// Writes the header, then `schema` (statements that create the tables, from
+    /// `--with-schema`; empty otherwise), then starts the data.
+    fn begin(&mut self, header: &[String], schema: &[String]) -> Result<()>;
     fn begin_table(&mut self, table: &str, columns: &[String]) -> Result<()>;
     fn row(&mut self, values: &[Value]) -> Result<()>;
     fn end_table(&mut self) -> Result<()>;
@@ -113,13 +115,28 @@ impl<W: Write> SqlWriter<W> {
 }
 
 impl<W: Write> RowSink for SqlWriter<W> {
-    fn begin(&mut self, header: &[String]) -> Result<()> {
+    fn begin(&mut self, header: &[String], schema: &[String]) -> Result<()> {
         for line in header {
             self.raw(&format!("-- {}\n", line.replace('\n', " ")))?;
         }
         let mut pre = String::new();
         for s in self.dialect.session_preamble() {
             pre.push_str(s);
+            pre.push('\n');
+        }
+        if !schema.is_empty() {
+            // Tables reference each other (cycles included): create them with checks off.
+            pre.push_str("\n-- schema: the source's own table definitions, parents first\n");
+            pre.push_str(self.dialect.foreign_keys_off());
+            pre.push('\n');
+            for s in schema {
+                pre.push_str(s);
+                pre.push_str(";\n");
+            }
+            if let Some(on) = self.dialect.foreign_keys_on() {
+                pre.push_str(on);
+                pre.push('\n');
+            }
             pre.push('\n');
         }
         pre.push_str(self.dialect.begin());

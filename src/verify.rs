@@ -94,7 +94,7 @@ impl DigestSink {
 }
 
 impl RowSink for DigestSink {
-    fn begin(&mut self, _header: &[String]) -> Result<()> {
+    fn begin(&mut self, _header: &[String], _schema: &[String]) -> Result<()> {
         Ok(())
     }
 

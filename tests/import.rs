@@ -123,7 +123,12 @@ fn expected_contents(src: &mut dyn Db, root_where: &str) -> BTreeMap<String, Vec
         let want = expected.get(t).cloned().unwrap_or_default();
         let raw_keys: Vec<Row> = {
             let q: Vec<String> = key.iter().map(|k| src.quote(k)).collect();
-            src.rows(&format!("SELECT {} FROM {} ORDER BY {}", q.join(", "), src.quote(t), q.join(", ")))
+            src.rows(&format!(
+                "SELECT {} FROM {} ORDER BY {}",
+                q.join(", "),
+                src.quote(t),
+                q.join(", ")
+            ))
         };
         let mut kept = Vec::new();
         for (row, k) in rows.drain(..).zip(raw_keys) {
@@ -170,8 +175,12 @@ fn engine(kind: &str, test: &str, with_data: bool) -> Option<AnyDb> {
 }
 
 fn round_trip(from: &str, to: &str, test: &str) {
-    let Some(mut src) = engine(from, &format!("{test}_s"), true) else { return };
-    let Some(mut dst) = engine(to, &format!("{test}_d"), false) else { return };
+    let Some(mut src) = engine(from, &format!("{test}_s"), true) else {
+        return;
+    };
+    let Some(mut dst) = engine(to, &format!("{test}_d"), false) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let graph = portable_graph();
     for (root, cond) in [("accounts.id=1", "id = 1"), ("accounts.id=3", "id = 3")] {
@@ -192,7 +201,10 @@ fn round_trip(from: &str, to: &str, test: &str) {
     // Independent check: the target holds exactly the union of the two subsets.
     let want_1 = expected_contents(src.db(), "id IN (1, 3)");
     let got = contents(dst.db(), &portable_tables());
-    assert_eq!(got, want_1, "{from} -> {to}: target contents differ from the expected subset");
+    assert_eq!(
+        got, want_1,
+        "{from} -> {to}: target contents differ from the expected subset"
+    );
 }
 
 #[test]
@@ -217,8 +229,12 @@ fn sqlite_to_mysql() {
 
 #[test]
 fn mysql_every_type_round_trips_through_import() {
-    let Some(src) = MysqlDb::fixture("imp_types_s", true) else { return };
-    let Some(dst) = MysqlDb::fixture("imp_types_d", false) else { return };
+    let Some(src) = MysqlDb::fixture("imp_types_s", true) else {
+        return;
+    };
+    let Some(dst) = MysqlDb::fixture("imp_types_d", false) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("dump.sql");
     dump_to(&src.url(), &graph(), "accounts.id=1", &file);
@@ -237,19 +253,29 @@ fn mysql_every_type_round_trips_through_import() {
 
 #[test]
 fn verify_reports_a_difference() {
-    let Some(mut src) = engine("sqlite", "", true) else { return };
+    let Some(mut src) = engine("sqlite", "", true) else {
+        return;
+    };
     let dst = SqliteDb::fixture(false);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("dump.sql");
     dump_to(&src.url(), &graph(), "accounts.id=1", &file);
     assert!(import_file(&dst.url(), &file, &[]).status.success());
-    dst.conn.execute_batch("UPDATE comments SET body = 'edited' WHERE id = 1").unwrap();
+    dst.conn
+        .execute_batch("UPDATE comments SET body = 'edited' WHERE id = 1")
+        .unwrap();
     let v = verify(&src.url(), &dst.url(), &graph(), "accounts.id=1");
     assert_eq!(v.status.code(), Some(1));
     let out = String::from_utf8_lossy(&v.stdout);
     let line = out.lines().find(|l| l.starts_with("comments")).unwrap();
     assert!(line.ends_with("DIFFERENT"), "{out}");
-    assert!(out.lines().find(|l| l.starts_with("users")).unwrap().ends_with("ok"), "{out}");
+    assert!(
+        out.lines()
+            .find(|l| l.starts_with("users"))
+            .unwrap()
+            .ends_with("ok"),
+        "{out}"
+    );
     let _ = src.db();
 }
 
@@ -271,7 +297,9 @@ fn seeded_target(kind: &str, test: &str) -> Option<(AnyDb, AnyDb, tempfile::Temp
 }
 
 fn refusals(kind: &str, test: &str) {
-    let Some((src, mut dst, dir)) = seeded_target(kind, test) else { return };
+    let Some((src, mut dst, dir)) = seeded_target(kind, test) else {
+        return;
+    };
     let file = dir.path().join("dump.sql");
     dump_to(&src.url(), &portable_graph(), "accounts.id=1", &file);
     let good = std::fs::read(&file).unwrap();
@@ -285,17 +313,27 @@ fn refusals(kind: &str, test: &str) {
         ),
         (
             "DROP TABLE before the trailer".into(),
-            format!("{}DROP TABLE users;\n{}", &text[..trailer_at], &text[trailer_at..]).into_bytes(),
+            format!(
+                "{}DROP TABLE users;\n{}",
+                &text[..trailer_at],
+                &text[trailer_at..]
+            )
+            .into_bytes(),
         ),
         (
             "statement injected inside a value".into(),
-            text.replacen("'Looks good'", "'x'); DROP TABLE users; -- '", 1).into_bytes(),
+            text.replacen("'Looks good'", "'x'); DROP TABLE users; -- '", 1)
+                .into_bytes(),
         ),
         (
             "a value changed".into(),
-            text.replacen("'Looks good'", "'Looks bad!'", 1).into_bytes(),
+            text.replacen("'Looks good'", "'Looks bad!'", 1)
+                .into_bytes(),
         ),
-        ("a function call as a value".into(), text.replacen("'Looks good'", "SLEEP(5)", 1).into_bytes()),
+        (
+            "a function call as a value".into(),
+            text.replacen("'Looks good'", "SLEEP(5)", 1).into_bytes(),
+        ),
     ];
     // Cut at several offsets spread over the file (deterministic).
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -304,21 +342,34 @@ fn refusals(kind: &str, test: &str) {
         x ^= x >> 7;
         x ^= x << 17;
         let at = (x % (good.len() as u64 - 1)) as usize + 1;
-        cases.push((format!("cut at byte {at} of {}", good.len()), good[..at].to_vec()));
+        cases.push((
+            format!("cut at byte {at} of {}", good.len()),
+            good[..at].to_vec(),
+        ));
     }
-    cases.push(("cut just before the trailer".into(), good[..trailer_at].to_vec()));
+    cases.push((
+        "cut just before the trailer".into(),
+        good[..trailer_at].to_vec(),
+    ));
     cases.push(("empty input".into(), Vec::new()));
     for (what, bytes) in cases {
         let path = dir.path().join("bad.sql");
         std::fs::write(&path, &bytes).unwrap();
         for (how, o) in [
-            ("file", import_file(&dst.url(), &path, &["--on-conflict", "skip"])),
+            (
+                "file",
+                import_file(&dst.url(), &path, &["--on-conflict", "skip"]),
+            ),
             ("stdin", import_stdin(&dst.url(), &bytes)),
         ] {
             assert!(!o.status.success(), "{kind}: {what} via {how} was imported");
             let err = stderr(&o);
             assert!(err.starts_with("partialdump: error: "), "{what}: {err}");
-            assert_eq!(snapshot(dst.db()), before, "{kind}: {what} via {how} changed the target: {err}");
+            assert_eq!(
+                snapshot(dst.db()),
+                before,
+                "{kind}: {what} via {how} changed the target: {err}"
+            );
         }
     }
     // The good dump still imports, so the refusals were about the damage.
@@ -337,12 +388,17 @@ fn mysql_refuses_altered_injected_and_truncated_dumps() {
 }
 
 fn conflicts(kind: &str, test: &str) {
-    let Some((src, mut dst, dir)) = seeded_target(kind, test) else { return };
+    let Some((src, mut dst, dir)) = seeded_target(kind, test) else {
+        return;
+    };
     let file = dir.path().join("dump.sql");
     dump_to(&src.url(), &portable_graph(), "accounts.id=1", &file);
     // Change a shared row in the target, to see which mode keeps it.
     match &mut dst {
-        AnyDb::Sqlite(d) => d.conn.execute_batch("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'").unwrap(),
+        AnyDb::Sqlite(d) => d
+            .conn
+            .execute_batch("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'")
+            .unwrap(),
         AnyDb::Mysql(d) => {
             d.rows("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'");
         }
@@ -353,21 +409,53 @@ fn conflicts(kind: &str, test: &str) {
     let err = stderr(&o);
     assert!(err.contains("the target already has the row with"), "{err}");
     assert!(err.contains("--on-conflict skip"), "{err}");
-    assert_eq!(snapshot(dst.db()), before, "a failed import changed the target");
+    assert_eq!(
+        snapshot(dst.db()),
+        before,
+        "a failed import changed the target"
+    );
 
     let o = import_file(&dst.url(), &file, &["--on-conflict", "skip"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let name = |db: &mut AnyDb| db.db().rows("SELECT name FROM countries WHERE code = 'JP'")[0][0].clone().unwrap();
+    let name = |db: &mut AnyDb| {
+        db.db().rows("SELECT name FROM countries WHERE code = 'JP'")[0][0]
+            .clone()
+            .unwrap()
+    };
     assert_eq!(name(&mut dst), "Nippon", "skip keeps the target's row");
-    assert!(!dst.db().rows("SELECT id FROM projects WHERE id = 1").is_empty(), "skip still adds new rows");
+    assert!(
+        !dst.db()
+            .rows("SELECT id FROM projects WHERE id = 1")
+            .is_empty(),
+        "skip still adds new rows"
+    );
 
     let stats = dir.path().join("stats.json");
-    let o = import_file(&dst.url(), &file, &["--on-conflict", "update", "--stats-json", stats.to_str().unwrap()]);
+    let o = import_file(
+        &dst.url(),
+        &file,
+        &[
+            "--on-conflict",
+            "update",
+            "--stats-json",
+            stats.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(name(&mut dst), "Japan", "update overwrites the target's row");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
+    assert_eq!(
+        name(&mut dst),
+        "Japan",
+        "update overwrites the target's row"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
     assert_eq!(json["on_conflict"], "update");
-    let users = json["tables"].as_array().unwrap().iter().find(|t| t["table"] == "users").unwrap();
+    let users = json["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "users")
+        .unwrap();
     assert_eq!(users["rows"], 5);
 }
 
@@ -385,7 +473,11 @@ fn mysql_conflict_modes() {
 fn schema_mismatch_is_named() {
     let src = SqliteDb::fixture(true);
     let dst = src.empty_twin("t.db");
-    dst.conn.execute_batch("ALTER TABLE tags DROP COLUMN label; ALTER TABLE tags ADD COLUMN colour TEXT").unwrap();
+    dst.conn
+        .execute_batch(
+            "ALTER TABLE tags DROP COLUMN label; ALTER TABLE tags ADD COLUMN colour TEXT",
+        )
+        .unwrap();
     let file = src.path.with_file_name("d.sql");
     dump_to(&src.url(), &graph(), "accounts.id=1", &file);
     let o = import_file(&dst.url(), &file, &[]);
@@ -395,7 +487,10 @@ fn schema_mismatch_is_named() {
     assert!(err.contains("the target lacks `tags.label`"), "{err}");
     assert!(err.contains("the dump lacks `tags.colour`"), "{err}");
     let mut dst = dst;
-    assert!(dst.rows("SELECT * FROM accounts").is_empty(), "nothing imported");
+    assert!(
+        dst.rows("SELECT * FROM accounts").is_empty(),
+        "nothing imported"
+    );
 }
 
 #[test]
@@ -431,8 +526,18 @@ fn killed_import(target: AnyDb) {
     std::fs::write(&g, "tables:\n  plans: {mode: lookup}\n").unwrap();
     let file = dir.path().join("big.sql");
     partialdump_ok(&[
-        "dump", "--source", &format!("sqlite:{}", path.display()), "--graph", g.to_str().unwrap(),
-        "--root-where", "plans:id = 100", "-q", "-o", file.to_str().unwrap(), "--max-statement-bytes", "20000",
+        "dump",
+        "--source",
+        &format!("sqlite:{}", path.display()),
+        "--graph",
+        g.to_str().unwrap(),
+        "--root-where",
+        "plans:id = 100",
+        "-q",
+        "-o",
+        file.to_str().unwrap(),
+        "--max-statement-bytes",
+        "20000",
     ]);
     let before = snapshot(target.db());
     // Stream slowly through a pipe so the import is surely mid-way when it is killed.
@@ -458,10 +563,16 @@ fn killed_import(target: AnyDb) {
     // SQLite rolls the interrupted transaction back from its journal when next opened.
     if let AnyDb::Sqlite(d) = &target {
         let reopened = rusqlite::Connection::open(&d.path).unwrap();
-        let n: i64 = reopened.query_row("SELECT count(*) FROM plans", [], |r| r.get(0)).unwrap();
+        let n: i64 = reopened
+            .query_row("SELECT count(*) FROM plans", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 0);
     }
-    assert_eq!(snapshot(target.db()), before, "a killed import left rows behind");
+    assert_eq!(
+        snapshot(target.db()),
+        before,
+        "a killed import left rows behind"
+    );
 }
 
 #[test]
@@ -472,6 +583,137 @@ fn sqlite_killed_import_leaves_nothing() {
 
 #[test]
 fn mysql_killed_import_leaves_nothing() {
-    let Some(t) = MysqlDb::fixture("imp_kill", false) else { return };
+    let Some(t) = MysqlDb::fixture("imp_kill", false) else {
+        return;
+    };
     killed_import(AnyDb::Mysql(t));
+}
+
+fn dump_with_schema(url: &str, out: &Path) {
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        url,
+        "--graph",
+        graph().to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "--with-schema",
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+}
+
+#[test]
+fn sqlite_with_schema_loads_into_an_empty_database() {
+    let src = SqliteDb::fixture(true);
+    let file = src.path.with_file_name("schema.sql");
+    dump_with_schema(&src.url(), &file);
+    // With partialdump into a file that does not exist yet...
+    let target = format!("sqlite:{}", src.path.with_file_name("new.db").display());
+    let o = import_file(&target, &file, &["-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = verify(&src.url(), &target, &graph(), "accounts.id=1");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    // ...and as plain SQL into an empty database.
+    let conn = rusqlite::Connection::open(src.path.with_file_name("plain.db")).unwrap();
+    conn.execute_batch(&std::fs::read_to_string(&file).unwrap())
+        .unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 5);
+}
+
+#[test]
+fn mysql_with_schema_loads_into_an_empty_database() {
+    let Some(src) = MysqlDb::fixture("ws_src", true) else {
+        return;
+    };
+    let Some(empty) = mysql_db("ws_dst") else {
+        return;
+    };
+    let Some(plain) = mysql_db("ws_plain") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("schema.sql");
+    dump_with_schema(&src.url(), &file);
+    let o = import_file(&empty.url(), &file, &["-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = verify(&src.url(), &empty.url(), &graph(), "accounts.id=1");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    plain
+        .load_file(&file)
+        .expect("the mysql client loads a --with-schema dump into an empty database");
+    // The generated column exists in the created table and is computed there.
+    let mut plain = plain;
+    assert_eq!(
+        plain.rows("SELECT gen_total FROM type_zoo WHERE id = 1"),
+        vec![vec![Some("-4294967296".into())]]
+    );
+}
+
+#[test]
+fn failed_import_drops_the_tables_it_created() {
+    let Some(src) = MysqlDb::fixture("ws_fail_s", true) else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("ws_fail_d") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("schema.sql");
+    dump_with_schema(&src.url(), &file);
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = &bytes[..bytes.len() - 200];
+    let o = import_stdin(&dst.url(), cut);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+    let name = dst.name.clone();
+    assert!(
+        dst.rows(&format!(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{name}'"
+        ))
+        .is_empty(),
+        "tables created by a failed import were left behind"
+    );
+}
+
+#[test]
+fn schema_statements_are_checked_too() {
+    let src = SqliteDb::fixture(true);
+    let file = src.path.with_file_name("schema.sql");
+    dump_with_schema(&src.url(), &file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let target = format!("sqlite:{}", src.path.with_file_name("new.db").display());
+    for (what, bad) in [
+        ("CREATE TABLE ... AS SELECT", text.replacen("CREATE TABLE IF NOT EXISTS plans (", "CREATE TABLE IF NOT EXISTS evil AS SELECT * FROM plans; CREATE TABLE IF NOT EXISTS plans (", 1)),
+        ("CREATE VIEW", text.replacen("CREATE TABLE IF NOT EXISTS plans (", "CREATE VIEW v AS SELECT 1;\nCREATE TABLE IF NOT EXISTS plans (", 1)),
+    ] {
+        let path = src.path.with_file_name("bad.sql");
+        std::fs::write(&path, bad).unwrap();
+        let o = import_file(&target, &path, &[]);
+        assert!(!o.status.success(), "{what} was accepted");
+        assert!(stderr(&o).contains("bad.sql:"), "{what}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn cross_engine_schema_is_refused_clearly() {
+    let Some(dst) = mysql_db("ws_cross") else {
+        return;
+    };
+    let src = SqliteDb::fixture(true);
+    let file = src.path.with_file_name("schema.sql");
+    dump_with_schema(&src.url(), &file);
+    let o = import_file(&dst.url(), &file, &[]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("definition of it is in sqlite's SQL"), "{err}");
+    assert!(
+        err.contains("Create the schema in the target first"),
+        "{err}"
+    );
 }

@@ -12,8 +12,12 @@ fn value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<i64>().prop_map(Value::Int),
         (i64::MAX as u64 + 1..=u64::MAX).prop_map(Value::UInt),
-        any::<f64>().prop_filter("finite", |d| d.is_finite()).prop_map(Value::Double),
-        any::<f32>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::Float),
+        any::<f64>()
+            .prop_filter("finite", |d| d.is_finite())
+            .prop_map(Value::Double),
+        any::<f32>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::Float),
         ("-?[0-9]{1,20}\\.[0-9]{1,10}").prop_map(Value::Decimal),
         any::<String>().prop_map(Value::Text),
         "[\\\\'\"\\n\\r\\x00\\x1a`; a-z]{0,20}".prop_map(Value::Text),
@@ -31,18 +35,24 @@ fn as_read(v: &Value) -> Value {
 
 fn write_dump(dialect: &'static dyn Dialect, rows: &[Vec<Value>], max_statement: usize) -> Vec<u8> {
     let mut w = SqlWriter::new(Vec::new(), dialect, max_statement);
-    let cols: Vec<String> = (0..rows.first().map_or(1, Vec::len)).map(|i| format!("c{i}")).collect();
-    w.begin(&[
-        "partialdump test dump, format 1".to_string(),
-        format!("dialect: {}", dialect.name()),
-    ])
+    let cols: Vec<String> = (0..rows.first().map_or(1, Vec::len))
+        .map(|i| format!("c{i}"))
+        .collect();
+    w.begin(
+        &[
+            "partialdump test dump, format 1".to_string(),
+            format!("dialect: {}", dialect.name()),
+        ],
+        &[],
+    )
     .unwrap();
     w.begin_table("t`\"x", &cols).unwrap();
     for r in rows {
         w.row(r).unwrap();
     }
     w.end_table().unwrap();
-    w.finish(&[("t`\"x".to_string(), rows.len() as u64)]).unwrap();
+    w.finish(&[("t`\"x".to_string(), rows.len() as u64)])
+        .unwrap();
     w.into_inner()
 }
 

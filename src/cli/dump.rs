@@ -31,6 +31,11 @@ pub struct DumpArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_statement_bytes: usize,
 
+    /// Put each table's definition (the source's own CREATE TABLE, with its indexes) in the
+    /// dump before the rows, so it loads into an empty database
+    #[arg(long)]
+    with_schema: bool,
+
     /// Print nothing on standard error unless there is an error
     #[arg(short, long)]
     quiet: bool,
@@ -69,6 +74,7 @@ impl SubsetArgs {
             root_wheres: self.root_where.clone(),
             require_fk_checks: self.require_fk_checks,
             batch_keys: self.batch_size,
+            with_schema: false,
         }
     }
 
@@ -88,7 +94,9 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     let url = ConnUrl::parse(&args.source)?;
     let graph = config::load(&args.subset.graph)?;
     let mut source = open_source(&url)?;
-    let prepared = prepare(source.as_mut(), &graph, &args.subset.request())?;
+    let mut request = args.subset.request();
+    request.with_schema = args.with_schema;
+    let prepared = prepare(source.as_mut(), &graph, &request)?;
     let header = vec![
         format!("partialdump {} dump, format 1", env!("CARGO_PKG_VERSION")),
         format!("source: {}", url.redacted()),

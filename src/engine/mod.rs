@@ -28,6 +28,10 @@ pub trait Source {
     /// Tables, columns, keys and declared foreign keys.
     fn introspect(&mut self) -> Result<Schema>;
 
+    /// Statements that create `table` as the source has it (`CREATE TABLE IF NOT EXISTS ...`
+    /// with its keys and indexes), without trailing semicolons.
+    fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>>;
+
     /// Starts the read-only snapshot; returns the server's clock at that moment in UTC
     /// (`2026-11-22T06:30:00.123456Z`).
     fn begin_snapshot(&mut self) -> Result<String>;
@@ -60,6 +64,10 @@ pub trait Target: Source {
 
     /// Runs one statement; returns the affected row count, or the server's message.
     fn execute(&mut self, sql: &str) -> std::result::Result<u64, String>;
+
+    /// Creates a table or index inside the import. Where DDL ends a transaction (MySQL), a new
+    /// one is started at once; the caller drops what it created if the import then fails.
+    fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String>;
 
     /// Switches foreign-key checks for the following statements (the dump does this around
     /// rows that form a cycle of NOT NULL references).

@@ -92,6 +92,18 @@ fn text_rows<T: mysql::prelude::FromRow>(
     conn.query(sql).map_err(|e| query_err(url, context, e))
 }
 
+/// Removes the ` AUTO_INCREMENT=<n>` table option.
+fn strip_auto_increment(ddl: &str) -> String {
+    match ddl.rfind(" AUTO_INCREMENT=") {
+        Some(i) => {
+            let rest = &ddl[i + " AUTO_INCREMENT=".len()..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            format!("{}{}", &ddl[..i], &rest[digits..])
+        }
+        None => ddl.to_string(),
+    }
+}
+
 fn query_err(url: &str, context: &str, e: mysql::Error) -> Error {
     Error::Query {
         url: url.to_string(),
@@ -111,6 +123,22 @@ impl Source for MySqlSource {
 
     fn introspect(&mut self) -> Result<Schema> {
         introspect(&mut self.conn, &self.url)
+    }
+
+    fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>> {
+        let url = self.url.clone();
+        let row: Option<(String, String)> = self
+            .conn
+            .query_first(format!("SHOW CREATE TABLE {}", MYSQL.quote_ident(table)))
+            .map_err(|e| query_err(&url, &format!("reading the definition of {table}"), e))?;
+        let ddl = row.map(|(_, ddl)| ddl).unwrap_or_default();
+        // The next id is not schema, and would make two dumps of one schema differ.
+        let ddl = strip_auto_increment(&ddl);
+        Ok(vec![ddl.replacen(
+            "CREATE TABLE ",
+            "CREATE TABLE IF NOT EXISTS ",
+            1,
+        )])
     }
 
     fn begin_snapshot(&mut self) -> Result<String> {
@@ -353,6 +381,9 @@ impl Source for MySqlTarget {
     fn end_snapshot(&mut self) -> Result<()> {
         self.db.end_snapshot()
     }
+    fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>> {
+        self.db.schema_ddl(table)
+    }
     fn max_query_bytes(&self) -> usize {
         self.db.max_query_bytes()
     }
@@ -394,6 +425,12 @@ impl Target for MySqlTarget {
             Err(mysql::Error::MySqlError(e)) => Err(e.message),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String> {
+        // DDL commits implicitly; the data transaction starts again right after it.
+        self.execute(sql)?;
+        self.execute("START TRANSACTION").map(|_| ())
     }
 
     fn foreign_key_checks(&mut self, on: bool) -> Result<()> {

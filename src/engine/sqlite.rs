@@ -166,6 +166,32 @@ impl Source for SqliteSource {
         Ok(Schema { tables })
     }
 
+    fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>> {
+        let rows = self.strings(
+            "SELECT type, sql FROM sqlite_schema WHERE tbl_name = ?1 AND sql IS NOT NULL \
+             AND type IN ('table', 'index') ORDER BY type = 'index', name",
+            &[table],
+            &format!("reading the definition of {table}"),
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let kind = r.first().cloned().flatten()?;
+                let sql = r.get(1).cloned().flatten()?;
+                Some(match kind.as_str() {
+                    "table" => sql.replacen("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1),
+                    _ => sql
+                        .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+                        .replacen(
+                            "CREATE UNIQUE INDEX ",
+                            "CREATE UNIQUE INDEX IF NOT EXISTS ",
+                            1,
+                        ),
+                })
+            })
+            .collect())
+    }
+
     fn begin_snapshot(&mut self) -> Result<String> {
         let ctx = "starting the read transaction";
         self.conn
@@ -267,6 +293,9 @@ impl Source for SqliteTarget {
     fn end_snapshot(&mut self) -> Result<()> {
         self.db.end_snapshot()
     }
+    fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>> {
+        self.db.schema_ddl(table)
+    }
     fn max_query_bytes(&self) -> usize {
         self.db.max_query_bytes()
     }
@@ -297,6 +326,11 @@ impl Target for SqliteTarget {
             .execute(sql, [])
             .map(|n| n as u64)
             .map_err(|e| e.to_string())
+    }
+
+    fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String> {
+        // SQLite's DDL is transactional: a rollback removes the table again.
+        self.db.conn.execute_batch(sql).map_err(|e| e.to_string())
     }
 
     fn foreign_key_checks(&mut self, on: bool) -> Result<()> {

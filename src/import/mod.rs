@@ -68,9 +68,10 @@ pub fn import<R: BufRead>(
     options: &ImportOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ImportReport> {
-    let schema = target.introspect()?;
+    let mut schema = target.introspect()?;
+    let mut created = Vec::new();
     target.begin(options.disable_fk_checks)?;
-    match load(reader, target, &schema, options, progress) {
+    match load(reader, target, &mut schema, &mut created, options, progress) {
         Ok(report) => {
             target.commit()?;
             Ok(report)
@@ -79,21 +80,42 @@ pub fn import<R: BufRead>(
             // The first error is the one to report; a failing rollback only means the
             // connection is gone, which rolls back too.
             let _ = target.rollback();
+            drop_created(target, &created);
             Err(e)
         }
     }
 }
 
+/// Tables this import created and that survived the rollback (MySQL commits DDL at once) are
+/// dropped again: they are empty, and the target must be as it was.
+fn drop_created(target: &mut dyn Target, created: &[String]) {
+    if created.is_empty() {
+        return;
+    }
+    let Ok(now) = target.introspect() else { return };
+    let dialect = target.dialect();
+    let _ = target.foreign_key_checks(false);
+    for t in created.iter().rev() {
+        if now.table(t).is_some() {
+            let _ = target.execute(&format!("DROP TABLE {}", dialect.quote_ident(t)));
+        }
+    }
+    let _ = target.foreign_key_checks(true);
+}
+
 fn load<R: BufRead>(
     mut reader: DumpReader<R>,
     target: &mut dyn Target,
-    schema: &Schema,
+    schema: &mut Schema,
+    created: &mut Vec<String>,
     options: &ImportOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ImportReport> {
     let started = Instant::now();
     let dialect = target.dialect();
     let url = target.url().to_string();
+    // Statements stay under the target's packet limit whatever was asked for.
+    let max_statement_bytes = options.max_statement_bytes.min(target.max_query_bytes());
     let mut report = ImportReport {
         source: reader.header().source.clone(),
         target: url.clone(),
@@ -101,6 +123,7 @@ fn load<R: BufRead>(
         ..ImportReport::default()
     };
     let mut checked: BTreeSet<String> = BTreeSet::new();
+    let mut schema_changed = false;
     let mut checks_off = false;
     let mut loaded_unchecked: BTreeSet<String> = BTreeSet::new();
     let mut last_table = String::new();
@@ -134,11 +157,36 @@ fn load<R: BufRead>(
                 }
             }
             Statement::Begin | Statement::Commit => {}
+            Statement::Schema { table, sql } => {
+                let exists = schema.table(&table).is_some();
+                if created.contains(&table) || !exists {
+                    if reader.header().dialect != dialect.name() {
+                        return Err(fail(
+                            &table,
+                            format!(
+                                "the target has no table `{table}`, and the dump's definition of it is in {}'s SQL, \
+                                 which {} does not read. Create the schema in the target first",
+                                reader.header().dialect,
+                                dialect.name()
+                            ),
+                        ));
+                    }
+                    target.execute_ddl(&sql).map_err(|msg| fail(&table, msg))?;
+                    if !created.contains(&table) {
+                        created.push(table.clone());
+                    }
+                    schema_changed = true;
+                }
+            }
             Statement::Insert {
                 table,
                 columns,
                 rows,
             } => {
+                if schema_changed {
+                    *schema = target.introspect()?;
+                    schema_changed = false;
+                }
                 if !checked.contains(&table) {
                     check_table(schema, &table, &columns, &url)?;
                     checked.insert(table.clone());
@@ -168,7 +216,7 @@ fn load<R: BufRead>(
                     &columns,
                     &rows,
                     &suffix,
-                    options.max_statement_bytes,
+                    max_statement_bytes,
                 ) {
                     match target.execute(&sql) {
                         Ok(n) => {

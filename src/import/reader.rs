@@ -32,6 +32,12 @@ pub enum Statement {
         columns: Vec<String>,
         rows: Vec<Vec<Value>>,
     },
+    /// `CREATE TABLE IF NOT EXISTS` or `CREATE [UNIQUE] INDEX IF NOT EXISTS` from
+    /// `dump --with-schema`: the source's own definition of `table`, in the dump's dialect.
+    Schema {
+        table: String,
+        sql: String,
+    },
     /// Restores references written as NULL to break a cycle.
     Update {
         table: String,
@@ -186,6 +192,16 @@ impl<R: BufRead> DumpReader<R> {
                     "the dump ends without its trailer line: it is truncated (an interrupted dump or a broken pipe). Nothing was imported.",
                 ));
             };
+            // partialdump ends every line with a newline: a line without one is where the
+            // input was cut.
+            if !line.ends_with(b"\n") {
+                return Err(bad(
+                    &self.name,
+                    self.line_no,
+                    "the dump ends in the middle of a line, without its trailer: it is truncated (an interrupted \
+                     dump or a broken pipe). Nothing was imported.",
+                ));
+            }
             if self.trailer.is_some() {
                 return Err(bad(
                     &self.name,
@@ -750,6 +766,7 @@ impl Parser<'_> {
                 self.end()?;
                 Statement::Setting { name, value }
             }
+            "CREATE" => self.schema_statement()?,
             "START" => {
                 self.expect_word("TRANSACTION")?;
                 self.end()?;
@@ -768,6 +785,117 @@ impl Parser<'_> {
             }
         };
         Ok(st)
+    }
+}
+
+impl Parser<'_> {
+    /// `CREATE TABLE IF NOT EXISTS <name> (<definitions>) <options>` or
+    /// `CREATE [UNIQUE] INDEX IF NOT EXISTS <name> ON <table> (<columns>) [WHERE ...]`.
+    /// The definitions are taken as they are (balanced parentheses, quotes closed); the table
+    /// options must be plain `name = value` words, so nothing like `AS SELECT` can ride along.
+    fn schema_statement(&mut self) -> Result<Statement> {
+        let kind = match self.next()? {
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("TABLE") => "TABLE",
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("INDEX") => "INDEX",
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("UNIQUE") => {
+                self.expect_word("INDEX")?;
+                "INDEX"
+            }
+            other => return Err(self.err(format!("`CREATE` followed by {}", describe(&other)))),
+        };
+        self.expect_word("IF")?;
+        self.expect_word("NOT")?;
+        self.expect_word("EXISTS")?;
+        let mut table = self.ident_or_word()?;
+        if kind == "INDEX" {
+            self.expect_word("ON")?;
+            table = self.ident_or_word()?;
+        }
+        self.skip_ws();
+        if self.text.get(self.pos) != Some(&b'(') {
+            return Err(self.err("a table definition without its column list"));
+        }
+        self.skip_balanced()?;
+        // Table options: words, names, numbers, strings, `=` and `,` only.
+        loop {
+            match self.next()? {
+                Some(Tok::Punct(b';')) => break,
+                Some(Tok::Word(w))
+                    if ["SELECT", "AS", "LIKE", "IGNORE", "REPLACE"]
+                        .iter()
+                        .any(|k| w.eq_ignore_ascii_case(k)) =>
+                {
+                    return Err(self.err(format!("`{w}` after a table definition")));
+                }
+                Some(Tok::Word(w)) if kind == "INDEX" && w.eq_ignore_ascii_case("WHERE") => {
+                    // A partial index condition runs to the end of the statement.
+                    self.pos = self.text.len();
+                    while self.pos > 0 && self.text[self.pos - 1].is_ascii_whitespace() {
+                        self.pos -= 1;
+                    }
+                    if self.text.get(self.pos.wrapping_sub(1)) != Some(&b';') {
+                        return Err(self.err("a statement that does not end with `;`"));
+                    }
+                    break;
+                }
+                Some(
+                    Tok::Word(_)
+                    | Tok::Ident(_)
+                    | Tok::Num(_)
+                    | Tok::Str(_)
+                    | Tok::Punct(b'=' | b','),
+                ) => {}
+                other => {
+                    return Err(self.err(format!("{} after a table definition", describe(&other))));
+                }
+            }
+        }
+        let end = self.text[..self.pos]
+            .iter()
+            .rposition(|b| *b == b';')
+            .unwrap_or(self.pos);
+        let sql = String::from_utf8_lossy(&self.text[..end])
+            .trim()
+            .to_string();
+        Ok(Statement::Schema { table, sql })
+    }
+
+    fn ident_or_word(&mut self) -> Result<String> {
+        match self.next()? {
+            Some(Tok::Ident(s) | Tok::Word(s)) => Ok(s),
+            other => Err(self.err(format!("expected a name, found {}", describe(&other)))),
+        }
+    }
+
+    /// Skips a parenthesised group, honouring quotes.
+    fn skip_balanced(&mut self) -> Result<()> {
+        let mut depth = 0usize;
+        let mut quote: Option<u8> = None;
+        while let Some(&b) = self.text.get(self.pos) {
+            self.pos += 1;
+            match (quote, b) {
+                (Some(q), c) if c == q => {
+                    if self.text.get(self.pos) == Some(&q) {
+                        self.pos += 1;
+                    } else {
+                        quote = None;
+                    }
+                }
+                (Some(_), b'\\') if !self.backslash_is_literal => self.pos += 1,
+                (Some(_), _) => {}
+                (None, b'\'' | b'"' | b'`') => quote = Some(b),
+                (None, b'(') => depth += 1,
+                (None, b')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                (None, b';') => return Err(self.err("a `;` inside a table definition")),
+                _ => {}
+            }
+        }
+        Err(self.err("a table definition whose parentheses are not closed"))
     }
 }
 
