@@ -6,6 +6,14 @@ cd "$(dirname "$0")/.."
 
 bash scripts/mariadb-up.sh
 
+# Graphviz renders `partialdump graph` output in a test.
+if ! command -v dot >/dev/null 2>&1; then
+  echo "test.sh: installing graphviz"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+  }
+fi
+
 export PARTIALDUMP_TEST_MYSQL_URL="${PARTIALDUMP_TEST_MYSQL_URL:-mysql://${PARTIALDUMP_TEST_MYSQL_USER:-partialdump}:${PARTIALDUMP_TEST_MYSQL_PASSWORD:-partialdump-test}@127.0.0.1:3306}"
 
 cargo fmt --all -- --check

@@ -8,11 +8,13 @@
 pub mod cli;
 pub mod config;
 pub mod dialect;
+pub mod draw;
 pub mod dump;
 pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod import;
+pub mod plan;
 pub mod schema;
 pub mod sink;
 pub mod verify;

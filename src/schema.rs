@@ -17,6 +17,8 @@ pub struct Table {
     /// index is used instead when there is one).
     pub primary_key: Vec<String>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// The column lists of the table's indexes (primary key included), in index order.
+    pub indexes: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +51,17 @@ impl Table {
         self.columns
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether some index starts with exactly these columns (in any order), so a lookup by
+    /// them does not scan the table.
+    pub fn has_index_on(&self, cols: &[String]) -> bool {
+        self.indexes.iter().any(|idx| {
+            idx.len() >= cols.len()
+                && idx[..cols.len()]
+                    .iter()
+                    .all(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        })
     }
 
     /// The column names that go into INSERT statements (generated columns left out).

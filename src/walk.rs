@@ -8,7 +8,7 @@ use crate::dialect::Dialect;
 use crate::engine::Source;
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
-use crate::graph::{Model, Relation, TableModel};
+use crate::graph::{ChildEdge, Model, Relation, TableModel};
 use std::collections::BTreeMap;
 
 /// A row's key values, in the table's key column order.
@@ -58,6 +58,8 @@ pub struct Root {
 #[derive(Debug, Default)]
 pub struct Subset {
     pub tables: BTreeMap<String, TableKeys>,
+    /// The root rows, with the root that selected them.
+    pub roots: BTreeMap<(String, Key), String>,
 }
 
 impl Subset {
@@ -137,10 +139,6 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn q(&self, ident: &str) -> String {
-        self.dialect.quote_ident(ident)
-    }
-
     fn select_keys(&mut self, sql: &str, context: &str, width: usize) -> Result<Vec<Key>> {
         let mut out = Vec::new();
         self.source.query(sql, context, &mut |row| {
@@ -157,12 +155,7 @@ impl<'a> Walker<'a> {
         let mut subset = Subset::default();
         for root in roots {
             let t = &self.model.tables[&root.table];
-            let sql = format!(
-                "SELECT {} FROM {} WHERE {}",
-                self.key_list(t, None),
-                self.q(&t.name),
-                root.condition
-            );
+            let sql = self.queries().root(root);
             let keys = self.select_keys(
                 &sql,
                 &format!("finding the root {}", root.display),
@@ -175,6 +168,9 @@ impl<'a> Walker<'a> {
                 });
             }
             for k in keys {
+                subset
+                    .roots
+                    .insert((t.name.clone(), k.clone()), root.display.clone());
                 subset.insert(&t.name, k, true);
             }
         }
@@ -185,10 +181,7 @@ impl<'a> Walker<'a> {
             .filter(|t| t.mode == Mode::Lookup)
             .collect();
         for t in lookups {
-            let mut sql = format!("SELECT {} FROM {}", self.key_list(t, None), self.q(&t.name));
-            if let Some(f) = &t.filter {
-                sql.push_str(&format!(" WHERE ({f})"));
-            }
+            let sql = self.queries().lookup(t);
             for k in self.select_keys(
                 &sql,
                 &format!("reading the lookup table {}", t.name),
@@ -221,16 +214,84 @@ impl<'a> Walker<'a> {
         Ok(subset)
     }
 
-    fn key_list(&self, t: &TableModel, alias: Option<&str>) -> String {
-        match alias {
-            Some(a) => qualified(self.dialect, a, &t.key).join(", "),
-            None => t
-                .key
-                .iter()
-                .map(|c| self.q(c))
-                .collect::<Vec<_>>()
-                .join(", "),
+    fn expand_children(&mut self, subset: &mut Subset, table: &str, keys: Vec<Key>) -> Result<()> {
+        let parent = &self.model.tables[table];
+        for edge in &parent.children {
+            let child = &self.model.tables[&self.model.relations[edge.relation].child];
+            let mut rest: &[Key] = &keys;
+            while !rest.is_empty() {
+                let mut n = 0;
+                let (dialect, batch) = (self.dialect, self.batch);
+                let sql = self.queries().children(edge, &mut |cols| {
+                    let (clause, k) = in_clause(dialect, cols, rest, batch);
+                    n = k;
+                    clause
+                });
+                let context = format!(
+                    "finding the children in {} of {} rows of {}",
+                    child.name, n, parent.name
+                );
+                for k in self.select_keys(&sql, &context, child.key.len())? {
+                    subset.insert(&child.name, k, true);
+                }
+                rest = &rest[n..];
+            }
         }
+        Ok(())
+    }
+
+    fn expand_parents(&mut self, subset: &mut Subset, table: &str, keys: Vec<Key>) -> Result<()> {
+        let child = &self.model.tables[table];
+        for &rid in &child.parents {
+            let r = &self.model.relations[rid];
+            if r.nullified {
+                continue;
+            }
+            let parent = &self.model.tables[&r.parent];
+            let mut rest: &[Key] = &keys;
+            while !rest.is_empty() {
+                let mut n = 0;
+                let (dialect, batch) = (self.dialect, self.batch);
+                let sql = self.queries().parents(r, &mut |cols| {
+                    let (clause, k) = in_clause(dialect, cols, rest, batch);
+                    n = k;
+                    clause
+                });
+                let context = format!(
+                    "finding the {} rows that {} rows of {} reference",
+                    parent.name, n, child.name
+                );
+                for k in self.select_keys(&sql, &context, parent.key.len())? {
+                    subset.insert(&parent.name, k, false);
+                }
+                rest = &rest[n..];
+            }
+        }
+        Ok(())
+    }
+
+    fn queries(&self) -> Queries<'a> {
+        Queries {
+            model: self.model,
+            dialect: self.dialect,
+        }
+    }
+}
+
+/// The SQL of the walk, apart from the key lists: `keys_in(cols)` writes `cols IN (...)` for
+/// the batch at hand (or a placeholder, when `plan` shows the queries).
+pub struct Queries<'a> {
+    pub model: &'a Model,
+    pub dialect: &'static dyn Dialect,
+}
+
+impl Queries<'_> {
+    fn q(&self, ident: &str) -> String {
+        self.dialect.quote_ident(ident)
+    }
+
+    fn key_list(&self, t: &TableModel, alias: &str) -> String {
+        qualified(self.dialect, alias, &t.key).join(", ")
     }
 
     fn when_clause(&self, r: &Relation, alias: &str) -> String {
@@ -260,121 +321,110 @@ impl<'a> Walker<'a> {
             .collect()
     }
 
-    fn expand_children(&mut self, subset: &mut Subset, table: &str, keys: Vec<Key>) -> Result<()> {
-        let parent = &self.model.tables[table];
-        for edge in &parent.children {
-            let r = &self.model.relations[edge.relation];
-            let child = &self.model.tables[&r.child];
-            let mut rest: &[Key] = &keys;
-            while !rest.is_empty() {
-                let direct = self.direct_columns(r, parent);
-                let (match_clause, n) = match &direct {
-                    Some(cols) => in_clause(
-                        self.dialect,
-                        &qualified(self.dialect, "c", cols),
-                        rest,
-                        self.batch,
-                    ),
-                    None => {
-                        let (inner, n) = in_clause(
-                            self.dialect,
-                            &qualified(self.dialect, "p", &parent.key),
-                            rest,
-                            self.batch,
-                        );
-                        let lhs = qualified(self.dialect, "c", &r.columns);
-                        let lhs = if lhs.len() == 1 {
-                            lhs[0].clone()
-                        } else {
-                            format!("({})", lhs.join(","))
-                        };
-                        (
-                            format!(
-                                "{lhs} IN (SELECT {} FROM {} p WHERE {inner})",
-                                qualified(self.dialect, "p", &r.ref_columns).join(", "),
-                                self.q(&parent.name)
-                            ),
-                            n,
-                        )
-                    }
-                };
-                let mut sql = format!(
-                    "SELECT {} FROM {} c WHERE {match_clause}{}",
-                    self.key_list(child, Some("c")),
-                    self.q(&child.name),
-                    self.when_clause(r, "c")
-                );
-                for f in edge.filter.iter().chain(child.filter.iter()) {
-                    sql.push_str(&format!(" AND ({f})"));
-                }
-                let context = format!(
-                    "finding the children in {} of {} rows of {}",
-                    child.name, n, parent.name
-                );
-                for k in self.select_keys(&sql, &context, child.key.len())? {
-                    subset.insert(&child.name, k, true);
-                }
-                rest = &rest[n..];
-            }
-        }
-        Ok(())
+    /// The keys of root rows.
+    pub fn root(&self, root: &Root) -> String {
+        let t = &self.model.tables[&root.table];
+        format!(
+            "SELECT {} FROM {} t WHERE {}",
+            self.key_list(t, "t"),
+            self.q(&t.name),
+            root.condition
+        )
     }
 
-    fn expand_parents(&mut self, subset: &mut Subset, table: &str, keys: Vec<Key>) -> Result<()> {
-        let child = &self.model.tables[table];
-        for &rid in &child.parents {
-            let r = &self.model.relations[rid];
-            if r.nullified {
-                continue;
-            }
-            let parent = &self.model.tables[&r.parent];
-            let mut rest: &[Key] = &keys;
-            while !rest.is_empty() {
-                let (in_list, n) = in_clause(
-                    self.dialect,
-                    &qualified(self.dialect, "c", &child.key),
-                    rest,
-                    self.batch,
-                );
-                let not_null: String = qualified(self.dialect, "c", &r.columns)
-                    .iter()
-                    .map(|c| format!(" AND {c} IS NOT NULL"))
-                    .collect();
-                let sql = match self.direct_columns(r, parent) {
-                    Some(cols) => format!(
-                        "SELECT DISTINCT {} FROM {} c WHERE {in_list}{not_null}{}",
-                        qualified(self.dialect, "c", &cols).join(", "),
-                        self.q(&child.name),
-                        self.when_clause(r, "c")
-                    ),
-                    None => {
-                        let on: Vec<String> = r
-                            .columns
-                            .iter()
-                            .zip(&r.ref_columns)
-                            .map(|(c, p)| format!("p.{} = c.{}", self.q(p), self.q(c)))
-                            .collect();
-                        format!(
-                            "SELECT DISTINCT {} FROM {} c JOIN {} p ON {} WHERE {in_list}{}",
-                            self.key_list(parent, Some("p")),
-                            self.q(&child.name),
-                            self.q(&parent.name),
-                            on.join(" AND "),
-                            self.when_clause(r, "c")
-                        )
-                    }
+    /// The keys of a lookup table's rows.
+    pub fn lookup(&self, t: &TableModel) -> String {
+        let mut sql = format!(
+            "SELECT {} FROM {} t",
+            self.key_list(t, "t"),
+            self.q(&t.name)
+        );
+        if let Some(f) = &t.filter {
+            sql.push_str(&format!(" WHERE ({f})"));
+        }
+        sql
+    }
+
+    /// The keys of the rows `edge` makes children of a batch of parent keys.
+    pub fn children(
+        &self,
+        edge: &ChildEdge,
+        keys_in: &mut dyn FnMut(&[String]) -> String,
+    ) -> String {
+        let mut sql = self.referencing(&self.model.relations[edge.relation], keys_in);
+        let child = &self.model.tables[&self.model.relations[edge.relation].child];
+        for f in edge.filter.iter().chain(child.filter.iter()) {
+            sql.push_str(&format!(" AND ({f})"));
+        }
+        sql
+    }
+
+    /// The keys of the rows that reference a batch of `r.parent` keys through `r` (no filters).
+    pub fn referencing(
+        &self,
+        r: &Relation,
+        keys_in: &mut dyn FnMut(&[String]) -> String,
+    ) -> String {
+        let parent = &self.model.tables[&r.parent];
+        let child = &self.model.tables[&r.child];
+        let match_clause = match self.direct_columns(r, parent) {
+            Some(cols) => keys_in(&qualified(self.dialect, "c", &cols)),
+            None => {
+                let inner = keys_in(&qualified(self.dialect, "p", &parent.key));
+                let lhs = qualified(self.dialect, "c", &r.columns);
+                let lhs = if lhs.len() == 1 {
+                    lhs[0].clone()
+                } else {
+                    format!("({})", lhs.join(","))
                 };
-                let context = format!(
-                    "finding the {} rows that {} rows of {} reference",
-                    parent.name, n, child.name
-                );
-                for k in self.select_keys(&sql, &context, parent.key.len())? {
-                    subset.insert(&parent.name, k, false);
-                }
-                rest = &rest[n..];
+                format!(
+                    "{lhs} IN (SELECT {} FROM {} p WHERE {inner})",
+                    qualified(self.dialect, "p", &r.ref_columns).join(", "),
+                    self.q(&parent.name)
+                )
+            }
+        };
+        format!(
+            "SELECT {} FROM {} c WHERE {match_clause}{}",
+            self.key_list(child, "c"),
+            self.q(&child.name),
+            self.when_clause(r, "c")
+        )
+    }
+
+    /// The keys of the rows that a batch of rows references through `r`.
+    pub fn parents(&self, r: &Relation, keys_in: &mut dyn FnMut(&[String]) -> String) -> String {
+        let parent = &self.model.tables[&r.parent];
+        let child = &self.model.tables[&r.child];
+        let in_list = keys_in(&qualified(self.dialect, "c", &child.key));
+        let not_null: String = qualified(self.dialect, "c", &r.columns)
+            .iter()
+            .map(|c| format!(" AND {c} IS NOT NULL"))
+            .collect();
+        match self.direct_columns(r, parent) {
+            Some(cols) => format!(
+                "SELECT DISTINCT {} FROM {} c WHERE {in_list}{not_null}{}",
+                qualified(self.dialect, "c", &cols).join(", "),
+                self.q(&child.name),
+                self.when_clause(r, "c")
+            ),
+            None => {
+                let on: Vec<String> = r
+                    .columns
+                    .iter()
+                    .zip(&r.ref_columns)
+                    .map(|(c, p)| format!("p.{} = c.{}", self.q(p), self.q(c)))
+                    .collect();
+                format!(
+                    "SELECT DISTINCT {} FROM {} c JOIN {} p ON {} WHERE {in_list}{}",
+                    self.key_list(parent, "p"),
+                    self.q(&child.name),
+                    self.q(&parent.name),
+                    on.join(" AND "),
+                    self.when_clause(r, "c")
+                )
             }
         }
-        Ok(())
     }
 }
 

@@ -1,7 +1,9 @@
 //! The command line: one module per subcommand, each with its arguments and handler.
 
 mod dump;
+mod graph;
 mod import;
+mod plan;
 mod verify;
 
 use crate::error::Result;
@@ -22,6 +24,8 @@ enum Command {
     Dump(dump::DumpArgs),
     Import(import::ImportArgs),
     Verify(verify::VerifyArgs),
+    Plan(plan::PlanArgs),
+    Graph(graph::GraphArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -31,5 +35,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Dump(args) => dump::run(args),
         Command::Import(args) => import::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Graph(args) => graph::run(args),
     }
 }

@@ -275,6 +275,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     columns: Vec::new(),
                     primary_key: Vec::new(),
                     foreign_keys: Vec::new(),
+                    indexes: Vec::new(),
                 },
             )
         })
@@ -312,6 +313,26 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
     for (t, c) in pks {
         if let Some(table) = tables.get_mut(&t) {
             table.primary_key.push(c);
+        }
+    }
+    let idx: Vec<(String, String, String)> = text_rows(
+        conn,
+        url,
+        "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        "reading the indexes",
+    )?;
+    let mut last: Option<(String, String)> = None;
+    for (t, i, c) in idx {
+        let Some(table) = tables.get_mut(&t) else {
+            continue;
+        };
+        if last.as_ref() != Some(&(t.clone(), i.clone())) {
+            table.indexes.push(Vec::new());
+            last = Some((t, i));
+        }
+        if let Some(cols) = table.indexes.last_mut() {
+            cols.push(c);
         }
     }
     let fks: Vec<(String, String, String, String, String)> = text_rows(

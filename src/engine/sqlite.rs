@@ -139,13 +139,36 @@ impl Source for SqliteSource {
                 // An empty `to` means the referenced table's primary key; resolved below.
                 fk.ref_columns.push(get(4).unwrap_or_default());
             }
+            let primary_key: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
+            let mut indexes = vec![primary_key.clone()];
+            let index_names = self.strings(
+                "SELECT name FROM pragma_index_list(?1) ORDER BY name",
+                &[&name],
+                &format!("reading the indexes of {name}"),
+            )?;
+            for row in index_names {
+                let Some(index) = row.into_iter().next().flatten() else {
+                    continue;
+                };
+                let cols = self.strings(
+                    "SELECT name FROM pragma_index_info(?1) ORDER BY seqno",
+                    &[&index],
+                    &format!("reading the index {index}"),
+                )?;
+                indexes.push(
+                    cols.into_iter()
+                        .filter_map(|r| r.into_iter().next().flatten())
+                        .collect(),
+                );
+            }
             tables.insert(
                 name.clone(),
                 Table {
                     name,
                     columns,
-                    primary_key: pk.into_iter().map(|(_, n)| n).collect(),
+                    primary_key,
                     foreign_keys: fks.into_values().collect(),
+                    indexes,
                 },
             );
         }
