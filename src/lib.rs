@@ -5,6 +5,7 @@
 //! [`engine::Source`], planned) → [`walk`] (keys collected in one snapshot) → [`dump`] (rows
 //! fetched in load order) → [`sink`] (SQL text in the source's [`dialect`]).
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dialect;
@@ -14,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod import;
+pub mod init;
 pub mod plan;
 pub mod schema;
 pub mod sink;

@@ -1,8 +1,10 @@
 //! The command line: one module per subcommand, each with its arguments and handler.
 
+mod check;
 mod dump;
 mod graph;
 mod import;
+mod init;
 mod plan;
 mod verify;
 
@@ -26,6 +28,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     Plan(plan::PlanArgs),
     Graph(graph::GraphArgs),
+    Check(check::CheckArgs),
+    Init(init::InitArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -37,5 +41,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Verify(args) => verify::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Init(args) => init::run(args),
     }
 }

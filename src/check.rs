@@ -1,0 +1,296 @@
+//! `check`: validate a graph against the live schema before any row is read, as a CI gate.
+//!
+//! Findings: names the schema does not have (every one, with suggestions), references whose
+//! column types do not match, tables neither reached from the roots nor skipped (schema drift),
+//! child edges over unindexed columns (each such walk scans the whole table), cycles of NOT NULL
+//! references, and plan errors (an edge into a skipped table, a table without a key).
+
+use crate::config::{LoadedGraph, Mode, Pos};
+use crate::error::{Error, hint};
+use crate::graph::Model;
+use crate::schema::{Schema, Table};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    /// A short, stable name for the kind of finding (`unknown-table`, `unindexed-child-edge`, ...).
+    pub kind: &'static str,
+    /// `file:line:column` in the graph, or `table.column`.
+    #[serde(rename = "where")]
+    pub location: String,
+    pub message: String,
+    /// What fixes it, where there is one thing to do (`CREATE INDEX ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.location, self.kind, self.message)?;
+        if let Some(fix) = &self.fix {
+            write!(f, " Fix: {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+fn at(graph: &LoadedGraph, pos: Pos) -> String {
+    format!("{}:{}:{}", graph.path, pos.line, pos.column)
+}
+
+/// Every table and column name the graph uses, checked against the schema.
+fn name_findings(graph: &LoadedGraph, schema: &Schema) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let tables: Vec<&str> = schema.tables.keys().map(String::as_str).collect();
+    let table = |name: &str, pos: Pos, out: &mut Vec<Finding>| -> Option<Table> {
+        match schema.table(name) {
+            Some(t) => Some(t.clone()),
+            None => {
+                out.push(Finding {
+                    kind: "unknown-table",
+                    location: at(graph, pos),
+                    message: format!("the source has no table `{name}`.{}", hint(name, &tables)),
+                    fix: None,
+                });
+                None
+            }
+        }
+    };
+    let column = |t: &Table, col: &str, pos: Pos, out: &mut Vec<Finding>| {
+        if t.column(col).is_none() {
+            out.push(Finding {
+                kind: "unknown-column",
+                location: at(graph, pos),
+                message: format!(
+                    "table `{}` has no column `{col}`.{}",
+                    t.name,
+                    hint(col, t.columns.iter().map(|c| c.name.as_str()))
+                ),
+                fix: None,
+            });
+        }
+    };
+    for (name, entry) in graph.file.tables.iter() {
+        let Some(t) = table(name, entry.pos, &mut out) else {
+            continue;
+        };
+        let spec = &entry.spec;
+        if let Some(k) = &spec.key {
+            for c in &k.value.0 {
+                column(&t, c, k.pos, &mut out);
+            }
+        }
+        for n in &spec.nullify {
+            column(&t, &n.value, n.pos, &mut out);
+        }
+        for c in &spec.children {
+            if let Some(child) = table(&c.value.table, c.pos, &mut out) {
+                for v in c.value.via.iter().flatten() {
+                    column(&child, v, c.pos, &mut out);
+                }
+            }
+        }
+        for r in &spec.references {
+            for c in r.value.columns.0.iter().chain(r.value.when.keys()) {
+                column(&t, c, r.pos, &mut out);
+            }
+            if let Some(parent) = table(&r.value.table, r.pos, &mut out) {
+                for c in r.value.key.iter().flat_map(|k| k.0.iter()) {
+                    column(&parent, c, r.pos, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The broad kind of a column type, for comparing the two ends of a reference.
+fn family(data_type: &str) -> Option<&'static str> {
+    let t = data_type.to_ascii_lowercase();
+    if t.is_empty() {
+        return None; // SQLite: no declared type, anything goes
+    }
+    Some(if t.contains("int") {
+        "integer"
+    } else if t.contains("char")
+        || t.contains("text")
+        || t.contains("clob")
+        || t == "enum"
+        || t == "set"
+    {
+        "text"
+    } else if t.contains("dec") || t.contains("numeric") {
+        "decimal"
+    } else if t.contains("real") || t.contains("floa") || t.contains("doub") {
+        "float"
+    } else if t.contains("blob") || t.contains("binary") {
+        "binary"
+    } else if t.contains("date") || t.contains("time") || t == "year" {
+        "temporal"
+    } else {
+        return None;
+    })
+}
+
+/// Runs every check. `roots` are the tables dumps start from; when empty, the tables that own
+/// others and are owned by none.
+pub fn check(
+    graph: &LoadedGraph,
+    schema: &Schema,
+    roots: &[String],
+    require_fk_checks: bool,
+) -> Vec<Finding> {
+    let names = name_findings(graph, schema);
+    if !names.is_empty() {
+        return names;
+    }
+    let model = match Model::resolve(graph, schema) {
+        Ok(m) => m,
+        Err(Error::Config {
+            path,
+            line,
+            column,
+            message,
+        }) => {
+            return vec![Finding {
+                kind: "graph",
+                location: format!("{path}:{line}:{column}"),
+                message,
+                fix: None,
+            }];
+        }
+        Err(e) => {
+            return vec![Finding {
+                kind: "graph",
+                location: graph.path.clone(),
+                message: e.to_string(),
+                fix: None,
+            }];
+        }
+    };
+    let mut out = Vec::new();
+
+    for r in &model.relations {
+        let (Some(ct), Some(pt)) = (schema.table(&r.child), schema.table(&r.parent)) else {
+            continue;
+        };
+        for (c, p) in r.columns.iter().zip(&r.ref_columns) {
+            let (Some(cc), Some(pc)) = (ct.column(c), pt.column(p)) else {
+                continue;
+            };
+            if let (Some(a), Some(b)) = (family(&cc.data_type), family(&pc.data_type))
+                && a != b
+            {
+                out.push(Finding {
+                    kind: "type-mismatch",
+                    location: format!("{}.{}", r.child, c),
+                    message: format!(
+                        "`{}.{c}` ({}) references `{}.{p}` ({}): the values cannot match reliably. Point the \
+                         reference at a column of the same type.",
+                        r.child, cc.data_type, r.parent, pc.data_type
+                    ),
+                    fix: None,
+                });
+            }
+        }
+    }
+
+    for t in model.tables.values() {
+        for e in &t.children {
+            let r = &model.relations[e.relation];
+            let Some(child) = schema.table(&r.child) else {
+                continue;
+            };
+            // A polymorphic edge also filters on its type column: an index on both serves.
+            let mut with_when: Vec<String> = r.when.iter().map(|(c, _)| c.clone()).collect();
+            with_when.extend(r.columns.iter().cloned());
+            if !child.has_index_on(&r.columns) && !child.has_index_on(&with_when) {
+                let name = format!("{}_{}_idx", r.child, r.columns.join("_"));
+                out.push(Finding {
+                    kind: "unindexed-child-edge",
+                    location: format!("{}.{}", r.child, r.columns.join(",")),
+                    message: format!(
+                        "the child edge {} -> {} looks rows up by `{}.{}`, which has no index: every batch of \
+                         that walk scans the whole table.",
+                        r.parent,
+                        r.child,
+                        r.child,
+                        r.columns.join(",")
+                    ),
+                    fix: Some(format!("CREATE INDEX {name} ON {} ({});", r.child, r.columns.join(", "))),
+                });
+            }
+        }
+    }
+
+    let root_tables: BTreeSet<String> = if roots.is_empty() {
+        let owned: BTreeSet<&String> = model
+            .tables
+            .values()
+            .flat_map(|t| {
+                t.children
+                    .iter()
+                    .map(|e| &model.relations[e.relation].child)
+            })
+            .collect();
+        model
+            .tables
+            .values()
+            .filter(|t| !t.children.is_empty() && !owned.contains(&t.name))
+            .map(|t| t.name.clone())
+            .collect()
+    } else {
+        roots.iter().cloned().collect()
+    };
+    match model.plan(&root_tables) {
+        Err(e) => out.push(Finding {
+            kind: "plan",
+            location: graph.path.clone(),
+            message: e.to_string(),
+            fix: None,
+        }),
+        Ok(plan) => {
+            let reached: BTreeSet<&String> = plan.order.iter().collect();
+            for t in model.tables.values() {
+                if t.mode != Mode::Skip && !reached.contains(&t.name) {
+                    out.push(Finding {
+                        kind: "unreached-table",
+                        location: t.name.clone(),
+                        message: format!(
+                            "table `{}` is neither reached from {} nor skipped: new since the graph was written? \
+                             Its rows are never dumped.",
+                            t.name,
+                            if root_tables.is_empty() {
+                                "any root (no table has children)".to_string()
+                            } else {
+                                root_tables.iter().cloned().collect::<Vec<_>>().join(", ")
+                            }
+                        ),
+                        fix: Some(format!(
+                            "add it to an owner's `children`, or declare `{}: {{mode: lookup}}` or `{}: {{mode: skip}}` in {}",
+                            t.name, t.name, graph.path
+                        )),
+                    });
+                }
+            }
+            for (tables, rels) in plan.fk_off_groups.iter().filter(|_| require_fk_checks) {
+                out.push(Finding {
+                    kind: "not-null-cycle",
+                    location: tables.join(", "),
+                    message: format!(
+                        "{} reference each other through NOT NULL columns only ({}): dumps load these rows with \
+                         foreign-key checks off, and --require-fk-checks refuses them.",
+                        tables.join(", "),
+                        rels.iter()
+                            .map(|r| model.relations[*r].describe())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    fix: Some("make one of those columns nullable, so the cycle can be broken with NULL".into()),
+                });
+            }
+        }
+    }
+    out
+}

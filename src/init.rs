@@ -1,0 +1,227 @@
+//! `init`: write a starter graph from a live schema.
+//!
+//! Every table gets an entry. From the root table downward, each table that references an owned
+//! table through a foreign key becomes its child (breadth first, so each table is owned by the
+//! nearest owner). Declared foreign keys are listed as comments (they are read from the
+//! database anyway). References that look like conventions but have no constraint
+//! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs) are suggested as commented
+//! `references`. Tables the root cannot reach are marked `mode: skip` with a note to decide.
+//! The file is valid as written: a dump with it works and loads with foreign-key checks on.
+
+use crate::engine::Source;
+use crate::engine::value::Value;
+use crate::error::{Error, Result, hint};
+use crate::schema::{Schema, Table};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write;
+
+/// The table a name like `account`, `accounts`, `Category` or `categories` most likely means.
+fn table_for(schema: &Schema, word: &str) -> Option<String> {
+    let w = word.to_lowercase();
+    let mut candidates = vec![w.clone(), format!("{w}s"), format!("{w}es")];
+    if let Some(stem) = w.strip_suffix('y') {
+        candidates.push(format!("{stem}ies"));
+    }
+    candidates.into_iter().find_map(|c| {
+        schema
+            .tables
+            .keys()
+            .find(|t| t.to_lowercase() == c)
+            .cloned()
+    })
+}
+
+fn quote_yaml(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.is_empty() {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+fn fk_columns(t: &Table) -> BTreeSet<String> {
+    t.foreign_keys
+        .iter()
+        .flat_map(|f| f.columns.iter().cloned())
+        .collect()
+}
+
+/// Builds the starter graph. `source` is used to read the distinct values of polymorphic type
+/// columns (`subject_type`), to suggest one reference per value.
+pub fn init(
+    source: &mut dyn Source,
+    schema: &Schema,
+    root: &str,
+    graph_name: &str,
+) -> Result<String> {
+    let Some(_) = schema.table(root) else {
+        return Err(Error::Usage(format!(
+            "--root-table {root}: the source has no such table.{}",
+            hint(root, schema.tables.keys())
+        )));
+    };
+
+    // Ownership, breadth first from the root.
+    let mut children: BTreeMap<String, Vec<(String, Vec<String>, bool)>> = BTreeMap::new();
+    let mut owned: BTreeSet<String> = BTreeSet::from([root.to_string()]);
+    let mut queue = VecDeque::from([root.to_string()]);
+    while let Some(parent) = queue.pop_front() {
+        for t in schema.tables.values() {
+            if owned.contains(&t.name) {
+                continue;
+            }
+            let refs: Vec<&crate::schema::ForeignKey> = t
+                .foreign_keys
+                .iter()
+                .filter(|f| f.ref_table == parent)
+                .collect();
+            let Some(first) = refs.first() else { continue };
+            children.entry(parent.clone()).or_default().push((
+                t.name.clone(),
+                first.columns.clone(),
+                refs.len() > 1,
+            ));
+            owned.insert(t.name.clone());
+            queue.push_back(t.name.clone());
+        }
+    }
+    // Rows of owned tables bring their parents, transitively.
+    let mut reached = owned.clone();
+    let mut stack: Vec<String> = owned.iter().cloned().collect();
+    while let Some(t) = stack.pop() {
+        if let Some(table) = schema.table(&t) {
+            for f in &table.foreign_keys {
+                if schema.table(&f.ref_table).is_some() && reached.insert(f.ref_table.clone()) {
+                    stack.push(f.ref_table.clone());
+                }
+            }
+        }
+    }
+
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Relationship graph for a partialdump of `{root}` rows, written by `partialdump init`.\n\
+         # Review it: the children below are guesses from foreign keys; commented `references` are\n\
+         # guesses from column names. Declared foreign keys are read from the database at every run.\n\
+         # Format: docs/graph-format.md. Check it against the schema with `partialdump check`.\n\
+         # Use: partialdump dump --graph {graph_name} --root {root}.<column>=<value>\n\
+         version: 1\ntables:"
+    );
+    for t in schema.tables.values() {
+        let mut lines: Vec<String> = Vec::new();
+        if !t.foreign_keys.is_empty() {
+            lines.push(format!(
+                "# foreign keys: {}",
+                t.foreign_keys
+                    .iter()
+                    .map(|f| format!(
+                        "{} -> {}.{}",
+                        f.columns.join(","),
+                        f.ref_table,
+                        f.ref_columns.join(",")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        if t.primary_key.is_empty() {
+            lines.push("# no primary key: if rows of this table are dumped, declare `key: [<unique columns>]`".into());
+        }
+        // Convention suggestions.
+        let fks = fk_columns(t);
+        let mut suggestions = Vec::new();
+        for c in &t.columns {
+            let Some(stem) = c.name.strip_suffix("_id") else {
+                continue;
+            };
+            if fks.contains(&c.name) || stem.is_empty() {
+                continue;
+            }
+            let type_col = format!("{stem}_type");
+            if t.column(&type_col).is_some() {
+                let sql = format!(
+                    "SELECT DISTINCT {tc} FROM {tb} WHERE {tc} IS NOT NULL ORDER BY 1 LIMIT 50",
+                    tc = source.dialect().quote_ident(&type_col),
+                    tb = source.dialect().quote_ident(&t.name)
+                );
+                let mut values = Vec::new();
+                source.query(
+                    &sql,
+                    &format!("reading the values of {}.{type_col}", t.name),
+                    &mut |row| {
+                        if let Some(Value::Text(v)) = row.into_iter().next() {
+                            values.push(v);
+                        }
+                        Ok(())
+                    },
+                )?;
+                for v in values {
+                    match table_for(schema, &v) {
+                        Some(target) => suggestions.push(format!(
+                            "- {{columns: {}, table: {}, when: {{{}: {}}}}}",
+                            c.name,
+                            quote_yaml(&target),
+                            type_col,
+                            quote_yaml(&v)
+                        )),
+                        None => lines.push(format!(
+                            "# {}.{type_col} = {v:?} names no table: add a reference for it by hand",
+                            t.name
+                        )),
+                    }
+                }
+            } else if let Some(target) = table_for(schema, stem) {
+                suggestions.push(format!(
+                    "- {{columns: {}, table: {}}}",
+                    c.name,
+                    quote_yaml(&target)
+                ));
+            }
+        }
+        if !suggestions.is_empty() {
+            lines.push("# references without a foreign key, guessed from names (uncomment to follow them):".into());
+            lines.push("# references:".into());
+            for sug in suggestions {
+                lines.push(format!("#   {sug}"));
+            }
+        }
+        let mut settings: Vec<String> = Vec::new();
+        if let Some(ch) = children.get(&t.name) {
+            settings.push("children:".into());
+            for (child, via, ambiguous) in ch {
+                if *ambiguous {
+                    settings.push(format!(
+                        "  - {{table: {}, via: [{}]}}   # it references {} in several ways: check `via`",
+                        quote_yaml(child),
+                        via.join(", "),
+                        t.name
+                    ));
+                } else {
+                    settings.push(format!("  - {}", quote_yaml(child)));
+                }
+            }
+        }
+        let unreached = !reached.contains(&t.name);
+        if unreached {
+            lines.push(format!(
+                "# DECIDE: `{root}` rows never reach this table. Keep skipping it, copy it whole with"
+            ));
+            lines.push("# `mode: lookup`, or link it with `children` / `references`.".into());
+            settings.push("mode: skip".into());
+        }
+        let _ = writeln!(s);
+        for l in &lines {
+            let _ = writeln!(s, "  {l}");
+        }
+        if settings.is_empty() {
+            let _ = writeln!(s, "  {}: {{}}", quote_yaml(&t.name));
+        } else {
+            let _ = writeln!(s, "  {}:", quote_yaml(&t.name));
+            for l in settings {
+                let _ = writeln!(s, "    {l}");
+            }
+        }
+    }
+    Ok(s)
+}
