@@ -140,6 +140,7 @@ pub fn check(
     schema: &Schema,
     roots: &[String],
     require_fk_checks: bool,
+    strict_cleansing: bool,
 ) -> Vec<Finding> {
     let names = name_findings(graph, schema);
     if !names.is_empty() {
@@ -270,6 +271,35 @@ pub fn check(
                         fix: Some(format!(
                             "add it to an owner's `children`, or declare `{}: {{mode: lookup}}` or `{}: {{mode: skip}}` in {}",
                             t.name, t.name, graph.path
+                        )),
+                    });
+                }
+            }
+            if graph.file.cleanse.is_some() || strict_cleansing {
+                let options = crate::cleanse::CleanseOptions {
+                    strict: false,
+                    random_seed: Some(0),
+                };
+                if let Err(e) =
+                    crate::cleanse::Cleanser::resolve(graph, schema, &model, &plan.order, &options)
+                {
+                    out.push(Finding {
+                        kind: "cleanse",
+                        location: graph.path.clone(),
+                        message: e.to_string(),
+                        fix: None,
+                    });
+                }
+                for (t, c) in crate::cleanse::unruled(graph, schema, &plan.order) {
+                    out.push(Finding {
+                        kind: "uncleansed-column",
+                        location: format!("{t}.{c}"),
+                        message: format!(
+                            "`{t}.{c}` looks personal and has no cleansing rule, so dumps copy it as it is \
+                             (strict cleansing refuses to start)."
+                        ),
+                        fix: Some(format!(
+                            "add `{c}: {{fake: ...}}` (or another rule, or `keep` once reviewed) under `{t}: {{cleanse: ...}}`"
                         )),
                     });
                 }

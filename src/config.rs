@@ -50,6 +50,9 @@ pub struct GraphFile {
     pub version: Option<At<u32>>,
     #[serde(default)]
     pub tables: Tables,
+    /// Cleansing settings and rules by pattern (see docs/cleansing.md).
+    #[serde(default)]
+    pub cleanse: Option<At<crate::cleanse::spec::CleanseSpec>>,
 }
 
 /// The `tables:` map, in file order, each name with the place it was written.
@@ -137,6 +140,9 @@ pub struct TableSpec {
     /// Reference columns that are not followed: their value is written as NULL.
     #[serde(default)]
     pub nullify: Vec<At<String>>,
+    /// Cleansing rules per column (`email: {fake: email}`; a bare `null` writes NULL).
+    #[serde(default)]
+    pub cleanse: IndexMap<String, At<Option<crate::cleanse::spec::Rule>>>,
 }
 
 /// One child edge: `users`, or `{table: projects, via: account_id, where: "..."}`.
@@ -239,8 +245,8 @@ impl<'de> Deserialize<'de> for Names {
     }
 }
 
-/// A scalar in a `when` condition.
-#[derive(Debug, Clone)]
+/// A scalar in a `when` condition or a `value` rule.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scalar(pub Value);
 
 impl<'de> Deserialize<'de> for Scalar {
@@ -250,6 +256,9 @@ impl<'de> Deserialize<'de> for Scalar {
             type Value = Scalar;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string or a number")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Scalar, E> {
+                Ok(Scalar(Value::Double(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
                 Ok(Scalar(Value::Text(v.to_string())))

@@ -23,6 +23,8 @@ pub struct DumpRequest {
     pub batch_keys: usize,
     /// Put the tables' definitions in the dump, before the rows.
     pub with_schema: bool,
+    /// Apply the graph's cleansing rules (dump only; `verify` and `plan` see raw rows).
+    pub cleanse: Option<crate::cleanse::CleanseOptions>,
 }
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
@@ -125,6 +127,7 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
 /// Everything about a dump that is known before rows are read.
 pub struct Prepared {
     pub with_schema: bool,
+    pub cleanser: Option<std::cell::RefCell<crate::cleanse::Cleanser>>,
     pub model: Model,
     pub plan: Plan,
     pub roots: Vec<Root>,
@@ -161,7 +164,15 @@ pub fn prepare(
         0 => DEFAULT_BATCH_KEYS,
         n => n,
     };
+    let cleanser = match &req.cleanse {
+        Some(options) => {
+            crate::cleanse::Cleanser::resolve(graph, &schema, &model, &plan.order, options)?
+                .map(std::cell::RefCell::new)
+        }
+        None => None,
+    };
     Ok(Prepared {
+        cleanser,
         with_schema: req.with_schema,
         batch: Batch::for_source(source, keys),
         model,
@@ -180,6 +191,9 @@ pub fn run(
 ) -> Result<DumpStats> {
     let snapshot = source.begin_snapshot()?;
     let subset = Walker::new(&prepared.model, source, prepared.batch).run(&prepared.roots)?;
+    if let Some(c) = &prepared.cleanser {
+        header.push(format!("cleansed: {}", c.borrow().summary));
+    }
     header.push(format!("snapshot: {snapshot}"));
     let mut schema = Vec::new();
     if prepared.with_schema {
@@ -411,15 +425,23 @@ fn write_table(
             )?;
             rows.sort_by_key(|(p, _)| *p);
             for (p, mut values) in rows {
+                // Cleansed first: what is restored later is the cleansed value too.
+                if let Some(c) = &prepared.cleanser {
+                    c.borrow_mut().apply(&t.name, &t.columns, &mut values);
+                }
                 for &i in &nulled {
                     values[i] = Value::Null;
                 }
                 for cols in &deferred {
                     if cols.iter().any(|&i| !values[i].is_null()) {
+                        let mut key = rest[p].clone();
+                        if let Some(c) = &prepared.cleanser {
+                            c.borrow_mut().apply(&t.name, &t.key, &mut key);
+                        }
                         restores.push(Restore {
                             table: t.name.clone(),
                             key_cols: t.key.clone(),
-                            key: rest[p].clone(),
+                            key,
                             cols: cols.iter().map(|&i| t.columns[i].clone()).collect(),
                             values: cols.iter().map(|&i| values[i].clone()).collect(),
                         });

@@ -110,7 +110,7 @@ pub fn did_you_mean<'a>(
     let lower = name.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::levenshtein(&lower, &c.to_lowercase()), c))
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
         .min_by_key(|(d, c)| (*d, c.to_string()))
         .map(|(_, c)| c)

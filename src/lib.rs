@@ -6,6 +6,7 @@
 //! fetched in load order) → [`sink`] (SQL text in the source's [`dialect`]).
 
 pub mod check;
+pub mod cleanse;
 pub mod cli;
 pub mod config;
 pub mod dialect;

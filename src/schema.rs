@@ -19,6 +19,8 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// The column lists of the table's indexes (primary key included), in index order.
     pub indexes: Vec<Vec<String>>,
+    /// The column lists of unique indexes (primary key included).
+    pub unique: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,13 @@ impl Table {
         self.columns
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether `col` alone must be unique (a one-column primary key or unique index).
+    pub fn is_unique(&self, col: &str) -> bool {
+        self.unique
+            .iter()
+            .any(|u| u.len() == 1 && u[0].eq_ignore_ascii_case(col))
     }
 
     /// Whether some index starts with exactly these columns (in any order), so a lookup by

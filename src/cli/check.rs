@@ -26,6 +26,10 @@ pub struct CheckArgs {
     #[arg(long)]
     require_fk_checks: bool,
 
+    /// Lint cleansing even when the graph has no `cleanse:` section
+    #[arg(long)]
+    strict_cleansing: bool,
+
     /// Print findings as JSON
     #[arg(long)]
     json: bool,
@@ -36,7 +40,13 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let mut source = open_source(&url)?;
     let schema = source.introspect()?;
     let findings = match config::load(&args.graph) {
-        Ok(graph) => crate::check::check(&graph, &schema, &args.root_table, args.require_fk_checks),
+        Ok(graph) => crate::check::check(
+            &graph,
+            &schema,
+            &args.root_table,
+            args.require_fk_checks,
+            args.strict_cleansing,
+        ),
         // A graph that does not parse is a finding, with its place.
         Err(Error::Config {
             path,
@@ -52,13 +62,13 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         Err(e) => return Err(e),
     };
     if args.json {
-        println!(
-            "{}",
+        super::out(format!(
+            "{}\n",
             serde_json::to_string_pretty(&findings).unwrap_or_default()
-        );
+        ))?;
     } else {
         for f in &findings {
-            println!("{f}");
+            super::out(format!("{f}\n"))?;
         }
         if findings.is_empty() {
             eprintln!(

@@ -36,6 +36,14 @@ pub struct DumpArgs {
     #[arg(long)]
     with_schema: bool,
 
+    /// Refuse to start while a column that looks personal has no cleansing rule
+    #[arg(long)]
+    strict_cleansing: bool,
+
+    /// Derive fake and hashed values from this number instead of a secret (throwaway data)
+    #[arg(long, value_name = "N")]
+    random_seed: Option<u64>,
+
     /// Print nothing on standard error unless there is an error
     #[arg(short, long)]
     quiet: bool,
@@ -75,6 +83,7 @@ impl SubsetArgs {
             require_fk_checks: self.require_fk_checks,
             batch_keys: self.batch_size,
             with_schema: false,
+            cleanse: None,
         }
     }
 
@@ -96,6 +105,10 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     let mut source = open_source(&url)?;
     let mut request = args.subset.request();
     request.with_schema = args.with_schema;
+    request.cleanse = Some(crate::cleanse::CleanseOptions {
+        strict: args.strict_cleansing,
+        random_seed: args.random_seed,
+    });
     let prepared = prepare(source.as_mut(), &graph, &request)?;
     let header = vec![
         format!("partialdump {} dump, format 1", env!("CARGO_PKG_VERSION")),

@@ -43,8 +43,8 @@ pub fn run(args: GraphArgs) -> Result<ExitCode> {
         None => Drawing::from_file(&graph),
     };
     match args.format {
-        Format::Dot => print!("{}", drawing.dot()),
-        Format::Mermaid => print!("{}", drawing.mermaid()),
+        Format::Dot => super::out(drawing.dot())?,
+        Format::Mermaid => super::out(drawing.mermaid())?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -57,7 +57,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
                 path.display()
             );
         }
-        None => print!("{text}"),
+        None => super::out(text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

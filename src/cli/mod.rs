@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand, each with its arguments and handler.
 
 mod check;
+mod cleansers;
 mod dump;
 mod graph;
 mod import;
@@ -30,6 +31,21 @@ enum Command {
     Graph(graph::GraphArgs),
     Check(check::CheckArgs),
     Init(init::InitArgs),
+    Cleansers(cleansers::CleansersArgs),
+}
+
+/// Writes `text` to standard output. A closed pipe (`partialdump plan … | head`) comes back as
+/// an error that `main` treats as a quiet success, never as a panic.
+pub(crate) fn out(text: impl AsRef<str>) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_ref().as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| crate::error::Error::Output {
+            what: "standard output".into(),
+            source,
+        })
 }
 
 /// Parses the command line and runs the subcommand.
@@ -43,5 +59,6 @@ pub fn run() -> Result<ExitCode> {
         Command::Graph(args) => graph::run(args),
         Command::Check(args) => check::run(args),
         Command::Init(args) => init::run(args),
+        Command::Cleansers(args) => cleansers::run(args),
     }
 }

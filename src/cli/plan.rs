@@ -41,12 +41,12 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         args.explain.as_deref(),
     )?;
     if args.json {
-        println!(
-            "{}",
+        super::out(format!(
+            "{}\n",
             serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        ))?;
     } else {
-        print!("{report}");
+        super::out(report.to_string())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -66,23 +66,23 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     }
     if differences == 0 {
         if !args.quiet {
-            print!("{out}");
-            println!(
-                "partialdump: {} tables match between {} and {}",
+            super::out(&out)?;
+            super::out(format!(
+                "partialdump: {} tables match between {} and {}\n",
                 rows.len(),
                 source_url.redacted(),
                 target_url.redacted()
-            );
+            ))?;
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        print!("{out}");
-        println!(
-            "partialdump: {differences} of {} tables differ between {} and {}",
+        super::out(&out)?;
+        super::out(format!(
+            "partialdump: {differences} of {} tables differ between {} and {}\n",
             rows.len(),
             source_url.redacted(),
             target_url.redacted()
-        );
+        ))?;
         Ok(ExitCode::from(1))
     }
 }

@@ -276,6 +276,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     primary_key: Vec::new(),
                     foreign_keys: Vec::new(),
                     indexes: Vec::new(),
+                    unique: Vec::new(),
                 },
             )
         })
@@ -315,23 +316,31 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
             table.primary_key.push(c);
         }
     }
-    let idx: Vec<(String, String, String)> = text_rows(
+    let idx: Vec<(String, String, String, i64)> = text_rows(
         conn,
         url,
-        "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+        "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, NON_UNIQUE FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
         "reading the indexes",
     )?;
     let mut last: Option<(String, String)> = None;
-    for (t, i, c) in idx {
+    for (t, i, c, non_unique) in idx {
         let Some(table) = tables.get_mut(&t) else {
             continue;
         };
         if last.as_ref() != Some(&(t.clone(), i.clone())) {
             table.indexes.push(Vec::new());
+            if non_unique == 0 {
+                table.unique.push(Vec::new());
+            }
             last = Some((t, i));
         }
         if let Some(cols) = table.indexes.last_mut() {
+            cols.push(c.clone());
+        }
+        if non_unique == 0
+            && let Some(cols) = table.unique.last_mut()
+        {
             cols.push(c);
         }
     }

@@ -141,13 +141,14 @@ impl Source for SqliteSource {
             }
             let primary_key: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
             let mut indexes = vec![primary_key.clone()];
+            let mut unique = vec![primary_key.clone()];
             let index_names = self.strings(
-                "SELECT name FROM pragma_index_list(?1) ORDER BY name",
+                "SELECT name, \"unique\" FROM pragma_index_list(?1) ORDER BY name",
                 &[&name],
                 &format!("reading the indexes of {name}"),
             )?;
             for row in index_names {
-                let Some(index) = row.into_iter().next().flatten() else {
+                let Some(index) = row.first().cloned().flatten() else {
                     continue;
                 };
                 let cols = self.strings(
@@ -155,11 +156,14 @@ impl Source for SqliteSource {
                     &[&index],
                     &format!("reading the index {index}"),
                 )?;
-                indexes.push(
-                    cols.into_iter()
-                        .filter_map(|r| r.into_iter().next().flatten())
-                        .collect(),
-                );
+                let cols: Vec<String> = cols
+                    .into_iter()
+                    .filter_map(|r| r.into_iter().next().flatten())
+                    .collect();
+                if row.get(1).cloned().flatten().as_deref() == Some("1") {
+                    unique.push(cols.clone());
+                }
+                indexes.push(cols);
             }
             tables.insert(
                 name.clone(),
@@ -169,6 +173,7 @@ impl Source for SqliteSource {
                     primary_key,
                     foreign_keys: fks.into_values().collect(),
                     indexes,
+                    unique,
                 },
             );
         }

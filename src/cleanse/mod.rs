@@ -1,0 +1,1106 @@
+//! Cleansing: rewrite sensitive columns while rows stream out, deterministically.
+//!
+//! The output for a value is a function of the secret, the rule and the value alone: an HMAC
+//! of the three seeds the generator, so the same email in `users.email` and
+//! `invitations.email` becomes the same fake, a rerun with the same secret writes the same
+//! bytes, and another secret writes other values. A rule on a key column is applied to every
+//! column that references it, so foreign keys still match. Where a column must stay unique,
+//! collisions are resolved deterministically (the next attempt of the same derivation). No rule
+//! ever writes the original value back.
+
+pub mod fakes;
+pub mod spec;
+
+use crate::config::{LoadedGraph, Pos};
+use crate::dialect::write_temporal;
+use crate::engine::value::{Value, hex};
+use crate::error::{Error, Result, hint};
+use crate::graph::Model;
+use crate::schema::Schema;
+use crate::verify::canonical;
+use fake::rand::rngs::ChaCha8Rng;
+use fake::rand::{RngExt, SeedableRng};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use spec::{HashSpec, Rule};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+
+/// Words that make a column name look personal.
+const PERSONAL: &[&str] = &[
+    "email", "phone", "mobile", "name", "address", "street", "zip", "postcode", "ip", "ssn",
+    "passport", "birth", "dob", "iban", "card", "token", "secret", "password",
+];
+
+/// Whether a column name looks like it holds personal data: one of its words (split at `_`,
+/// `-` and case changes) is, or starts with, a personal word (short ones must match exactly).
+pub fn looks_personal(column: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in column.chars() {
+        if (c == '_' || c == '-' || c == ' ' || (c.is_uppercase() && prev_lower)) && !cur.is_empty()
+        {
+            words.push(std::mem::take(&mut cur));
+        }
+        if c.is_alphanumeric() {
+            cur.push(c.to_ascii_lowercase());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words.iter().any(|w| {
+        PERSONAL.iter().any(|p| {
+            w == p || (p.len() >= 4 && w.starts_with(p)) || (p.len() >= 4 && w.ends_with(p))
+        })
+    })
+}
+
+/// How `dump` was asked to cleanse.
+#[derive(Debug, Clone, Default)]
+pub struct CleanseOptions {
+    /// `--strict-cleansing`: refuse while a personal-looking column has no rule.
+    pub strict: bool,
+    /// `--random-seed N`: throwaway data without a secret.
+    pub random_seed: Option<u64>,
+}
+
+/// A rule ready to run.
+#[derive(Debug, Clone)]
+enum Compiled {
+    Keep,
+    Null,
+    Value(Value),
+    Fake {
+        kind: String,
+        locale: String,
+    },
+    Hash {
+        format: String,
+        length: usize,
+        max: Option<u64>,
+    },
+    Regex {
+        re: regex::Regex,
+        replace: Box<(Compiled, String)>,
+    },
+    Mask {
+        keep_first: usize,
+        keep_last: usize,
+    },
+    DateShift {
+        days: u32,
+    },
+    Template(Vec<(bool, String)>),
+    Json(Vec<(Vec<PathStep>, Compiled, String)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum PathStep {
+    Key(String),
+    Index(usize),
+    All,
+}
+
+#[derive(Debug, Clone)]
+struct ColumnRule {
+    compiled: Compiled,
+    /// The rule's identity: same domain, same mapping.
+    domain: String,
+    /// The column type's largest number, for `hash: number`.
+    max: u64,
+}
+
+/// A resolved rule and where it came from, for messages.
+#[derive(Debug, Clone)]
+struct Placed {
+    rule: Rule,
+    origin: String,
+}
+
+/// The resolved rules of one dump, and the state that keeps unique columns unique.
+pub struct Cleanser {
+    secret: Vec<u8>,
+    /// table -> column (lower case) -> rule
+    tables: HashMap<String, HashMap<String, ColumnRule>>,
+    unique_domains: BTreeSet<String>,
+    /// domain -> output hash -> original hash
+    registries: HashMap<String, HashMap<u64, u64>>,
+    /// What to say in the dump header.
+    pub summary: String,
+}
+
+fn max_for(data_type: &str) -> u64 {
+    match data_type {
+        "tinyint" => 127,
+        "smallint" => 32_767,
+        "mediumint" => 8_388_607,
+        "int" => 2_147_483_647,
+        _ => i64::MAX as u64,
+    }
+}
+
+fn parse_path(path: &str) -> Option<Vec<PathStep>> {
+    let rest = path.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => {
+                let mut key = String::new();
+                while let Some(&n) = chars.peek() {
+                    if n == '.' || n == '[' {
+                        break;
+                    }
+                    key.push(n);
+                    chars.next();
+                }
+                if key.is_empty() {
+                    return None;
+                }
+                steps.push(PathStep::Key(key));
+            }
+            '[' => {
+                let mut inner = String::new();
+                for n in chars.by_ref() {
+                    if n == ']' {
+                        break;
+                    }
+                    inner.push(n);
+                }
+                steps.push(if inner == "*" {
+                    PathStep::All
+                } else {
+                    PathStep::Index(inner.parse().ok()?)
+                });
+            }
+            _ => return None,
+        }
+    }
+    Some(steps)
+}
+
+fn parse_template(t: &str) -> Vec<(bool, String)> {
+    let mut parts = Vec::new();
+    let mut rest = t;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push((false, rest[..open].to_string()));
+        }
+        match rest[open..].find('}') {
+            Some(close) => {
+                parts.push((true, rest[open + 1..open + close].to_string()));
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                parts.push((false, rest[open..].to_string()));
+                rest = "";
+            }
+        }
+    }
+    if !rest.is_empty() {
+        parts.push((false, rest.to_string()));
+    }
+    parts
+}
+
+struct Resolver<'a> {
+    graph: &'a LoadedGraph,
+    locale: String,
+}
+
+impl Resolver<'_> {
+    fn err(&self, pos: Pos, msg: String) -> Error {
+        self.graph.error_at(pos, msg)
+    }
+
+    fn compile(&self, rule: &Rule, pos: Pos, table: &crate::schema::Table) -> Result<Compiled> {
+        Ok(match rule {
+            Rule::Keep => Compiled::Keep,
+            Rule::Null => Compiled::Null,
+            Rule::Value(v) => Compiled::Value(v.0.clone()),
+            Rule::Fake(kind) => {
+                if !fakes::is_kind(kind) {
+                    return Err(self.err(
+                        pos,
+                        format!(
+                            "unknown fake kind `{kind}`.{} `partialdump cleansers` lists them all.",
+                            hint(kind, fakes::KINDS.iter().map(|(k, _)| *k))
+                        ),
+                    ));
+                }
+                Compiled::Fake {
+                    kind: kind.clone(),
+                    locale: self.locale.clone(),
+                }
+            }
+            Rule::Hash(HashSpec {
+                format,
+                length,
+                max,
+            }) => Compiled::Hash {
+                format: format.clone(),
+                length: length.unwrap_or(16).clamp(1, 64),
+                max: *max,
+            },
+            Rule::Regex(r) => {
+                let re = regex::Regex::new(&r.pattern).map_err(|e| {
+                    self.err(
+                        pos,
+                        format!("the regex `{}` does not compile: {e}", r.pattern),
+                    )
+                })?;
+                let sub = self.compile(&r.replace, pos, table)?;
+                Compiled::Regex {
+                    re,
+                    replace: Box::new((sub, r.replace.domain())),
+                }
+            }
+            Rule::Mask(m) => Compiled::Mask {
+                keep_first: m.keep_first,
+                keep_last: m.keep_last,
+            },
+            Rule::DateShift(d) => {
+                if d.days == 0 {
+                    return Err(self.err(pos, "date_shift needs `days` of at least 1".into()));
+                }
+                Compiled::DateShift { days: d.days }
+            }
+            Rule::Template(t) => {
+                let parts = parse_template(t);
+                for (is_col, name) in &parts {
+                    if *is_col && table.column(name).is_none() {
+                        return Err(self.err(
+                            pos,
+                            format!(
+                                "the template names `{{{name}}}`, which table `{}` does not have.{}",
+                                table.name,
+                                hint(name, table.columns.iter().map(|c| c.name.as_str()))
+                            ),
+                        ));
+                    }
+                }
+                Compiled::Template(parts)
+            }
+            Rule::Json(paths) => {
+                let mut out = Vec::new();
+                for (p, r) in paths {
+                    let steps = parse_path(p).ok_or_else(|| {
+                        self.err(pos, format!("`{p}` is not a JSON path like `$.a.b`, `$.items[*].email` or `$.a[0]`"))
+                    })?;
+                    out.push((steps, self.compile(r, pos, table)?, r.domain()));
+                }
+                Compiled::Json(out)
+            }
+        })
+    }
+}
+
+/// Personal-looking columns of `tables` that have no rule, as `(table, column)`.
+pub fn unruled(graph: &LoadedGraph, schema: &Schema, tables: &[String]) -> Vec<(String, String)> {
+    let rules = explicit_and_pattern_rules(graph, schema).unwrap_or_default();
+    let mut out = Vec::new();
+    for t in tables {
+        let Some(table) = schema.table(t) else {
+            continue;
+        };
+        for c in table.insert_columns() {
+            let has = rules.contains_key(&(t.clone(), c.name.to_lowercase()));
+            if !has && looks_personal(&c.name) {
+                out.push((t.clone(), c.name.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Rules from `tables.<t>.cleanse` and `cleanse.patterns`, by (table, lower-case column).
+fn explicit_and_pattern_rules(
+    graph: &LoadedGraph,
+    schema: &Schema,
+) -> Result<BTreeMap<(String, String), (Placed, Pos)>> {
+    let mut rules: BTreeMap<(String, String), (Placed, Pos)> = BTreeMap::new();
+    for (tname, entry) in graph.file.tables.iter() {
+        let Some(table) = schema.table(tname) else {
+            continue;
+        };
+        for (col, rule) in &entry.spec.cleanse {
+            let Some(c) = table.column(col) else {
+                return Err(graph.error_at(
+                    rule.pos,
+                    format!(
+                        "unknown column `{tname}.{col}` in `cleanse`.{}",
+                        hint(col, table.columns.iter().map(|c| c.name.as_str()))
+                    ),
+                ));
+            };
+            rules.insert(
+                (tname.clone(), c.name.to_lowercase()),
+                (
+                    Placed {
+                        rule: rule.value.clone().unwrap_or(Rule::Null),
+                        origin: format!("{tname}.{}", c.name),
+                    },
+                    rule.pos,
+                ),
+            );
+        }
+    }
+    if let Some(spec) = &graph.file.cleanse {
+        for p in &spec.value.patterns {
+            let build = |re: &str| {
+                regex::RegexBuilder::new(re)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| {
+                        graph.error_at(p.pos, format!("the regex `{re}` does not compile: {e}"))
+                    })
+            };
+            let col_re = build(&p.value.column)?;
+            let type_re = p.value.data_type.as_deref().map(build).transpose()?;
+            let table_re = p.value.table.as_deref().map(build).transpose()?;
+            for t in schema.tables.values() {
+                if table_re.as_ref().is_some_and(|r| !r.is_match(&t.name)) {
+                    continue;
+                }
+                for c in t.insert_columns() {
+                    if !col_re.is_match(&c.name)
+                        || type_re.as_ref().is_some_and(|r| !r.is_match(&c.data_type))
+                    {
+                        continue;
+                    }
+                    rules
+                        .entry((t.name.clone(), c.name.to_lowercase()))
+                        .or_insert((
+                            Placed {
+                                rule: p.value.rule.clone(),
+                                origin: format!("the pattern `{}`", p.value.column),
+                            },
+                            p.pos,
+                        ));
+                }
+            }
+        }
+    }
+    Ok(rules)
+}
+
+impl Cleanser {
+    /// Resolves the graph's cleansing rules for a dump of `included` tables. `None` when the
+    /// graph has no rules and strictness was not asked for. Errors (before any row is read) for
+    /// unknown names, rules that cannot hold (NULL into NOT NULL, a constant under a unique
+    /// index, two rules meeting on one reference), a missing secret, and in strict mode every
+    /// personal-looking column without a rule.
+    pub fn resolve(
+        graph: &LoadedGraph,
+        schema: &Schema,
+        model: &Model,
+        included: &[String],
+        options: &CleanseOptions,
+    ) -> Result<Option<Cleanser>> {
+        let spec = graph.file.cleanse.as_ref().map(|s| &s.value);
+        let mut rules = explicit_and_pattern_rules(graph, schema)?;
+        let strict = options.strict || spec.is_some_and(|s| s.strict);
+        if rules.is_empty() && !strict {
+            return Ok(None);
+        }
+        let locale = match spec.and_then(|s| s.locale.as_ref()) {
+            Some(l) if !fakes::LOCALES.contains(&l.value.as_str()) => {
+                return Err(graph.error_at(
+                    l.pos,
+                    format!(
+                        "unknown locale `{}`; partialdump has {}",
+                        l.value,
+                        fakes::LOCALES.join(", ")
+                    ),
+                ));
+            }
+            Some(l) => l.value.clone(),
+            None => "en".into(),
+        };
+
+        // A rule on a referenced column applies to every column referencing it.
+        loop {
+            let mut changed = false;
+            for r in model.relations.iter().filter(|r| !r.nullified) {
+                for (c, p) in r.columns.iter().zip(&r.ref_columns) {
+                    let Some((parent_rule, pos)) =
+                        rules.get(&(r.parent.clone(), p.to_lowercase())).cloned()
+                    else {
+                        continue;
+                    };
+                    if parent_rule.rule == Rule::Keep {
+                        continue;
+                    }
+                    match rules.get(&(r.child.clone(), c.to_lowercase())) {
+                        Some((existing, _)) if existing.rule == parent_rule.rule => {}
+                        Some((existing, epos)) if existing.rule != Rule::Keep => {
+                            return Err(graph.error_at(
+                                *epos,
+                                format!(
+                                    "`{}.{c}` references `{}.{p}`, which is cleansed with {:?} ({}), but it has its own \
+                                     rule {:?} ({}): the reference would no longer match. Give both the same rule, or \
+                                     remove the one on `{}.{c}`.",
+                                    r.child, r.parent, parent_rule.rule, parent_rule.origin, existing.rule, existing.origin, r.child
+                                ),
+                            ));
+                        }
+                        _ => {
+                            rules.insert(
+                                (r.child.clone(), c.to_lowercase()),
+                                (
+                                    Placed {
+                                        rule: parent_rule.rule.clone(),
+                                        origin: format!(
+                                            "{} (it references {}.{p})",
+                                            parent_rule.origin, r.parent
+                                        ),
+                                    },
+                                    pos,
+                                ),
+                            );
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+
+        if strict {
+            let missing: Vec<String> = included
+                .iter()
+                .filter_map(|t| schema.table(t))
+                .flat_map(|t| {
+                    t.insert_columns()
+                        .filter(|c| {
+                            looks_personal(&c.name)
+                                && !rules.contains_key(&(t.name.clone(), c.name.to_lowercase()))
+                        })
+                        .map(|c| format!("{}.{}", t.name, c.name))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::Plan(format!(
+                    "strict cleansing: {} no cleansing rule: {}. Give each a rule under \
+                     `tables.<table>.cleanse` in {} (or `keep` once reviewed). No row was read.",
+                    if missing.len() == 1 {
+                        "this column looks personal but has".to_string()
+                    } else {
+                        format!("{} columns look personal but have", missing.len())
+                    },
+                    missing.join(", "),
+                    graph.path
+                )));
+            }
+        }
+
+        let resolver = Resolver {
+            graph,
+            locale: locale.clone(),
+        };
+        let mut tables: HashMap<String, HashMap<String, ColumnRule>> = HashMap::new();
+        let mut unique_domains = BTreeSet::new();
+        let mut needs_secret: Vec<String> = Vec::new();
+        for ((t, c), (placed, pos)) in &rules {
+            let Some(table) = schema.table(t) else {
+                continue;
+            };
+            let Some(column) = table.column(c) else {
+                continue;
+            };
+            let compiled = resolver.compile(&placed.rule, *pos, table)?;
+            let domain = format!("{}|{locale}", placed.rule.domain());
+            let unique = table.is_unique(&column.name);
+            match &placed.rule {
+                Rule::Null if !column.nullable => {
+                    return Err(graph.error_at(
+                        *pos,
+                        format!(
+                            "`{t}.{}` is NOT NULL, so it cannot be cleansed to NULL ({}). Use another rule.",
+                            column.name, placed.origin
+                        ),
+                    ));
+                }
+                Rule::Value(_) | Rule::Null if unique => {
+                    return Err(graph.error_at(
+                        *pos,
+                        format!(
+                            "`{t}.{}` must stay unique, so it cannot be set to one value ({}). Use fake or hash.",
+                            column.name, placed.origin
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            if unique {
+                unique_domains.insert(domain.clone());
+            }
+            if placed.rule.needs_secret() {
+                needs_secret.push(format!("{t}.{}", column.name));
+            }
+            tables.entry(t.clone()).or_default().insert(
+                c.clone(),
+                ColumnRule {
+                    compiled,
+                    domain,
+                    max: max_for(&column.data_type),
+                },
+            );
+        }
+
+        let (secret, from) = match options.random_seed {
+            Some(seed) => (
+                format!("partialdump random seed {seed}").into_bytes(),
+                format!("--random-seed {seed}"),
+            ),
+            None => {
+                let var = spec
+                    .and_then(|s| s.secret_env.clone())
+                    .unwrap_or_else(|| "PARTIALDUMP_SECRET".into());
+                match std::env::var(&var) {
+                    Ok(v) if !v.is_empty() => (v.into_bytes(), format!("${var}")),
+                    _ => match spec.and_then(|s| s.secret_file.as_ref()) {
+                        Some(f) => {
+                            let bytes = std::fs::read(&f.value).map_err(|e| {
+                                graph.error_at(
+                                    f.pos,
+                                    format!("cannot read the secret file `{}`: {e}", f.value),
+                                )
+                            })?;
+                            let trimmed = bytes.trim_ascii().to_vec();
+                            if trimmed.is_empty() {
+                                return Err(graph.error_at(
+                                    f.pos,
+                                    format!("the secret file `{}` is empty", f.value),
+                                ));
+                            }
+                            (trimmed, format!("file {}", f.value))
+                        }
+                        None if needs_secret.is_empty() => (Vec::new(), "none needed".into()),
+                        None => {
+                            return Err(Error::Plan(format!(
+                                "the cleansing rules of {} derive values from a secret ({}{}), and there is none: set \
+                                 {var} (or `cleanse.secret_file`), or pass --random-seed N for throwaway data that \
+                                 cannot be reproduced without that number. No row was read.",
+                                if needs_secret.len() > 3 {
+                                    format!(
+                                        "{} and {} more",
+                                        needs_secret[..3].join(", "),
+                                        needs_secret.len() - 3
+                                    )
+                                } else {
+                                    needs_secret.join(", ")
+                                },
+                                "",
+                                graph.path
+                            )));
+                        }
+                    },
+                }
+            }
+        };
+        let count: usize = tables.values().map(HashMap::len).sum();
+        Ok(Some(Cleanser {
+            secret,
+            tables,
+            unique_domains,
+            registries: HashMap::new(),
+            summary: format!(
+                "{count} columns by the rules of the graph (secret: {from}; locale {locale})"
+            ),
+        }))
+    }
+
+    fn seed(&self, domain: &str, original: &Value, attempt: u32) -> [u8; 32] {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut text = String::new();
+        canonical(original, &mut text);
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(text.as_bytes());
+        mac.update(&[0]);
+        mac.update(&attempt.to_le_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        out
+    }
+
+    /// Cleanses `values` of `columns` of `table` in place (a row, a key, or the columns of a
+    /// restoring UPDATE).
+    pub fn apply(&mut self, table: &str, columns: &[String], values: &mut [Value]) {
+        let Some(rules) = self.tables.get(table) else {
+            return;
+        };
+        let rules: Vec<Option<ColumnRule>> = columns
+            .iter()
+            .map(|c| rules.get(&c.to_lowercase()).cloned())
+            .collect();
+        for (v, rule) in values.iter_mut().zip(&rules) {
+            if let Some(r) = rule
+                && !matches!(r.compiled, Compiled::Template(_))
+            {
+                *v = self.derive(&r.compiled, &r.domain, r.max, v);
+            }
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            if let Some(ColumnRule {
+                compiled: Compiled::Template(parts),
+                ..
+            }) = rule
+            {
+                if values[i].is_null() {
+                    continue;
+                }
+                let mut s = String::new();
+                for (is_col, text) in parts {
+                    if *is_col {
+                        if let Some(j) = columns.iter().position(|c| c.eq_ignore_ascii_case(text)) {
+                            s.push_str(&text_of(&values[j]).unwrap_or_default());
+                        }
+                    } else {
+                        s.push_str(text);
+                    }
+                }
+                values[i] = Value::Text(s);
+            }
+        }
+    }
+
+    /// One value through one rule, with uniqueness kept for unique domains and the original
+    /// never written back.
+    fn derive(&mut self, rule: &Compiled, domain: &str, max: u64, original: &Value) -> Value {
+        if original.is_null() {
+            return Value::Null;
+        }
+        match rule {
+            Compiled::Keep => return original.clone(),
+            Compiled::Null => return Value::Null,
+            Compiled::Value(v) => return v.clone(),
+            _ => {}
+        }
+        let unique = self.unique_domains.contains(domain);
+        let original_text = text_of(original);
+        let orig_hash = hash64(&original_text);
+        for attempt in 0..64 {
+            let out = self.derive_once(rule, domain, max, original, attempt);
+            let out_text = text_of(&out);
+            if out_text == original_text
+                && !matches!(rule, Compiled::Regex { .. } | Compiled::Json(_))
+            {
+                continue; // never the original
+            }
+            if unique {
+                let reg = self.registries.entry(domain.to_string()).or_default();
+                match reg.get(&hash64(&out_text)) {
+                    Some(o) if *o != orig_hash => continue,
+                    Some(_) => {}
+                    None => {
+                        reg.insert(hash64(&out_text), orig_hash);
+                    }
+                }
+            }
+            return out;
+        }
+        // 64 collisions in a row: fall back to the full keyed hash, unique by construction.
+        Value::Text(hex(&self.seed(domain, original, u32::MAX)))
+    }
+
+    fn derive_once(
+        &mut self,
+        rule: &Compiled,
+        domain: &str,
+        max: u64,
+        original: &Value,
+        attempt: u32,
+    ) -> Value {
+        let seed = self.seed(domain, original, attempt);
+        let mut rng = ChaCha8Rng::from_seed(seed);
+        match rule {
+            Compiled::Keep | Compiled::Template(_) => original.clone(),
+            Compiled::Null => Value::Null,
+            Compiled::Value(v) => v.clone(),
+            Compiled::Fake { kind, locale } => {
+                let mut s = fakes::make(kind, locale, &mut rng);
+                if attempt > 0 && kind == "email" {
+                    // Keep collisions from repeating: a distinct suffix in the local part.
+                    if let Some(at) = s.find('@') {
+                        s.insert_str(at, &format!(".{attempt}"));
+                    }
+                }
+                Value::Text(s)
+            }
+            Compiled::Hash {
+                format,
+                length,
+                max: m,
+            } => match format.as_str() {
+                "hex" => Value::Text(hex(&seed)[..*length].to_string()),
+                "number" => {
+                    let top = m.unwrap_or(max).max(1);
+                    let n = u64::from_le_bytes(seed[..8].try_into().unwrap_or([0; 8]));
+                    Value::Int((1 + n % top) as i64)
+                }
+                pattern => Value::Text(
+                    pattern
+                        .chars()
+                        .map(|c| match c {
+                            '#' => char::from(b'0' + rng.random_range(0..10u8)),
+                            'A' => char::from(b'A' + rng.random_range(0..26u8)),
+                            'a' => char::from(b'a' + rng.random_range(0..26u8)),
+                            'x' => char::from_digit(rng.random_range(0..16u32), 16).unwrap_or('0'),
+                            other => other,
+                        })
+                        .collect(),
+                ),
+            },
+            Compiled::Mask {
+                keep_first,
+                keep_last,
+            } => {
+                let text = text_of(original).unwrap_or_default();
+                let chars: Vec<char> = text.chars().collect();
+                let n = chars.len();
+                let (kf, kl) = if keep_first + keep_last >= n {
+                    (0, 0)
+                } else {
+                    (*keep_first, *keep_last)
+                };
+                let masked: String = chars
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| {
+                        if i < kf || i >= n - kl {
+                            c
+                        } else if c.is_ascii_digit() {
+                            char::from(b'0' + rng.random_range(0..10u8))
+                        } else if c.is_ascii_lowercase() {
+                            char::from(b'a' + rng.random_range(0..26u8))
+                        } else if c.is_ascii_uppercase() {
+                            char::from(b'A' + rng.random_range(0..26u8))
+                        } else if c.is_alphanumeric() {
+                            'x'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                match original {
+                    Value::Int(_) | Value::UInt(_) => masked
+                        .parse::<i64>()
+                        .map(Value::Int)
+                        .unwrap_or(Value::Text(masked)),
+                    _ => Value::Text(masked),
+                }
+            }
+            Compiled::DateShift { days } => {
+                let span = i64::from(*days);
+                let r = rng.random_range(0..(2 * span) as u64) as i64;
+                let shift = if r < span { r - span } else { r - span + 1 }; // never 0
+                shift_date(original, shift)
+            }
+            Compiled::Regex { re, replace } => {
+                let text = text_of(original).unwrap_or_default();
+                let (sub, sub_domain) = (&replace.0, replace.1.clone());
+                let mut out = String::new();
+                let mut last = 0;
+                let matches: Vec<(usize, usize)> =
+                    re.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+                for (start, end) in matches {
+                    out.push_str(&text[last..start]);
+                    let replaced = self.derive(
+                        sub,
+                        &sub_domain,
+                        max,
+                        &Value::Text(text[start..end].to_string()),
+                    );
+                    out.push_str(&text_of(&replaced).unwrap_or_default());
+                    last = end;
+                }
+                out.push_str(&text[last..]);
+                Value::Text(out)
+            }
+            Compiled::Json(paths) => {
+                let text = text_of(original).unwrap_or_default();
+                let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    // Not JSON: nothing can be kept safely.
+                    return Value::Text("{}".into());
+                };
+                for (steps, sub, sub_domain) in paths {
+                    self.json_apply(&mut doc, steps, sub, sub_domain, max);
+                }
+                Value::Text(doc.to_string())
+            }
+        }
+    }
+
+    fn json_apply(
+        &mut self,
+        node: &mut serde_json::Value,
+        steps: &[PathStep],
+        rule: &Compiled,
+        domain: &str,
+        max: u64,
+    ) {
+        use serde_json::Value as J;
+        let Some((first, rest)) = steps.split_first() else {
+            let original = match node {
+                J::String(s) => Value::Text(s.clone()),
+                J::Number(n) => match n.as_i64() {
+                    Some(i) => Value::Int(i),
+                    None => Value::Double(n.as_f64().unwrap_or(0.0)),
+                },
+                _ => return,
+            };
+            *node = match self.derive(rule, domain, max, &original) {
+                Value::Null => J::Null,
+                Value::Int(i) => J::from(i),
+                Value::Double(d) => serde_json::Number::from_f64(d)
+                    .map(J::Number)
+                    .unwrap_or(J::Null),
+                other => J::String(text_of(&other).unwrap_or_default()),
+            };
+            return;
+        };
+        match (first, node) {
+            (PathStep::Key(k), J::Object(map)) => {
+                if let Some(child) = map.get_mut(k) {
+                    self.json_apply(child, rest, rule, domain, max);
+                }
+            }
+            (PathStep::Index(i), J::Array(items)) => {
+                if let Some(child) = items.get_mut(*i) {
+                    self.json_apply(child, rest, rule, domain, max);
+                }
+            }
+            (PathStep::All, J::Array(items)) => {
+                for child in items {
+                    self.json_apply(child, rest, rule, domain, max);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn hash64(text: &Option<String>) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// A value as text, the way it appears inside other text.
+fn text_of(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Text(s) | Value::Decimal(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Double(d) => d.to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        other => {
+            let mut s = String::new();
+            write_temporal(other, &mut s);
+            s
+        }
+    })
+}
+
+fn shift_date(v: &Value, days: i64) -> Value {
+    use chrono::{Datelike, NaiveDate, TimeDelta};
+    let shift = |y: i32, m: u32, d: u32| {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|date| date.checked_add_signed(TimeDelta::days(days)))
+            .filter(|date| date.year() >= 1 && date.year() <= 9999)
+    };
+    match v {
+        Value::Date { year, month, day } => {
+            match shift(i32::from(*year), u32::from(*month), u32::from(*day)) {
+                Some(d) => Value::Date {
+                    year: d.year() as u16,
+                    month: d.month() as u8,
+                    day: d.day() as u8,
+                },
+                None => v.clone(),
+            }
+        }
+        Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micro,
+        } => match shift(i32::from(*year), u32::from(*month), u32::from(*day)) {
+            Some(d) => Value::DateTime {
+                year: d.year() as u16,
+                month: d.month() as u8,
+                day: d.day() as u8,
+                hour: *hour,
+                minute: *minute,
+                second: *second,
+                micro: *micro,
+            },
+            None => v.clone(),
+        },
+        Value::Text(s) if s.len() >= 10 && s.is_char_boundary(10) => {
+            let (date, rest) = s.split_at(10);
+            match NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| shift(d.year(), d.month(), d.day()))
+            {
+                Some(d) => Value::Text(format!("{}{rest}", d.format("%Y-%m-%d"))),
+                None => v.clone(),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// Every cleanser, with an example, for `partialdump cleansers` and the docs.
+pub const CLEANSERS: &[(&str, &str, &str)] = &[
+    (
+        "fake",
+        "a fake value of a kind (see the kinds below), the same for the same input",
+        "email: {fake: email}",
+    ),
+    (
+        "hash",
+        "keyed HMAC-SHA256 as hex (`length`), a number in the column's range (`number`, `max`), or a pattern (# digit, A/a letter, x hex)",
+        "ssn: {hash: \"###-##-####\"}",
+    ),
+    (
+        "null",
+        "NULL (the column must be nullable)",
+        "password_hash: null",
+    ),
+    ("value", "a constant", "notes: {value: \"[removed]\"}"),
+    (
+        "regex",
+        "replace every match inside text by a rule's output",
+        "body: {regex: {pattern: '[\\w.+-]+@[\\w-]+\\.[\\w.]+', replace: {fake: email}}}",
+    ),
+    (
+        "mask",
+        "keep the format: digits stay digits, letters letters; `keep_first`/`keep_last` characters kept",
+        "phone: {mask: {keep_last: 2}}",
+    ),
+    (
+        "date_shift",
+        "move a date by up to ± days (never 0), the same shift for the same date",
+        "birth_date: {date_shift: {days: 180}}",
+    ),
+    (
+        "template",
+        "combine other columns' cleansed values",
+        "display_name: {template: \"{first_name} {last_name}\"}",
+    ),
+    (
+        "json",
+        "rules for paths inside a JSON column",
+        "profile: {json: {\"$.email\": {fake: email}, \"$.phones[*]\": {mask: {}}}}",
+    ),
+    (
+        "keep",
+        "reviewed, not personal: written as it is (silences the strict lint)",
+        "bio: keep",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_names() {
+        for yes in [
+            "email",
+            "user_email",
+            "emailAddress",
+            "phone_number",
+            "mobile",
+            "full_name",
+            "ip",
+            "ip_address",
+            "dob",
+            "birth_date",
+            "birthdate",
+            "iban",
+            "card_number",
+            "api_token",
+            "password_hash",
+            "zip",
+            "postcode",
+            "ssn",
+            "passport_no",
+            "street",
+        ] {
+            assert!(looks_personal(yes), "{yes}");
+        }
+        for no in [
+            "id",
+            "description",
+            "membership",
+            "shipped_at",
+            "title",
+            "amount",
+            "created_at",
+            "status",
+        ] {
+            assert!(!looks_personal(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn json_paths() {
+        assert_eq!(
+            parse_path("$.a[*].b"),
+            Some(vec![
+                PathStep::Key("a".into()),
+                PathStep::All,
+                PathStep::Key("b".into())
+            ])
+        );
+        assert_eq!(
+            parse_path("$.a[2]"),
+            Some(vec![PathStep::Key("a".into()), PathStep::Index(2)])
+        );
+        assert_eq!(parse_path("a.b"), None);
+    }
+
+    #[test]
+    fn dates_shift_and_zero_dates_stay() {
+        let d = Value::Date {
+            year: 2024,
+            month: 2,
+            day: 29,
+        };
+        assert_eq!(
+            shift_date(&d, 1),
+            Value::Date {
+                year: 2024,
+                month: 3,
+                day: 1
+            }
+        );
+        let z = Value::Date {
+            year: 0,
+            month: 0,
+            day: 0,
+        };
+        assert_eq!(shift_date(&z, 5), z);
+        assert_eq!(
+            shift_date(&Value::Text("2024-01-31 10:00".into()), 1),
+            Value::Text("2024-02-01 10:00".into())
+        );
+    }
+}

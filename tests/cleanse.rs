@@ -1,0 +1,506 @@
+//! Cleansing: no original value of a cleansed column reaches the file, references and joins
+//! survive, unique columns stay unique, the same secret gives the same bytes.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SCHEMA: &str = "
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  full_name TEXT NOT NULL,
+  phone TEXT,
+  birth_date TEXT,
+  ssn TEXT,
+  profile TEXT,
+  bio TEXT
+);
+CREATE TABLE invitations (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  email TEXT NOT NULL,
+  note TEXT
+);
+CREATE INDEX invitations_user ON invitations(user_id);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER REFERENCES users(id),
+  body TEXT
+);
+CREATE INDEX messages_user ON messages(user_id);
+";
+
+const GRAPH: &str = r####"
+cleanse:
+  strict: true
+  patterns:
+    - {column: email, rule: {fake: email}}
+tables:
+  users:
+    children: [invitations, messages]
+    cleanse:
+      id: {hash: number}
+      full_name: {fake: name}
+      phone: {mask: {keep_last: 2}}
+      birth_date: {date_shift: {days: 200}}
+      ssn: {hash: "###-##-####"}
+      profile: {json: {"$.email": {fake: email}, "$.address.street": {fake: street_address}}}
+      bio: keep
+  invitations:
+    cleanse:
+      note: {template: "invited {email}"}
+  messages:
+    cleanse:
+      body: {regex: {pattern: '[\w.+-]+@[\w-]+\.[\w.]+', replace: {fake: email}}}
+"####;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    graph: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("people.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    for i in 1..=60 {
+        // Birth dates 500 days apart, so a shift of up to 200 days never lands on another's.
+        conn.execute(
+            "INSERT INTO users VALUES (?1, ?2, ?3, ?4, date('1950-01-01', ?5), ?6, ?7, ?8)",
+            rusqlite::params![
+                i,
+                format!("person{i}.real@mail{i}.test"),
+                format!("Realname{i} Surname{i}"),
+                format!("+44 20 7946 {:04}", 1000 + i),
+                format!("+{} days", i * 500),
+                format!("{:03}-{:02}-{:04}", 100 + i, 10 + i % 80, 2000 + i),
+                format!(
+                    "{{\"email\": \"json{i}@private{i}.test\", \"address\": {{\"street\": \"{i} Secret Lane\", \"city\": \"Leeds\"}}, \"plan\": \"gold\"}}"
+                ),
+                "likes hiking",
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO invitations VALUES (?1, ?2, ?3, 'x')",
+            rusqlite::params![i, i, format!("person{i}.real@mail{i}.test")],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO messages VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                i,
+                i,
+                format!("write to other{i}@elsewhere{i}.test or call me")
+            ],
+        )
+        .unwrap();
+    }
+    let graph = dir.path().join("graph.yaml");
+    std::fs::write(&graph, GRAPH).unwrap();
+    Fixture { dir, db, graph }
+}
+
+fn dump(
+    f: &Fixture,
+    graph: &Path,
+    secret: Option<&str>,
+    extra: &[&str],
+    out: &Path,
+) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_partialdump"));
+    cmd.args([
+        "dump",
+        "--source",
+        &format!("sqlite:{}", f.db.display()),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root-where",
+        "users:1 = 1",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .args(extra)
+    .env_remove("PARTIALDUMP_SECRET");
+    if let Some(s) = secret {
+        cmd.env("PARTIALDUMP_SECRET", s);
+    }
+    cmd.output().unwrap()
+}
+
+fn originals(db: &Path, sql: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn no_original_value_reaches_the_file() {
+    let f = fixture();
+    let out = f.dir.path().join("clean.sql");
+    let o = dump(&f, &f.graph, Some("team-secret"), &[], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut checked = 0;
+    for sql in [
+        "SELECT email FROM users",
+        "SELECT full_name FROM users",
+        "SELECT phone FROM users",
+        "SELECT birth_date FROM users",
+        "SELECT ssn FROM users",
+        "SELECT json_extract(profile, '$.email') FROM users",
+        "SELECT json_extract(profile, '$.address.street') FROM users",
+        "SELECT email FROM invitations",
+        "SELECT substr(body, 10, instr(body, ' or') - 10) FROM messages",
+    ] {
+        for v in originals(&f.db, sql) {
+            assert!(
+                !text.contains(&v),
+                "the original `{v}` ({sql}) is in the cleansed dump"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 9 * 60);
+    // What is kept is kept: reviewed columns and text around regex matches.
+    assert!(text.contains("likes hiking"));
+    assert!(text.contains(" or call me"));
+    assert!(
+        text.contains("\"city\":\"Leeds\""),
+        "JSON outside the paths is kept"
+    );
+    assert!(
+        text.contains("-- cleansed: "),
+        "the header says the dump is cleansed"
+    );
+    assert!(!text.contains("team-secret"), "the secret is never written");
+}
+
+#[test]
+fn cleansed_dump_loads_and_joins_still_join() {
+    let f = fixture();
+    let out = f.dir.path().join("clean.sql");
+    assert!(
+        dump(&f, &f.graph, Some("team-secret"), &[], &out)
+            .status
+            .success()
+    );
+    let target = f.dir.path().join("target.db");
+    let conn = rusqlite::Connection::open(&target).unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    // Foreign keys on: hashed ids still match across tables.
+    conn.execute_batch(&std::fs::read_to_string(&out).unwrap())
+        .expect("loads with foreign keys on");
+    let q = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(q("SELECT count(*) FROM users"), 60);
+    assert_eq!(
+        q("SELECT count(*) FROM users WHERE id BETWEEN 1 AND 60"),
+        0,
+        "ids were hashed"
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM invitations i JOIN users u ON u.id = i.user_id"),
+        60
+    );
+    // The same email in two tables became the same fake: a join on it still matches.
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM invitations i JOIN users u ON u.email = i.email AND u.id = i.user_id"
+        ),
+        60
+    );
+    assert_eq!(q("SELECT count(DISTINCT email) FROM users"), 60);
+    // A template sees the row's cleansed values.
+    assert_eq!(
+        q("SELECT count(*) FROM invitations WHERE note = 'invited ' || email"),
+        60
+    );
+    // Formats are kept.
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM users WHERE ssn GLOB '[0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][0-9][0-9]'"
+        ),
+        60
+    );
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM users WHERE phone GLOB '+[0-9][0-9] [0-9][0-9] [0-9][0-9][0-9][0-9] [0-9][0-9][0-9][0-9]'"
+        ),
+        60
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM users WHERE date(birth_date) IS NOT NULL"),
+        60
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM users WHERE json_extract(profile, '$.email') LIKE '%@example.%'"),
+        60
+    );
+}
+
+#[test]
+fn same_secret_same_bytes_other_secret_other_values() {
+    let f = fixture();
+    let read = |name: &str, secret: &str| {
+        let out = f.dir.path().join(name);
+        let o = dump(&f, &f.graph, Some(secret), &[], &out);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("-- snapshot: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let a = read("a.sql", "one");
+    let b = read("b.sql", "one");
+    let c = read("c.sql", "two");
+    assert_eq!(a, b, "a rerun with the same secret differs");
+    assert_ne!(a, c);
+    let emails = |t: &str| -> BTreeSet<String> {
+        t.split('\'')
+            .filter(|s| s.contains("@example."))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(
+        emails(&a).is_disjoint(&emails(&c)),
+        "another secret should give other fakes"
+    );
+}
+
+#[test]
+fn without_a_secret_fake_and_hash_are_refused() {
+    let f = fixture();
+    let out = f.dir.path().join("x.sql");
+    let o = dump(&f, &f.graph, None, &[], &out);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("derive values from a secret") && err.contains("PARTIALDUMP_SECRET"),
+        "{err}"
+    );
+    assert!(err.contains("--random-seed"), "{err}");
+    assert!(!out.exists());
+    let o = dump(&f, &f.graph, None, &["--random-seed", "7"], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn strict_mode_names_the_unruled_column_before_reading_rows() {
+    let f = fixture();
+    let g = f.dir.path().join("loose.yaml");
+    std::fs::write(
+        &g,
+        GRAPH.replace("      phone: {mask: {keep_last: 2}}\n", ""),
+    )
+    .unwrap();
+    let out = f.dir.path().join("x.sql");
+    let o = dump(&f, &g, Some("s"), &[], &out);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "strict cleansing: this column looks personal but has no cleansing rule: users.phone"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("No row was read"), "{err}");
+    assert!(!out.exists());
+    // The same through the command-line flag, with `strict` off in the file.
+    std::fs::write(
+        &g,
+        GRAPH
+            .replace("  strict: true\n", "")
+            .replace("      phone: {mask: {keep_last: 2}}\n", ""),
+    )
+    .unwrap();
+    assert!(dump(&f, &g, Some("s"), &[], &out).status.success());
+    let o = dump(
+        &f,
+        &g,
+        Some("s"),
+        &["--strict-cleansing"],
+        &f.dir.path().join("y.sql"),
+    );
+    assert!(stderr(&o).contains("users.phone"), "{}", stderr(&o));
+    // check reports it as a finding.
+    let o = partialdump(&[
+        "check",
+        "--source",
+        &format!("sqlite:{}", f.db.display()),
+        "--graph",
+        g.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("users.phone: uncleansed-column: `users.phone` looks personal")
+    );
+}
+
+#[test]
+fn rules_that_cannot_hold_are_refused() {
+    let f = fixture();
+    let out = f.dir.path().join("x.sql");
+    for (edit, needle) in [
+        (
+            GRAPH.replace("full_name: {fake: name}", "full_name: null"),
+            "is NOT NULL, so it cannot be cleansed to NULL",
+        ),
+        (
+            GRAPH.replace("full_name: {fake: name}", "full_name: {fake: nmae}"),
+            "unknown fake kind `nmae`. Did you mean `name`?",
+        ),
+        (
+            GRAPH.replace(
+                "{column: email, rule: {fake: email}}",
+                "{column: email, rule: {value: x}}",
+            ),
+            "must stay unique",
+        ),
+        (
+            GRAPH.replace(
+                "  invitations:\n    cleanse:\n",
+                "  invitations:\n    cleanse:\n      user_id: {hash: hex}\n",
+            ),
+            "the reference would no longer match",
+        ),
+        (
+            GRAPH.replace("bio: keep", "bioo: keep"),
+            "unknown column `users.bioo` in `cleanse`. Did you mean `bio`?",
+        ),
+    ] {
+        let g = f.dir.path().join("bad.yaml");
+        std::fs::write(&g, edit).unwrap();
+        let o = dump(&f, &g, Some("s"), &[], &out);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains(needle), "{needle}: {}", stderr(&o));
+        assert!(stderr(&o).contains("bad.yaml:"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_million_distinct_emails_stay_distinct() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+         INSERT INTO users SELECT i, 'user' || i || '@corp.test' FROM n;",
+    )
+    .unwrap();
+    let g = dir.path().join("g.yaml");
+    std::fs::write(&g, "cleanse:\n  patterns:\n    - {column: email, rule: {fake: email}}\ntables:\n  users: {mode: lookup}\n").unwrap();
+    let out = dir.path().join("out.sql");
+    let o = Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args([
+            "dump",
+            "--source",
+            &format!("sqlite:{}", db.display()),
+            "--graph",
+            g.to_str().unwrap(),
+        ])
+        .args([
+            "--root-where",
+            "users:id = 1",
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .env("PARTIALDUMP_SECRET", "million")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut seen = std::collections::HashSet::with_capacity(1_000_000);
+    let mut n = 0;
+    for line in text.lines().filter(|l| l.starts_with('(')) {
+        let email = line.split('\'').nth(1).unwrap();
+        assert!(!email.contains("@corp.test"), "an original: {email}");
+        assert!(seen.insert(email.to_string()), "{email} twice");
+        n += 1;
+    }
+    assert_eq!(n, 1_000_000);
+}
+
+#[test]
+fn cleansers_are_listed() {
+    let o = partialdump_ok(&["cleansers"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for name in [
+        "fake",
+        "hash",
+        "null",
+        "value",
+        "regex",
+        "mask",
+        "date_shift",
+        "template",
+        "json",
+        "keep",
+        "iban",
+        "ipv6",
+        "credit_card",
+    ] {
+        assert!(
+            text.contains(name),
+            "{name} missing from `partialdump cleansers`"
+        );
+    }
+}
+
+#[test]
+fn mysql_cleansed_example_loads_with_fk_checks() {
+    let Some(src) = MysqlDb::fixture("cl_src", true) else {
+        return;
+    };
+    let Some(dst) = MysqlDb::fixture("cl_dst", false) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clean.sql");
+    let g = root().join("schemas/app-cleansed.yaml");
+    let o = Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args([
+            "dump",
+            "--source",
+            &src.url(),
+            "--graph",
+            g.to_str().unwrap(),
+            "--root",
+            "accounts.id=1",
+            "-q",
+        ])
+        .args(["-o", out.to_str().unwrap()])
+        .env("PARTIALDUMP_SECRET", "example")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    dst.load_file(&out)
+        .expect("the cleansed dump loads with foreign-key checks on");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut src = src;
+    // Every user and account, included or not: none of their personal values is in the file.
+    for row in src.rows("SELECT email FROM users UNION ALL SELECT full_name FROM users UNION ALL SELECT name FROM accounts") {
+        let v = row[0].clone().unwrap().replace('\'', "''");
+        assert!(!text.contains(&format!("'{v}'")), "{v} in the cleansed dump");
+    }
+    assert!(!text.contains("ada@acme.test"));
+    let mut dst = dst;
+    assert_eq!(
+        dst.rows("SELECT count(*) FROM users u JOIN accounts a ON a.owner_user_id = u.id"),
+        vec![vec![Some("2".into())]]
+    );
+}
