@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Benchmarks partialdump against mysqldump and the mysql client, side by side, in one run.
+
+    python3 bench/run.py [--scale 1] [--runs 3] [--url mysql://user:pw@127.0.0.1:3306]
+
+Builds the release binaries, generates the multi-tenant database (bench/generate.rs), then times,
+each the median of --runs runs, with peak RSS from GNU time:
+
+  * partialdump dump of the large tenant (about 20% of the rows) and of a small tenant;
+  * the same subset with mysqldump run once per table with --where subqueries (what users do by
+    hand today, with a separate snapshot per table);
+  * a full `mysqldump --single-transaction` of the database (the server's streaming limit);
+  * partialdump import of the large tenant's dump, and `mysql < dump.sql` of the same file, into
+    empty databases.
+
+It verifies that partialdump's subset and mysqldump's per-table subset hold the same rows (both
+are loaded and compared with the source by `partialdump verify`) before printing the ratios and
+the targets of the benchmark issue. Exit code 0 when every target is met.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PD = os.path.join(ROOT, "target", "release", "partialdump")
+GEN = os.path.join(ROOT, "target", "release", "examples", "bench-generate")
+GRAPH = os.path.join(ROOT, "bench", "graph.yaml")
+LARGE, SMALL = 1, 7
+
+
+def run(cmd, stdin=None, stdout=None, check=True):
+    r = subprocess.run(cmd, stdin=stdin, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and r.returncode != 0:
+        sys.exit(f"bench: {cmd[0]} failed ({r.returncode}): {r.stderr.decode(errors='replace')[-2000:]}")
+    return r
+
+
+def timed(cmd, stdin_path=None, stdout_path=None):
+    """Wall seconds and peak RSS in MiB of one command, by GNU time."""
+    fmt = "%e %M"
+    with tempfile.NamedTemporaryFile("r") as tf:
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+        start = time.perf_counter()
+        r = subprocess.run(["/usr/bin/time", "-f", fmt, "-o", tf.name] + cmd, stdin=stdin, stdout=stdout,
+                           stderr=subprocess.PIPE)
+        wall = time.perf_counter() - start
+        if stdin_path:
+            stdin.close()
+        if stdout_path:
+            stdout.close()
+        if r.returncode != 0:
+            sys.exit(f"bench: {' '.join(cmd[:2])} failed: {r.stderr.decode(errors='replace')[-2000:]}")
+        _, rss_kb = tf.read().split()[-2:]
+    return wall, int(rss_kb) / 1024
+
+
+def median_of(runs, fn):
+    results = [fn(i) for i in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+class Server:
+    def __init__(self, url):
+        u = urllib.parse.urlparse(url)
+        self.user, self.password = u.username, u.password or ""
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 3306
+        self.base = f"mysql://{u.username}:{urllib.parse.quote(self.password)}@{self.host}:{self.port}"
+
+    def url(self, db):
+        return f"{self.base}/{db}"
+
+    def client(self, tool="mariadb"):
+        return [tool, f"--host={self.host}", f"--port={self.port}", f"--user={self.user}",
+                f"--password={self.password}", "--default-character-set=utf8mb4"]
+
+    def sql(self, text, db=None):
+        run(self.client() + ([db] if db else []) + ["-e", text])
+
+    def fresh(self, db, schema_file):
+        self.sql(f"DROP DATABASE IF EXISTS `{db}`; CREATE DATABASE `{db}` CHARACTER SET utf8mb4")
+        with open(schema_file, "rb") as f:
+            run(self.client() + [db], stdin=f)
+
+
+def per_table_wheres(t):
+    tasks = f"SELECT t.id FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.tenant_id = {t}"
+    return {
+        "plans": None, "countries": None,
+        "tenants": f"id = {t}",
+        "users": f"tenant_id = {t}",
+        "projects": f"tenant_id = {t}",
+        "tasks": f"project_id IN (SELECT id FROM projects WHERE tenant_id = {t})",
+        "tags": f"tenant_id = {t}",
+        "task_tags": f"task_id IN ({tasks})",
+        "comments": f"(subject_type = 'Task' AND subject_id IN ({tasks})) OR "
+                    f"(subject_type = 'Project' AND subject_id IN (SELECT id FROM projects WHERE tenant_id = {t}))",
+        "attachments": f"task_id IN ({tasks})",
+        "events": f"tenant_id = {t}",
+        "stores": f"tenant_id = {t}",
+        "staff": f"store_id IN (SELECT id FROM stores WHERE tenant_id = {t})",
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--url", default=os.environ.get("PARTIALDUMP_TEST_MYSQL_URL",
+                                                    "mysql://partialdump:partialdump-test@127.0.0.1:3306"))
+    args = ap.parse_args()
+    srv = Server(args.url)
+    work = tempfile.mkdtemp(prefix="pd-bench-")
+    db = "pd_bench"
+
+    print("building release binaries ...", file=sys.stderr)
+    run(["cargo", "build", "--release", "--quiet", "--bin", "partialdump", "--example", "bench-generate"])
+    print(f"generating scale {args.scale} ...", file=sys.stderr)
+    gen = run([GEN, srv.url(db), str(args.scale), str(args.seed)])
+    print(gen.stderr.decode().strip(), file=sys.stderr)
+    schema = os.path.join(work, "schema.sql")
+    with open(schema, "wb") as f:
+        run(srv.client("mariadb-dump") + ["--no-data", "--skip-triggers", db], stdout=f)
+    total_rows = int(run(srv.client() + ["-N", "-e", "SELECT SUM(n) FROM (" + " UNION ALL ".join(
+        f"SELECT COUNT(*) n FROM `{db}`.`{t}`" for t in per_table_wheres(1)) + ") x"]).stdout)
+
+    rows = {}
+    results = []
+
+    def trailer_rows(path):
+        with open(path, "rb") as f:
+            f.seek(-300, os.SEEK_END)
+            return int(re.search(rb"rows=(\d+)", f.read()).group(1))
+
+    # partialdump dump, large and small tenant
+    for tenant, label in [(LARGE, "large"), (SMALL, "small")]:
+        out = os.path.join(work, f"pd-{label}.sql")
+        t, rss = median_of(args.runs, lambda i: timed(
+            [PD, "dump", "--source", srv.url(db), "--graph", GRAPH, "--root", f"tenants.id={tenant}", "-q", "-o", out]))
+        rows[label] = trailer_rows(out)
+        results.append((f"partialdump dump, {label} tenant", t, rss, rows[label], os.path.getsize(out)))
+    pd_large = results[0]
+
+    # mysqldump once per table with --where, large tenant
+    md_out = os.path.join(work, "mysqldump-where.sql")
+
+    def per_table(_):
+        wall, peak = 0.0, 0.0
+        with open(md_out, "wb"):
+            pass
+        for table, where in per_table_wheres(LARGE).items():
+            part = md_out + "." + table
+            cmd = srv.client("mariadb-dump") + ["--single-transaction", "--no-create-info", "--skip-triggers",
+                                                "--hex-blob", db, table]
+            if where:
+                cmd.insert(-2, f"--where={where}")
+            w, r = timed(cmd, stdout_path=part)
+            wall, peak = wall + w, max(peak, r)
+            with open(md_out, "ab") as all_, open(part, "rb") as p:
+                all_.write(p.read())
+            os.unlink(part)
+        return wall, peak
+
+    t, rss = median_of(args.runs, per_table)
+    results.append(("mysqldump --where, per table", t, rss, rows["large"], os.path.getsize(md_out)))
+    md_where = results[-1]
+
+    full_out = os.path.join(work, "mysqldump-full.sql")
+    t, rss = median_of(args.runs, lambda i: timed(
+        srv.client("mariadb-dump") + ["--single-transaction", "--no-create-info", "--skip-triggers", "--hex-blob", db],
+        stdout_path=full_out))
+    results.append(("mysqldump --single-transaction, full", t, rss, total_rows, os.path.getsize(full_out)))
+    md_full = results[-1]
+
+    # imports of the large tenant's dump into empty databases
+    dump_file = os.path.join(work, "pd-large.sql")
+
+    def import_pd(i):
+        srv.fresh("pd_bench_import", schema)
+        return timed([PD, "import", "--target", srv.url("pd_bench_import"), "-q", dump_file])
+
+    def import_mysql(i):
+        srv.fresh("pd_bench_client", schema)
+        return timed(srv.client() + ["pd_bench_client"], stdin_path=dump_file)
+
+    t, rss = median_of(args.runs, import_pd)
+    results.append(("partialdump import, large tenant", t, rss, rows["large"], os.path.getsize(dump_file)))
+    imp_pd = results[-1]
+    t, rss = median_of(args.runs, import_mysql)
+    results.append(("mysql < dump.sql, same file", t, rss, rows["large"], os.path.getsize(dump_file)))
+    imp_my = results[-1]
+
+    # Both subsets hold the same rows: each loaded copy equals the source's subset.
+    srv.fresh("pd_bench_where", schema)
+    with open(md_out, "rb") as f:
+        run(srv.client() + ["pd_bench_where"], stdin=f)
+    for target in ["pd_bench_import", "pd_bench_where"]:
+        v = run([PD, "verify", "--source", srv.url(db), "--target", srv.url(target), "--graph", GRAPH,
+                 "--root", f"tenants.id={LARGE}", "-q"], check=False)
+        if v.returncode != 0:
+            sys.exit(f"bench: the subset in {target} differs from the source:\n{v.stdout.decode()}")
+    print("verified: partialdump's subset and mysqldump's per-table subset hold the same rows", file=sys.stderr)
+
+    print(f"\nscale {args.scale}: {total_rows} rows in the database; median of {args.runs} runs\n")
+    print(f"{'what':40} {'seconds':>8} {'rows':>9} {'rows/s':>10} {'MB/s':>7} {'peak RSS MiB':>13}")
+    for name, t, rss, n, size in results:
+        print(f"{name:40} {t:8.3f} {n:9d} {n / t:10.0f} {size / t / 1e6:7.1f} {rss:13.1f}")
+
+    keys = rows["large"]
+    checks = [
+        ("dump time / mysqldump --where time", pd_large[1] / md_where[1], "<=", 0.5),
+        ("dump rows/s / full mysqldump rows/s", (pd_large[3] / pd_large[1]) / (md_full[3] / md_full[1]), ">=", 0.7),
+        ("import time / mysql < dump.sql time", imp_pd[1] / imp_my[1], "<=", 0.6),
+        ("dump peak RSS / (64 MiB + 32 B per key)", pd_large[2] / (64 + 32 * keys / 2**20), "<=", 1.0),
+        ("small tenant, seconds end to end", results[1][1], "<=", 0.1),
+    ]
+    print()
+    ok = True
+    for name, value, op, target in checks:
+        met = value <= target if op == "<=" else value >= target
+        ok &= met
+        print(f"{name:45} {value:8.3f}  target {op} {target:<5} {'met' if met else 'NOT MET'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
