@@ -52,12 +52,16 @@ ALTER TABLE stores ADD FOREIGN KEY (manager_staff_id) REFERENCES staff(id);
 ";
 
 const WORDS: &[&str] = &[
-    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
-    "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey",
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
+    "uniform", "victor", "whiskey",
 ];
 
 fn words(rng: &mut ChaCha8Rng, n: usize) -> String {
-    (0..n).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 struct Tsv(String);
@@ -75,7 +79,9 @@ fn null() -> String {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let url = args.get(1).ok_or("usage: bench-generate MYSQL_URL [SCALE] [SEED]")?;
+    let url = args
+        .get(1)
+        .ok_or("usage: bench-generate MYSQL_URL [SCALE] [SEED]")?;
     let scale: f64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1.0);
     let seed: u64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(42);
     let started = Instant::now();
@@ -95,18 +101,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Tenant 1 owns 20% of every table's rows; the others share the rest evenly.
     let tenant_of = |i: usize, total: usize| -> usize {
-        if i < total / 5 { 1 } else { 2 + (i * 7919) % (tenants - 1).max(1) }
+        if i < total / 5 {
+            1
+        } else {
+            2 + (i * 7919) % (tenants - 1).max(1)
+        }
     };
 
     let mut files: HashMap<&'static str, Tsv> = HashMap::new();
-    let mut put = |t: &'static str, fields: Vec<String>| files.entry(t).or_insert_with(|| Tsv(String::new())).row(&fields);
+    let mut put = |t: &'static str, fields: Vec<String>| {
+        files
+            .entry(t)
+            .or_insert_with(|| Tsv(String::new()))
+            .row(&fields)
+    };
 
-    for (i, name) in ["free", "basic", "pro", "business", "enterprise"].iter().enumerate() {
-        put("plans", vec![(i + 1).to_string(), name.to_string(), format!("{}.00", i * 20)]);
+    for (i, name) in ["free", "basic", "pro", "business", "enterprise"]
+        .iter()
+        .enumerate()
+    {
+        put(
+            "plans",
+            vec![
+                (i + 1).to_string(),
+                name.to_string(),
+                format!("{}.00", i * 20),
+            ],
+        );
     }
     for a in b'A'..=b'Z' {
         for b in [b'A', b'E', b'I', b'O', b'U', b'X', b'Z', b'R', b'L'] {
-            put("countries", vec![format!("{}{}", a as char, b as char), words(&mut rng, 2)]);
+            put(
+                "countries",
+                vec![format!("{}{}", a as char, b as char), words(&mut rng, 2)],
+            );
         }
     }
     // Users first per tenant, to give each tenant an owner.
@@ -115,7 +143,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         users_of[tenant_of(u - 1, users)].push(u);
     }
     for t in 1..=tenants {
-        let owner = users_of[t].first().map(|u| u.to_string()).unwrap_or_else(null);
+        let owner = users_of[t]
+            .first()
+            .map(|u| u.to_string())
+            .unwrap_or_else(null);
         put(
             "tenants",
             vec![
@@ -129,7 +160,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for (t, list) in users_of.iter().enumerate().skip(1) {
         for (k, &u) in list.iter().enumerate() {
-            let manager = if k == 0 { null() } else { list[rng.random_range(0..k)].to_string() };
+            let manager = if k == 0 {
+                null()
+            } else {
+                list[rng.random_range(0..k)].to_string()
+            };
             put(
                 "users",
                 vec![
@@ -148,8 +183,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for p in 1..=projects {
         let t = tenant_of(p - 1, projects);
         projects_of[t].push(p);
-        let creator = users_of[t].get(p % users_of[t].len().max(1)).map(|u| u.to_string()).unwrap_or_else(null);
-        put("projects", vec![p.to_string(), t.to_string(), words(&mut rng, 3), creator]);
+        let creator = users_of[t]
+            .get(p % users_of[t].len().max(1))
+            .map(|u| u.to_string())
+            .unwrap_or_else(null);
+        put(
+            "projects",
+            vec![p.to_string(), t.to_string(), words(&mut rng, 3), creator],
+        );
     }
     let mut task_tenant = vec![0usize; tasks + 1];
     let mut tasks_of_project: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -165,7 +206,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             null()
         };
         siblings.push(task);
-        let assignee = users_of[t].get(rng.random_range(0..users_of[t].len().max(1))).map(|u| u.to_string()).unwrap_or_else(null);
+        let assignee = users_of[t]
+            .get(rng.random_range(0..users_of[t].len().max(1)))
+            .map(|u| u.to_string())
+            .unwrap_or_else(null);
         put(
             "tasks",
             vec![
@@ -184,7 +228,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for g in 1..=tags {
         let t = tenant_of(g - 1, tags);
         tags_of[t].push(g);
-        put("tags", vec![g.to_string(), t.to_string(), words(&mut rng, 1)]);
+        put(
+            "tags",
+            vec![g.to_string(), t.to_string(), words(&mut rng, 1)],
+        );
     }
     let mut seen = std::collections::HashSet::new();
     let mut made = 0;
@@ -204,12 +251,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let task = rng.random_range(1..=tasks);
         let t = task_tenant[task];
         let (kind, subject) = if c % 5 == 0 {
-            ("Project", projects_of[t][rng.random_range(0..projects_of[t].len())])
+            (
+                "Project",
+                projects_of[t][rng.random_range(0..projects_of[t].len())],
+            )
         } else {
             ("Task", task)
         };
         let author = users_of[t][rng.random_range(0..users_of[t].len())];
-        put("comments", vec![c.to_string(), kind.into(), subject.to_string(), author.to_string(), words(&mut rng, 25)]);
+        put(
+            "comments",
+            vec![
+                c.to_string(),
+                kind.into(),
+                subject.to_string(),
+                author.to_string(),
+                words(&mut rng, 25),
+            ],
+        );
     }
     for a in 1..=attachments {
         let task = rng.random_range(1..=tasks);
@@ -219,37 +278,79 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = write!(hex, "{:02x}", rng.random_range(0..=255u8));
         }
         // LOAD DATA reads the hex text; SET data = UNHEX(@hex) turns it into bytes.
-        put("attachments", vec![a.to_string(), task.to_string(), format!("file{a}.bin"), hex]);
+        put(
+            "attachments",
+            vec![a.to_string(), task.to_string(), format!("file{a}.bin"), hex],
+        );
     }
     for e in 1..=events {
         let t = tenant_of(e - 1, events);
         put(
             "events",
-            vec![e.to_string(), t.to_string(), words(&mut rng, 1), format!("2025-06-01 12:00:00.{:06}", e % 1_000_000), words(&mut rng, 12)],
+            vec![
+                e.to_string(),
+                t.to_string(),
+                words(&mut rng, 1),
+                format!("2025-06-01 12:00:00.{:06}", e % 1_000_000),
+                words(&mut rng, 12),
+            ],
         );
     }
     for s in 1..=stores {
         let t = tenant_of(s - 1, stores);
         // Staff ids: three per store, the first is the manager.
-        put("stores", vec![s.to_string(), t.to_string(), (s * 3 - 2).to_string(), words(&mut rng, 1)]);
+        put(
+            "stores",
+            vec![
+                s.to_string(),
+                t.to_string(),
+                (s * 3 - 2).to_string(),
+                words(&mut rng, 1),
+            ],
+        );
         for k in 0..3 {
-            let user = users_of[t].get(k).map(|u| u.to_string()).unwrap_or_else(null);
-            put("staff", vec![(s * 3 - 2 + k).to_string(), s.to_string(), user, ["manager", "clerk", "clerk"][k].into()]);
+            let user = users_of[t]
+                .get(k)
+                .map(|u| u.to_string())
+                .unwrap_or_else(null);
+            put(
+                "staff",
+                vec![
+                    (s * 3 - 2 + k).to_string(),
+                    s.to_string(),
+                    user,
+                    ["manager", "clerk", "clerk"][k].into(),
+                ],
+            );
         }
     }
 
     let total: usize = files.values().map(|f| f.0.lines().count()).sum();
-    let files = Arc::new(Mutex::new(files.into_iter().map(|(k, v)| (k.to_string(), v.0.into_bytes())).collect::<HashMap<_, _>>()));
-    let handler_files = files.clone();
-    let opts = mysql::OptsBuilder::from_opts(mysql::Opts::from_url(url)?).local_infile_handler(Some(
-        mysql::LocalInfileHandler::new(move |name, out| {
-            let name = String::from_utf8_lossy(name).into_owned();
-            let data = handler_files.lock().map_err(|_| std::io::Error::other("lock"))?.remove(&name).unwrap_or_default();
-            std::io::Write::write_all(out, &data)
-        }),
+    let files = Arc::new(Mutex::new(
+        files
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.0.into_bytes()))
+            .collect::<HashMap<_, _>>(),
     ));
-    let db = mysql::Opts::from_url(url)?.get_db_name().ok_or("the URL needs a database name")?.to_string();
-    let mut conn = mysql::Conn::new(mysql::OptsBuilder::from_opts(mysql::Opts::from_url(url)?).db_name(None::<String>))?;
+    let handler_files = files.clone();
+    let opts = mysql::OptsBuilder::from_opts(mysql::Opts::from_url(url)?).local_infile_handler(
+        Some(mysql::LocalInfileHandler::new(move |name, out| {
+            let name = String::from_utf8_lossy(name).into_owned();
+            let data = handler_files
+                .lock()
+                .map_err(|_| std::io::Error::other("lock"))?
+                .remove(&name)
+                .unwrap_or_default();
+            std::io::Write::write_all(out, &data)
+        })),
+    );
+    let db = mysql::Opts::from_url(url)?
+        .get_db_name()
+        .ok_or("the URL needs a database name")?
+        .to_string();
+    let mut conn = mysql::Conn::new(
+        mysql::OptsBuilder::from_opts(mysql::Opts::from_url(url)?).db_name(None::<String>),
+    )?;
     conn.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))?;
     conn.query_drop(format!("CREATE DATABASE `{db}` CHARACTER SET utf8mb4"))?;
     drop(conn);
@@ -259,8 +360,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         conn.query_drop(stmt)?;
     }
     for table in [
-        "plans", "countries", "tenants", "users", "projects", "tasks", "tags", "task_tags", "comments", "attachments",
-        "events", "stores", "staff",
+        "plans",
+        "countries",
+        "tenants",
+        "users",
+        "projects",
+        "tasks",
+        "tags",
+        "task_tags",
+        "comments",
+        "attachments",
+        "events",
+        "stores",
+        "staff",
     ] {
         let sql = if table == "attachments" {
             "LOAD DATA LOCAL INFILE 'attachments' INTO TABLE attachments (id, task_id, name, @hex) SET data = UNHEX(@hex)".to_string()
@@ -270,7 +382,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         conn.query_drop(sql)?;
     }
     conn.query_drop("SET foreign_key_checks = 1, unique_checks = 1")?;
-    conn.query_drop("ANALYZE TABLE tenants, users, projects, tasks, task_tags, comments, attachments, events")?;
+    conn.query_drop(
+        "ANALYZE TABLE tenants, users, projects, tasks, task_tags, comments, attachments, events",
+    )?;
     eprintln!(
         "bench-generate: {total} rows into {db} (scale {scale}, seed {seed}) in {:.1}s",
         started.elapsed().as_secs_f64()

@@ -43,6 +43,8 @@ impl Batch {
 pub struct TableKeys {
     pub keys: BTreeMap<Key, bool>,
     pending_parents: Vec<Key>,
+    /// Keys whose direct references were already followed by the query that found them.
+    pending_indirect: Vec<Key>,
     pending_children: Vec<Key>,
 }
 
@@ -64,6 +66,12 @@ pub struct Subset {
 
 impl Subset {
     fn insert(&mut self, table: &str, key: Key, owned: bool) {
+        self.insert_found(table, key, owned, false);
+    }
+
+    /// Like `insert`; `direct_done` says the direct references of the row were read along with
+    /// its key (and followed), so only the other references remain to follow.
+    fn insert_found(&mut self, table: &str, key: Key, owned: bool, direct_done: bool) {
         let tk = self.tables.entry(table.to_string()).or_default();
         match tk.keys.get_mut(&key) {
             None => {
@@ -71,7 +79,11 @@ impl Subset {
                 if owned {
                     tk.pending_children.push(key.clone());
                 }
-                tk.pending_parents.push(key);
+                if direct_done {
+                    tk.pending_indirect.push(key);
+                } else {
+                    tk.pending_parents.push(key);
+                }
             }
             Some(was_owned) if owned && !*was_owned => {
                 *was_owned = true;
@@ -204,7 +216,16 @@ impl<'a> Walker<'a> {
                 let batch = take_pending(&mut subset, name, false);
                 if !batch.is_empty() {
                     progressed = true;
-                    self.expand_parents(&mut subset, name, batch)?;
+                    self.expand_parents(&mut subset, name, batch, false)?;
+                }
+                let batch = subset
+                    .tables
+                    .get_mut(name)
+                    .map(|tk| std::mem::take(&mut tk.pending_indirect))
+                    .unwrap_or_default();
+                if !batch.is_empty() {
+                    progressed = true;
+                    self.expand_parents(&mut subset, name, batch, true)?;
                 }
             }
             if !progressed {
@@ -231,8 +252,39 @@ impl<'a> Walker<'a> {
                     "finding the children in {} of {} rows of {}",
                     child.name, n, parent.name
                 );
-                for k in self.select_keys(&sql, &context, child.key.len())? {
-                    subset.insert(&child.name, k, true);
+                // The query also reads each child's direct references (and whether a
+                // polymorphic one applies), so those parents need no second look at the row.
+                let direct = self.queries().direct_parents(child);
+                let width = child.key.len();
+                let mut found: Vec<(Key, Vec<(String, Key)>)> = Vec::new();
+                self.source.query(&sql, &context, &mut |row| {
+                    if row.len() < width || row[..width].iter().any(Value::is_null) {
+                        return Ok(());
+                    }
+                    let mut parents = Vec::new();
+                    let mut at = width;
+                    for d in &direct {
+                        let cols = &row[at..at + d.width];
+                        at += d.width;
+                        let applies = if d.has_when {
+                            let flag = &row[at];
+                            at += 1;
+                            matches!(flag, Value::Int(1))
+                        } else {
+                            true
+                        };
+                        if applies && cols.iter().all(|v| !v.is_null()) {
+                            parents.push((d.parent.clone(), cols.to_vec()));
+                        }
+                    }
+                    found.push((row[..width].to_vec(), parents));
+                    Ok(())
+                })?;
+                for (k, parents) in found {
+                    subset.insert_found(&child.name, k, true, true);
+                    for (p, pk) in parents {
+                        subset.insert(&p, pk, false);
+                    }
                 }
                 rest = &rest[n..];
             }
@@ -240,11 +292,25 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn expand_parents(&mut self, subset: &mut Subset, table: &str, keys: Vec<Key>) -> Result<()> {
+    /// Follows the references of `keys`; with `indirect_only`, only those a child query could
+    /// not read along with the key.
+    fn expand_parents(
+        &mut self,
+        subset: &mut Subset,
+        table: &str,
+        keys: Vec<Key>,
+        indirect_only: bool,
+    ) -> Result<()> {
         let child = &self.model.tables[table];
+        let direct: Vec<usize> = self
+            .queries()
+            .direct_parents(child)
+            .iter()
+            .map(|d| d.relation)
+            .collect();
         for &rid in &child.parents {
             let r = &self.model.relations[rid];
-            if r.nullified {
+            if r.nullified || (indirect_only && direct.contains(&rid)) {
                 continue;
             }
             let parent = &self.model.tables[&r.parent];
@@ -276,6 +342,18 @@ impl<'a> Walker<'a> {
             dialect: self.dialect,
         }
     }
+}
+
+/// A reference read along with a child row's key.
+#[derive(Debug, Clone)]
+pub struct DirectParent {
+    pub relation: usize,
+    pub parent: String,
+    /// The child's columns holding the parent's key, in the parent's key order.
+    pub columns: Vec<String>,
+    pub width: usize,
+    /// A polymorphic reference: one more column says whether it applies to the row.
+    pub has_when: bool,
 }
 
 /// The SQL of the walk, apart from the key lists: `keys_in(cols)` writes `cols IN (...)` for
@@ -345,14 +423,54 @@ impl Queries<'_> {
         sql
     }
 
-    /// The keys of the rows `edge` makes children of a batch of parent keys.
+    /// The references of `child` whose key the child row holds itself (integer keys): a query
+    /// that reads the row can follow them at once.
+    pub fn direct_parents(&self, child: &TableModel) -> Vec<DirectParent> {
+        child
+            .parents
+            .iter()
+            .map(|&rid| &self.model.relations[rid])
+            .filter(|r| !r.nullified)
+            .filter_map(|r| {
+                let parent = &self.model.tables[&r.parent];
+                let cols = self.direct_columns(r, parent)?;
+                Some(DirectParent {
+                    relation: r.id,
+                    parent: r.parent.clone(),
+                    width: cols.len(),
+                    columns: cols,
+                    has_when: !r.when.is_empty(),
+                })
+            })
+            .collect()
+    }
+
+    /// The keys of the rows `edge` makes children of a batch of parent keys, each followed by
+    /// its [`Queries::direct_parents`] columns (and, for a polymorphic one, whether it applies).
     pub fn children(
         &self,
         edge: &ChildEdge,
         keys_in: &mut dyn FnMut(&[String]) -> String,
     ) -> String {
-        let mut sql = self.referencing(&self.model.relations[edge.relation], keys_in);
         let child = &self.model.tables[&self.model.relations[edge.relation].child];
+        let mut extra = String::new();
+        for d in self.direct_parents(child) {
+            for c in qualified(self.dialect, "c", &d.columns) {
+                extra.push_str(", ");
+                extra.push_str(&c);
+            }
+            if d.has_when {
+                let r = &self.model.relations[d.relation];
+                let cond = self.when_clause(r, "c");
+                extra.push_str(&format!(", (1 = 1{cond})"));
+            }
+        }
+        let mut sql = self.referencing(&self.model.relations[edge.relation], keys_in);
+        if !extra.is_empty() {
+            // referencing() starts with `SELECT <key list> FROM`.
+            let from = sql.find(" FROM ").unwrap_or(sql.len());
+            sql.insert_str(from, &extra);
+        }
         for f in edge.filter.iter().chain(child.filter.iter()) {
             sql.push_str(&format!(" AND ({f})"));
         }

@@ -212,7 +212,12 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
     match v {
         M::NULL => Value::Null,
         M::Int(i) => Value::Int(i),
-        M::UInt(u) => Value::UInt(u),
+        // One representation per number, so a key read from an INT column equals the same key
+        // read from a BIGINT UNSIGNED column.
+        M::UInt(u) => match i64::try_from(u) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::UInt(u),
+        },
         M::Float(f) => Value::Float(f),
         M::Double(d) => Value::Double(d),
         M::Bytes(b) => match col.column_type() {
