@@ -359,7 +359,7 @@ fn write_table(
         return Ok(0);
     }
     let dialect = source.dialect();
-    let keys: Vec<Key> = tk.keys.keys().cloned().collect();
+    let keys: Vec<Key> = tk.keys.keys();
     let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
         self_ordered(source, prepared, t, &keys)?
     } else {

@@ -224,13 +224,8 @@ fn explain_row(
             "--explain {row}: no such row in the source"
         )));
     };
-    let owned_of = |table: &str, key: &Key| {
-        subset
-            .tables
-            .get(table)
-            .and_then(|tk| tk.keys.get(key))
-            .copied()
-    };
+    let owned_of =
+        |table: &str, key: &Key| subset.tables.get(table).and_then(|tk| tk.keys.get(key));
     if owned_of(&t.name, &start).is_none() {
         return Ok(Explanation {
             row: row.to_string(),

@@ -37,11 +37,86 @@ impl Batch {
     }
 }
 
+/// The keys of one table, each with its owned flag, in key order. A table keyed by one integer
+/// column (the common case) keeps bare `i64`s: about 20 bytes a key instead of a hundred.
+#[derive(Debug)]
+pub enum KeyMap {
+    Ints(BTreeMap<i64, bool>),
+    General(BTreeMap<Key, bool>),
+}
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        KeyMap::Ints(BTreeMap::new())
+    }
+}
+
+fn as_int(key: &[Value]) -> Option<i64> {
+    match key {
+        [Value::Int(i)] => Some(*i),
+        _ => None,
+    }
+}
+
+impl KeyMap {
+    pub fn get(&self, key: &[Value]) -> Option<bool> {
+        match self {
+            KeyMap::Ints(m) => as_int(key).and_then(|i| m.get(&i).copied()),
+            KeyMap::General(m) => m.get(key).copied(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            KeyMap::Ints(m) => m.len(),
+            KeyMap::General(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every key, in key order.
+    pub fn keys(&self) -> Vec<Key> {
+        match self {
+            KeyMap::Ints(m) => m.keys().map(|i| vec![Value::Int(*i)]).collect(),
+            KeyMap::General(m) => m.keys().cloned().collect(),
+        }
+    }
+
+    /// Records `key`; returns its previous owned flag (None when it is new).
+    fn upsert(&mut self, key: &[Value], owned: bool) -> Option<bool> {
+        if let (KeyMap::Ints(m), None) = (&*self, as_int(key)) {
+            // A key that is not one integer: keep every key in the general form from now on.
+            let general = m.iter().map(|(i, o)| (vec![Value::Int(*i)], *o)).collect();
+            *self = KeyMap::General(general);
+        }
+        match self {
+            KeyMap::Ints(m) => {
+                let i = as_int(key).unwrap_or_default();
+                let old = m.get(&i).copied();
+                if old != Some(true) {
+                    m.insert(i, owned || old == Some(true));
+                }
+                old
+            }
+            KeyMap::General(m) => {
+                let old = m.get(key).copied();
+                if old != Some(true) {
+                    m.insert(key.to_vec(), owned || old == Some(true));
+                }
+                old
+            }
+        }
+    }
+}
+
 /// The keys collected for one table. `true` marks an owned row (a root or a row reached from
 /// one by child edges): only owned rows pull in their children.
 #[derive(Debug, Default)]
 pub struct TableKeys {
-    pub keys: BTreeMap<Key, bool>,
+    pub keys: KeyMap,
     pending_parents: Vec<Key>,
     /// Keys whose direct references were already followed by the query that found them.
     pending_indirect: Vec<Key>,
@@ -73,9 +148,8 @@ impl Subset {
     /// its key (and followed), so only the other references remain to follow.
     fn insert_found(&mut self, table: &str, key: Key, owned: bool, direct_done: bool) {
         let tk = self.tables.entry(table.to_string()).or_default();
-        match tk.keys.get_mut(&key) {
+        match tk.keys.upsert(&key, owned) {
             None => {
-                tk.keys.insert(key.clone(), owned);
                 if owned {
                     tk.pending_children.push(key.clone());
                 }
@@ -85,8 +159,7 @@ impl Subset {
                     tk.pending_parents.push(key);
                 }
             }
-            Some(was_owned) if owned && !*was_owned => {
-                *was_owned = true;
+            Some(false) if owned => {
                 tk.pending_children.push(key);
             }
             Some(_) => {}
