@@ -105,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Rows of all tenants are interleaved, as rows inserted over time are: every fifth row
     // is tenant 1's, the rest are spread over the other tenants.
     let tenant_of = |i: usize, _total: usize| -> usize {
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             1
         } else {
             2 + (i * 7919) % (tenants - 1).max(1)
