@@ -30,6 +30,10 @@ pub struct ImportArgs {
     #[arg(long)]
     disable_fk_checks: bool,
 
+    /// Send INSERTs only, never MySQL's faster LOAD DATA LOCAL INFILE (from memory)
+    #[arg(long)]
+    no_bulk_load: bool,
+
     /// Largest statement sent to the target, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     max_statement_bytes: usize,
@@ -81,6 +85,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         on_conflict: args.on_conflict,
         disable_fk_checks: args.disable_fk_checks,
         max_statement_bytes: args.max_statement_bytes,
+        no_bulk_load: args.no_bulk_load,
     };
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| match expected_rows {
         Some(n) => ProgressBar::new(n).with_style(

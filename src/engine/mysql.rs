@@ -15,6 +15,8 @@ use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The `binary` character set: its columns hold bytes, not text.
@@ -28,7 +30,16 @@ pub struct MySqlSource {
 
 /// Opens a connection with the session settings partialdump relies on (UTF-8, UTC).
 pub fn connect(m: &MySqlUrl, url: &str) -> Result<Conn> {
+    connect_with(m, url, None)
+}
+
+fn connect_with(
+    m: &MySqlUrl,
+    url: &str,
+    infile: Option<mysql::LocalInfileHandler>,
+) -> Result<Conn> {
     let mut opts = OptsBuilder::new()
+        .local_infile_handler(infile)
         .user(Some(&m.user))
         .pass(m.password.as_deref())
         .db_name(Some(&m.database))
@@ -382,12 +393,60 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
 /// A database being imported into: the same reads as a source, plus one write transaction.
 pub struct MySqlTarget {
     db: MySqlSource,
+    buffer: Arc<Mutex<Vec<u8>>>,
+}
+
+/// One value as a field of LOAD DATA's default format (tab-separated, backslash escapes,
+/// `\N` for NULL), bytes as they are.
+fn write_field(v: &Value, out: &mut Vec<u8>) {
+    let escaped = |bytes: &[u8], out: &mut Vec<u8>| {
+        for &b in bytes {
+            match b {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                0 => out.extend_from_slice(b"\\0"),
+                _ => out.push(b),
+            }
+        }
+    };
+    match v {
+        Value::Null => out.extend_from_slice(b"\\N"),
+        Value::Text(s) | Value::Decimal(s) => escaped(s.as_bytes(), out),
+        Value::Bytes(b) => escaped(b, out),
+        other => {
+            // Numbers and temporals: the same text as the literal, without quotes.
+            let mut s = String::new();
+            MYSQL.write_literal(other, &mut s);
+            escaped(s.trim_matches('\'').as_bytes(), out);
+        }
+    }
 }
 
 impl MySqlTarget {
     pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlTarget> {
+        // LOAD DATA LOCAL INFILE reads from this buffer, never from a file.
+        let buffer: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let feed = buffer.clone();
+        let handler = mysql::LocalInfileHandler::new(move |_name, out| {
+            let data = std::mem::take(
+                &mut *feed
+                    .lock()
+                    .map_err(|_| std::io::Error::other("buffer lock"))?,
+            );
+            out.write_all(&data)
+        });
+        let mut conn = connect_with(m, &url, Some(handler))?;
+        let max_packet: Option<u64> = conn
+            .query_first("SELECT @@max_allowed_packet")
+            .map_err(|e| query_err(&url, "reading max_allowed_packet", e))?;
         Ok(MySqlTarget {
-            db: MySqlSource::connect(m, url)?,
+            db: MySqlSource {
+                conn,
+                url,
+                max_packet: max_packet.unwrap_or(4 << 20) as usize,
+            },
+            buffer,
         })
     }
 
@@ -460,6 +519,55 @@ impl Target for MySqlTarget {
             Err(mysql::Error::MySqlError(e)) => Err(e.message),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    fn bulk_load(
+        &mut self,
+        table: &str,
+        columns: &[String],
+        rows: &[Vec<Value>],
+    ) -> Option<std::result::Result<u64, String>> {
+        let mut data = Vec::with_capacity(rows.len() * 64);
+        for row in rows {
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    data.push(b'\t');
+                }
+                write_field(v, &mut data);
+            }
+            data.push(b'\n');
+        }
+        match self.buffer.lock() {
+            Ok(mut b) => *b = data,
+            Err(_) => return Some(Err("the bulk-load buffer is poisoned".into())),
+        }
+        let cols: Vec<String> = columns.iter().map(|c| MYSQL.quote_ident(c)).collect();
+        let sql = format!(
+            "LOAD DATA LOCAL INFILE 'partialdump-rows' INTO TABLE {} CHARACTER SET binary \
+             FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
+            MYSQL.quote_ident(table),
+            cols.join(",")
+        );
+        let (affected, warnings) = match self.db.conn.query_iter(&sql) {
+            Ok(r) => {
+                let out = (r.affected_rows(), u64::from(r.warnings()));
+                drop(r);
+                out
+            }
+            Err(mysql::Error::MySqlError(e)) => return Some(Err(e.message)),
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        // LOCAL loads skip rows whose key exists, with a warning each; any other warning (a
+        // value that did not fit) is an error here, as it would be for an INSERT.
+        let skipped = rows.len() as u64 - affected.min(rows.len() as u64);
+        if warnings > skipped {
+            let first: Option<(String, u32, String)> =
+                self.db.conn.query_first("SHOW WARNINGS").ok().flatten();
+            return Some(Err(first
+                .map(|(_, _, m)| m)
+                .unwrap_or_else(|| format!("{warnings} warnings while loading"))));
+        }
+        Some(Ok(affected))
     }
 
     fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String> {

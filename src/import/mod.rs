@@ -25,6 +25,27 @@ pub struct ImportOptions {
     pub disable_fk_checks: bool,
     /// Largest statement sent to the target, in bytes.
     pub max_statement_bytes: usize,
+    /// Send INSERTs even where the engine has a faster bulk path.
+    pub no_bulk_load: bool,
+}
+
+/// Whether LOAD DATA keeps every value of the table exactly (BIT and spatial columns do not
+/// take raw bytes from a data file).
+fn bulk_loadable(t: &crate::schema::Table) -> bool {
+    !t.columns.iter().any(|c| {
+        matches!(
+            c.data_type.as_str(),
+            "bit"
+                | "geometry"
+                | "point"
+                | "linestring"
+                | "polygon"
+                | "multipoint"
+                | "multilinestring"
+                | "multipolygon"
+                | "geometrycollection"
+        )
+    })
 }
 
 /// Per-table results, in load order.
@@ -210,14 +231,56 @@ fn load<R: BufRead>(
                     .map(|t| t.primary_key.clone())
                     .unwrap_or_default();
                 let suffix = dialect.on_conflict(options.on_conflict, &columns, &key);
-                for sql in render_inserts(
-                    dialect,
-                    &table,
-                    &columns,
-                    &rows,
-                    &suffix,
-                    max_statement_bytes,
-                ) {
+                let conflict_hint = |target: &mut dyn Target| {
+                    conflicting_key(target, dialect, &table, &columns, &key, &rows)
+                        .map(|k| {
+                            format!(
+                                " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
+                                 --on-conflict update overwrites them)"
+                            )
+                        })
+                        .unwrap_or_default()
+                };
+                // The bulk path where the engine has one and it keeps the semantics: it skips
+                // existing keys, which `error` turns into an error and `update` cannot use.
+                let bulk = if options.on_conflict != OnConflict::Update
+                    && !options.no_bulk_load
+                    && schema.table(&table).is_some_and(bulk_loadable)
+                {
+                    target.bulk_load(&table, &columns, &rows)
+                } else {
+                    None
+                };
+                let bulk_used = bulk.is_some();
+                if let Some(result) = bulk {
+                    let n = result.map_err(|msg| fail(&table, msg))?;
+                    if n < rows.len() as u64 && options.on_conflict == OnConflict::Error {
+                        let hint = conflict_hint(target);
+                        return Err(fail(
+                            &table,
+                            format!(
+                                "{} of these rows already exist in the target{hint}",
+                                rows.len() as u64 - n
+                            ),
+                        ));
+                    }
+                    if let Some(t) = report.tables.last_mut() {
+                        t.affected += n;
+                    }
+                }
+                let inserts = if bulk_used {
+                    Vec::new()
+                } else {
+                    render_inserts(
+                        dialect,
+                        &table,
+                        &columns,
+                        &rows,
+                        &suffix,
+                        max_statement_bytes,
+                    )
+                };
+                for sql in inserts {
                     match target.execute(&sql) {
                         Ok(n) => {
                             if let Some(t) = report.tables.last_mut() {
@@ -225,14 +288,7 @@ fn load<R: BufRead>(
                             }
                         }
                         Err(msg) => {
-                            let hint = conflicting_key(target, dialect, &table, &columns, &key, &rows)
-                                .map(|k| {
-                                    format!(
-                                        " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
-                                         --on-conflict update overwrites them)"
-                                    )
-                                })
-                                .unwrap_or_default();
+                            let hint = conflict_hint(target);
                             return Err(fail(&table, format!("{msg}{hint}")));
                         }
                     }
