@@ -37,11 +37,32 @@ struct Restore {
 }
 
 /// Per-table results.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct DumpStats {
-    pub tables: Vec<(String, u64)>,
+    pub tables: Vec<TableStats>,
     pub rows: u64,
+    pub bytes: u64,
+    pub seconds: f64,
 }
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct TableStats {
+    pub table: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Told how a dump advances (a progress bar, or nothing).
+pub trait DumpProgress {
+    /// The walk is done: `rows` rows will be written.
+    fn start(&mut self, _rows: u64) {}
+    /// `done` rows of the dump are written; `table` is being written.
+    fn advance(&mut self, _table: &str, _done: u64) {}
+}
+
+/// No progress reporting.
+impl DumpProgress for () {}
 
 /// Parses `--root` and `--root-where` values into roots checked against the model.
 pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> Result<Vec<Root>> {
@@ -188,9 +209,19 @@ pub fn run(
     prepared: &Prepared,
     mut header: Vec<String>,
     sink: &mut dyn RowSink,
+    progress: &mut dyn DumpProgress,
 ) -> Result<DumpStats> {
+    let started = std::time::Instant::now();
     let snapshot = source.begin_snapshot()?;
     let subset = Walker::new(&prepared.model, source, prepared.batch).run(&prepared.roots)?;
+    progress.start(
+        prepared
+            .plan
+            .order
+            .iter()
+            .map(|t| subset.count(t) as u64)
+            .sum(),
+    );
     if let Some(c) = &prepared.cleanser {
         header.push(format!("cleansed: {}", c.borrow().summary));
     }
@@ -228,9 +259,24 @@ pub fn run(
             }
             open_group = group;
         }
-        let n = write_table(source, prepared, &subset, name, sink, &mut restores)?;
+        let (table_started, bytes_before) = (std::time::Instant::now(), sink.bytes_written());
+        let done = stats.rows;
+        let n = write_table(
+            source,
+            prepared,
+            &subset,
+            name,
+            sink,
+            &mut restores,
+            &mut |rows| progress.advance(name, done + rows),
+        )?;
         stats.rows += n;
-        stats.tables.push((name.clone(), n));
+        stats.tables.push(TableStats {
+            table: name.clone(),
+            rows: n,
+            bytes: sink.bytes_written() - bytes_before,
+            seconds: table_started.elapsed().as_secs_f64(),
+        });
     }
     if open_group.is_some() {
         sink.foreign_key_checks(true, "")?;
@@ -239,7 +285,14 @@ pub fn run(
         sink.restore(&r.table, &r.key_cols, &r.key, &r.cols, &r.values)?;
     }
     source.end_snapshot()?;
-    sink.finish(&stats.tables)?;
+    let counts: Vec<(String, u64)> = stats
+        .tables
+        .iter()
+        .map(|t| (t.table.clone(), t.rows))
+        .collect();
+    sink.finish(&counts)?;
+    stats.bytes = sink.bytes_written();
+    stats.seconds = started.elapsed().as_secs_f64();
     Ok(stats)
 }
 
@@ -350,6 +403,7 @@ fn write_table(
     name: &str,
     sink: &mut dyn RowSink,
     restores: &mut Vec<Restore>,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
     let t = &prepared.model.tables[name];
     let Some(tk) = subset.tables.get(name) else {
@@ -453,6 +507,7 @@ fn write_table(
                 sink.row(&values)?;
                 count += 1;
             }
+            progress(count);
             rest = &rest[n..];
         }
         if checks_off {

@@ -52,6 +52,11 @@ pub trait RowSink {
     ) -> Result<()>;
     /// Writes the per-table counts and the trailer.
     fn finish(&mut self, counts: &[(String, u64)]) -> Result<()>;
+
+    /// Bytes written so far (for statistics).
+    fn bytes_written(&self) -> u64 {
+        0
+    }
 }
 
 pub struct SqlWriter<W: Write> {
@@ -236,6 +241,10 @@ impl<W: Write> RowSink for SqlWriter<W> {
         }
         s.push_str(";\n");
         self.body(&s)
+    }
+
+    fn bytes_written(&self) -> u64 {
+        self.bytes
     }
 
     fn finish(&mut self, counts: &[(String, u64)]) -> Result<()> {

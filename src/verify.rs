@@ -158,7 +158,7 @@ pub fn digest(
 ) -> Result<BTreeMap<String, TableDigest>> {
     let prepared = prepare(db, graph, request)?;
     let mut sink = DigestSink::default();
-    run(db, &prepared, Vec::new(), &mut sink)?;
+    run(db, &prepared, Vec::new(), &mut sink, &mut ())?;
     Ok(sink.tables)
 }
 

@@ -394,3 +394,39 @@ fn where_filters_limit_what_children_bring_in() {
         dst.rows("SELECT count(*) FROM users WHERE account_id = 1")
     );
 }
+
+#[test]
+fn stats_json_reports_rows_bytes_and_seconds_per_table() {
+    let src = SqliteDb::fixture(true);
+    let out = src.path.with_file_name("d.sql");
+    let stats = src.path.with_file_name("stats.json");
+    dump(
+        &src.url(),
+        &[
+            "--root",
+            "accounts.id=1",
+            "--stats-json",
+            stats.to_str().unwrap(),
+        ],
+        &out,
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let trailer_rows: u64 = text
+        .rsplit("rows=")
+        .next()
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let tables = v["tables"].as_array().unwrap();
+    let sum: u64 = tables.iter().map(|t| t["rows"].as_u64().unwrap()).sum();
+    assert_eq!(sum, trailer_rows);
+    assert_eq!(v["rows"].as_u64().unwrap(), trailer_rows);
+    let users = tables.iter().find(|t| t["table"] == "users").unwrap();
+    assert_eq!(users["rows"], 5);
+    assert!(users["bytes"].as_u64().unwrap() > 100);
+    assert!(users["seconds"].as_f64().unwrap() >= 0.0);
+    assert_eq!(v["bytes"].as_u64().unwrap(), text.len() as u64);
+}

@@ -6,7 +6,7 @@ use crate::engine::{open_source, url::ConnUrl};
 use crate::error::{Error, Result};
 use crate::sink::SqlWriter;
 use clap::Args;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -43,6 +43,10 @@ pub struct DumpArgs {
     /// Derive fake and hashed values from this number instead of a secret (throwaway data)
     #[arg(long, value_name = "N")]
     random_seed: Option<u64>,
+
+    /// Write per-table rows, bytes and seconds as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
 
     /// Print nothing on standard error unless there is an error
     #[arg(short, long)]
@@ -118,6 +122,7 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
         format!("graph: {} sha256:{}", graph.path, graph.sha256),
     ];
     let dialect = source.dialect();
+    let mut bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let (stats, target) = match &args.output {
         Some(path) => {
             let dir = match path.parent() {
@@ -137,7 +142,7 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 source,
             })?;
             let mut writer = SqlWriter::new(BufWriter::new(tmp), dialect, args.max_statement_bytes);
-            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer)?;
+            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer, &mut bar)?;
             let tmp = writer
                 .into_inner()
                 .into_inner()
@@ -155,7 +160,7 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 dialect,
                 args.max_statement_bytes,
             );
-            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer)?;
+            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer, &mut bar)?;
             writer
                 .into_inner()
                 .flush()
@@ -166,16 +171,61 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
             (stats, "standard output".to_string())
         }
     };
+    bar.finish();
+    if let Some(path) = &args.stats_json {
+        let text = serde_json::to_string_pretty(&stats).unwrap_or_default();
+        std::fs::write(path, text + "\n").map_err(|source| Error::Output {
+            what: format!("the statistics file {}", path.display()),
+            source,
+        })?;
+    }
     if !args.quiet {
         eprintln!(
             "partialdump: wrote {} rows from {} tables to {} in {:.2}s",
             stats.rows,
-            stats.tables.iter().filter(|(_, n)| *n > 0).count(),
+            stats.tables.iter().filter(|t| t.rows > 0).count(),
             target,
             started.elapsed().as_secs_f64()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr (rows written of the subset, rows/s, the table at hand), shown
+/// only when stderr is a terminal.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new(show: bool) -> Bar {
+        Bar(show.then(|| indicatif::ProgressBar::new_spinner().with_message("collecting keys")))
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl crate::dump::DumpProgress for Bar {
+    fn start(&mut self, rows: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(rows);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} rows {per_sec} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+    }
+
+    fn advance(&mut self, table: &str, done: u64) {
+        if let Some(b) = &self.0 {
+            b.set_position(done);
+            b.set_message(table.to_string());
+        }
+    }
 }
 
 fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
