@@ -31,7 +31,10 @@ pub trait Dialect: Sync {
 
     /// Appends the exact literal of `value`.
     fn write_literal(&self, value: &Value, out: &mut String) {
-        write_common_literal(value, out);
+        match value {
+            Value::Text(s) => self.write_text(s, out),
+            other => write_common_literal(other, out),
+        }
     }
 
     /// Writes a text literal.
@@ -124,13 +127,6 @@ impl Dialect for MySqlDialect {
         }
     }
 
-    fn write_literal(&self, value: &Value, out: &mut String) {
-        match value {
-            Value::Text(s) => self.write_text(s, out),
-            other => write_common_literal(other, out),
-        }
-    }
-
     fn on_conflict(&self, mode: OnConflict, columns: &[String], key: &[String]) -> String {
         let q = |c: &String| self.quote_ident(c);
         let sets: Vec<String> = match mode {
@@ -195,13 +191,6 @@ impl Dialect for SqliteDialect {
         }
     }
 
-    fn write_literal(&self, value: &Value, out: &mut String) {
-        match value {
-            Value::Text(s) => self.write_text(s, out),
-            other => write_common_literal(other, out),
-        }
-    }
-
     fn tuple_list_prefix(&self) -> &'static str {
         "VALUES "
     }
@@ -236,6 +225,33 @@ impl Dialect for SqliteDialect {
     fn foreign_keys_on(&self) -> Option<&'static str> {
         None
     }
+}
+
+/// `UPDATE t SET c1 = v1, ... WHERE k1 = w1 AND ...` (no `;`): the statement that restores
+/// references written as NULL to break a cycle.
+pub fn update_sql(
+    d: &dyn Dialect,
+    table: &str,
+    set: (&[String], &[Value]),
+    key: (&[String], &[Value]),
+) -> String {
+    let pairs = |(cols, vals): (&[String], &[Value]), sep: &str| {
+        cols.iter()
+            .zip(vals)
+            .map(|(c, v)| {
+                let mut s = format!("{} = ", d.quote_ident(c));
+                d.write_literal(v, &mut s);
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    format!(
+        "UPDATE {} SET {} WHERE {}",
+        d.quote_ident(table),
+        pairs(set, ", "),
+        pairs(key, " AND ")
+    )
 }
 
 fn push_quoted(s: &str, out: &mut String) {

@@ -219,26 +219,12 @@ impl<W: Write> RowSink for SqlWriter<W> {
             self.restoring = true;
             s.push_str("\n-- references written as NULL above to break a cycle, restored now that both rows exist\n");
         }
-        s.push_str("UPDATE ");
-        s.push_str(&self.dialect.quote_ident(table));
-        s.push_str(" SET ");
-        for (i, (c, v)) in cols.iter().zip(values).enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(&self.dialect.quote_ident(c));
-            s.push_str(" = ");
-            self.dialect.write_literal(v, &mut s);
-        }
-        s.push_str(" WHERE ");
-        for (i, (c, v)) in key_cols.iter().zip(key).enumerate() {
-            if i > 0 {
-                s.push_str(" AND ");
-            }
-            s.push_str(&self.dialect.quote_ident(c));
-            s.push_str(" = ");
-            self.dialect.write_literal(v, &mut s);
-        }
+        s.push_str(&crate::dialect::update_sql(
+            self.dialect,
+            table,
+            (cols, values),
+            (key_cols, key),
+        ));
         s.push_str(";\n");
         self.body(&s)
     }

@@ -13,6 +13,45 @@ use crate::schema::Schema;
 use url::ConnUrl;
 use value::Value;
 
+/// Implements [`Source`] for a target by handing every call to its `db` field (the engine's
+/// source on the same connection).
+macro_rules! source_via_db {
+    ($t:ty) => {
+        impl $crate::engine::Source for $t {
+            fn url(&self) -> &str {
+                self.db.url()
+            }
+            fn dialect(&self) -> &'static dyn $crate::dialect::Dialect {
+                self.db.dialect()
+            }
+            fn introspect(&mut self) -> $crate::error::Result<$crate::schema::Schema> {
+                self.db.introspect()
+            }
+            fn schema_ddl(&mut self, table: &str) -> $crate::error::Result<Vec<String>> {
+                self.db.schema_ddl(table)
+            }
+            fn begin_snapshot(&mut self) -> $crate::error::Result<String> {
+                self.db.begin_snapshot()
+            }
+            fn end_snapshot(&mut self) -> $crate::error::Result<()> {
+                self.db.end_snapshot()
+            }
+            fn max_query_bytes(&self) -> usize {
+                self.db.max_query_bytes()
+            }
+            fn query(
+                &mut self,
+                sql: &str,
+                context: &str,
+                f: &mut dyn FnMut(Vec<$crate::engine::value::Value>) -> $crate::error::Result<()>,
+            ) -> $crate::error::Result<()> {
+                self.db.query(sql, context, f)
+            }
+        }
+    };
+}
+pub(crate) use source_via_db;
+
 /// A database that a dump reads from.
 ///
 /// Contract: `introspect` may be called before `begin_snapshot`; every `query` after

@@ -305,37 +305,7 @@ impl SqliteTarget {
     }
 }
 
-impl Source for SqliteTarget {
-    fn url(&self) -> &str {
-        self.db.url()
-    }
-    fn dialect(&self) -> &'static dyn Dialect {
-        &SQLITE
-    }
-    fn introspect(&mut self) -> Result<Schema> {
-        self.db.introspect()
-    }
-    fn begin_snapshot(&mut self) -> Result<String> {
-        self.db.begin_snapshot()
-    }
-    fn end_snapshot(&mut self) -> Result<()> {
-        self.db.end_snapshot()
-    }
-    fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>> {
-        self.db.schema_ddl(table)
-    }
-    fn max_query_bytes(&self) -> usize {
-        self.db.max_query_bytes()
-    }
-    fn query(
-        &mut self,
-        sql: &str,
-        context: &str,
-        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
-    ) -> Result<()> {
-        self.db.query(sql, context, f)
-    }
-}
+super::source_via_db!(SqliteTarget);
 
 impl Target for SqliteTarget {
     fn begin(&mut self, disable_fk_checks: bool) -> Result<()> {

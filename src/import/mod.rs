@@ -419,22 +419,15 @@ fn render_update(
     set: &[(String, Value)],
     key: &[(String, Value)],
 ) -> String {
-    let pairs = |items: &[(String, Value)], sep: &str| {
-        items
-            .iter()
-            .map(|(c, v)| {
-                let mut s = format!("{} = ", dialect.quote_ident(c));
-                dialect.write_literal(v, &mut s);
-                s
-            })
-            .collect::<Vec<_>>()
-            .join(sep)
-    };
-    format!(
-        "UPDATE {} SET {} WHERE {}",
-        dialect.quote_ident(table),
-        pairs(set, ", "),
-        pairs(key, " AND ")
+    let split =
+        |pairs: &[(String, Value)]| -> (Vec<String>, Vec<Value>) { pairs.iter().cloned().unzip() };
+    let (set_cols, set_vals) = split(set);
+    let (key_cols, key_vals) = split(key);
+    crate::dialect::update_sql(
+        dialect,
+        table,
+        (&set_cols, &set_vals),
+        (&key_cols, &key_vals),
     )
 }
 
