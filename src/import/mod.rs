@@ -231,15 +231,17 @@ fn load<R: BufRead>(
                     .map(|t| t.primary_key.clone())
                     .unwrap_or_default();
                 let suffix = dialect.on_conflict(options.on_conflict, &columns, &key);
-                let conflict_hint = |target: &mut dyn Target| {
-                    conflicting_key(target, dialect, &table, &columns, &key, &rows)
-                        .map(|k| {
-                            format!(
-                                " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
-                                 --on-conflict update overwrites them)"
-                            )
-                        })
-                        .unwrap_or_default()
+                let conflict_hint = |target: &mut dyn Target| match conflicting_key(
+                    target, dialect, &table, &columns, &key, &rows,
+                ) {
+                    Some(k) => format!(
+                        " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
+                         --on-conflict update overwrites them)"
+                    ),
+                    // Not a conflict: say which rows the statement held.
+                    None => key_range(&key, &columns, &rows)
+                        .map(|r| format!(" (in the rows with {r})"))
+                        .unwrap_or_default(),
                 };
                 // The bulk path where the engine has one and it keeps the semantics: it skips
                 // existing keys, which `error` turns into an error and `update` cannot use.
@@ -431,6 +433,26 @@ fn render_update(
     )
 }
 
+/// `id=3 to id=9`: the keys of the first and last rows of a statement.
+fn key_range(key: &[String], columns: &[String], rows: &[Vec<Value>]) -> Option<String> {
+    let idx: Vec<usize> = key
+        .iter()
+        .map(|k| columns.iter().position(|c| c.eq_ignore_ascii_case(k)))
+        .collect::<Option<Vec<_>>>()?;
+    let text = |row: &Vec<Value>| {
+        key.iter()
+            .zip(&idx)
+            .map(|(k, &i)| format!("{k}={}", row[i].display()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) if rows.len() > 1 => Some(format!("{} to {}", text(a), text(b))),
+        (Some(a), _) => Some(text(a)),
+        _ => None,
+    }
+}
+
 /// After a failed INSERT: the first of its rows whose key the target already holds, as
 /// `id=5`, for the error message.
 fn conflicting_key(
@@ -544,4 +566,27 @@ fn check_references(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_statements_name_their_keys() {
+        let cols = vec!["name".to_string(), "id".to_string()];
+        let rows = vec![
+            vec![Value::Text("a".into()), Value::Int(3)],
+            vec![Value::Text("b".into()), Value::Int(9)],
+        ];
+        assert_eq!(
+            key_range(&["id".into()], &cols, &rows).as_deref(),
+            Some("id=3 to id=9")
+        );
+        assert_eq!(
+            key_range(&["id".into()], &cols, &rows[..1]).as_deref(),
+            Some("id=3")
+        );
+        assert_eq!(key_range(&["nope".into()], &cols, &rows), None);
+    }
 }
