@@ -717,3 +717,35 @@ fn cross_engine_schema_is_refused_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn insert_triggers_on_the_target_are_named() {
+    let src = SqliteDb::fixture(true);
+    let dst = src.empty_twin("t.db");
+    dst.conn
+        .execute_batch(
+            "CREATE TRIGGER tags_touch AFTER INSERT ON tags BEGIN UPDATE tags SET label = upper(label) WHERE id = new.id; END;",
+        )
+        .unwrap();
+    let file = src.path.with_file_name("d.sql");
+    dump_to(&src.url(), &portable_graph(), "accounts.id=1", &file);
+    let o = import_file(&dst.url(), &file, &["-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: table `tags` of the target has an INSERT trigger"),
+        "{err}"
+    );
+    assert!(!err.contains("`users`"), "{err}");
+    if let Some(m) = MysqlDb::fixture("trig_d", false) {
+        let mut m = m;
+        m.rows("CREATE TRIGGER tags_touch BEFORE INSERT ON tags FOR EACH ROW SET NEW.label = UPPER(NEW.label)");
+        let o = import_file(&m.url(), &file, &["-q"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("table `tags` of the target has an INSERT trigger"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

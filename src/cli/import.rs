@@ -113,6 +113,9 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     if !args.quiet {
         eprint!("{}", summary(&report));
     }
+    for w in &report.warnings {
+        eprintln!("partialdump: warning: {w}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

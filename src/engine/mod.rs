@@ -30,6 +30,9 @@ macro_rules! source_via_db {
             fn schema_ddl(&mut self, table: &str) -> $crate::error::Result<Vec<String>> {
                 self.db.schema_ddl(table)
             }
+            fn insert_triggers(&mut self) -> $crate::error::Result<Vec<String>> {
+                self.db.insert_triggers()
+            }
             fn begin_snapshot(&mut self) -> $crate::error::Result<String> {
                 self.db.begin_snapshot()
             }
@@ -70,6 +73,11 @@ pub trait Source {
     /// Statements that create `table` as the source has it (`CREATE TABLE IF NOT EXISTS ...`
     /// with its keys and indexes), without trailing semicolons.
     fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>>;
+
+    /// Tables that have a trigger firing on INSERT.
+    fn insert_triggers(&mut self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 
     /// Starts the read-only snapshot; returns the server's clock at that moment in UTC
     /// (`2026-11-22T06:30:00.123456Z`).

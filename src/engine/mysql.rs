@@ -152,6 +152,17 @@ impl Source for MySqlSource {
         )])
     }
 
+    fn insert_triggers(&mut self) -> Result<Vec<String>> {
+        let url = self.url.clone();
+        text_rows(
+            &mut self.conn,
+            &url,
+            "SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS \
+             WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_MANIPULATION = 'INSERT'",
+            "reading the triggers",
+        )
+    }
+
     fn begin_snapshot(&mut self) -> Result<String> {
         let url = self.url.clone();
         let ctx = "starting the consistent snapshot";

@@ -220,6 +220,19 @@ impl Source for SqliteSource {
             .collect())
     }
 
+    fn insert_triggers(&mut self) -> Result<Vec<String>> {
+        let rows = self.strings(
+            "SELECT DISTINCT tbl_name FROM sqlite_schema WHERE type = 'trigger' \
+             AND upper(sql) GLOB '*INSERT*ON*'",
+            &[],
+            "reading the triggers",
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
+    }
+
     fn begin_snapshot(&mut self) -> Result<String> {
         let ctx = "starting the read transaction";
         self.conn

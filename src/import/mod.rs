@@ -67,6 +67,8 @@ pub struct ImportReport {
     pub tables: Vec<TableReport>,
     pub rows: u64,
     pub seconds: f64,
+    /// Things the user should know (tables with INSERT triggers, ...).
+    pub warnings: Vec<String>,
 }
 
 /// Progress while importing: called after every statement.
@@ -313,6 +315,19 @@ fn load<R: BufRead>(
     }
     if let Some(t) = report.tables.last_mut() {
         t.seconds = table_started.elapsed().as_secs_f64();
+    }
+    let triggered = target.insert_triggers()?;
+    for t in report
+        .tables
+        .iter()
+        .filter(|t| triggered.contains(&t.table))
+    {
+        report.warnings.push(format!(
+            "table `{}` of the target has an INSERT trigger, which ran for each of its {} imported rows and may \
+             have changed them (a trigger that sets created_at = NOW() rewrites the copied values). Drop the \
+             trigger before importing, or check the rows.",
+            t.table, t.rows
+        ));
     }
     // The trailer proves the dump is whole before anything is committed.
     reader.finish()?;
