@@ -7,7 +7,7 @@ use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
 use crate::graph::{Model, Plan, TableModel};
 use crate::sink::RowSink;
-use crate::walk::{Batch, DEFAULT_BATCH_KEYS, Key, Root, Subset, Walker, in_clause};
+use crate::walk::{Batch, DEFAULT_BATCH_KEYS, Key, KeyList, Root, Subset, Walker, in_clause};
 use std::collections::{BTreeSet, HashMap};
 
 /// What the user asked for on the command line.
@@ -313,17 +313,19 @@ fn schema_tables(prepared: &Prepared) -> Vec<String> {
 }
 
 /// Orders the keys of a table with self-references so every row comes after the row it
-/// references. Rows that reference each other in a loop come back separately.
+/// references: positions into `keys`, then the rows that reference each other in a loop.
+/// Works on positions (4 bytes) rather than keys, so a table of millions of rows stays small.
 fn self_ordered(
     source: &mut dyn Source,
     prepared: &Prepared,
     t: &TableModel,
-    keys: &[Key],
-) -> Result<(Vec<Key>, Vec<Key>)> {
+    keys: &KeyList,
+) -> Result<(Vec<u32>, Vec<u32>)> {
     let dialect = source.dialect();
     let q = |s: &str| dialect.quote_ident(s);
-    let index: HashMap<&Key, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
-    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    let n_keys = keys.len();
+    // (child, parent) positions.
+    let mut edges: Vec<(u32, u32)> = Vec::new();
     let width = t.key.len();
     for &rid in &prepared.plan.self_refs[&t.name] {
         let r = &prepared.model.relations[rid];
@@ -335,9 +337,12 @@ fn self_ordered(
             .collect();
         let ckey: Vec<String> = t.key.iter().map(|k| format!("c.{}", q(k))).collect();
         let pkey: Vec<String> = t.key.iter().map(|k| format!("p.{}", q(k))).collect();
-        let mut rest: &[Key] = keys;
-        while !rest.is_empty() {
-            let (in_list, n) = in_clause(dialect, &ckey, rest, prepared.batch);
+        let mut next = 0;
+        while next < n_keys {
+            let chunk: Vec<Key> = (next..n_keys.min(next + prepared.batch.max_keys))
+                .map(|i| keys.key(i))
+                .collect();
+            let (in_list, n) = in_clause(dialect, &ckey, &chunk, prepared.batch);
             let sql = format!(
                 "SELECT {}, {} FROM {} c JOIN {} p ON {} WHERE {in_list}",
                 ckey.join(", "),
@@ -351,37 +356,43 @@ fn self_ordered(
                 &format!("ordering the self-referencing rows of {}", t.name),
                 &mut |row| {
                     let (c, p) = row.split_at(width);
-                    if let (Some(&ci), Some(&pi)) = (index.get(&c.to_vec()), index.get(&p.to_vec()))
+                    if let (Some(ci), Some(pi)) = (keys.position(c), keys.position(p))
                         && ci != pi
                     {
-                        parents[ci].push(pi);
+                        edges.push((ci as u32, pi as u32));
                     }
                     Ok(())
                 },
             )?;
-            rest = &rest[n..];
+            next += n;
         }
     }
-    // Kahn's algorithm, level by level; within a level, key order.
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
-    let mut pending: Vec<usize> = vec![0; keys.len()];
-    for (c, ps) in parents.iter().enumerate() {
-        pending[c] = ps.len();
-        for &p in ps {
-            children[p].push(c);
-        }
+    // Kahn's algorithm, level by level; within a level, key order. Children of each row in
+    // one flat array (sorted by parent), with offsets.
+    edges.sort_unstable_by_key(|&(c, p)| (p, c));
+    edges.dedup();
+    let mut pending = vec![0u32; n_keys];
+    let mut offsets = vec![0usize; n_keys + 1];
+    for &(c, p) in &edges {
+        pending[c as usize] += 1;
+        offsets[p as usize + 1] += 1;
     }
-    let mut level: Vec<usize> = (0..keys.len()).filter(|&i| pending[i] == 0).collect();
-    let mut order = Vec::with_capacity(keys.len());
-    let mut placed = vec![false; keys.len()];
+    for i in 0..n_keys {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut level: Vec<u32> = (0..n_keys as u32)
+        .filter(|&i| pending[i as usize] == 0)
+        .collect();
+    let mut order = Vec::with_capacity(n_keys);
+    let mut placed = vec![false; n_keys];
     while !level.is_empty() {
         let mut next = Vec::new();
         for &i in &level {
-            placed[i] = true;
-            order.push(keys[i].clone());
-            for &c in &children[i] {
-                pending[c] -= 1;
-                if pending[c] == 0 {
+            placed[i as usize] = true;
+            order.push(i);
+            for &(c, _) in &edges[offsets[i as usize]..offsets[i as usize + 1]] {
+                pending[c as usize] -= 1;
+                if pending[c as usize] == 0 {
                     next.push(c);
                 }
             }
@@ -389,9 +400,8 @@ fn self_ordered(
         next.sort_unstable();
         level = next;
     }
-    let looped = (0..keys.len())
-        .filter(|&i| !placed[i])
-        .map(|i| keys[i].clone())
+    let looped = (0..n_keys as u32)
+        .filter(|&i| !placed[i as usize])
         .collect();
     Ok((order, looped))
 }
@@ -413,11 +423,11 @@ fn write_table(
         return Ok(0);
     }
     let dialect = source.dialect();
-    let keys: Vec<Key> = tk.keys.keys();
+    let keys = tk.keys.list();
     let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
         self_ordered(source, prepared, t, &keys)?
     } else {
-        (keys, Vec::new())
+        ((0..keys.len() as u32).collect(), Vec::new())
     };
 
     // Columns written as NULL: nullified references always; deferred (cycle-breaking) ones
@@ -459,8 +469,14 @@ fn write_table(
                 &format!("rows of {} that reference each other in a loop: checks off for just these rows", t.name),
             )?;
         }
-        let mut rest: &[Key] = segment;
-        while !rest.is_empty() {
+        let mut positions: &[u32] = segment;
+        while !positions.is_empty() {
+            let chunk: Vec<Key> = positions
+                .iter()
+                .take(prepared.batch.max_keys)
+                .map(|&i| keys.key(i as usize))
+                .collect();
+            let rest: &[Key] = &chunk;
             let (in_list, n) = in_clause(dialect, &key_cols, rest, prepared.batch);
             let position: HashMap<&Key, usize> =
                 rest[..n].iter().enumerate().map(|(i, k)| (k, i)).collect();
@@ -508,7 +524,7 @@ fn write_table(
                 count += 1;
             }
             progress(count);
-            rest = &rest[n..];
+            positions = &positions[n..];
         }
         if checks_off {
             sink.end_table()?;

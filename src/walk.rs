@@ -77,6 +77,14 @@ impl KeyMap {
         self.len() == 0
     }
 
+    /// The keys in key order, compactly, for access by position.
+    pub fn list(&self) -> KeyList {
+        match self {
+            KeyMap::Ints(m) => KeyList::Ints(m.keys().copied().collect()),
+            KeyMap::General(m) => KeyList::General(m.keys().cloned().collect()),
+        }
+    }
+
     /// Every key, in key order.
     pub fn keys(&self) -> Vec<Key> {
         match self {
@@ -112,15 +120,76 @@ impl KeyMap {
     }
 }
 
+/// Keys addressed by position, compactly (8 bytes a key for integer keys): a table's keys in
+/// key order, or the keys waiting for the walk to follow them.
+#[derive(Debug)]
+pub enum KeyList {
+    Ints(Vec<i64>),
+    General(Vec<Key>),
+}
+
+impl Default for KeyList {
+    fn default() -> Self {
+        KeyList::Ints(Vec::new())
+    }
+}
+
+impl KeyList {
+    pub fn len(&self) -> usize {
+        match self {
+            KeyList::Ints(v) => v.len(),
+            KeyList::General(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn key(&self, i: usize) -> Key {
+        match self {
+            KeyList::Ints(v) => vec![Value::Int(v[i])],
+            KeyList::General(v) => v[i].clone(),
+        }
+    }
+
+    /// Adds a key at the end (a key that is not one integer turns the list general).
+    pub fn push(&mut self, key: Key) {
+        if let (KeyList::Ints(v), None) = (&*self, as_int(&key)) {
+            let general = v.iter().map(|i| vec![Value::Int(*i)]).collect();
+            *self = KeyList::General(general);
+        }
+        match self {
+            KeyList::Ints(v) => v.push(as_int(&key).unwrap_or_default()),
+            KeyList::General(v) => v.push(key),
+        }
+    }
+
+    /// Up to `n` keys from position `start`.
+    pub fn chunk(&self, start: usize, n: usize) -> Vec<Key> {
+        (start..self.len().min(start + n))
+            .map(|i| self.key(i))
+            .collect()
+    }
+
+    /// The position of `key` (the list is sorted).
+    pub fn position(&self, key: &[Value]) -> Option<usize> {
+        match self {
+            KeyList::Ints(v) => as_int(key).and_then(|i| v.binary_search(&i).ok()),
+            KeyList::General(v) => v.binary_search_by(|k| k.as_slice().cmp(key)).ok(),
+        }
+    }
+}
+
 /// The keys collected for one table. `true` marks an owned row (a root or a row reached from
 /// one by child edges): only owned rows pull in their children.
 #[derive(Debug, Default)]
 pub struct TableKeys {
     pub keys: KeyMap,
-    pending_parents: Vec<Key>,
+    pending_parents: KeyList,
     /// Keys whose direct references were already followed by the query that found them.
-    pending_indirect: Vec<Key>,
-    pending_children: Vec<Key>,
+    pending_indirect: KeyList,
+    pending_children: KeyList,
 }
 
 /// A root: a table and a SQL condition on it, with the text the user gave for messages.
@@ -308,12 +377,14 @@ impl<'a> Walker<'a> {
         Ok(subset)
     }
 
-    fn expand_children(&mut self, subset: &mut Subset, table: &str, keys: Vec<Key>) -> Result<()> {
+    fn expand_children(&mut self, subset: &mut Subset, table: &str, keys: KeyList) -> Result<()> {
         let parent = &self.model.tables[table];
         for edge in &parent.children {
             let child = &self.model.tables[&self.model.relations[edge.relation].child];
-            let mut rest: &[Key] = &keys;
-            while !rest.is_empty() {
+            let mut next = 0;
+            while next < keys.len() {
+                let chunk = keys.chunk(next, self.batch.max_keys);
+                let rest: &[Key] = &chunk;
                 let mut n = 0;
                 let (dialect, batch) = (self.dialect, self.batch);
                 let sql = self.queries().children(edge, &mut |cols| {
@@ -359,7 +430,7 @@ impl<'a> Walker<'a> {
                         subset.insert(&p, pk, false);
                     }
                 }
-                rest = &rest[n..];
+                next += n;
             }
         }
         Ok(())
@@ -371,7 +442,7 @@ impl<'a> Walker<'a> {
         &mut self,
         subset: &mut Subset,
         table: &str,
-        keys: Vec<Key>,
+        keys: KeyList,
         indirect_only: bool,
     ) -> Result<()> {
         let child = &self.model.tables[table];
@@ -387,8 +458,10 @@ impl<'a> Walker<'a> {
                 continue;
             }
             let parent = &self.model.tables[&r.parent];
-            let mut rest: &[Key] = &keys;
-            while !rest.is_empty() {
+            let mut next = 0;
+            while next < keys.len() {
+                let chunk = keys.chunk(next, self.batch.max_keys);
+                let rest: &[Key] = &chunk;
                 let mut n = 0;
                 let (dialect, batch) = (self.dialect, self.batch);
                 let sql = self.queries().parents(r, &mut |cols| {
@@ -403,7 +476,7 @@ impl<'a> Walker<'a> {
                 for k in self.select_keys(&sql, &context, parent.key.len())? {
                     subset.insert(&parent.name, k, false);
                 }
-                rest = &rest[n..];
+                next += n;
             }
         }
         Ok(())
@@ -619,10 +692,10 @@ impl Queries<'_> {
     }
 }
 
-fn take_pending(subset: &mut Subset, table: &str, children: bool) -> Vec<Key> {
+fn take_pending(subset: &mut Subset, table: &str, children: bool) -> KeyList {
     match subset.tables.get_mut(table) {
         Some(tk) if children => std::mem::take(&mut tk.pending_children),
         Some(tk) => std::mem::take(&mut tk.pending_parents),
-        None => Vec::new(),
+        None => KeyList::default(),
     }
 }
