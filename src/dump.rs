@@ -7,7 +7,9 @@ use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
 use crate::graph::{Model, Plan, TableModel};
 use crate::sink::RowSink;
-use crate::walk::{Batch, DEFAULT_BATCH_KEYS, Key, KeyList, Root, Subset, Walker, in_clause};
+use crate::walk::{
+    Batch, DEFAULT_BATCH_KEYS, Key, KeyList, Root, Subset, Walker, for_each_batch, in_clause,
+};
 use std::collections::{BTreeSet, HashMap};
 
 /// What the user asked for on the command line.
@@ -337,12 +339,8 @@ fn self_ordered(
             .collect();
         let ckey: Vec<String> = t.key.iter().map(|k| format!("c.{}", q(k))).collect();
         let pkey: Vec<String> = t.key.iter().map(|k| format!("p.{}", q(k))).collect();
-        let mut next = 0;
-        while next < n_keys {
-            let chunk: Vec<Key> = (next..n_keys.min(next + prepared.batch.max_keys))
-                .map(|i| keys.key(i))
-                .collect();
-            let (in_list, n) = in_clause(dialect, &ckey, &chunk, prepared.batch);
+        for_each_batch(keys, prepared.batch.max_keys, |chunk| {
+            let (in_list, n) = in_clause(dialect, &ckey, chunk, prepared.batch);
             let sql = format!(
                 "SELECT {}, {} FROM {} c JOIN {} p ON {} WHERE {in_list}",
                 ckey.join(", "),
@@ -364,8 +362,8 @@ fn self_ordered(
                     Ok(())
                 },
             )?;
-            next += n;
-        }
+            Ok(n)
+        })?;
     }
     // Kahn's algorithm, level by level; within a level, key order. Children of each row in
     // one flat array (sorted by parent), with offsets.

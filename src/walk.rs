@@ -85,14 +85,6 @@ impl KeyMap {
         }
     }
 
-    /// Every key, in key order.
-    pub fn keys(&self) -> Vec<Key> {
-        match self {
-            KeyMap::Ints(m) => m.keys().map(|i| vec![Value::Int(*i)]).collect(),
-            KeyMap::General(m) => m.keys().cloned().collect(),
-        }
-    }
-
     /// Records `key`; returns its previous owned flag (None when it is new).
     fn upsert(&mut self, key: &[Value], owned: bool) -> Option<bool> {
         if let (KeyMap::Ints(m), None) = (&*self, as_int(key)) {
@@ -381,10 +373,8 @@ impl<'a> Walker<'a> {
         let parent = &self.model.tables[table];
         for edge in &parent.children {
             let child = &self.model.tables[&self.model.relations[edge.relation].child];
-            let mut next = 0;
-            while next < keys.len() {
-                let chunk = keys.chunk(next, self.batch.max_keys);
-                let rest: &[Key] = &chunk;
+            let max = self.batch.max_keys;
+            for_each_batch(&keys, max, |rest| {
                 let mut n = 0;
                 let (dialect, batch) = (self.dialect, self.batch);
                 let sql = self.queries().children(edge, &mut |cols| {
@@ -430,8 +420,8 @@ impl<'a> Walker<'a> {
                         subset.insert(&p, pk, false);
                     }
                 }
-                next += n;
-            }
+                Ok(n)
+            })?;
         }
         Ok(())
     }
@@ -458,10 +448,8 @@ impl<'a> Walker<'a> {
                 continue;
             }
             let parent = &self.model.tables[&r.parent];
-            let mut next = 0;
-            while next < keys.len() {
-                let chunk = keys.chunk(next, self.batch.max_keys);
-                let rest: &[Key] = &chunk;
+            let max = self.batch.max_keys;
+            for_each_batch(&keys, max, |rest| {
                 let mut n = 0;
                 let (dialect, batch) = (self.dialect, self.batch);
                 let sql = self.queries().parents(r, &mut |cols| {
@@ -476,8 +464,8 @@ impl<'a> Walker<'a> {
                 for k in self.select_keys(&sql, &context, parent.key.len())? {
                     subset.insert(&parent.name, k, false);
                 }
-                next += n;
-            }
+                Ok(n)
+            })?;
         }
         Ok(())
     }
@@ -690,6 +678,21 @@ impl Queries<'_> {
             }
         }
     }
+}
+
+/// Runs `f` on successive chunks of `keys` (at most `max` each); `f` returns how many keys of
+/// its chunk it used (its IN list may hold fewer, to stay under the packet limit).
+pub fn for_each_batch(
+    keys: &KeyList,
+    max: usize,
+    mut f: impl FnMut(&[Key]) -> Result<usize>,
+) -> Result<()> {
+    let mut next = 0;
+    while next < keys.len() {
+        let chunk = keys.chunk(next, max);
+        next += f(&chunk)?.max(1);
+    }
+    Ok(())
 }
 
 fn take_pending(subset: &mut Subset, table: &str, children: bool) -> KeyList {
