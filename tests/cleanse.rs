@@ -255,12 +255,7 @@ fn same_secret_same_bytes_other_secret_other_values() {
         let out = f.dir.path().join(name);
         let o = dump(&f, &f.graph, Some(secret), &[], &out);
         assert!(o.status.success(), "{}", stderr(&o));
-        std::fs::read_to_string(out)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with("-- snapshot: "))
-            .collect::<Vec<_>>()
-            .join("\n")
+        strip_snapshot(&std::fs::read_to_string(out).unwrap())
     };
     let a = read("a.sql", "one");
     let b = read("b.sql", "one");

@@ -127,15 +127,9 @@ fn dumps_are_deterministic_and_checksummed() {
         std::fs::read_to_string(a).unwrap(),
         std::fs::read_to_string(b).unwrap(),
     );
-    let strip = |t: &str| {
-        t.lines()
-            .filter(|l| !l.starts_with("-- snapshot: "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        strip(&a),
-        strip(&b),
+        strip_snapshot(&a),
+        strip_snapshot(&b),
         "two dumps of an unchanged database differ"
     );
     let (body, trailer) = body_and_trailer(&a);
@@ -173,13 +167,7 @@ fn stdout_is_the_same_dump() {
     ]);
     let from_file = std::fs::read_to_string(file).unwrap();
     let piped = String::from_utf8(o.stdout.clone()).unwrap();
-    let strip = |t: &str| {
-        t.lines()
-            .filter(|l| !l.starts_with("-- snapshot: "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    assert_eq!(strip(&from_file), strip(&piped));
+    assert_eq!(strip_snapshot(&from_file), strip_snapshot(&piped));
     assert!(
         stderr(&o).contains("wrote"),
         "a summary on stderr: {}",
@@ -305,13 +293,6 @@ fn mysql_timestamps_do_not_depend_on_time_zones() {
         .filter(|r| r[0].as_deref() != Some("3"))
         .collect();
     assert_eq!(dst.rows(q), src_ts);
-}
-
-fn strip_snapshot(t: &str) -> String {
-    t.lines()
-        .filter(|l| !l.starts_with("-- snapshot: "))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Tiny lookup batches (one key, two keys, ...) cross every batch boundary of the walk and the

@@ -32,6 +32,15 @@ pub fn partialdump(args: &[&str]) -> Output {
         .expect("run partialdump")
 }
 
+/// A dump without its `-- snapshot:` line, the one line that differs between two dumps of an
+/// unchanged database.
+pub fn strip_snapshot(t: &str) -> String {
+    t.lines()
+        .filter(|l| !l.starts_with("-- snapshot: "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
