@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 pub type Key = Vec<Value>;
 
 /// Keys in one `IN (...)` list unless `--batch-size` says otherwise.
-pub const DEFAULT_BATCH_KEYS: usize = 5000;
+pub const DEFAULT_BATCH_KEYS: usize = 20_000;
 
 /// How large one lookup may be: at most `max_keys` keys and `max_bytes` of key literals.
 #[derive(Debug, Clone, Copy)]
@@ -146,14 +146,14 @@ impl KeyList {
     }
 
     /// Adds a key at the end (a key that is not one integer turns the list general).
-    pub fn push(&mut self, key: Key) {
-        if let (KeyList::Ints(v), None) = (&*self, as_int(&key)) {
+    pub fn push(&mut self, key: &[Value]) {
+        if let (KeyList::Ints(v), None) = (&*self, as_int(key)) {
             let general = v.iter().map(|i| vec![Value::Int(*i)]).collect();
             *self = KeyList::General(general);
         }
         match self {
-            KeyList::Ints(v) => v.push(as_int(&key).unwrap_or_default()),
-            KeyList::General(v) => v.push(key),
+            KeyList::Ints(v) => v.push(as_int(key).unwrap_or_default()),
+            KeyList::General(v) => v.push(key.to_vec()),
         }
     }
 
@@ -201,18 +201,24 @@ pub struct Subset {
 }
 
 impl Subset {
-    fn insert(&mut self, table: &str, key: Key, owned: bool) {
+    fn insert(&mut self, table: &str, key: &[Value], owned: bool) {
         self.insert_found(table, key, owned, false);
     }
 
     /// Like `insert`; `direct_done` says the direct references of the row were read along with
     /// its key (and followed), so only the other references remain to follow.
-    fn insert_found(&mut self, table: &str, key: Key, owned: bool, direct_done: bool) {
-        let tk = self.tables.entry(table.to_string()).or_default();
-        match tk.keys.upsert(&key, owned) {
+    fn insert_found(&mut self, table: &str, key: &[Value], owned: bool, direct_done: bool) {
+        // Looked up before `entry`, which would allocate the name for every row.
+        if !self.tables.contains_key(table) {
+            self.tables.insert(table.to_string(), TableKeys::default());
+        }
+        let Some(tk) = self.tables.get_mut(table) else {
+            return; // inserted just above
+        };
+        match tk.keys.upsert(key, owned) {
             None => {
                 if owned {
-                    tk.pending_children.push(key.clone());
+                    tk.pending_children.push(key);
                 }
                 if direct_done {
                     tk.pending_indirect.push(key);
@@ -317,7 +323,7 @@ impl<'a> Walker<'a> {
                 subset
                     .roots
                     .insert((t.name.clone(), k.clone()), root.display.clone());
-                subset.insert(&t.name, k, true);
+                subset.insert(&t.name, &k, true);
             }
         }
         let lookups: Vec<&TableModel> = self
@@ -333,7 +339,7 @@ impl<'a> Walker<'a> {
                 &format!("reading the lookup table {}", t.name),
                 t.key.len(),
             )? {
-                subset.insert(&t.name, k, false);
+                subset.insert(&t.name, &k, false);
             }
         }
 
@@ -390,12 +396,12 @@ impl<'a> Walker<'a> {
                 // polymorphic one applies), so those parents need no second look at the row.
                 let direct = self.queries().direct_parents(child);
                 let width = child.key.len();
-                let mut found: Vec<(Key, Vec<(String, Key)>)> = Vec::new();
+                let child_name = child.name.as_str();
                 self.source.query(&sql, &context, &mut |row| {
                     if row.len() < width || row[..width].iter().any(Value::is_null) {
                         return Ok(());
                     }
-                    let mut parents = Vec::new();
+                    subset.insert_found(child_name, &row[..width], true, true);
                     let mut at = width;
                     for d in &direct {
                         let cols = &row[at..at + d.width];
@@ -408,18 +414,11 @@ impl<'a> Walker<'a> {
                             true
                         };
                         if applies && cols.iter().all(|v| !v.is_null()) {
-                            parents.push((d.parent.clone(), cols.to_vec()));
+                            subset.insert(&d.parent, cols, false);
                         }
                     }
-                    found.push((row[..width].to_vec(), parents));
                     Ok(())
                 })?;
-                for (k, parents) in found {
-                    subset.insert_found(&child.name, k, true, true);
-                    for (p, pk) in parents {
-                        subset.insert(&p, pk, false);
-                    }
-                }
                 Ok(n)
             })?;
         }
@@ -461,9 +460,14 @@ impl<'a> Walker<'a> {
                     "finding the {} rows that {} rows of {} reference",
                     parent.name, n, child.name
                 );
-                for k in self.select_keys(&sql, &context, parent.key.len())? {
-                    subset.insert(&parent.name, k, false);
-                }
+                let width = parent.key.len();
+                let parent_name = parent.name.as_str();
+                self.source.query(&sql, &context, &mut |row| {
+                    if row.len() >= width && row[..width].iter().all(|v| !v.is_null()) {
+                        subset.insert(parent_name, &row[..width], false);
+                    }
+                    Ok(())
+                })?;
                 Ok(n)
             })?;
         }
