@@ -6,7 +6,7 @@
 //! (a string holding a backslash, NUL, CR or ^Z is written as a hex string with a character
 //! set introducer), so a dump loads under `NO_BACKSLASH_ESCAPES` too.
 
-use crate::engine::value::{Value, hex};
+use crate::engine::value::{Value, push_hex};
 use std::fmt::Write;
 
 /// What an import does with a row whose key already exists in the target.
@@ -120,7 +120,7 @@ impl Dialect for MySqlDialect {
     fn write_text(&self, s: &str, out: &mut String) {
         if s.contains(['\\', '\0', '\r', '\x1a']) {
             out.push_str("_utf8mb4 X'");
-            out.push_str(&hex(s.as_bytes()));
+            push_hex(s.as_bytes(), out);
             out.push('\'');
         } else {
             push_quoted(s, out);
@@ -184,7 +184,7 @@ impl Dialect for SqliteDialect {
     fn write_text(&self, s: &str, out: &mut String) {
         if s.contains('\0') {
             out.push_str("CAST(X'");
-            out.push_str(&hex(s.as_bytes()));
+            push_hex(s.as_bytes(), out);
             out.push_str("' AS TEXT)");
         } else {
             push_quoted(s, out);
@@ -256,11 +256,13 @@ pub fn update_sql(
 
 fn push_quoted(s: &str, out: &mut String) {
     out.push('\'');
-    for ch in s.chars() {
-        if ch == '\'' {
-            out.push('\'');
-        }
-        out.push(ch);
+    let mut parts = s.split('\'');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for part in parts {
+        out.push_str("''");
+        out.push_str(part);
     }
     out.push('\'');
 }
@@ -284,7 +286,7 @@ fn write_common_literal(value: &Value, out: &mut String) {
         Value::Text(s) => push_quoted(s, out),
         Value::Bytes(b) => {
             out.push_str("X'");
-            out.push_str(&hex(b));
+            push_hex(b, out);
             out.push('\'');
         }
         other => {

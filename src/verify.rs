@@ -9,7 +9,7 @@
 use crate::config::LoadedGraph;
 use crate::dump::{DumpRequest, prepare, run};
 use crate::engine::Source;
-use crate::engine::value::{Value, hex};
+use crate::engine::value::{Value, push_hex};
 use crate::error::Result;
 use crate::sink::RowSink;
 use sha2::{Digest, Sha256};
@@ -65,7 +65,7 @@ pub fn canonical(v: &Value, out: &mut String) {
         }
         Value::Bytes(b) => {
             out.push('b');
-            out.push_str(&hex(b));
+            push_hex(b, out);
         }
         temporal => {
             out.push('t');
