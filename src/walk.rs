@@ -94,12 +94,20 @@ impl KeyMap {
         }
         match self {
             KeyMap::Ints(m) => {
-                let i = as_int(key).unwrap_or_default();
-                let old = m.get(&i).copied();
-                if old != Some(true) {
-                    m.insert(i, owned || old == Some(true));
+                // One search of the tree per row: this runs for every row the walk reads.
+                match m.entry(as_int(key).unwrap_or_default()) {
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(owned);
+                        None
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut e) => {
+                        let old = *e.get();
+                        if owned {
+                            e.insert(true);
+                        }
+                        Some(old)
+                    }
                 }
-                old
             }
             KeyMap::General(m) => {
                 let old = m.get(key).copied();
