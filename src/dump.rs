@@ -7,10 +7,12 @@ use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
 use crate::graph::{Model, Plan, TableModel};
 use crate::sink::RowSink;
+use crate::spool::{RawRows, Spool, SpoolReader};
 use crate::walk::{
     Batch, DEFAULT_BATCH_KEYS, Key, KeyList, Root, Subset, Walker, for_each_batch, in_clause,
+    slot_offset,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// What the user asked for on the command line.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +30,16 @@ pub struct DumpRequest {
     /// Apply the graph's cleansing rules (dump only; `verify` and `plan` see raw rows).
     pub cleanse: Option<crate::cleanse::CleanseOptions>,
 }
+
+/// What the walk collected: the keys, and the rows in the spool.
+struct Collected<'a> {
+    subset: &'a Subset,
+    rows: &'a mut SpoolReader,
+}
+
+/// Bytes of rows read back from the spool at once (the rows of one batch are read in the order
+/// they sit in the file; more at once means fewer, longer reads, and more memory).
+const SPOOL_BATCH_BYTES: usize = 8 << 20;
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
 struct Restore {
@@ -215,7 +227,15 @@ pub fn run(
 ) -> Result<DumpStats> {
     let started = std::time::Instant::now();
     let snapshot = source.begin_snapshot()?;
-    let subset = Walker::new(&prepared.model, source, prepared.batch).run(&prepared.roots)?;
+    // Every row of the subset is read here, once, into the spool; what follows writes them
+    // out in load order (and reads the source only for `--with-schema` and row ordering).
+    let mut subset =
+        Walker::keeping_rows(&prepared.model, source, prepared.batch).run(&prepared.roots)?;
+    let mut rows = subset
+        .spool
+        .take()
+        .map_or_else(Spool::new, Ok)?
+        .into_reader()?;
     progress.start(
         prepared
             .plan
@@ -266,7 +286,10 @@ pub fn run(
         let n = write_table(
             source,
             prepared,
-            &subset,
+            &mut Collected {
+                subset: &subset,
+                rows: &mut rows,
+            },
             name,
             sink,
             &mut restores,
@@ -277,7 +300,9 @@ pub fn run(
             table: name.clone(),
             rows: n,
             bytes: sink.bytes_written() - bytes_before,
-            seconds: table_started.elapsed().as_secs_f64(),
+            // Reading the rows (in the walk) and writing them.
+            seconds: table_started.elapsed().as_secs_f64()
+                + subset.table(name).map_or(0.0, |t| t.seconds),
         });
     }
     if open_group.is_some() {
@@ -407,21 +432,21 @@ fn self_ordered(
 fn write_table(
     source: &mut dyn Source,
     prepared: &Prepared,
-    subset: &Subset,
+    collected: &mut Collected,
     name: &str,
     sink: &mut dyn RowSink,
     restores: &mut Vec<Restore>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
     let t = &prepared.model.tables[name];
-    let Some(tk) = subset.tables.get(name) else {
+    let Collected { subset, rows } = collected;
+    let Some(tk) = subset.table(name) else {
         return Ok(0);
     };
-    if tk.keys.is_empty() {
+    if tk.read == 0 {
         return Ok(0);
     }
-    let dialect = source.dialect();
-    let keys = tk.keys.list();
+    let (keys, slots) = tk.keys.read_list();
     let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
         self_ordered(source, prepared, t, &keys)?
     } else {
@@ -443,20 +468,10 @@ fn write_table(
         }
     }
 
-    let q = |s: &str| dialect.quote_ident(s);
-    let key_cols: Vec<String> = t.key.iter().map(|k| format!("t.{}", q(k))).collect();
-    let select = format!(
-        "SELECT {}, {} FROM {} t WHERE ",
-        key_cols.join(", "),
-        t.columns
-            .iter()
-            .map(|c| format!("t.{}", q(c)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        q(&t.name)
-    );
     sink.begin_table(&t.name, &t.columns)?;
     let mut count = 0u64;
+    let mut values = Vec::with_capacity(t.columns.len());
+    let mut raw = RawRows::default();
     for (segment, checks_off) in [(&ordered, false), (&looped, true)] {
         if segment.is_empty() {
             continue;
@@ -467,32 +482,23 @@ fn write_table(
                 &format!("rows of {} that reference each other in a loop: checks off for just these rows", t.name),
             )?;
         }
-        let mut positions: &[u32] = segment;
-        while !positions.is_empty() {
-            let chunk: Vec<Key> = positions
+        // Rows come back from the spool in batches of about SPOOL_BATCH_BYTES (read in file
+        // order), then go out in the segment's order.
+        let mut batch_len = 256;
+        let mut done = 0;
+        while done < segment.len() {
+            let positions = &segment[done..segment.len().min(done + batch_len)];
+            let offsets: Vec<u64> = positions
                 .iter()
-                .take(prepared.batch.max_keys)
-                .map(|&i| keys.key(i as usize))
+                .map(|&p| slot_offset(slots[p as usize]))
                 .collect();
-            let rest: &[Key] = &chunk;
-            let (in_list, n) = in_clause(dialect, &key_cols, rest, prepared.batch);
-            let position: HashMap<&Key, usize> =
-                rest[..n].iter().enumerate().map(|(i, k)| (k, i)).collect();
-            let mut rows: Vec<(usize, Vec<Value>)> = Vec::with_capacity(n);
-            let width = t.key.len();
-            source.query(
-                &format!("{select}{in_list}"),
-                &format!("reading rows of {}", t.name),
-                &mut |mut row| {
-                    let values = row.split_off(width);
-                    if let Some(&p) = position.get(&row) {
-                        rows.push((p, values));
-                    }
-                    Ok(())
-                },
-            )?;
-            rows.sort_by_key(|(p, _)| *p);
-            for (p, mut values) in rows {
+            rows.read_batch(&offsets, &mut raw)?;
+            batch_len =
+                (SPOOL_BATCH_BYTES / (raw.bytes() / positions.len()).max(1)).clamp(16, 1 << 16);
+            done += positions.len();
+            for (j, &p) in positions.iter().enumerate() {
+                let p = p as usize;
+                raw.decode(j, &mut values)?;
                 // Cleansed first: what is restored later is the cleansed value too.
                 if let Some(c) = &prepared.cleanser {
                     c.borrow_mut().apply(&t.name, &t.columns, &mut values);
@@ -502,7 +508,7 @@ fn write_table(
                 }
                 for cols in &deferred {
                     if cols.iter().any(|&i| !values[i].is_null()) {
-                        let mut key = rest[p].clone();
+                        let mut key = keys.key(p);
                         if let Some(c) = &prepared.cleanser {
                             c.borrow_mut().apply(&t.name, &t.key, &mut key);
                         }
@@ -522,7 +528,6 @@ fn write_table(
                 count += 1;
             }
             progress(count);
-            positions = &positions[n..];
         }
         if checks_off {
             sink.end_table()?;

@@ -85,6 +85,13 @@ pub enum Error {
     #[error("{0}")]
     Mismatch(String),
 
+    /// The temporary file holding the rows read so far cannot be written or read.
+    #[error(
+        "cannot use the temporary file that holds the rows read so far (in {dir}): {source}. \
+         A dump needs free space about its own size there; point TMPDIR at a directory with room."
+    )]
+    Spool { dir: String, source: std::io::Error },
+
     /// Writing the dump failed.
     #[error("cannot write {what}: {source}")]
     Output {

@@ -2,8 +2,9 @@
 //! YAML relationship graph from one or more root rows.
 //!
 //! Data flow: [`config`] (YAML as written) → [`graph`] (checked against the live schema from an
-//! [`engine::Source`], planned) → [`walk`] (keys collected in one snapshot) → [`dump`] (rows
-//! fetched in load order) → [`sink`] (SQL text in the source's [`dialect`]).
+//! [`engine::Source`], planned) → [`walk`] (every row of the subset read once, in one snapshot,
+//! into a [`spool`]) → [`dump`] (rows written in load order, each table in key order) → [`sink`]
+//! (SQL text in the source's [`dialect`]).
 
 pub mod check;
 pub mod cleanse;
@@ -20,6 +21,7 @@ pub mod init;
 pub mod plan;
 pub mod schema;
 pub mod sink;
+pub mod spool;
 pub mod verify;
 pub mod walk;
 

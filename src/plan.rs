@@ -83,7 +83,12 @@ pub fn plan(
     };
     source.end_snapshot()?;
 
-    let queries = Queries { model, dialect };
+    // The queries a dump runs (this plan read keys only).
+    let queries = Queries {
+        model,
+        dialect,
+        full_rows: true,
+    };
     let placeholder = |cols: &[String]| {
         if cols.len() == 1 {
             format!("{} IN (…)", cols[0])
@@ -140,6 +145,7 @@ pub fn plan(
                 }
             }
         }
+        let mut referenced = false;
         for r in model
             .relations
             .iter()
@@ -147,15 +153,30 @@ pub fn plan(
         {
             if prepared.plan.order.contains(&r.child) {
                 how.push(format!("referenced by {}.{}", r.child, r.columns.join(",")));
-                report.queries.push(QueryPlan {
-                    purpose: format!(
-                        "{name} rows referenced by {}.{}",
-                        r.child,
-                        r.columns.join(",")
-                    ),
-                    sql: queries.parents(r, &mut |c| placeholder(c)),
-                });
+                referenced = true;
+                let child = &model.tables[&r.child];
+                if !queries
+                    .direct_parents(child)
+                    .iter()
+                    .any(|d| d.relation == r.id)
+                {
+                    // The row does not hold the parent's key: a join finds it.
+                    report.queries.push(QueryPlan {
+                        purpose: format!(
+                            "keys of {name} rows referenced by {}.{}",
+                            r.child,
+                            r.columns.join(",")
+                        ),
+                        sql: queries.parents(r, &mut |c| placeholder(c)),
+                    });
+                }
             }
+        }
+        if referenced {
+            report.queries.push(QueryPlan {
+                purpose: format!("{name} rows referenced by rows read, by key"),
+                sql: queries.by_key(t, &mut |c| placeholder(c)),
+            });
         }
         report.tables.push(TablePlan {
             table: name.clone(),
@@ -211,7 +232,11 @@ fn explain_row(
 ) -> Result<Explanation> {
     let model = &prepared.model;
     let dialect: &'static dyn Dialect = source.dialect();
-    let queries = Queries { model, dialect };
+    let queries = Queries {
+        model,
+        dialect,
+        full_rows: false,
+    };
     let request = DumpRequest {
         roots: vec![row.to_string()],
         ..DumpRequest::default()
@@ -224,8 +249,7 @@ fn explain_row(
             "--explain {row}: no such row in the source"
         )));
     };
-    let owned_of =
-        |table: &str, key: &Key| subset.tables.get(table).and_then(|tk| tk.keys.get(key));
+    let owned_of = |table: &str, key: &Key| subset.table(table).and_then(|tk| tk.keys.owned(key));
     if owned_of(&t.name, &start).is_none() {
         return Ok(Explanation {
             row: row.to_string(),

@@ -9,6 +9,8 @@ use crate::engine::Source;
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
 use crate::graph::{ChildEdge, Model, Relation, TableModel};
+use crate::spool::Spool;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A row's key values, in the table's key column order.
@@ -37,12 +39,34 @@ impl Batch {
     }
 }
 
-/// The keys of one table, each with its owned flag, in key order. A table keyed by one integer
-/// column (the common case) keeps bare `i64`s: about 20 bytes a key instead of a hundred.
+/// What the walk knows of one row: whether it is owned and whether it was read (and where the
+/// spool keeps it), packed into one word so a key costs about 16 bytes in its map.
+pub type Slot = u64;
+const OWNED: Slot = 1 << 63;
+const READ: Slot = 1 << 62;
+const OFFSET: Slot = READ - 1;
+
+/// Whether the row is owned (a root or a row reached from one by child edges).
+pub fn slot_owned(slot: Slot) -> bool {
+    slot & OWNED != 0
+}
+
+/// Whether the row was read (a key only referenced may name no row at all).
+pub fn slot_read(slot: Slot) -> bool {
+    slot & READ != 0
+}
+
+/// Where the spool keeps the row.
+pub fn slot_offset(slot: Slot) -> u64 {
+    slot & OFFSET
+}
+
+/// The keys of one table, each with its [`Slot`], in key order. A table keyed by one integer
+/// column (the common case) keeps bare `i64`s: about 16 bytes a key instead of a hundred.
 #[derive(Debug)]
 pub enum KeyMap {
-    Ints(BTreeMap<i64, bool>),
-    General(BTreeMap<Key, bool>),
+    Ints(BTreeMap<i64, Slot>),
+    General(BTreeMap<Key, Slot>),
 }
 
 impl Default for KeyMap {
@@ -59,62 +83,60 @@ fn as_int(key: &[Value]) -> Option<i64> {
 }
 
 impl KeyMap {
-    pub fn get(&self, key: &[Value]) -> Option<bool> {
+    pub fn get(&self, key: &[Value]) -> Option<Slot> {
         match self {
             KeyMap::Ints(m) => as_int(key).and_then(|i| m.get(&i).copied()),
             KeyMap::General(m) => m.get(key).copied(),
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// Whether the row with `key` is in the subset and owned; None when it is not in it.
+    pub fn owned(&self, key: &[Value]) -> Option<bool> {
+        self.get(key).filter(|s| slot_read(*s)).map(slot_owned)
+    }
+
+    /// The rows read, in key order: their keys (compactly, for access by position) and slots.
+    pub fn read_list(&self) -> (KeyList, Vec<Slot>) {
         match self {
-            KeyMap::Ints(m) => m.len(),
-            KeyMap::General(m) => m.len(),
+            KeyMap::Ints(m) => {
+                let (keys, slots) = m.iter().filter(|(_, s)| slot_read(**s)).unzip();
+                (KeyList::Ints(keys), slots)
+            }
+            KeyMap::General(m) => {
+                let (keys, slots) = m
+                    .iter()
+                    .filter(|(_, s)| slot_read(**s))
+                    .map(|(k, s)| (k.clone(), *s))
+                    .unzip();
+                (KeyList::General(keys), slots)
+            }
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The keys in key order, compactly, for access by position.
-    pub fn list(&self) -> KeyList {
-        match self {
-            KeyMap::Ints(m) => KeyList::Ints(m.keys().copied().collect()),
-            KeyMap::General(m) => KeyList::General(m.keys().cloned().collect()),
-        }
-    }
-
-    /// Records `key`; returns its previous owned flag (None when it is new).
-    fn upsert(&mut self, key: &[Value], owned: bool) -> Option<bool> {
+    /// The slot of `key`, added as 0 (not owned, not read) when new; and whether it is new.
+    fn entry(&mut self, key: &[Value]) -> (&mut Slot, bool) {
         if let (KeyMap::Ints(m), None) = (&*self, as_int(key)) {
             // A key that is not one integer: keep every key in the general form from now on.
-            let general = m.iter().map(|(i, o)| (vec![Value::Int(*i)], *o)).collect();
+            let general = m.iter().map(|(i, s)| (vec![Value::Int(*i)], *s)).collect();
             *self = KeyMap::General(general);
         }
         match self {
             KeyMap::Ints(m) => {
                 // One search of the tree per row: this runs for every row the walk reads.
-                match m.entry(as_int(key).unwrap_or_default()) {
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(owned);
-                        None
-                    }
-                    std::collections::btree_map::Entry::Occupied(mut e) => {
-                        let old = *e.get();
-                        if owned {
-                            e.insert(true);
-                        }
-                        Some(old)
-                    }
-                }
+                let mut new = false;
+                let slot = m.entry(as_int(key).unwrap_or_default()).or_insert_with(|| {
+                    new = true;
+                    0
+                });
+                (slot, new)
             }
             KeyMap::General(m) => {
-                let old = m.get(key).copied();
-                if old != Some(true) {
-                    m.insert(key.to_vec(), owned || old == Some(true));
-                }
-                old
+                let mut new = false;
+                let slot = m.entry(key.to_vec()).or_insert_with(|| {
+                    new = true;
+                    0
+                });
+                (slot, new)
             }
         }
     }
@@ -181,15 +203,22 @@ impl KeyList {
     }
 }
 
-/// The keys collected for one table. `true` marks an owned row (a root or a row reached from
-/// one by child edges): only owned rows pull in their children.
+/// What the walk collected for one table.
 #[derive(Debug, Default)]
 pub struct TableKeys {
+    /// Every key met: rows read, and keys referenced whose row is still to be read (or that
+    /// name no row: a reference the schema does not enforce may dangle).
     pub keys: KeyMap,
-    pending_parents: KeyList,
-    /// Keys whose direct references were already followed by the query that found them.
-    pending_indirect: KeyList,
+    /// Rows read.
+    pub read: usize,
+    /// Seconds spent in the queries that read this table's rows.
+    pub seconds: f64,
+    /// Keys referenced but not read yet.
+    pending_fetch: KeyList,
+    /// Owned rows whose children are still to be looked up.
     pending_children: KeyList,
+    /// Rows whose references through a join (not held in the row itself) are still to follow.
+    pending_indirect: KeyList,
 }
 
 /// A root: a table and a SQL condition on it, with the text the user gave for messages.
@@ -200,50 +229,100 @@ pub struct Root {
     pub display: String,
 }
 
-/// The collected subset: keys per table.
-#[derive(Debug, Default)]
+/// The collected subset: per table (in the model's table order) its keys, and with a spool,
+/// every row.
+#[derive(Default)]
 pub struct Subset {
-    pub tables: BTreeMap<String, TableKeys>,
+    pub names: Vec<String>,
+    pub tables: Vec<TableKeys>,
     /// The root rows, with the root that selected them.
     pub roots: BTreeMap<(String, Key), String>,
+    /// The rows read, when the walk was asked to keep them.
+    pub spool: Option<Spool>,
+}
+
+/// The values at `positions` of `row`, borrowed when they are side by side.
+fn values_at<'r>(row: &'r [Value], positions: &[usize]) -> Cow<'r, [Value]> {
+    match positions {
+        [first, ..] if positions.iter().enumerate().all(|(i, p)| *p == first + i) => {
+            Cow::Borrowed(&row[*first..*first + positions.len()])
+        }
+        _ => Cow::Owned(positions.iter().map(|&p| row[p].clone()).collect()),
+    }
 }
 
 impl Subset {
-    fn insert(&mut self, table: &str, key: &[Value], owned: bool) {
-        self.insert_found(table, key, owned, false);
-    }
-
-    /// Like `insert`; `direct_done` says the direct references of the row were read along with
-    /// its key (and followed), so only the other references remain to follow.
-    fn insert_found(&mut self, table: &str, key: &[Value], owned: bool, direct_done: bool) {
-        // Looked up before `entry`, which would allocate the name for every row.
-        if !self.tables.contains_key(table) {
-            self.tables.insert(table.to_string(), TableKeys::default());
-        }
-        let Some(tk) = self.tables.get_mut(table) else {
-            return; // inserted just above
-        };
-        match tk.keys.upsert(key, owned) {
-            None => {
-                if owned {
-                    tk.pending_children.push(key);
-                }
-                if direct_done {
-                    tk.pending_indirect.push(key);
-                } else {
-                    tk.pending_parents.push(key);
-                }
-            }
-            Some(false) if owned => {
-                tk.pending_children.push(key);
-            }
-            Some(_) => {}
+    fn new(model: &Model, spool: Option<Spool>) -> Subset {
+        Subset {
+            names: model.tables.keys().cloned().collect(),
+            tables: model.tables.keys().map(|_| TableKeys::default()).collect(),
+            roots: BTreeMap::new(),
+            spool,
         }
     }
 
-    /// Number of keys collected in `table`.
+    /// What was collected for `table`.
+    pub fn table(&self, table: &str) -> Option<&TableKeys> {
+        let i = self
+            .names
+            .binary_search_by(|n| n.as_str().cmp(table))
+            .ok()?;
+        self.tables.get(i)
+    }
+
+    /// Number of rows of `table` in the subset.
     pub fn count(&self, table: &str) -> usize {
-        self.tables.get(table).map_or(0, |t| t.keys.len())
+        self.table(table).map_or(0, |t| t.read)
+    }
+
+    /// Takes in a row a query read from table `id` (laid out as `layout` says): records it
+    /// (and spools it) the first time, and queues what it leads to. Returns its key.
+    fn found(&mut self, layout: &Layout, id: usize, row: &[Value], owned: bool) -> Result<()> {
+        let key = values_at(row, &layout.key);
+        if key.iter().any(Value::is_null) {
+            return Ok(());
+        }
+        let tk = &mut self.tables[id];
+        let (slot, _) = tk.keys.entry(&key);
+        if slot_read(*slot) {
+            if owned && !slot_owned(*slot) {
+                *slot |= OWNED;
+                tk.pending_children.push(&key);
+            }
+            return Ok(());
+        }
+        let offset = match &mut self.spool {
+            Some(spool) if layout.row_width > 0 => spool.append(&row[..layout.row_width])?,
+            _ => 0,
+        };
+        *slot = READ | (offset & OFFSET) | if owned { OWNED } else { 0 };
+        tk.read += 1;
+        if owned {
+            tk.pending_children.push(&key);
+        }
+        if layout.indirect {
+            tk.pending_indirect.push(&key);
+        }
+        for d in &layout.direct {
+            if let Some(flag) = d.flag
+                && !matches!(row[flag], Value::Int(1))
+            {
+                continue;
+            }
+            let parent_key = values_at(row, &d.columns);
+            if parent_key.iter().all(|v| !v.is_null()) {
+                self.want(d.parent, &parent_key);
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes that the row of table `id` with `key` is referenced: read it unless known.
+    fn want(&mut self, id: usize, key: &[Value]) {
+        let tk = &mut self.tables[id];
+        if tk.keys.entry(key).1 {
+            tk.pending_fetch.push(key);
+        }
     }
 }
 
@@ -275,11 +354,20 @@ pub fn in_clause(
     (out, n)
 }
 
+/// Reads the subset from a source, every row once.
+///
+/// Each query reads rows whole (with a spool; otherwise just their keys and references):
+/// the root rows, the children of owned rows, and rows known only because a row read
+/// references them, by key. From each new row the walk queues its children (when owned) and
+/// the rows it references, to a fixed point.
 pub struct Walker<'a> {
     pub model: &'a Model,
     pub source: &'a mut dyn Source,
     dialect: &'static dyn Dialect,
     batch: Batch,
+    full_rows: bool,
+    /// Per table, in the model's order: where the walk's queries put what it needs.
+    layouts: Vec<Layout>,
 }
 
 fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String> {
@@ -289,37 +377,93 @@ fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String>
 }
 
 impl<'a> Walker<'a> {
+    /// A walk that collects keys only (`plan`); see [`Walker::keeping_rows`].
     pub fn new(model: &'a Model, source: &'a mut dyn Source, batch: Batch) -> Walker<'a> {
         let dialect = source.dialect();
+        let queries = Queries {
+            model,
+            dialect,
+            full_rows: false,
+        };
         Walker {
+            layouts: model
+                .tables
+                .values()
+                .map(|t| queries.select(t, "t").1)
+                .collect(),
             model,
             source,
             dialect,
             batch,
+            full_rows: false,
         }
     }
 
-    fn select_keys(&mut self, sql: &str, context: &str, width: usize) -> Result<Vec<Key>> {
-        let mut out = Vec::new();
+    /// A walk that reads whole rows and keeps them, for writing them out afterwards.
+    pub fn keeping_rows(model: &'a Model, source: &'a mut dyn Source, batch: Batch) -> Walker<'a> {
+        let mut w = Walker::new(model, source, batch);
+        w.full_rows = true;
+        let queries = w.queries();
+        w.layouts = model
+            .tables
+            .values()
+            .map(|t| queries.select(t, "t").1)
+            .collect();
+        w
+    }
+
+    fn id(&self, table: &str) -> usize {
+        // Every table of a relation or root is a table of the model.
+        self.model
+            .tables
+            .keys()
+            .position(|n| n == table)
+            .unwrap_or_default()
+    }
+
+    /// Runs `sql`, handing each row to `found` for table `id`; adds the time to the table.
+    fn read_rows(
+        &mut self,
+        subset: &mut Subset,
+        id: usize,
+        sql: &str,
+        context: &str,
+        owned: bool,
+    ) -> Result<usize> {
+        let started = std::time::Instant::now();
+        let layout = &self.layouts[id];
+        let mut rows = 0;
         self.source.query(sql, context, &mut |row| {
-            if row.len() >= width && row[..width].iter().all(|v| !v.is_null()) {
-                out.push(row.into_iter().take(width).collect());
-            }
-            Ok(())
+            rows += 1;
+            subset.found(layout, id, &row, owned)
         })?;
-        Ok(out)
+        subset.tables[id].seconds += started.elapsed().as_secs_f64();
+        Ok(rows)
     }
 
     /// Collects the subset for `roots`. Errors when a root matches no row.
-    pub fn run(&mut self, roots: &[Root]) -> Result<Subset> {
-        let mut subset = Subset::default();
+    pub fn run(mut self, roots: &[Root]) -> Result<Subset> {
+        let spool = if self.full_rows {
+            Some(Spool::new()?)
+        } else {
+            None
+        };
+        let mut subset = Subset::new(self.model, spool);
         for root in roots {
-            let t = &self.model.tables[&root.table];
+            let id = self.id(&root.table);
             let sql = self.queries().root(root);
-            let keys = self.select_keys(
+            let mut keys = Vec::new();
+            let layout = &self.layouts[id];
+            self.source.query(
                 &sql,
                 &format!("finding the root {}", root.display),
-                t.key.len(),
+                &mut |row| {
+                    let key = values_at(&row, &layout.key);
+                    if key.iter().all(|v| !v.is_null()) {
+                        keys.push(key.to_vec());
+                    }
+                    subset.found(layout, id, &row, true)
+                },
             )?;
             if keys.is_empty() {
                 return Err(Error::RootNotFound {
@@ -330,8 +474,7 @@ impl<'a> Walker<'a> {
             for k in keys {
                 subset
                     .roots
-                    .insert((t.name.clone(), k.clone()), root.display.clone());
-                subset.insert(&t.name, &k, true);
+                    .insert((root.table.clone(), k), root.display.clone());
             }
         }
         let lookups: Vec<&TableModel> = self
@@ -342,38 +485,30 @@ impl<'a> Walker<'a> {
             .collect();
         for t in lookups {
             let sql = self.queries().lookup(t);
-            for k in self.select_keys(
-                &sql,
-                &format!("reading the lookup table {}", t.name),
-                t.key.len(),
-            )? {
-                subset.insert(&t.name, &k, false);
-            }
+            let id = self.id(&t.name);
+            let context = format!("reading the lookup table {}", t.name);
+            self.read_rows(&mut subset, id, &sql, &context, false)?;
         }
 
-        // To a fixed point: owned rows bring their children, every row brings its parents.
+        // To a fixed point: owned rows bring their children, every row the rows it references.
         loop {
             let mut progressed = false;
-            let names: Vec<String> = subset.tables.keys().cloned().collect();
-            for name in &names {
-                let batch = take_pending(&mut subset, name, true);
-                if !batch.is_empty() {
+            for id in 0..subset.tables.len() {
+                let tk = &mut subset.tables[id];
+                let fetch = unread(std::mem::take(&mut tk.pending_fetch), &tk.keys);
+                if !fetch.is_empty() {
                     progressed = true;
-                    self.expand_children(&mut subset, name, batch)?;
+                    self.fetch(&mut subset, id, fetch)?;
                 }
-                let batch = take_pending(&mut subset, name, false);
-                if !batch.is_empty() {
+                let children = std::mem::take(&mut subset.tables[id].pending_children);
+                if !children.is_empty() {
                     progressed = true;
-                    self.expand_parents(&mut subset, name, batch, false)?;
+                    self.expand_children(&mut subset, id, children)?;
                 }
-                let batch = subset
-                    .tables
-                    .get_mut(name)
-                    .map(|tk| std::mem::take(&mut tk.pending_indirect))
-                    .unwrap_or_default();
-                if !batch.is_empty() {
+                let indirect = std::mem::take(&mut subset.tables[id].pending_indirect);
+                if !indirect.is_empty() {
                     progressed = true;
-                    self.expand_parents(&mut subset, name, batch, true)?;
+                    self.expand_indirect(&mut subset, id, indirect)?;
                 }
             }
             if !progressed {
@@ -383,12 +518,29 @@ impl<'a> Walker<'a> {
         Ok(subset)
     }
 
-    fn expand_children(&mut self, subset: &mut Subset, table: &str, keys: KeyList) -> Result<()> {
-        let parent = &self.model.tables[table];
+    /// Reads the rows of table `id` with `keys`.
+    fn fetch(&mut self, subset: &mut Subset, id: usize, keys: KeyList) -> Result<()> {
+        let t = &self.model.tables[&subset.names[id]];
+        for_each_batch(&keys, self.batch.max_keys, |rest| {
+            let mut n = 0;
+            let (dialect, batch) = (self.dialect, self.batch);
+            let sql = self.queries().by_key(t, &mut |cols| {
+                let (clause, k) = in_clause(dialect, cols, rest, batch);
+                n = k;
+                clause
+            });
+            let context = format!("reading {n} rows of {} that the subset references", t.name);
+            self.read_rows(subset, id, &sql, &context, false)?;
+            Ok(n)
+        })
+    }
+
+    fn expand_children(&mut self, subset: &mut Subset, id: usize, keys: KeyList) -> Result<()> {
+        let parent = &self.model.tables[&subset.names[id]];
         for edge in &parent.children {
             let child = &self.model.tables[&self.model.relations[edge.relation].child];
-            let max = self.batch.max_keys;
-            for_each_batch(&keys, max, |rest| {
+            let child_id = self.id(&child.name);
+            for_each_batch(&keys, self.batch.max_keys, |rest| {
                 let mut n = 0;
                 let (dialect, batch) = (self.dialect, self.batch);
                 let sql = self.queries().children(edge, &mut |cols| {
@@ -400,49 +552,17 @@ impl<'a> Walker<'a> {
                     "finding the children in {} of {} rows of {}",
                     child.name, n, parent.name
                 );
-                // The query also reads each child's direct references (and whether a
-                // polymorphic one applies), so those parents need no second look at the row.
-                let direct = self.queries().direct_parents(child);
-                let width = child.key.len();
-                let child_name = child.name.as_str();
-                self.source.query(&sql, &context, &mut |row| {
-                    if row.len() < width || row[..width].iter().any(Value::is_null) {
-                        return Ok(());
-                    }
-                    subset.insert_found(child_name, &row[..width], true, true);
-                    let mut at = width;
-                    for d in &direct {
-                        let cols = &row[at..at + d.width];
-                        at += d.width;
-                        let applies = if d.has_when {
-                            let flag = &row[at];
-                            at += 1;
-                            matches!(flag, Value::Int(1))
-                        } else {
-                            true
-                        };
-                        if applies && cols.iter().all(|v| !v.is_null()) {
-                            subset.insert(&d.parent, cols, false);
-                        }
-                    }
-                    Ok(())
-                })?;
+                self.read_rows(subset, child_id, &sql, &context, true)?;
                 Ok(n)
             })?;
         }
         Ok(())
     }
 
-    /// Follows the references of `keys`; with `indirect_only`, only those a child query could
-    /// not read along with the key.
-    fn expand_parents(
-        &mut self,
-        subset: &mut Subset,
-        table: &str,
-        keys: KeyList,
-        indirect_only: bool,
-    ) -> Result<()> {
-        let child = &self.model.tables[table];
+    /// Follows the references of `keys` (rows of table `id`) that need a join: those whose
+    /// parent key the row does not hold itself.
+    fn expand_indirect(&mut self, subset: &mut Subset, id: usize, keys: KeyList) -> Result<()> {
+        let child = &self.model.tables[&subset.names[id]];
         let direct: Vec<usize> = self
             .queries()
             .direct_parents(child)
@@ -451,12 +571,12 @@ impl<'a> Walker<'a> {
             .collect();
         for &rid in &child.parents {
             let r = &self.model.relations[rid];
-            if r.nullified || (indirect_only && direct.contains(&rid)) {
+            if r.nullified || direct.contains(&rid) {
                 continue;
             }
             let parent = &self.model.tables[&r.parent];
-            let max = self.batch.max_keys;
-            for_each_batch(&keys, max, |rest| {
+            let parent_id = self.id(&parent.name);
+            for_each_batch(&keys, self.batch.max_keys, |rest| {
                 let mut n = 0;
                 let (dialect, batch) = (self.dialect, self.batch);
                 let sql = self.queries().parents(r, &mut |cols| {
@@ -469,13 +589,14 @@ impl<'a> Walker<'a> {
                     parent.name, n, child.name
                 );
                 let width = parent.key.len();
-                let parent_name = parent.name.as_str();
+                let started = std::time::Instant::now();
                 self.source.query(&sql, &context, &mut |row| {
                     if row.len() >= width && row[..width].iter().all(|v| !v.is_null()) {
-                        subset.insert(parent_name, &row[..width], false);
+                        subset.want(parent_id, &row[..width]);
                     }
                     Ok(())
                 })?;
+                subset.tables[id].seconds += started.elapsed().as_secs_f64();
                 Ok(n)
             })?;
         }
@@ -486,8 +607,46 @@ impl<'a> Walker<'a> {
         Queries {
             model: self.model,
             dialect: self.dialect,
+            full_rows: self.full_rows,
         }
     }
+}
+
+/// The keys of `keys` whose row is not read yet.
+fn unread(keys: KeyList, map: &KeyMap) -> KeyList {
+    let wanted = |key: &[Value]| map.get(key).is_none_or(|s| !slot_read(s));
+    match keys {
+        KeyList::Ints(v) => KeyList::Ints(
+            v.into_iter()
+                .filter(|&i| wanted(&[Value::Int(i)]))
+                .collect(),
+        ),
+        KeyList::General(v) => KeyList::General(v.into_iter().filter(|k| wanted(k)).collect()),
+    }
+}
+
+/// Where a walk query's row holds what the walk needs, by position.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// The row's own columns come first, this many (every column when rows are kept; else 0).
+    pub row_width: usize,
+    /// The key columns, in key order.
+    pub key: Vec<usize>,
+    /// The references the row holds the parent's key for.
+    pub direct: Vec<DirectAt>,
+    /// Whether some reference needs a join to follow.
+    pub indirect: bool,
+}
+
+/// A reference the row holds the parent's key for.
+#[derive(Debug, Clone)]
+pub struct DirectAt {
+    /// The parent table, by its position in the model.
+    pub parent: usize,
+    /// The columns holding the parent's key, in the parent's key order.
+    pub columns: Vec<usize>,
+    /// A polymorphic reference: the position of the flag saying whether it applies.
+    pub flag: Option<usize>,
 }
 
 /// A reference read along with a child row's key.
@@ -507,6 +666,8 @@ pub struct DirectParent {
 pub struct Queries<'a> {
     pub model: &'a Model,
     pub dialect: &'static dyn Dialect,
+    /// Queries read every column of a row (a dump), or only its key and references (a plan).
+    pub full_rows: bool,
 }
 
 impl Queries<'_> {
@@ -545,28 +706,93 @@ impl Queries<'_> {
             .collect()
     }
 
-    /// The keys of root rows.
+    /// What the walk's queries read of a row of `t` (aliased `alias`): every column (or, for a
+    /// plan, the key), then the key and the direct references where not among those, then a
+    /// flag per polymorphic direct reference; and where each of those is.
+    pub fn select(&self, t: &TableModel, alias: &str) -> (String, Layout) {
+        let mut cols: Vec<String> = if self.full_rows {
+            t.columns.clone()
+        } else {
+            Vec::new()
+        };
+        let at = |c: &String, cols: &mut Vec<String>| match cols
+            .iter()
+            .position(|x| x.eq_ignore_ascii_case(c))
+        {
+            Some(i) => i,
+            None => {
+                cols.push(c.clone());
+                cols.len() - 1
+            }
+        };
+        let key: Vec<usize> = t.key.iter().map(|k| at(k, &mut cols)).collect();
+        let direct_parents = self.direct_parents(t);
+        let mut direct: Vec<DirectAt> = direct_parents
+            .iter()
+            .map(|d| DirectAt {
+                parent: self
+                    .model
+                    .tables
+                    .keys()
+                    .position(|n| *n == d.parent)
+                    .unwrap_or_default(),
+                columns: d.columns.iter().map(|c| at(c, &mut cols)).collect(),
+                flag: None,
+            })
+            .collect();
+        let mut select = qualified(self.dialect, alias, &cols);
+        for (d, at) in direct_parents.iter().zip(&mut direct) {
+            if d.has_when {
+                let cond = self.when_clause(&self.model.relations[d.relation], alias);
+                at.flag = Some(select.len());
+                select.push(format!("(1 = 1{cond})"));
+            }
+        }
+        let indirect = t.parents.iter().any(|&rid| {
+            !self.model.relations[rid].nullified
+                && !direct_parents.iter().any(|d| d.relation == rid)
+        });
+        let layout = Layout {
+            row_width: if self.full_rows { t.columns.len() } else { 0 },
+            key,
+            direct,
+            indirect,
+        };
+        (select.join(", "), layout)
+    }
+
+    /// The root rows.
     pub fn root(&self, root: &Root) -> String {
         let t = &self.model.tables[&root.table];
         format!(
             "SELECT {} FROM {} t WHERE {}",
-            self.key_list(t, "t"),
+            self.select(t, "t").0,
             self.q(&t.name),
             root.condition
         )
     }
 
-    /// The keys of a lookup table's rows.
+    /// The rows of a lookup table.
     pub fn lookup(&self, t: &TableModel) -> String {
         let mut sql = format!(
             "SELECT {} FROM {} t",
-            self.key_list(t, "t"),
+            self.select(t, "t").0,
             self.q(&t.name)
         );
         if let Some(f) = &t.filter {
             sql.push_str(&format!(" WHERE ({f})"));
         }
         sql
+    }
+
+    /// The rows of `t` with a batch of keys.
+    pub fn by_key(&self, t: &TableModel, keys_in: &mut dyn FnMut(&[String]) -> String) -> String {
+        format!(
+            "SELECT {} FROM {} t WHERE {}",
+            self.select(t, "t").0,
+            self.q(&t.name),
+            keys_in(&qualified(self.dialect, "t", &t.key))
+        )
     }
 
     /// The references of `child` whose key the child row holds itself (integer keys): a query
@@ -591,47 +817,32 @@ impl Queries<'_> {
             .collect()
     }
 
-    /// The keys of the rows `edge` makes children of a batch of parent keys, each followed by
-    /// its [`Queries::direct_parents`] columns (and, for a polymorphic one, whether it applies).
+    /// The rows `edge` makes children of a batch of parent keys (read as [`Queries::select`]
+    /// says), with the edge's and the child table's filters.
     pub fn children(
         &self,
         edge: &ChildEdge,
         keys_in: &mut dyn FnMut(&[String]) -> String,
     ) -> String {
-        let child = &self.model.tables[&self.model.relations[edge.relation].child];
-        let mut extra = String::new();
-        for d in self.direct_parents(child) {
-            for c in qualified(self.dialect, "c", &d.columns) {
-                extra.push_str(", ");
-                extra.push_str(&c);
-            }
-            if d.has_when {
-                let r = &self.model.relations[d.relation];
-                let cond = self.when_clause(r, "c");
-                extra.push_str(&format!(", (1 = 1{cond})"));
-            }
-        }
-        let mut sql = self.referencing(&self.model.relations[edge.relation], keys_in);
-        if !extra.is_empty() {
-            // referencing() starts with `SELECT <key list> FROM`.
-            let from = sql.find(" FROM ").unwrap_or(sql.len());
-            sql.insert_str(from, &extra);
-        }
+        let r = &self.model.relations[edge.relation];
+        let child = &self.model.tables[&r.child];
+        let mut sql = format!(
+            "SELECT {} FROM {} c WHERE {}{}",
+            self.select(child, "c").0,
+            self.q(&child.name),
+            self.match_clause(r, keys_in),
+            self.when_clause(r, "c")
+        );
         for f in edge.filter.iter().chain(child.filter.iter()) {
             sql.push_str(&format!(" AND ({f})"));
         }
         sql
     }
 
-    /// The keys of the rows that reference a batch of `r.parent` keys through `r` (no filters).
-    pub fn referencing(
-        &self,
-        r: &Relation,
-        keys_in: &mut dyn FnMut(&[String]) -> String,
-    ) -> String {
+    /// `c` (the child) references one of a batch of `r.parent` keys through `r`.
+    fn match_clause(&self, r: &Relation, keys_in: &mut dyn FnMut(&[String]) -> String) -> String {
         let parent = &self.model.tables[&r.parent];
-        let child = &self.model.tables[&r.child];
-        let match_clause = match self.direct_columns(r, parent) {
+        match self.direct_columns(r, parent) {
             Some(cols) => keys_in(&qualified(self.dialect, "c", &cols)),
             None => {
                 let inner = keys_in(&qualified(self.dialect, "p", &parent.key));
@@ -647,11 +858,21 @@ impl Queries<'_> {
                     self.q(&parent.name)
                 )
             }
-        };
+        }
+    }
+
+    /// The keys of the rows that reference a batch of `r.parent` keys through `r` (no filters).
+    pub fn referencing(
+        &self,
+        r: &Relation,
+        keys_in: &mut dyn FnMut(&[String]) -> String,
+    ) -> String {
+        let child = &self.model.tables[&r.child];
         format!(
-            "SELECT {} FROM {} c WHERE {match_clause}{}",
+            "SELECT {} FROM {} c WHERE {}{}",
             self.key_list(child, "c"),
             self.q(&child.name),
+            self.match_clause(r, keys_in),
             self.when_clause(r, "c")
         )
     }
@@ -705,12 +926,4 @@ pub fn for_each_batch(
         next += f(&chunk)?.max(1);
     }
     Ok(())
-}
-
-fn take_pending(subset: &mut Subset, table: &str, children: bool) -> KeyList {
-    match subset.tables.get_mut(table) {
-        Some(tk) if children => std::mem::take(&mut tk.pending_children),
-        Some(tk) => std::mem::take(&mut tk.pending_parents),
-        None => KeyList::default(),
-    }
 }

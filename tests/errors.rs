@@ -8,6 +8,17 @@ use std::path::Path;
 
 /// Runs a dump to `-o out` that must fail; returns stderr. Asserts the output does not exist.
 fn dump_fails(url: &str, graph: &Path, extra: &[&str], out: &Path) -> String {
+    dump_fails_env(url, graph, extra, out, &[])
+}
+
+/// [`dump_fails`] with `env` added to partialdump's environment.
+fn dump_fails_env(
+    url: &str,
+    graph: &Path,
+    extra: &[&str],
+    out: &Path,
+    env: &[(&str, &str)],
+) -> String {
     let mut args = vec![
         "dump",
         "--source",
@@ -18,7 +29,7 @@ fn dump_fails(url: &str, graph: &Path, extra: &[&str], out: &Path) -> String {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let o = partialdump(&args);
+    let o = partialdump_env(&args, env);
     assert!(!o.status.success(), "expected failure for {args:?}");
     assert!(!out.exists(), "a failed dump left {}", out.display());
     let leftovers: Vec<_> = std::fs::read_dir(out.parent().unwrap())
@@ -139,6 +150,24 @@ fn root_not_found() {
         &db.path.with_file_name("o.sql"),
     );
     assert!(err.contains("root accounts.id=999 matched no row"), "{err}");
+}
+
+#[test]
+fn unusable_temporary_directory_says_where_and_what_to_do() {
+    // The rows read wait in a temporary file until they are written in load order.
+    let db = SqliteDb::fixture(true);
+    let missing = db.path.with_file_name("no-such-dir");
+    let err = dump_fails_env(
+        &db.url(),
+        &graph(),
+        &["--root", "accounts.id=1"],
+        &db.path.with_file_name("o.sql"),
+        &[("TMPDIR", missing.to_str().unwrap())],
+    );
+    assert!(
+        err.contains(&format!("(in {})", missing.display())) && err.contains("TMPDIR"),
+        "{err}"
+    );
 }
 
 #[test]

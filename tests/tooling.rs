@@ -342,8 +342,13 @@ fn plan_counts_match_the_oracle_and_explains_rows() {
         "{text}"
     );
     assert!(
-        // A child query also reads the references it can follow at once.
-        text.contains("SELECT c.\"id\", c.\"manager_id\", c.\"account_id\" FROM \"users\" c WHERE c.\"account_id\" IN (…)"),
+        // A child query reads whole rows: each row is read once, and the references it holds
+        // are followed from it.
+        text.contains("SELECT c.\"id\", c.\"account_id\", c.\"email\", c.\"full_name\", c.\"manager_id\", c.\"country_code\", c.\"last_session_id\" FROM \"users\" c WHERE c.\"account_id\" IN (…)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SELECT t.\"id\", t.\"account_id\", t.\"email\", t.\"full_name\", t.\"manager_id\", t.\"country_code\", t.\"last_session_id\" FROM \"users\" t WHERE t.\"id\" IN (…)"),
         "{text}"
     );
 }

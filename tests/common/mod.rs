@@ -25,8 +25,14 @@ pub fn graph() -> PathBuf {
 
 /// Runs the partialdump binary.
 pub fn partialdump(args: &[&str]) -> Output {
+    partialdump_env(args, &[])
+}
+
+/// Runs partialdump with `env` added to its environment.
+pub fn partialdump_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_partialdump"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("run partialdump")

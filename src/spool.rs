@@ -1,0 +1,406 @@
+//! The rows a dump has read, kept in a temporary file until they are written in load order.
+//!
+//! The walk reads every row of the subset once, whole, in the order the server returns them;
+//! the dump then writes each table's rows in key order. The spool sits in between: rows are
+//! appended as they arrive (a compact binary form of [`Value`]s, one length-prefixed record per
+//! row) and read back by offset. Memory holds only the offsets (in the walk's key maps), so a
+//! dump of wide rows needs no more memory than one of narrow rows; the file needs about as much
+//! space in the temporary directory (`TMPDIR`) as the dump itself, and is gone when the dump
+//! ends (it is unlinked from the start).
+
+use crate::engine::value::Value;
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+
+/// Rows appended to a temporary file.
+pub struct Spool {
+    file: BufWriter<File>,
+    len: u64,
+    scratch: Vec<u8>,
+}
+
+fn spool_error(source: std::io::Error) -> Error {
+    Error::Spool {
+        dir: std::env::temp_dir().display().to_string(),
+        source,
+    }
+}
+
+impl Spool {
+    /// A new, empty spool in the system's temporary directory.
+    pub fn new() -> Result<Spool> {
+        let file = tempfile::tempfile().map_err(spool_error)?;
+        Ok(Spool {
+            file: BufWriter::with_capacity(1 << 20, file),
+            len: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends one row; returns its offset, for [`SpoolReader::read`].
+    pub fn append(&mut self, values: &[Value]) -> Result<u64> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&[0; 4]);
+        for v in values {
+            encode(v, &mut self.scratch);
+        }
+        let body = u32::try_from(self.scratch.len() - 4).map_err(|_| {
+            spool_error(std::io::Error::other(
+                "a row is larger than 4 GiB, which the spool cannot hold",
+            ))
+        })?;
+        self.scratch[..4].copy_from_slice(&body.to_le_bytes());
+        self.file.write_all(&self.scratch).map_err(spool_error)?;
+        let at = self.len;
+        self.len += self.scratch.len() as u64;
+        Ok(at)
+    }
+
+    /// Bytes appended so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Ends appending; rows can now be read back.
+    pub fn into_reader(self) -> Result<SpoolReader> {
+        let len = self.len;
+        let file = self
+            .file
+            .into_inner()
+            .map_err(|e| spool_error(e.into_error()))?;
+        Ok(SpoolReader {
+            file,
+            len,
+            window: Vec::new(),
+            start: 0,
+        })
+    }
+}
+
+/// Reads rows of a [`Spool`] back by offset, many at a time: in the order they sit in the
+/// file, each stretch of the file read once, with one system call per stretch.
+pub struct SpoolReader {
+    file: File,
+    len: u64,
+    window: Vec<u8>,
+    start: u64,
+}
+
+/// Rows are read in stretches of the file up to this long, gaps included.
+const STRETCH: u64 = 256 << 10;
+/// Read past the start of the last row of a stretch, for its body (most rows are shorter).
+const SLACK: u64 = 4 << 10;
+
+/// Rows read by [`SpoolReader::read_batch`], still encoded (no larger in memory than on disk).
+#[derive(Default)]
+pub struct RawRows {
+    arena: Vec<u8>,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl RawRows {
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Encoded bytes held.
+    pub fn bytes(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Row `i` of the batch, into `out` (cleared first).
+    pub fn decode(&self, i: usize, out: &mut Vec<Value>) -> Result<()> {
+        let (from, to) = self.ranges[i];
+        let body = &self.arena[from..to];
+        out.clear();
+        let mut at = 0;
+        while at < body.len() {
+            out.push(decode(body, &mut at)?);
+        }
+        Ok(())
+    }
+}
+
+impl SpoolReader {
+    /// The rows appended at `offsets` (in any order), into `out` in the order of `offsets`.
+    pub fn read_batch(&mut self, offsets: &[u64], out: &mut RawRows) -> Result<()> {
+        let mut order: Vec<usize> = (0..offsets.len()).collect();
+        order.sort_unstable_by_key(|&i| offsets[i]);
+        out.arena.clear();
+        out.ranges.clear();
+        out.ranges.resize(offsets.len(), (0, 0));
+        for (rank, &i) in order.iter().enumerate() {
+            let offset = offsets[i];
+            if !self.holds(offset, 4) {
+                // A stretch from here to the last row starting within STRETCH, plus slack.
+                let last = order[rank..]
+                    .iter()
+                    .map(|&j| offsets[j])
+                    .take_while(|&o| o < offset + STRETCH)
+                    .last()
+                    .unwrap_or(offset);
+                self.fill(offset, last + SLACK)?;
+            }
+            let len = {
+                let at = (offset - self.start) as usize;
+                let mut b = [0u8; 4];
+                b.copy_from_slice(&self.window[at..at + 4]);
+                u32::from_le_bytes(b) as u64
+            };
+            if !self.holds(offset + 4, len) {
+                self.fill(offset, offset + 4 + len)?;
+            }
+            let at = (offset + 4 - self.start) as usize;
+            let from = out.arena.len();
+            out.arena
+                .extend_from_slice(&self.window[at..at + len as usize]);
+            out.ranges[i] = (from, out.arena.len());
+        }
+        Ok(())
+    }
+
+    fn holds(&self, offset: u64, len: u64) -> bool {
+        offset >= self.start && offset + len <= self.start + self.window.len() as u64
+    }
+
+    /// Reads the file from `from` to `to` (or its end) into the window.
+    fn fill(&mut self, from: u64, to: u64) -> Result<()> {
+        let to = to.min(self.len);
+        if to <= from {
+            return Err(corrupt());
+        }
+        self.window.resize((to - from) as usize, 0);
+        self.file.seek(SeekFrom::Start(from)).map_err(spool_error)?;
+        self.file
+            .read_exact(&mut self.window)
+            .map_err(spool_error)?;
+        self.start = from;
+        Ok(())
+    }
+}
+
+fn corrupt() -> Error {
+    spool_error(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "the temporary file changed under the dump (a row read back is incomplete)",
+    ))
+}
+
+fn put_len(n: usize, out: &mut Vec<u8>) {
+    // Values come from one row of a packet-limited protocol: under 4 GiB each.
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+fn encode(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.push(0),
+        Value::Int(i) => {
+            out.push(1);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Value::UInt(u) => {
+            out.push(2);
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+        Value::Float(f) => {
+            out.push(3);
+            out.extend_from_slice(&f.to_bits().to_le_bytes());
+        }
+        Value::Double(d) => {
+            out.push(4);
+            out.extend_from_slice(&d.to_bits().to_le_bytes());
+        }
+        Value::Decimal(s) | Value::Text(s) => {
+            out.push(if matches!(v, Value::Decimal(_)) { 5 } else { 6 });
+            put_len(s.len(), out);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Value::Bytes(b) => {
+            out.push(7);
+            put_len(b.len(), out);
+            out.extend_from_slice(b);
+        }
+        Value::Date { year, month, day } => {
+            out.push(8);
+            out.extend_from_slice(&year.to_le_bytes());
+            out.extend_from_slice(&[*month, *day]);
+        }
+        Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micro,
+        } => {
+            out.push(9);
+            out.extend_from_slice(&year.to_le_bytes());
+            out.extend_from_slice(&[*month, *day, *hour, *minute, *second]);
+            out.extend_from_slice(&micro.to_le_bytes());
+        }
+        Value::Time {
+            negative,
+            hours,
+            minutes,
+            seconds,
+            micro,
+        } => {
+            out.push(10);
+            out.push(u8::from(*negative));
+            out.extend_from_slice(&hours.to_le_bytes());
+            out.extend_from_slice(&[*minutes, *seconds]);
+            out.extend_from_slice(&micro.to_le_bytes());
+        }
+    }
+}
+
+fn take<'a>(buf: &'a [u8], at: &mut usize, n: usize) -> Result<&'a [u8]> {
+    let s = buf.get(*at..*at + n).ok_or_else(corrupt)?;
+    *at += n;
+    Ok(s)
+}
+
+fn array<const N: usize>(buf: &[u8], at: &mut usize) -> Result<[u8; N]> {
+    let mut a = [0u8; N];
+    a.copy_from_slice(take(buf, at, N)?);
+    Ok(a)
+}
+
+fn decode(buf: &[u8], at: &mut usize) -> Result<Value> {
+    let [tag] = array::<1>(buf, at)?;
+    Ok(match tag {
+        0 => Value::Null,
+        1 => Value::Int(i64::from_le_bytes(array(buf, at)?)),
+        2 => Value::UInt(u64::from_le_bytes(array(buf, at)?)),
+        3 => Value::Float(f32::from_bits(u32::from_le_bytes(array(buf, at)?))),
+        4 => Value::Double(f64::from_bits(u64::from_le_bytes(array(buf, at)?))),
+        5..=7 => {
+            let n = u32::from_le_bytes(array(buf, at)?) as usize;
+            let bytes = take(buf, at, n)?.to_vec();
+            match tag {
+                7 => Value::Bytes(bytes),
+                _ => {
+                    let s = String::from_utf8(bytes).map_err(|_| corrupt())?;
+                    if tag == 5 {
+                        Value::Decimal(s)
+                    } else {
+                        Value::Text(s)
+                    }
+                }
+            }
+        }
+        8 => {
+            let year = u16::from_le_bytes(array(buf, at)?);
+            let [month, day] = array(buf, at)?;
+            Value::Date { year, month, day }
+        }
+        9 => {
+            let year = u16::from_le_bytes(array(buf, at)?);
+            let [month, day, hour, minute, second] = array(buf, at)?;
+            let micro = u32::from_le_bytes(array(buf, at)?);
+            Value::DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micro,
+            }
+        }
+        10 => {
+            let [negative] = array(buf, at)?;
+            let hours = u32::from_le_bytes(array(buf, at)?);
+            let [minutes, seconds] = array(buf, at)?;
+            let micro = u32::from_le_bytes(array(buf, at)?);
+            Value::Time {
+                negative: negative != 0,
+                hours,
+                minutes,
+                seconds,
+                micro,
+            }
+        }
+        _ => return Err(corrupt()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Value> {
+        vec![
+            Value::Null,
+            Value::Int(-42),
+            Value::UInt(u64::MAX),
+            Value::Float(1.5),
+            Value::Double(-0.25),
+            Value::Decimal("-12.50".into()),
+            Value::Text("héllo 'quoted'".into()),
+            Value::Bytes(vec![0, 255, 10, 39]),
+            Value::Date {
+                year: 0,
+                month: 0,
+                day: 0,
+            },
+            Value::DateTime {
+                year: 2026,
+                month: 11,
+                day: 22,
+                hour: 23,
+                minute: 59,
+                second: 58,
+                micro: 123_456,
+            },
+            Value::Time {
+                negative: true,
+                hours: 838,
+                minutes: 59,
+                seconds: 59,
+                micro: 1,
+            },
+        ]
+    }
+
+    #[test]
+    fn rows_read_back_by_offset_in_any_order() {
+        let mut spool = Spool::new().expect("temporary file");
+        let wide = vec![Value::Bytes(vec![7; 3 * STRETCH as usize]), Value::Int(1)];
+        let mut offsets = Vec::new();
+        for i in 0..2_000 {
+            let row = match i % 3 {
+                0 => every_kind(),
+                1 => wide.clone(),
+                _ => vec![Value::Int(i)],
+            };
+            offsets.push((spool.append(&row).expect("append"), row));
+        }
+        let mut reader = spool.into_reader().expect("reader");
+        let mut raw = RawRows::default();
+        let mut out = Vec::new();
+        // Backwards, forwards, and batches of every size: stretches shared and not.
+        let all: Vec<&(u64, Vec<Value>)> = offsets.iter().rev().chain(offsets.iter()).collect();
+        for size in [1, 7, 500, all.len()] {
+            for batch in all.chunks(size) {
+                let at: Vec<u64> = batch.iter().map(|(o, _)| *o).collect();
+                reader.read_batch(&at, &mut raw).expect("read");
+                assert_eq!(raw.len(), batch.len());
+                for (i, (_, row)) in batch.iter().enumerate() {
+                    raw.decode(i, &mut out).expect("decode");
+                    assert_eq!(&out, row);
+                }
+            }
+        }
+    }
+}
