@@ -61,11 +61,13 @@ pub fn slot_offset(slot: Slot) -> u64 {
     slot & OFFSET
 }
 
-/// The keys of one table, each with its [`Slot`], in key order. A table keyed by one integer
-/// column (the common case) keeps bare `i64`s: about 16 bytes a key instead of a hundred.
+/// The keys of one table, each with its [`Slot`], in key order. Keys of one or two integer
+/// columns (tables and many-to-many tables, the common cases) are kept bare: 16 or 24 bytes a
+/// key instead of a hundred, and compared without looking at each value's type.
 #[derive(Debug)]
 pub enum KeyMap {
     Ints(BTreeMap<i64, Slot>),
+    Pairs(BTreeMap<(i64, i64), Slot>),
     General(BTreeMap<Key, Slot>),
 }
 
@@ -75,18 +77,45 @@ impl Default for KeyMap {
     }
 }
 
-fn as_int(key: &[Value]) -> Option<i64> {
+/// The compact forms of a key: one integer, two integers, or anything.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Int(i64),
+    Pair(i64, i64),
+    Other,
+}
+
+fn shape(key: &[Value]) -> Shape {
     match key {
-        [Value::Int(i)] => Some(*i),
-        _ => None,
+        [Value::Int(i)] => Shape::Int(*i),
+        [Value::Int(a), Value::Int(b)] => Shape::Pair(*a, *b),
+        _ => Shape::Other,
     }
 }
 
+fn int_key(i: i64) -> Key {
+    vec![Value::Int(i)]
+}
+
+fn pair_key((a, b): (i64, i64)) -> Key {
+    vec![Value::Int(a), Value::Int(b)]
+}
+
 impl KeyMap {
-    pub fn get(&self, key: &[Value]) -> Option<Slot> {
+    fn len(&self) -> usize {
         match self {
-            KeyMap::Ints(m) => as_int(key).and_then(|i| m.get(&i).copied()),
-            KeyMap::General(m) => m.get(key).copied(),
+            KeyMap::Ints(m) => m.len(),
+            KeyMap::Pairs(m) => m.len(),
+            KeyMap::General(m) => m.len(),
+        }
+    }
+
+    pub fn get(&self, key: &[Value]) -> Option<Slot> {
+        match (self, shape(key)) {
+            (KeyMap::Ints(m), Shape::Int(i)) => m.get(&i).copied(),
+            (KeyMap::Pairs(m), Shape::Pair(a, b)) => m.get(&(a, b)).copied(),
+            (KeyMap::General(m), _) => m.get(key).copied(),
+            _ => None,
         }
     }
 
@@ -97,56 +126,84 @@ impl KeyMap {
 
     /// The rows read, in key order: their keys (compactly, for access by position) and slots.
     pub fn read_list(&self) -> (KeyList, Vec<Slot>) {
+        fn read<K: Clone>(m: &BTreeMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
+            m.iter()
+                .filter(|(_, s)| slot_read(**s))
+                .map(|(k, s)| (k.clone(), *s))
+                .unzip()
+        }
         match self {
             KeyMap::Ints(m) => {
-                let (keys, slots) = m.iter().filter(|(_, s)| slot_read(**s)).unzip();
-                (KeyList::Ints(keys), slots)
+                let (k, s) = read(m);
+                (KeyList::Ints(k), s)
+            }
+            KeyMap::Pairs(m) => {
+                let (k, s) = read(m);
+                (KeyList::Pairs(k), s)
             }
             KeyMap::General(m) => {
-                let (keys, slots) = m
-                    .iter()
-                    .filter(|(_, s)| slot_read(**s))
-                    .map(|(k, s)| (k.clone(), *s))
-                    .unzip();
-                (KeyList::General(keys), slots)
+                let (k, s) = read(m);
+                (KeyList::General(k), s)
             }
         }
+    }
+
+    /// Makes the map able to hold `key`: an empty map takes the key's compact form; a map
+    /// meeting a key that does not fit its form turns general for good.
+    fn fit(&mut self, key: Shape) {
+        let fits = matches!(
+            (&*self, key),
+            (KeyMap::Ints(_), Shape::Int(_))
+                | (KeyMap::Pairs(_), Shape::Pair(..))
+                | (KeyMap::General(_), _)
+        );
+        if fits {
+            return;
+        }
+        *self = if self.len() == 0 {
+            match key {
+                Shape::Int(_) => KeyMap::Ints(BTreeMap::new()),
+                Shape::Pair(..) => KeyMap::Pairs(BTreeMap::new()),
+                Shape::Other => KeyMap::General(BTreeMap::new()),
+            }
+        } else {
+            KeyMap::General(match self {
+                KeyMap::Ints(m) => m.iter().map(|(i, s)| (int_key(*i), *s)).collect(),
+                KeyMap::Pairs(m) => m.iter().map(|(p, s)| (pair_key(*p), *s)).collect(),
+                KeyMap::General(m) => std::mem::take(m),
+            })
+        };
     }
 
     /// The slot of `key`, added as 0 (not owned, not read) when new; and whether it is new.
+    /// One search of the tree: this runs for every row the walk reads.
     fn entry(&mut self, key: &[Value]) -> (&mut Slot, bool) {
-        if let (KeyMap::Ints(m), None) = (&*self, as_int(key)) {
-            // A key that is not one integer: keep every key in the general form from now on.
-            let general = m.iter().map(|(i, s)| (vec![Value::Int(*i)], *s)).collect();
-            *self = KeyMap::General(general);
-        }
-        match self {
-            KeyMap::Ints(m) => {
-                // One search of the tree per row: this runs for every row the walk reads.
-                let mut new = false;
-                let slot = m.entry(as_int(key).unwrap_or_default()).or_insert_with(|| {
-                    new = true;
-                    0
-                });
-                (slot, new)
+        let shape = shape(key);
+        let mut new = false;
+        let insert = || {
+            new = true;
+            0
+        };
+        let slot = match (self, shape) {
+            (KeyMap::Ints(m), Shape::Int(i)) => m.entry(i).or_insert_with(insert),
+            (KeyMap::Pairs(m), Shape::Pair(a, b)) => m.entry((a, b)).or_insert_with(insert),
+            (KeyMap::General(m), _) => m.entry(key.to_vec()).or_insert_with(insert),
+            (map, _) => {
+                // Once per table at most: afterwards the map's form holds the key's.
+                map.fit(shape);
+                return map.entry(key);
             }
-            KeyMap::General(m) => {
-                let mut new = false;
-                let slot = m.entry(key.to_vec()).or_insert_with(|| {
-                    new = true;
-                    0
-                });
-                (slot, new)
-            }
-        }
+        };
+        (slot, new)
     }
 }
 
-/// Keys addressed by position, compactly (8 bytes a key for integer keys): a table's keys in
-/// key order, or the keys waiting for the walk to follow them.
+/// Keys addressed by position, compactly (8 or 16 bytes a key for integer keys): a table's
+/// keys in key order, or the keys waiting for the walk to follow them.
 #[derive(Debug)]
 pub enum KeyList {
     Ints(Vec<i64>),
+    Pairs(Vec<(i64, i64)>),
     General(Vec<Key>),
 }
 
@@ -160,6 +217,7 @@ impl KeyList {
     pub fn len(&self) -> usize {
         match self {
             KeyList::Ints(v) => v.len(),
+            KeyList::Pairs(v) => v.len(),
             KeyList::General(v) => v.len(),
         }
     }
@@ -170,20 +228,29 @@ impl KeyList {
 
     pub fn key(&self, i: usize) -> Key {
         match self {
-            KeyList::Ints(v) => vec![Value::Int(v[i])],
+            KeyList::Ints(v) => int_key(v[i]),
+            KeyList::Pairs(v) => pair_key(v[i]),
             KeyList::General(v) => v[i].clone(),
         }
     }
 
-    /// Adds a key at the end (a key that is not one integer turns the list general).
+    /// Adds a key at the end (a key that does not fit the list's form turns it general).
     pub fn push(&mut self, key: &[Value]) {
-        if let (KeyList::Ints(v), None) = (&*self, as_int(key)) {
-            let general = v.iter().map(|i| vec![Value::Int(*i)]).collect();
-            *self = KeyList::General(general);
-        }
-        match self {
-            KeyList::Ints(v) => v.push(as_int(key).unwrap_or_default()),
-            KeyList::General(v) => v.push(key.to_vec()),
+        match (&mut *self, shape(key)) {
+            (KeyList::Ints(v), Shape::Int(i)) => v.push(i),
+            (KeyList::Pairs(v), Shape::Pair(a, b)) => v.push((a, b)),
+            (KeyList::General(v), _) => v.push(key.to_vec()),
+            (list, shape) => {
+                *list = match (list.is_empty(), shape) {
+                    (true, Shape::Int(i)) => KeyList::Ints(vec![i]),
+                    (true, Shape::Pair(a, b)) => KeyList::Pairs(vec![(a, b)]),
+                    _ => {
+                        let mut all: Vec<Key> = (0..list.len()).map(|i| list.key(i)).collect();
+                        all.push(key.to_vec());
+                        KeyList::General(all)
+                    }
+                }
+            }
         }
     }
 
@@ -196,9 +263,11 @@ impl KeyList {
 
     /// The position of `key` (the list is sorted).
     pub fn position(&self, key: &[Value]) -> Option<usize> {
-        match self {
-            KeyList::Ints(v) => as_int(key).and_then(|i| v.binary_search(&i).ok()),
-            KeyList::General(v) => v.binary_search_by(|k| k.as_slice().cmp(key)).ok(),
+        match (self, shape(key)) {
+            (KeyList::Ints(v), Shape::Int(i)) => v.binary_search(&i).ok(),
+            (KeyList::Pairs(v), Shape::Pair(a, b)) => v.binary_search(&(a, b)).ok(),
+            (KeyList::General(v), _) => v.binary_search_by(|k| k.as_slice().cmp(key)).ok(),
+            _ => None,
         }
     }
 }
@@ -621,6 +690,11 @@ fn unread(keys: KeyList, map: &KeyMap) -> KeyList {
                 .filter(|&i| wanted(&[Value::Int(i)]))
                 .collect(),
         ),
+        KeyList::Pairs(v) => KeyList::Pairs(
+            v.into_iter()
+                .filter(|&(a, b)| wanted(&[Value::Int(a), Value::Int(b)]))
+                .collect(),
+        ),
         KeyList::General(v) => KeyList::General(v.into_iter().filter(|k| wanted(k)).collect()),
     }
 }
@@ -926,4 +1000,46 @@ pub fn for_each_batch(
         next += f(&chunk)?.max(1);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(map: &KeyMap) -> Vec<(Key, Slot)> {
+        let (keys, slots) = map.read_list();
+        (0..keys.len()).map(|i| keys.key(i)).zip(slots).collect()
+    }
+
+    #[test]
+    fn key_maps_keep_every_key_when_their_form_changes() {
+        let pair = |a, b| vec![Value::Int(a), Value::Int(b)];
+        let mut map = KeyMap::default();
+        for (i, key) in [pair(2, 1), pair(1, 9), pair(2, 1)].iter().enumerate() {
+            let (slot, new) = map.entry(key);
+            assert_eq!(new, i < 2, "{key:?}");
+            *slot |= READ | i as u64;
+        }
+        assert!(matches!(map, KeyMap::Pairs(_)));
+        // A key of another form: the map turns general and keeps what it had.
+        let odd = vec![Value::Text("x".into())];
+        *map.entry(&odd).0 |= READ | 7;
+        assert!(matches!(map, KeyMap::General(_)));
+        assert_eq!(
+            slots(&map),
+            vec![
+                (pair(1, 9), READ | 1),
+                (pair(2, 1), READ | 2),
+                (odd, READ | 7)
+            ]
+        );
+        assert_eq!(map.owned(&pair(1, 9)), Some(false));
+        assert_eq!(map.owned(&pair(5, 5)), None);
+
+        let mut list = KeyList::default();
+        list.push(&pair(1, 9));
+        assert!(matches!(list, KeyList::Pairs(_)));
+        list.push(&[Value::Int(3)]);
+        assert_eq!(list.chunk(0, 5), vec![pair(1, 9), vec![Value::Int(3)]]);
+    }
 }
