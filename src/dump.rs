@@ -9,7 +9,7 @@ use crate::graph::{Model, Plan, TableModel};
 use crate::sink::RowSink;
 use crate::spool::{RawRows, Spool, SpoolReader};
 use crate::walk::{
-    Batch, DEFAULT_BATCH_KEYS, Key, KeyList, Root, Subset, Walker, for_each_batch, in_clause,
+    Batch, DEFAULT_BATCH_KEYS, Key, KeyList, Root, Slot, Subset, Walker, for_each_batch, in_clause,
     slot_offset,
 };
 use std::collections::BTreeSet;
@@ -29,6 +29,8 @@ pub struct DumpRequest {
     pub with_schema: bool,
     /// Apply the graph's cleansing rules (dump only; `verify` and `plan` see raw rows).
     pub cleanse: Option<crate::cleanse::CleanseOptions>,
+    /// Connections to read over at once (0 or 1: one).
+    pub jobs: usize,
 }
 
 /// What the walk collected: the keys, and the rows in the spool.
@@ -40,6 +42,9 @@ struct Collected<'a> {
 /// Bytes of rows read back from the spool at once (the rows of one batch are read in the order
 /// they sit in the file; more at once means fewer, longer reads, and more memory).
 const SPOOL_BATCH_BYTES: usize = 8 << 20;
+
+/// Rows read back at once when only a few of their columns are needed.
+const SPOOL_BATCH_ROWS: usize = 4096;
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
 struct Restore {
@@ -167,6 +172,7 @@ pub struct Prepared {
     pub plan: Plan,
     pub roots: Vec<Root>,
     pub batch: Batch,
+    pub jobs: usize,
 }
 
 /// Introspects the source and checks the graph and roots; reads no rows.
@@ -210,10 +216,25 @@ pub fn prepare(
         cleanser,
         with_schema: req.with_schema,
         batch: Batch::for_source(source, keys),
+        jobs: req.jobs.max(1),
         model,
         plan,
         roots,
     })
+}
+
+/// Starts the snapshot the walk reads in: on `source`, and with `--jobs N` on N - 1 more
+/// connections too where the engine can share one. Returns its time and those connections.
+pub fn begin_snapshot(
+    source: &mut dyn Source,
+    prepared: &Prepared,
+) -> Result<(String, Vec<Box<dyn Source>>)> {
+    if prepared.jobs > 1
+        && let Some(shared) = source.begin_shared_snapshot(prepared.jobs - 1)?
+    {
+        return Ok((shared.at, shared.connections));
+    }
+    Ok((source.begin_snapshot()?, Vec::new()))
 }
 
 /// Runs a whole dump into `sink`. `header` lines are written first (the caller knows the
@@ -226,11 +247,15 @@ pub fn run(
     progress: &mut dyn DumpProgress,
 ) -> Result<DumpStats> {
     let started = std::time::Instant::now();
-    let snapshot = source.begin_snapshot()?;
+    let (snapshot, mut extra) = begin_snapshot(source, prepared)?;
     // Every row of the subset is read here, once, into the spool; what follows writes them
     // out in load order (and reads the source only for `--with-schema` and row ordering).
-    let mut subset =
-        Walker::keeping_rows(&prepared.model, source, prepared.batch).run(&prepared.roots)?;
+    let mut subset = Walker::keeping_rows(&prepared.model, source, prepared.batch)
+        .with_connections(&mut extra)
+        .run(&prepared.roots)?;
+    for conn in &mut extra {
+        conn.end_snapshot()?;
+    }
     let mut rows = subset
         .spool
         .take()
@@ -339,6 +364,26 @@ fn schema_tables(prepared: &Prepared) -> Vec<String> {
     tables
 }
 
+/// For a self-reference to the table's own integer key: the columns holding the referenced
+/// row's key, in key order, by position among the table's columns.
+fn self_key_columns(t: &TableModel, r: &crate::graph::Relation) -> Option<Vec<usize>> {
+    if !t.integer_key || r.ref_columns.len() != t.key.len() {
+        return None;
+    }
+    t.key
+        .iter()
+        .map(|k| {
+            let i = r
+                .ref_columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(k))?;
+            t.columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(&r.columns[i]))
+        })
+        .collect()
+}
+
 /// Orders the keys of a table with self-references so every row comes after the row it
 /// references: positions into `keys`, then the rows that reference each other in a loop.
 /// Works on positions (4 bytes) rather than keys, so a table of millions of rows stays small.
@@ -346,7 +391,8 @@ fn self_ordered(
     source: &mut dyn Source,
     prepared: &Prepared,
     t: &TableModel,
-    keys: &KeyList,
+    (keys, slots): (&KeyList, &[Slot]),
+    rows: &mut SpoolReader,
 ) -> Result<(Vec<u32>, Vec<u32>)> {
     let dialect = source.dialect();
     let q = |s: &str| dialect.quote_ident(s);
@@ -356,6 +402,28 @@ fn self_ordered(
     let width = t.key.len();
     for &rid in &prepared.plan.self_refs[&t.name] {
         let r = &prepared.model.relations[rid];
+        if let Some(cols) = self_key_columns(t, r) {
+            // The row holds the key of the row it references (integers, compared as the walk
+            // compares them): read it from the rows read, not from the source again.
+            let mut raw = RawRows::default();
+            let mut parent = Vec::with_capacity(cols.len());
+            for (start, chunk) in (0..slots.len())
+                .step_by(SPOOL_BATCH_ROWS)
+                .map(|s| (s, &slots[s..slots.len().min(s + SPOOL_BATCH_ROWS)]))
+            {
+                let offsets: Vec<u64> = chunk.iter().map(|s| slot_offset(*s)).collect();
+                rows.read_batch(&offsets, &mut raw)?;
+                for i in 0..chunk.len() {
+                    raw.decode_columns(i, &cols, &mut parent)?;
+                    if let Some(pi) = keys.position(&parent)
+                        && pi != start + i
+                    {
+                        edges.push(((start + i) as u32, pi as u32));
+                    }
+                }
+            }
+            continue;
+        }
         let on: Vec<String> = r
             .columns
             .iter()
@@ -448,7 +516,7 @@ fn write_table(
     }
     let (keys, slots) = tk.keys.read_list();
     let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
-        self_ordered(source, prepared, t, &keys)?
+        self_ordered(source, prepared, t, (&keys, &slots), rows)?
     } else {
         ((0..keys.len() as u32).collect(), Vec::new())
     };

@@ -5,7 +5,7 @@
 
 use crate::config::Mode;
 use crate::dialect::Dialect;
-use crate::dump::{DumpRequest, Prepared, parse_roots};
+use crate::dump::{DumpRequest, Prepared, begin_snapshot, parse_roots};
 use crate::engine::Source;
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
@@ -75,8 +75,13 @@ pub fn plan(
 ) -> Result<PlanReport> {
     let model = &prepared.model;
     let dialect = source.dialect();
-    source.begin_snapshot()?;
-    let subset = Walker::new(model, source, prepared.batch).run(&prepared.roots)?;
+    let (_, mut extra) = begin_snapshot(source, prepared)?;
+    let subset = Walker::new(model, source, prepared.batch)
+        .with_connections(&mut extra)
+        .run(&prepared.roots)?;
+    for conn in &mut extra {
+        conn.end_snapshot()?;
+    }
     let explanation = match explain {
         Some(row) => Some(explain_row(source, prepared, &subset, row)?),
         None => None,

@@ -130,6 +130,31 @@ impl RawRows {
     }
 }
 
+impl RawRows {
+    /// The values at positions `cols` of row `i` (in that order), into `out` (cleared first);
+    /// the other values are skipped, not decoded.
+    pub fn decode_columns(&self, i: usize, cols: &[usize], out: &mut Vec<Value>) -> Result<()> {
+        let (from, to) = self.ranges[i];
+        let body = &self.arena[from..to];
+        let mut at = 0;
+        let mut found: Vec<(usize, Value)> = Vec::with_capacity(cols.len());
+        let last = cols.iter().copied().max().unwrap_or_default();
+        for col in 0..=last {
+            if cols.contains(&col) {
+                found.push((col, decode(body, &mut at)?));
+            } else {
+                skip(body, &mut at)?;
+            }
+        }
+        out.clear();
+        for c in cols {
+            let v = found.iter().find(|(f, _)| f == c).map(|(_, v)| v.clone());
+            out.push(v.ok_or_else(corrupt)?);
+        }
+        Ok(())
+    }
+}
+
 impl SpoolReader {
     /// The rows appended at `offsets` (in any order), into `out` in the order of `offsets`.
     pub fn read_batch(&mut self, offsets: &[u64], out: &mut RawRows) -> Result<()> {
@@ -276,6 +301,22 @@ fn array<const N: usize>(buf: &[u8], at: &mut usize) -> Result<[u8; N]> {
     Ok(a)
 }
 
+/// Moves past one encoded value.
+fn skip(buf: &[u8], at: &mut usize) -> Result<()> {
+    let [tag] = array::<1>(buf, at)?;
+    let n = match tag {
+        0 => 0,
+        1 | 2 | 4 => 8,
+        3 => 4,
+        5..=7 => u32::from_le_bytes(array(buf, at)?) as usize,
+        8 => 4,
+        9 => 11,
+        10 => 11,
+        _ => return Err(corrupt()),
+    };
+    take(buf, at, n).map(|_| ())
+}
+
 fn decode(buf: &[u8], at: &mut usize) -> Result<Value> {
     let [tag] = array::<1>(buf, at)?;
     Ok(match tag {
@@ -399,6 +440,11 @@ mod tests {
                 for (i, (_, row)) in batch.iter().enumerate() {
                     raw.decode(i, &mut out).expect("decode");
                     assert_eq!(&out, row);
+                    // Some columns only, in any order, skipping the others.
+                    let cols = [row.len() - 1, 0];
+                    raw.decode_columns(i, &cols, &mut out)
+                        .expect("decode columns");
+                    assert_eq!(out, vec![row[cols[0]].clone(), row[0].clone()]);
                 }
             }
         }

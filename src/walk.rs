@@ -10,8 +10,11 @@ use crate::engine::value::Value;
 use crate::error::{Error, Result};
 use crate::graph::{ChildEdge, Model, Relation, TableModel};
 use crate::spool::Spool;
+use foldhash::HashMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 /// A row's key values, in the table's key column order.
 pub type Key = Vec<Value>;
@@ -61,19 +64,20 @@ pub fn slot_offset(slot: Slot) -> u64 {
     slot & OFFSET
 }
 
-/// The keys of one table, each with its [`Slot`], in key order. Keys of one or two integer
-/// columns (tables and many-to-many tables, the common cases) are kept bare: 16 or 24 bytes a
-/// key instead of a hundred, and compared without looking at each value's type.
+/// The keys of one table, each with its [`Slot`] (hashed: the walk looks keys up for every
+/// row it reads and every reference it follows; [`KeyMap::read_list`] sorts them). Keys of one
+/// or two integer columns (tables and many-to-many tables, the common cases) are kept bare:
+/// 16 or 24 bytes a key instead of a hundred, and hashed without looking at value types.
 #[derive(Debug)]
 pub enum KeyMap {
-    Ints(BTreeMap<i64, Slot>),
-    Pairs(BTreeMap<(i64, i64), Slot>),
-    General(BTreeMap<Key, Slot>),
+    Ints(HashMap<i64, Slot>),
+    Pairs(HashMap<(i64, i64), Slot>),
+    General(HashMap<Key, Slot>),
 }
 
 impl Default for KeyMap {
     fn default() -> Self {
-        KeyMap::Ints(BTreeMap::new())
+        KeyMap::Ints(HashMap::default())
     }
 }
 
@@ -126,11 +130,14 @@ impl KeyMap {
 
     /// The rows read, in key order: their keys (compactly, for access by position) and slots.
     pub fn read_list(&self) -> (KeyList, Vec<Slot>) {
-        fn read<K: Clone>(m: &BTreeMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
-            m.iter()
+        fn read<K: Clone + Ord>(m: &HashMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
+            let mut rows: Vec<(K, Slot)> = m
+                .iter()
                 .filter(|(_, s)| slot_read(**s))
                 .map(|(k, s)| (k.clone(), *s))
-                .unzip()
+                .collect();
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            rows.into_iter().unzip()
         }
         match self {
             KeyMap::Ints(m) => {
@@ -162,9 +169,9 @@ impl KeyMap {
         }
         *self = if self.len() == 0 {
             match key {
-                Shape::Int(_) => KeyMap::Ints(BTreeMap::new()),
-                Shape::Pair(..) => KeyMap::Pairs(BTreeMap::new()),
-                Shape::Other => KeyMap::General(BTreeMap::new()),
+                Shape::Int(_) => KeyMap::Ints(HashMap::default()),
+                Shape::Pair(..) => KeyMap::Pairs(HashMap::default()),
+                Shape::Other => KeyMap::General(HashMap::default()),
             }
         } else {
             KeyMap::General(match self {
@@ -176,7 +183,7 @@ impl KeyMap {
     }
 
     /// The slot of `key`, added as 0 (not owned, not read) when new; and whether it is new.
-    /// One search of the tree: this runs for every row the walk reads.
+    /// One lookup: this runs for every row the walk reads and every reference it follows.
     fn entry(&mut self, key: &[Value]) -> (&mut Slot, bool) {
         let shape = shape(key);
         let mut new = false;
@@ -395,14 +402,8 @@ impl Subset {
     }
 }
 
-/// Writes `cols IN (...)` for as many of `keys` as `batch` allows (at least one); returns the
-/// clause and how many keys it holds.
-pub fn in_clause(
-    dialect: &dyn Dialect,
-    cols: &[String],
-    keys: &[Key],
-    batch: Batch,
-) -> (String, usize) {
+/// How many of `keys` one IN list holds under `batch` (at least one).
+fn batch_len(dialect: &dyn Dialect, keys: &[Key], batch: Batch) -> usize {
     let mut n = 0;
     let mut size = 0;
     let mut scratch = String::new();
@@ -417,6 +418,18 @@ pub fn in_clause(
         }
         n += 1;
     }
+    n.max(1).min(keys.len())
+}
+
+/// Writes `cols IN (...)` for as many of `keys` as `batch` allows (at least one); returns the
+/// clause and how many keys it holds.
+pub fn in_clause(
+    dialect: &dyn Dialect,
+    cols: &[String],
+    keys: &[Key],
+    batch: Batch,
+) -> (String, usize) {
+    let n = batch_len(dialect, keys, batch);
     let refs: Vec<&[Value]> = keys[..n].iter().map(Vec::as_slice).collect();
     let mut out = String::new();
     dialect.write_in_list(cols, &refs, &mut out);
@@ -428,10 +441,14 @@ pub fn in_clause(
 /// Each query reads rows whole (with a spool; otherwise just their keys and references):
 /// the root rows, the children of owned rows, and rows known only because a row read
 /// references them, by key. From each new row the walk queues its children (when owned) and
-/// the rows it references, to a fixed point.
+/// the rows it references, to a fixed point. It goes in rounds: the queries of a round run on
+/// the source's connection (and on any more connections sharing its snapshot, several at
+/// once), each on a thread of its own that decodes rows while this one takes them in.
 pub struct Walker<'a> {
     pub model: &'a Model,
     pub source: &'a mut dyn Source,
+    /// More connections in the same snapshot as `source`.
+    extra: &'a mut [Box<dyn Source>],
     dialect: &'static dyn Dialect,
     batch: Batch,
     full_rows: bool,
@@ -439,10 +456,79 @@ pub struct Walker<'a> {
     layouts: Vec<Layout>,
 }
 
+/// One query of a round, and what its rows are.
+struct WalkQuery {
+    sql: String,
+    context: String,
+    /// The table whose query time this is.
+    table: usize,
+    read: Reads,
+}
+
+enum Reads {
+    /// Rows of `table`, owned or not.
+    Rows { owned: bool },
+    /// Keys of rows of `parent` (the first `width` values of each row).
+    Keys { parent: usize, width: usize },
+}
+
+/// What a connection's thread hands the walk.
+enum Msg {
+    Rows(usize, Vec<Vec<Value>>),
+    Done(usize, f64),
+    Failed(Error),
+}
+
+/// Fewest keys in a query split off to run on another connection.
+const MIN_SPLIT_KEYS: usize = 500;
+
+/// Rows handed over at once from a connection's thread.
+const ROWS_PER_MESSAGE: usize = 256;
+
 fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String> {
     cols.iter()
         .map(|c| format!("{alias}.{}", dialect.quote_ident(c)))
         .collect()
+}
+
+/// Runs the queries of a round, taking the next one whenever its connection is free, and
+/// hands their rows over; stops at the first error or when the walk stops listening.
+fn run_queries(
+    conn: &mut dyn Source,
+    queries: &[WalkQuery],
+    next: &AtomicUsize,
+    tx: &SyncSender<Msg>,
+) {
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(q) = queries.get(i) else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        let mut rows = Vec::with_capacity(ROWS_PER_MESSAGE);
+        let result = conn.query(&q.sql, &q.context, &mut |row| {
+            rows.push(row);
+            if rows.len() == ROWS_PER_MESSAGE {
+                let full = std::mem::replace(&mut rows, Vec::with_capacity(ROWS_PER_MESSAGE));
+                // The walk stopped listening (it met an error elsewhere, which it reports).
+                tx.send(Msg::Rows(i, full))
+                    .map_err(|_| Error::Usage("the walk stopped".into()))?;
+            }
+            Ok(())
+        });
+        let sent = match result {
+            Ok(()) => tx
+                .send(Msg::Rows(i, rows))
+                .and_then(|()| tx.send(Msg::Done(i, started.elapsed().as_secs_f64()))),
+            Err(e) => {
+                let _ = tx.send(Msg::Failed(e));
+                return;
+            }
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
 }
 
 impl<'a> Walker<'a> {
@@ -462,6 +548,7 @@ impl<'a> Walker<'a> {
                 .collect(),
             model,
             source,
+            extra: &mut [],
             dialect,
             batch,
             full_rows: false,
@@ -481,6 +568,12 @@ impl<'a> Walker<'a> {
         w
     }
 
+    /// Reads over `extra` too: connections in the same snapshot as the source.
+    pub fn with_connections(mut self, extra: &'a mut [Box<dyn Source>]) -> Walker<'a> {
+        self.extra = extra;
+        self
+    }
+
     fn id(&self, table: &str) -> usize {
         // Every table of a relation or root is a table of the model.
         self.model
@@ -488,26 +581,6 @@ impl<'a> Walker<'a> {
             .keys()
             .position(|n| n == table)
             .unwrap_or_default()
-    }
-
-    /// Runs `sql`, handing each row to `found` for table `id`; adds the time to the table.
-    fn read_rows(
-        &mut self,
-        subset: &mut Subset,
-        id: usize,
-        sql: &str,
-        context: &str,
-        owned: bool,
-    ) -> Result<usize> {
-        let started = std::time::Instant::now();
-        let layout = &self.layouts[id];
-        let mut rows = 0;
-        self.source.query(sql, context, &mut |row| {
-            rows += 1;
-            subset.found(layout, id, &row, owned)
-        })?;
-        subset.tables[id].seconds += started.elapsed().as_secs_f64();
-        Ok(rows)
     }
 
     /// Collects the subset for `roots`. Errors when a root matches no row.
@@ -546,91 +619,112 @@ impl<'a> Walker<'a> {
                     .insert((root.table.clone(), k), root.display.clone());
             }
         }
-        let lookups: Vec<&TableModel> = self
+        let mut round: Vec<WalkQuery> = self
             .model
             .tables
             .values()
             .filter(|t| t.mode == Mode::Lookup)
+            .map(|t| WalkQuery {
+                sql: self.queries().lookup(t),
+                context: format!("reading the lookup table {}", t.name),
+                table: self.id(&t.name),
+                read: Reads::Rows { owned: false },
+            })
             .collect();
-        for t in lookups {
-            let sql = self.queries().lookup(t);
-            let id = self.id(&t.name);
-            let context = format!("reading the lookup table {}", t.name);
-            self.read_rows(&mut subset, id, &sql, &context, false)?;
-        }
 
         // To a fixed point: owned rows bring their children, every row the rows it references.
         loop {
-            let mut progressed = false;
             for id in 0..subset.tables.len() {
                 let tk = &mut subset.tables[id];
                 let fetch = unread(std::mem::take(&mut tk.pending_fetch), &tk.keys);
-                if !fetch.is_empty() {
-                    progressed = true;
-                    self.fetch(&mut subset, id, fetch)?;
-                }
+                self.fetch(&subset, id, &fetch, &mut round);
                 let children = std::mem::take(&mut subset.tables[id].pending_children);
-                if !children.is_empty() {
-                    progressed = true;
-                    self.expand_children(&mut subset, id, children)?;
-                }
+                self.children(&subset, id, &children, &mut round);
                 let indirect = std::mem::take(&mut subset.tables[id].pending_indirect);
-                if !indirect.is_empty() {
-                    progressed = true;
-                    self.expand_indirect(&mut subset, id, indirect)?;
-                }
+                self.indirect(&subset, id, &indirect, &mut round);
             }
-            if !progressed {
+            if round.is_empty() {
                 break;
             }
+            self.execute(&mut subset, &std::mem::take(&mut round))?;
         }
         Ok(subset)
     }
 
-    /// Reads the rows of table `id` with `keys`.
-    fn fetch(&mut self, subset: &mut Subset, id: usize, keys: KeyList) -> Result<()> {
-        let t = &self.model.tables[&subset.names[id]];
-        for_each_batch(&keys, self.batch.max_keys, |rest| {
-            let mut n = 0;
-            let (dialect, batch) = (self.dialect, self.batch);
-            let sql = self.queries().by_key(t, &mut |cols| {
-                let (clause, k) = in_clause(dialect, cols, rest, batch);
-                n = k;
-                clause
-            });
-            let context = format!("reading {n} rows of {} that the subset references", t.name);
-            self.read_rows(subset, id, &sql, &context, false)?;
-            Ok(n)
+    /// Runs a round's queries over every connection at once; takes their rows in.
+    fn execute(&mut self, subset: &mut Subset, queries: &[WalkQuery]) -> Result<()> {
+        let layouts = &self.layouts;
+        let mut conns: Vec<&mut dyn Source> = vec![&mut *self.source];
+        conns.extend(self.extra.iter_mut().map(|c| &mut **c as &mut dyn Source));
+        conns.truncate(queries.len().max(1));
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel::<Msg>(4 * conns.len());
+            for conn in conns {
+                let (tx, next) = (tx.clone(), &next);
+                scope.spawn(move || run_queries(conn, queries, next, &tx));
+            }
+            drop(tx);
+            // Ends (dropping the receiver, which stops the threads) at the first error.
+            for msg in rx {
+                match msg {
+                    Msg::Rows(i, rows) => {
+                        let q = &queries[i];
+                        for row in rows {
+                            match q.read {
+                                Reads::Rows { owned } => {
+                                    subset.found(&layouts[q.table], q.table, &row, owned)?
+                                }
+                                Reads::Keys { parent, width } => {
+                                    if row.len() >= width
+                                        && row[..width].iter().all(|v| !v.is_null())
+                                    {
+                                        subset.want(parent, &row[..width]);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Msg::Done(i, seconds) => subset.tables[queries[i].table].seconds += seconds,
+                    Msg::Failed(e) => return Err(e),
+                }
+            }
+            Ok(())
         })
     }
 
-    fn expand_children(&mut self, subset: &mut Subset, id: usize, keys: KeyList) -> Result<()> {
+    /// Queries reading the rows of table `id` with `keys`.
+    fn fetch(&self, subset: &Subset, id: usize, keys: &KeyList, round: &mut Vec<WalkQuery>) {
+        let t = &self.model.tables[&subset.names[id]];
+        self.batches(keys, round, |queries, keys_in, n| WalkQuery {
+            sql: queries.by_key(t, keys_in),
+            context: format!("reading {n} rows of {} that the subset references", t.name),
+            table: id,
+            read: Reads::Rows { owned: false },
+        });
+    }
+
+    /// Queries reading the children of `keys` (owned rows of table `id`).
+    fn children(&self, subset: &Subset, id: usize, keys: &KeyList, round: &mut Vec<WalkQuery>) {
         let parent = &self.model.tables[&subset.names[id]];
         for edge in &parent.children {
             let child = &self.model.tables[&self.model.relations[edge.relation].child];
             let child_id = self.id(&child.name);
-            for_each_batch(&keys, self.batch.max_keys, |rest| {
-                let mut n = 0;
-                let (dialect, batch) = (self.dialect, self.batch);
-                let sql = self.queries().children(edge, &mut |cols| {
-                    let (clause, k) = in_clause(dialect, cols, rest, batch);
-                    n = k;
-                    clause
-                });
-                let context = format!(
-                    "finding the children in {} of {} rows of {}",
-                    child.name, n, parent.name
-                );
-                self.read_rows(subset, child_id, &sql, &context, true)?;
-                Ok(n)
-            })?;
+            self.batches(keys, round, |queries, keys_in, n| WalkQuery {
+                sql: queries.children(edge, keys_in),
+                context: format!(
+                    "finding the children in {} of {n} rows of {}",
+                    child.name, parent.name
+                ),
+                table: child_id,
+                read: Reads::Rows { owned: true },
+            });
         }
-        Ok(())
     }
 
-    /// Follows the references of `keys` (rows of table `id`) that need a join: those whose
-    /// parent key the row does not hold itself.
-    fn expand_indirect(&mut self, subset: &mut Subset, id: usize, keys: KeyList) -> Result<()> {
+    /// Queries following the references of `keys` (rows of table `id`) that need a join:
+    /// those whose parent key the row does not hold itself.
+    fn indirect(&self, subset: &Subset, id: usize, keys: &KeyList, round: &mut Vec<WalkQuery>) {
         let child = &self.model.tables[&subset.names[id]];
         let direct: Vec<usize> = self
             .queries()
@@ -645,31 +739,44 @@ impl<'a> Walker<'a> {
             }
             let parent = &self.model.tables[&r.parent];
             let parent_id = self.id(&parent.name);
-            for_each_batch(&keys, self.batch.max_keys, |rest| {
-                let mut n = 0;
-                let (dialect, batch) = (self.dialect, self.batch);
-                let sql = self.queries().parents(r, &mut |cols| {
-                    let (clause, k) = in_clause(dialect, cols, rest, batch);
-                    n = k;
-                    clause
-                });
-                let context = format!(
-                    "finding the {} rows that {} rows of {} reference",
-                    parent.name, n, child.name
-                );
-                let width = parent.key.len();
-                let started = std::time::Instant::now();
-                self.source.query(&sql, &context, &mut |row| {
-                    if row.len() >= width && row[..width].iter().all(|v| !v.is_null()) {
-                        subset.want(parent_id, &row[..width]);
-                    }
-                    Ok(())
-                })?;
-                subset.tables[id].seconds += started.elapsed().as_secs_f64();
-                Ok(n)
-            })?;
+            self.batches(keys, round, |queries, keys_in, n| WalkQuery {
+                sql: queries.parents(r, keys_in),
+                context: format!(
+                    "finding the {} rows that {n} rows of {} reference",
+                    parent.name, child.name
+                ),
+                table: id,
+                read: Reads::Keys {
+                    parent: parent_id,
+                    width: parent.key.len(),
+                },
+            });
         }
-        Ok(())
+    }
+
+    /// One query per batch of `keys`: `make(queries, keys_in, n)` writes it, with `keys_in`
+    /// writing the IN list of the batch's `n` keys.
+    fn batches(
+        &self,
+        keys: &KeyList,
+        round: &mut Vec<WalkQuery>,
+        mut make: impl FnMut(&Queries, &mut dyn FnMut(&[String]) -> String, usize) -> WalkQuery,
+    ) {
+        let (dialect, batch, queries) = (self.dialect, self.batch, self.queries());
+        // With several connections, enough keys make at least one query per connection.
+        let connections = 1 + self.extra.len();
+        let per_query = match keys.len().div_ceil(connections) {
+            n if connections > 1 && n >= MIN_SPLIT_KEYS => n.min(batch.max_keys),
+            _ => batch.max_keys,
+        };
+        let mut next = 0;
+        while next < keys.len() {
+            let chunk = keys.chunk(next, per_query);
+            let n = batch_len(dialect, &chunk, batch);
+            let mut keys_in = |cols: &[String]| in_clause(dialect, cols, &chunk[..n], batch).0;
+            round.push(make(&queries, &mut keys_in, n));
+            next += n;
+        }
     }
 
     fn queries(&self) -> Queries<'a> {

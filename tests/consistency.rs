@@ -5,7 +5,8 @@
 //! the account's name is `gen g`, every task of the account has title `gen g`, exactly one task
 //! `1000 + g` exists (the previous one is deleted), and exactly one comment `1000 + g` on that task
 //! exists. A dump that read different tables at different moments breaks the invariant, or does
-//! not load (a comment or tag on a task it did not see).
+//! not load (a comment or tag on a task it did not see). Half the dumps read over several
+//! connections (`--jobs 3`), which must all see that one moment too.
 
 mod common;
 
@@ -78,6 +79,8 @@ fn dump_during_writes_is_one_moment() {
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..12 {
         let out = dir.path().join(format!("d{i}.sql"));
+        // Every other dump reads over three connections at once: they must share one moment.
+        let jobs = if i % 2 == 0 { "1" } else { "3" };
         partialdump_ok(&[
             "dump",
             "--source",
@@ -87,6 +90,8 @@ fn dump_during_writes_is_one_moment() {
             "--root",
             "accounts.id=1",
             "--quiet",
+            "--jobs",
+            jobs,
             "-o",
             out.to_str().unwrap(),
         ]);
@@ -134,4 +139,69 @@ fn dump_during_writes_is_one_moment() {
         seen.len() > 1,
         "every dump saw the same generation: the test exercised nothing"
     );
+}
+
+/// Several connections start their one snapshot while commits are held for a moment. An open
+/// transaction that has written is not failed (it commits afterwards) and its change is not in
+/// the dump. Another backup holding that lock makes the dump give up after a bounded wait with
+/// advice, leaving no output; one connection (`--jobs 1`, no lock) still works.
+#[test]
+fn shared_snapshot_holds_commits_only_briefly() {
+    let Some(src) = MysqlDb::fixture("cons_lock", true) else {
+        return;
+    };
+    let url = src.url();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d.sql");
+    let graph = graph();
+    let dump = |jobs: &str| {
+        partialdump(&[
+            "dump",
+            "--source",
+            &url,
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root",
+            "accounts.id=1",
+            "--jobs",
+            jobs,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let conn = || mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
+
+    let mut writer = conn();
+    writer
+        .query_drop("START TRANSACTION; UPDATE accounts SET name = 'uncommitted' WHERE id = 1")
+        .unwrap();
+    let o = dump("2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !text.contains("uncommitted"),
+        "the dump saw an uncommitted change"
+    );
+    writer.query_drop("COMMIT").unwrap();
+    std::fs::remove_file(&out).unwrap();
+
+    let mut backup = conn();
+    backup.query_drop("BACKUP STAGE START").unwrap();
+    let started = Instant::now();
+    let o = dump("2");
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "waited too long"
+    );
+    assert!(
+        err.contains("--jobs 2") && err.contains("RELOAD privilege") && err.contains("--jobs 1"),
+        "{err}"
+    );
+    assert!(!err.contains(&src.password()), "{err}");
+    assert!(!out.exists(), "a failed dump left {}", out.display());
+    let o = dump("1");
+    assert!(o.status.success(), "{}", stderr(&o));
+    backup.query_drop("BACKUP STAGE END").unwrap();
 }

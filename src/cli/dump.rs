@@ -77,6 +77,13 @@ pub struct SubsetArgs {
     /// Fail instead of turning foreign-key checks off around rows that form a cycle of NOT NULL references
     #[arg(long)]
     pub require_fk_checks: bool,
+
+    /// Read over N connections at once (MySQL/MariaDB). They share one snapshot: a separate
+    /// connection holds commits for a moment while they start it (MariaDB 10.4+: BACKUP STAGE
+    /// BLOCK_COMMIT, else FLUSH TABLES WITH READ LOCK; needs the RELOAD privilege; waits at
+    /// most 10 s). SQLite reads over one.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
 }
 
 impl SubsetArgs {
@@ -88,6 +95,7 @@ impl SubsetArgs {
             batch_keys: self.batch_size,
             with_schema: false,
             cleanse: None,
+            jobs: self.jobs,
         }
     }
 

@@ -39,6 +39,12 @@ macro_rules! source_via_db {
             fn end_snapshot(&mut self) -> $crate::error::Result<()> {
                 self.db.end_snapshot()
             }
+            fn begin_shared_snapshot(
+                &mut self,
+                extra: usize,
+            ) -> $crate::error::Result<Option<$crate::engine::SharedSnapshot>> {
+                self.db.begin_shared_snapshot(extra)
+            }
             fn max_query_bytes(&self) -> usize {
                 self.db.max_query_bytes()
             }
@@ -55,12 +61,19 @@ macro_rules! source_via_db {
 }
 pub(crate) use source_via_db;
 
+/// One snapshot over several connections: its time, and the connections besides the one that
+/// started it.
+pub struct SharedSnapshot {
+    pub at: String,
+    pub connections: Vec<Box<dyn Source>>,
+}
+
 /// A database that a dump reads from.
 ///
 /// Contract: `introspect` may be called before `begin_snapshot`; every `query` after
 /// `begin_snapshot` sees the database as of that one moment, and nothing is ever written
 /// to the source. Errors name the source by its redacted URL.
-pub trait Source {
+pub trait Source: Send {
     /// The source URL with the password removed.
     fn url(&self) -> &str;
 
@@ -85,6 +98,15 @@ pub trait Source {
 
     /// Ends the snapshot.
     fn end_snapshot(&mut self) -> Result<()>;
+
+    /// Opens `extra` more connections and starts a snapshot on this one and on each of them,
+    /// all of the same moment, so a dump can read over several connections at once. Returns
+    /// the snapshot's time and the new connections (each in the snapshot; the caller ends
+    /// them), or None where the engine cannot share a snapshot (the caller then starts one
+    /// with [`Source::begin_snapshot`]).
+    fn begin_shared_snapshot(&mut self, _extra: usize) -> Result<Option<SharedSnapshot>> {
+        Ok(None)
+    }
 
     /// The longest query text, in bytes, to send in one statement.
     fn max_query_bytes(&self) -> usize;

@@ -7,7 +7,7 @@
 
 use super::url::MySqlUrl;
 use super::value::Value;
-use super::{Source, Target};
+use super::{SharedSnapshot, Source, Target};
 use crate::dialect::{Dialect, MYSQL};
 use crate::error::{Error, Result};
 use crate::schema::{Column, ForeignKey, Schema, Table};
@@ -24,6 +24,8 @@ const BINARY_CHARSET: u16 = 63;
 
 pub struct MySqlSource {
     conn: Conn,
+    /// How `conn` was opened, for more connections into one shared snapshot.
+    opts: mysql::Opts,
     url: String,
     max_packet: usize,
 }
@@ -38,6 +40,18 @@ fn connect_with(
     url: &str,
     infile: Option<mysql::LocalInfileHandler>,
 ) -> Result<Conn> {
+    open(options(m, infile), url)
+}
+
+fn open(opts: impl Into<mysql::Opts>, url: &str) -> Result<Conn> {
+    Conn::new(opts).map_err(|e| Error::Connect {
+        url: url.to_string(),
+        reason: connect_advice(&e),
+    })
+}
+
+/// The connection options, with the session settings partialdump relies on (UTF-8, UTC).
+fn options(m: &MySqlUrl, infile: Option<mysql::LocalInfileHandler>) -> OptsBuilder {
     let mut opts = OptsBuilder::new()
         .local_infile_handler(infile)
         .user(Some(&m.user))
@@ -53,10 +67,7 @@ fn connect_with(
             .tcp_port(m.port)
             .prefer_socket(false);
     }
-    Conn::new(opts).map_err(|e| Error::Connect {
-        url: url.to_string(),
-        reason: connect_advice(&e),
-    })
+    opts
 }
 
 /// The driver's message plus what to do about it. Driver messages never hold the password.
@@ -82,16 +93,62 @@ fn connect_advice(e: &mysql::Error) -> String {
 
 impl MySqlSource {
     pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlSource> {
-        let mut conn = connect(m, &url)?;
+        let opts: mysql::Opts = options(m, None).into();
+        let mut conn = open(opts.clone(), &url)?;
         let max_packet: Option<u64> = conn
             .query_first("SELECT @@max_allowed_packet")
             .map_err(|e| query_err(&url, "reading max_allowed_packet", e))?;
         Ok(MySqlSource {
             conn,
+            opts,
             url,
             max_packet: max_packet.unwrap_or(4 << 20) as usize,
         })
     }
+}
+
+/// Whether the server (by its `VERSION()`) is MariaDB 10.4 or later, which has `BACKUP STAGE`.
+fn has_backup_stages(version: &str) -> bool {
+    if !version.contains("MariaDB") {
+        return false;
+    }
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (10, 4)
+}
+
+#[cfg(test)]
+mod backup_stage_tests {
+    #[test]
+    fn backup_stages_from_mariadb_10_4() {
+        assert!(super::has_backup_stages("10.11.6-MariaDB-0+deb12u1"));
+        assert!(super::has_backup_stages("10.4.1-MariaDB"));
+        assert!(!super::has_backup_stages("10.3.39-MariaDB"));
+        assert!(!super::has_backup_stages("8.0.36"));
+    }
+}
+
+/// Longest wait for the lock that holds commits while a shared snapshot starts.
+const LOCK_WAIT_SECONDS: u32 = 10;
+
+fn set_repeatable_read(conn: &mut Conn, url: &str, ctx: &str) -> Result<()> {
+    conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .map_err(|e| query_err(url, ctx, e))
+}
+
+fn start_snapshot(conn: &mut Conn, url: &str, ctx: &str) -> Result<()> {
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        .map_err(|e| query_err(url, ctx, e))
+}
+
+/// The server's clock in UTC, to the microsecond.
+fn server_now(conn: &mut Conn, url: &str, ctx: &str) -> Result<String> {
+    let at: Option<String> = conn
+        .query_first("SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%dT%H:%i:%s.%fZ')")
+        .map_err(|e| query_err(url, ctx, e))?;
+    Ok(at.unwrap_or_default())
 }
 
 fn text_rows<T: mysql::prelude::FromRow>(
@@ -164,19 +221,73 @@ impl Source for MySqlSource {
     }
 
     fn begin_snapshot(&mut self) -> Result<String> {
-        let url = self.url.clone();
         let ctx = "starting the consistent snapshot";
-        self.conn
-            .query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            .map_err(|e| query_err(&url, ctx, e))?;
-        self.conn
-            .query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-            .map_err(|e| query_err(&url, ctx, e))?;
-        let at: Option<String> = self
-            .conn
-            .query_first("SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%dT%H:%i:%s.%fZ')")
-            .map_err(|e| query_err(&url, ctx, e))?;
-        Ok(at.unwrap_or_default())
+        set_repeatable_read(&mut self.conn, &self.url, ctx)?;
+        start_snapshot(&mut self.conn, &self.url, ctx)?;
+        server_now(&mut self.conn, &self.url, ctx)
+    }
+
+    /// mydumper's way, with the lightest lock the server has: a separate connection holds
+    /// commits for a moment (MariaDB 10.4+: `BACKUP STAGE BLOCK_COMMIT`; otherwise `FLUSH
+    /// TABLES WITH READ LOCK`) while every reading connection starts its snapshot, so no
+    /// transaction can commit in between; then it lets go. Writers are never failed, only
+    /// held for those few statements; waiting for the lock is capped, so the dump fails with
+    /// advice rather than keep writers queued behind it.
+    fn begin_shared_snapshot(&mut self, extra: usize) -> Result<Option<SharedSnapshot>> {
+        let ctx = "starting the consistent snapshot";
+        let mut others = Vec::with_capacity(extra);
+        for _ in 0..extra {
+            others.push(MySqlSource {
+                conn: open(self.opts.clone(), &self.url)?,
+                opts: self.opts.clone(),
+                url: self.url.clone(),
+                max_packet: self.max_packet,
+            });
+        }
+        let mut locker = open(self.opts.clone(), &self.url)?;
+        for s in std::iter::once(&mut *self).chain(others.iter_mut()) {
+            set_repeatable_read(&mut s.conn, &s.url, ctx)?;
+        }
+        let version: Option<String> = locker
+            .query_first("SELECT VERSION()")
+            .map_err(|e| query_err(&self.url, ctx, e))?;
+        let (hold, release): (&[&str], &str) = if has_backup_stages(&version.unwrap_or_default()) {
+            (
+                &["BACKUP STAGE START", "BACKUP STAGE BLOCK_COMMIT"],
+                "BACKUP STAGE END",
+            )
+        } else {
+            (&["FLUSH TABLES WITH READ LOCK"], "UNLOCK TABLES")
+        };
+        let n = extra + 1;
+        locker
+            .query_drop(format!("SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}"))
+            .and_then(|()| hold.iter().try_for_each(|sql| locker.query_drop(sql)))
+            .map_err(|e| Error::Query {
+                url: self.url.clone(),
+                context: format!(
+                    "holding commits for a moment, so {n} connections start one snapshot (--jobs {n})"
+                ),
+                reason: format!(
+                    "{e}. Reading over several connections needs the RELOAD privilege, and no \
+                     other backup holding that lock for more than {LOCK_WAIT_SECONDS} s; grant \
+                     RELOAD or retry later, or use --jobs 1 (one connection, no lock)."
+                ),
+            })?;
+        for s in std::iter::once(&mut *self).chain(others.iter_mut()) {
+            start_snapshot(&mut s.conn, &s.url, ctx)?;
+        }
+        locker
+            .query_drop(release)
+            .map_err(|e| query_err(&self.url, ctx, e))?;
+        let at = server_now(&mut self.conn, &self.url, ctx)?;
+        Ok(Some(SharedSnapshot {
+            at,
+            connections: others
+                .into_iter()
+                .map(|s| Box::new(s) as Box<dyn Source>)
+                .collect(),
+        }))
     }
 
     fn end_snapshot(&mut self) -> Result<()> {
@@ -454,6 +565,8 @@ impl MySqlTarget {
         Ok(MySqlTarget {
             db: MySqlSource {
                 conn,
+                // Further connections only ever read.
+                opts: options(m, None).into(),
                 url,
                 max_packet: max_packet.unwrap_or(4 << 20) as usize,
             },
