@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Benchmarks partialdump against mysqldump and the mysql client, side by side, in one run.
 
-    python3 bench/run.py [--scale 1] [--runs 3] [--url mysql://user:pw@127.0.0.1:3306]
+    python3 bench/run.py [--scale 1] [--runs 3] [--jobs 2] [--url mysql://user:pw@127.0.0.1:3306]
 
 Builds the release binaries, generates the multi-tenant database (bench/generate.rs), then times,
 each the median of --runs runs, with peak RSS from GNU time:
 
-  * partialdump dump of the large tenant (about 20% of the rows) and of a small tenant;
+  * partialdump dump of the large tenant (about 20% of the rows) and of a small tenant, reading
+    over --jobs connections (the ratios use these), and of the large tenant over one connection
+    (it must write the same dump);
   * the same subset with mysqldump run once per table with --where subqueries (what users do by
     hand today, with a separate snapshot per table);
   * a full `mysqldump --single-transaction` of the database (the server's streaming limit);
@@ -114,6 +116,8 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--jobs", type=int, default=2,
+                    help="connections partialdump dump reads over (--jobs); the ratios use this run")
     ap.add_argument("--url", default=os.environ.get("PARTIALDUMP_TEST_MYSQL_URL",
                                                     "mysql://partialdump:partialdump-test@127.0.0.1:3306"))
     args = ap.parse_args()
@@ -140,14 +144,20 @@ def main():
             f.seek(-300, os.SEEK_END)
             return int(re.search(rb"rows=(\d+)", f.read()).group(1))
 
-    # partialdump dump, large and small tenant
-    for tenant, label in [(LARGE, "large"), (SMALL, "small")]:
-        out = os.path.join(work, f"pd-{label}.sql")
+    # partialdump dump, large and small tenant, over --jobs connections; and the large one over one
+    for tenant, label, jobs in [(LARGE, "large", args.jobs), (SMALL, "small", args.jobs), (LARGE, "large", 1)]:
+        out = os.path.join(work, f"pd-{label}-j{jobs}.sql")
         t, rss = median_of(args.runs, lambda i: timed(
-            [PD, "dump", "--source", srv.url(db), "--graph", GRAPH, "--root", f"tenants.id={tenant}", "-q", "-o", out]))
+            [PD, "dump", "--source", srv.url(db), "--graph", GRAPH, "--root", f"tenants.id={tenant}", "-q",
+             "--jobs", str(jobs), "-o", out]))
         rows[label] = trailer_rows(out)
-        results.append((f"partialdump dump, {label} tenant", t, rss, rows[label], os.path.getsize(out)))
+        results.append((f"partialdump dump -j{jobs}, {label} tenant", t, rss, rows[label], os.path.getsize(out)))
     pd_large = results[0]
+    with open(os.path.join(work, f"pd-large-j{args.jobs}.sql"), "rb") as a, \
+            open(os.path.join(work, "pd-large-j1.sql"), "rb") as b:
+        body = lambda f: [l for l in f.read().split(b"\n") if not l.startswith(b"-- snapshot:")]
+        if body(a) != body(b):
+            sys.exit(f"bench: --jobs {args.jobs} and --jobs 1 wrote different dumps")
 
     # mysqldump once per table with --where, large tenant
     md_out = os.path.join(work, "mysqldump-where.sql")
@@ -181,7 +191,7 @@ def main():
     md_full = results[-1]
 
     # imports of the large tenant's dump into empty databases
-    dump_file = os.path.join(work, "pd-large.sql")
+    dump_file = os.path.join(work, f"pd-large-j{args.jobs}.sql")
 
     def import_pd(i):
         srv.fresh("pd_bench_import", schema)
