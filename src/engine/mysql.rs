@@ -120,7 +120,21 @@ fn has_backup_stages(version: &str) -> bool {
 }
 
 #[cfg(test)]
-mod backup_stage_tests {
+mod tests {
+    #[test]
+    fn load_data_fields_escape_what_the_format_reserves() {
+        use super::{Value, write_field};
+        let mut out = Vec::new();
+        write_field(&Value::Bytes(b"a\\b\tc\nd\0e".to_vec()), &mut out);
+        out.push(b'|');
+        write_field(&Value::Text("plain".into()), &mut out);
+        out.push(b'|');
+        write_field(&Value::Int(-42), &mut out);
+        out.push(b'|');
+        write_field(&Value::Null, &mut out);
+        assert_eq!(out, b"a\\\\b\\tc\\nd\\0e|plain|-42|\\N".to_vec());
+    }
+
     #[test]
     fn backup_stages_from_mariadb_10_4() {
         assert!(super::has_backup_stages("10.11.6-MariaDB-0+deb12u1"));
@@ -521,19 +535,32 @@ pub struct MySqlTarget {
 /// One value as a field of LOAD DATA's default format (tab-separated, backslash escapes,
 /// `\N` for NULL), bytes as they are.
 fn write_field(v: &Value, out: &mut Vec<u8>) {
-    let escaped = |bytes: &[u8], out: &mut Vec<u8>| {
-        for &b in bytes {
-            match b {
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                0 => out.extend_from_slice(b"\\0"),
-                _ => out.push(b),
-            }
+    let escaped = |mut bytes: &[u8], out: &mut Vec<u8>| {
+        // Runs of bytes that need no escape are copied at once.
+        while let Some(i) = bytes
+            .iter()
+            .position(|b| matches!(b, b'\\' | b'\t' | b'\n' | 0))
+        {
+            out.extend_from_slice(&bytes[..i]);
+            out.extend_from_slice(match bytes[i] {
+                b'\\' => b"\\\\",
+                b'\t' => b"\\t",
+                b'\n' => b"\\n",
+                _ => b"\\0",
+            });
+            bytes = &bytes[i + 1..];
         }
+        out.extend_from_slice(bytes);
     };
     match v {
         Value::Null => out.extend_from_slice(b"\\N"),
+        // Digits need no escape; written without a temporary string.
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
         Value::Text(s) | Value::Decimal(s) => escaped(s.as_bytes(), out),
         Value::Bytes(b) => escaped(b, out),
         other => {

@@ -366,7 +366,8 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 /// so toggling on every quote is exact).
 fn scan_strings(line: &[u8], mut in_string: bool) -> bool {
     let mut in_ident: Option<u8> = None;
-    for &b in line {
+    // Only quote characters change the state: jump from one to the next.
+    for b in memchr::memchr3_iter(b'\'', b'`', b'"', line).map(|i| line[i]) {
         match (in_string, in_ident, b) {
             (false, None, b'`') | (false, None, b'"') => in_ident = Some(b),
             (false, Some(q), c) if c == q => in_ident = None,
@@ -397,6 +398,23 @@ enum Tok {
     Hex(Vec<u8>),
     Punct(u8),
 }
+
+/// The value of each hex digit by its byte (0 for any other byte).
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 struct Parser<'a> {
     text: &'a [u8],
@@ -434,21 +452,27 @@ impl Parser<'_> {
                 self.pos += 1;
                 let mut out = Vec::new();
                 loop {
-                    match t.get(self.pos) {
-                        None => return Err(self.err("a string literal is not closed")),
-                        Some(b'\'') if t.get(self.pos + 1) == Some(&b'\'') => {
+                    // Copy up to the next quote or backslash at once.
+                    let rest = &t[self.pos..];
+                    let Some(n) = memchr::memchr2(b'\'', b'\\', rest) else {
+                        return Err(self.err("a string literal is not closed"));
+                    };
+                    out.extend_from_slice(&rest[..n]);
+                    self.pos += n;
+                    match (t[self.pos], t.get(self.pos + 1)) {
+                        (b'\'', Some(b'\'')) => {
                             out.push(b'\'');
                             self.pos += 2;
                         }
-                        Some(b'\'') => {
+                        (b'\'', _) => {
                             self.pos += 1;
                             break;
                         }
-                        Some(b'\\') if !self.backslash_is_literal => {
+                        _ if !self.backslash_is_literal => {
                             return Err(self.err("a backslash inside a string literal (partialdump writes such strings as hex)"));
                         }
-                        Some(&b) => {
-                            out.push(b);
+                        _ => {
+                            out.push(b'\\');
                             self.pos += 1;
                         }
                     }
@@ -491,11 +515,11 @@ impl Parser<'_> {
                 }
                 let hex = &t[start..self.pos];
                 self.pos += 1;
+                // Every digit was checked above.
                 let bytes = hex
-                    .chunks(2)
-                    .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap_or("zz"), 16))
-                    .collect::<std::result::Result<Vec<u8>, _>>()
-                    .map_err(|_| self.err("a malformed hex literal"))?;
+                    .chunks_exact(2)
+                    .map(|p| (HEX_VALUE[usize::from(p[0])] << 4) | HEX_VALUE[usize::from(p[1])])
+                    .collect();
                 Ok(Some(Tok::Hex(bytes)))
             }
             b'-' | b'0'..=b'9' => {
