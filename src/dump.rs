@@ -35,13 +35,13 @@ pub struct DumpRequest {
 
 /// What the walk collected: the keys, and the rows in the spool.
 struct Collected<'a> {
-    subset: &'a Subset,
+    subset: &'a mut Subset,
     rows: &'a mut SpoolReader,
 }
 
 /// Bytes of rows read back from the spool at once (the rows of one batch are read in the order
 /// they sit in the file; more at once means fewer, longer reads, and more memory).
-const SPOOL_BATCH_BYTES: usize = 8 << 20;
+const SPOOL_BATCH_BYTES: usize = 4 << 20;
 
 /// Rows read back at once when only a few of their columns are needed.
 const SPOOL_BATCH_ROWS: usize = 4096;
@@ -312,7 +312,7 @@ pub fn run(
             source,
             prepared,
             &mut Collected {
-                subset: &subset,
+                subset: &mut subset,
                 rows: &mut rows,
             },
             name,
@@ -508,13 +508,15 @@ fn write_table(
 ) -> Result<u64> {
     let t = &prepared.model.tables[name];
     let Collected { subset, rows } = collected;
-    let Some(tk) = subset.table(name) else {
+    // The table's keys are needed no more once listed: their memory goes back at once.
+    let Some(map) = subset.take_keys(name) else {
         return Ok(0);
     };
-    if tk.read == 0 {
+    let (keys, slots) = map.read_list();
+    drop(map);
+    if keys.is_empty() {
         return Ok(0);
     }
-    let (keys, slots) = tk.keys.read_list();
     let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
         self_ordered(source, prepared, t, (&keys, &slots), rows)?
     } else {

@@ -261,6 +261,27 @@ impl KeyList {
         }
     }
 
+    /// Takes the first `n` keys (or all), leaving the rest.
+    pub fn take_front(&mut self, n: usize) -> KeyList {
+        if n >= self.len() {
+            return std::mem::take(self);
+        }
+        match self {
+            KeyList::Ints(v) => {
+                let rest = v.split_off(n);
+                KeyList::Ints(std::mem::replace(v, rest))
+            }
+            KeyList::Pairs(v) => {
+                let rest = v.split_off(n);
+                KeyList::Pairs(std::mem::replace(v, rest))
+            }
+            KeyList::General(v) => {
+                let rest = v.split_off(n);
+                KeyList::General(std::mem::replace(v, rest))
+            }
+        }
+    }
+
     /// Up to `n` keys from position `start`.
     pub fn chunk(&self, start: usize, n: usize) -> Vec<Key> {
         (start..self.len().min(start + n))
@@ -295,6 +316,14 @@ pub struct TableKeys {
     pending_children: KeyList,
     /// Rows whose references through a join (not held in the row itself) are still to follow.
     pending_indirect: KeyList,
+}
+
+impl TableKeys {
+    fn has_pending(&self) -> bool {
+        !(self.pending_fetch.is_empty()
+            && self.pending_children.is_empty()
+            && self.pending_indirect.is_empty())
+    }
 }
 
 /// A root: a table and a SQL condition on it, with the text the user gave for messages.
@@ -344,6 +373,15 @@ impl Subset {
             .binary_search_by(|n| n.as_str().cmp(table))
             .ok()?;
         self.tables.get(i)
+    }
+
+    /// Takes the keys of `table` out (for writing its rows; they are not needed after).
+    pub fn take_keys(&mut self, table: &str) -> Option<KeyMap> {
+        let i = self
+            .names
+            .binary_search_by(|n| n.as_str().cmp(table))
+            .ok()?;
+        self.tables.get_mut(i).map(|t| std::mem::take(&mut t.keys))
     }
 
     /// Number of rows of `table` in the subset.
@@ -479,11 +517,14 @@ enum Msg {
     Failed(Error),
 }
 
+/// Batches of keys per connection in one round of the walk.
+const ROUND_BATCHES: usize = 4;
+
 /// Fewest keys in a query split off to run on another connection.
 const MIN_SPLIT_KEYS: usize = 500;
 
 /// Rows handed over at once from a connection's thread.
-const ROWS_PER_MESSAGE: usize = 256;
+const ROWS_PER_MESSAGE: usize = 64;
 
 fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String> {
     cols.iter()
@@ -633,17 +674,41 @@ impl<'a> Walker<'a> {
             .collect();
 
         // To a fixed point: owned rows bring their children, every row the rows it references.
+        // A round takes up to `budget` keys' worth of queries (a key costs a query per edge
+        // it follows), so the SQL written ahead stays small; the rest waits for later rounds.
+        let connections = 1 + self.extra.len();
         loop {
+            let mut budget = ROUND_BATCHES * connections * self.batch.max_keys;
             for id in 0..subset.tables.len() {
+                let t = &self.model.tables[&subset.names[id]];
+                // At least one key while the budget lasts, however many edges it follows.
+                let share = |budget: usize, per_key: usize| match budget {
+                    0 => 0,
+                    b => (b / per_key).max(1),
+                };
                 let tk = &mut subset.tables[id];
-                let fetch = unread(std::mem::take(&mut tk.pending_fetch), &tk.keys);
+                let fetch = tk.pending_fetch.take_front(budget);
+                budget = budget.saturating_sub(fetch.len());
+                let fetch = unread(fetch, &tk.keys);
                 self.fetch(&subset, id, &fetch, &mut round);
-                let children = std::mem::take(&mut subset.tables[id].pending_children);
+                let per_key = t.children.len().max(1);
+                let children = subset.tables[id]
+                    .pending_children
+                    .take_front(share(budget, per_key));
+                budget = budget.saturating_sub(children.len() * per_key);
                 self.children(&subset, id, &children, &mut round);
-                let indirect = std::mem::take(&mut subset.tables[id].pending_indirect);
+                let per_key = t.parents.len().max(1);
+                let indirect = subset.tables[id]
+                    .pending_indirect
+                    .take_front(share(budget, per_key));
+                budget = budget.saturating_sub(indirect.len() * per_key);
                 self.indirect(&subset, id, &indirect, &mut round);
             }
             if round.is_empty() {
+                // Keys taken may have needed no query; any left wait for the next round.
+                if subset.tables.iter().any(TableKeys::has_pending) {
+                    continue;
+                }
                 break;
             }
             self.execute(&mut subset, &std::mem::take(&mut round))?;
@@ -659,7 +724,7 @@ impl<'a> Walker<'a> {
         conns.truncate(queries.len().max(1));
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            let (tx, rx) = sync_channel::<Msg>(4 * conns.len());
+            let (tx, rx) = sync_channel::<Msg>(2 * conns.len());
             for conn in conns {
                 let (tx, next) = (tx.clone(), &next);
                 scope.spawn(move || run_queries(conn, queries, next, &tx));

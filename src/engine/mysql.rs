@@ -58,7 +58,10 @@ fn options(m: &MySqlUrl, infile: Option<mysql::LocalInfileHandler>) -> OptsBuild
         .pass(m.password.as_deref())
         .db_name(Some(&m.database))
         .tcp_connect_timeout(Some(Duration::from_secs(10)))
-        .init(vec!["SET NAMES utf8mb4", "SET time_zone = '+00:00'"]);
+        .init(vec!["SET NAMES utf8mb4", "SET time_zone = '+00:00'"])
+        // Every walk query is new (its key list differs), so a statement cache would only
+        // keep their texts here and their statements on the server; each is closed after use.
+        .stmt_cache_size(0);
     if let Some(sock) = &m.socket {
         opts = opts.socket(Some(sock)).prefer_socket(true);
     } else {
@@ -345,6 +348,10 @@ impl Source for MySqlSource {
             }
         }
         drop(result);
+        // No reply comes for a close: it costs no round trip.
+        self.conn
+            .close(stmt)
+            .map_err(|e| query_err(&url, context, e))?;
         match failure {
             Some(e) => Err(e),
             None => Ok(()),
