@@ -390,7 +390,7 @@ impl Subset {
     }
 
     /// Takes in a row a query read from table `id` (laid out as `layout` says): records it
-    /// (and spools it) the first time, and queues what it leads to. Returns its key.
+    /// (and spools it) the first time, and queues what it leads to.
     fn found(&mut self, layout: &Layout, id: usize, row: &[Value], owned: bool) -> Result<()> {
         let key = values_at(row, &layout.key);
         if key.iter().any(Value::is_null) {
