@@ -575,11 +575,25 @@ fn run_queries(
 impl<'a> Walker<'a> {
     /// A walk that collects keys only (`plan`); see [`Walker::keeping_rows`].
     pub fn new(model: &'a Model, source: &'a mut dyn Source, batch: Batch) -> Walker<'a> {
+        Walker::reading(model, source, batch, false)
+    }
+
+    /// A walk that reads whole rows and keeps them, for writing them out afterwards.
+    pub fn keeping_rows(model: &'a Model, source: &'a mut dyn Source, batch: Batch) -> Walker<'a> {
+        Walker::reading(model, source, batch, true)
+    }
+
+    fn reading(
+        model: &'a Model,
+        source: &'a mut dyn Source,
+        batch: Batch,
+        full_rows: bool,
+    ) -> Walker<'a> {
         let dialect = source.dialect();
         let queries = Queries {
             model,
             dialect,
-            full_rows: false,
+            full_rows,
         };
         Walker {
             layouts: model
@@ -592,21 +606,8 @@ impl<'a> Walker<'a> {
             extra: &mut [],
             dialect,
             batch,
-            full_rows: false,
+            full_rows,
         }
-    }
-
-    /// A walk that reads whole rows and keeps them, for writing them out afterwards.
-    pub fn keeping_rows(model: &'a Model, source: &'a mut dyn Source, batch: Batch) -> Walker<'a> {
-        let mut w = Walker::new(model, source, batch);
-        w.full_rows = true;
-        let queries = w.queries();
-        w.layouts = model
-            .tables
-            .values()
-            .map(|t| queries.select(t, "t").1)
-            .collect();
-        w
     }
 
     /// Reads over `extra` too: connections in the same snapshot as the source.
@@ -660,7 +661,9 @@ impl<'a> Walker<'a> {
                     .insert((root.table.clone(), k), root.display.clone());
             }
         }
-        let mut round: Vec<WalkQuery> = self
+        // Lookup tables first, whole, in a round of their own: the rows the roots reference in
+        // them are then known and not read again by key.
+        let lookups: Vec<WalkQuery> = self
             .model
             .tables
             .values()
@@ -672,6 +675,10 @@ impl<'a> Walker<'a> {
                 read: Reads::Rows { owned: false },
             })
             .collect();
+        if !lookups.is_empty() {
+            self.execute(&mut subset, &lookups)?;
+        }
+        let mut round = Vec::new();
 
         // To a fixed point: owned rows bring their children, every row the rows it references.
         // A round takes up to `budget` keys' worth of queries (a key costs a query per edge
