@@ -43,8 +43,31 @@ struct Collected<'a> {
 /// they sit in the file; more at once means fewer, longer reads, and more memory).
 const SPOOL_BATCH_BYTES: usize = 4 << 20;
 
-/// Rows read back at once when only a few of their columns are needed.
-const SPOOL_BATCH_ROWS: usize = 4096;
+/// Reads the rows at `positions` (into `slots`) back from the spool, in batches of about
+/// SPOOL_BATCH_BYTES whatever the row width, each read in file order; hands `f` each batch
+/// with its positions, in the order given.
+fn spooled(
+    rows: &mut SpoolReader,
+    slots: &[Slot],
+    positions: &[u32],
+    mut f: impl FnMut(&[u32], &RawRows) -> Result<()>,
+) -> Result<()> {
+    let mut raw = RawRows::default();
+    let mut batch_len = 256;
+    let mut done = 0;
+    while done < positions.len() {
+        let batch = &positions[done..positions.len().min(done + batch_len)];
+        let offsets: Vec<u64> = batch
+            .iter()
+            .map(|&p| slot_offset(slots[p as usize]))
+            .collect();
+        rows.read_batch(&offsets, &mut raw)?;
+        batch_len = (SPOOL_BATCH_BYTES / (raw.bytes() / batch.len()).max(1)).clamp(16, 1 << 16);
+        done += batch.len();
+        f(batch, &raw)?;
+    }
+    Ok(())
+}
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
 struct Restore {
@@ -405,23 +428,19 @@ fn self_ordered(
         if let Some(cols) = self_key_columns(t, r) {
             // The row holds the key of the row it references (integers, compared as the walk
             // compares them): read it from the rows read, not from the source again.
-            let mut raw = RawRows::default();
             let mut parent = Vec::with_capacity(cols.len());
-            for (start, chunk) in (0..slots.len())
-                .step_by(SPOOL_BATCH_ROWS)
-                .map(|s| (s, &slots[s..slots.len().min(s + SPOOL_BATCH_ROWS)]))
-            {
-                let offsets: Vec<u64> = chunk.iter().map(|s| slot_offset(*s)).collect();
-                rows.read_batch(&offsets, &mut raw)?;
-                for i in 0..chunk.len() {
-                    raw.decode_columns(i, &cols, &mut parent)?;
+            let all: Vec<u32> = (0..n_keys as u32).collect();
+            spooled(rows, slots, &all, |positions, raw| {
+                for (j, &ci) in positions.iter().enumerate() {
+                    raw.decode_columns(j, &cols, &mut parent)?;
                     if let Some(pi) = keys.position(&parent)
-                        && pi != start + i
+                        && pi != ci as usize
                     {
-                        edges.push(((start + i) as u32, pi as u32));
+                        edges.push((ci, pi as u32));
                     }
                 }
-            }
+                Ok(())
+            })?;
             continue;
         }
         let on: Vec<String> = r
@@ -541,7 +560,6 @@ fn write_table(
     sink.begin_table(&t.name, &t.columns)?;
     let mut count = 0u64;
     let mut values = Vec::with_capacity(t.columns.len());
-    let mut raw = RawRows::default();
     for (segment, checks_off) in [(&ordered, false), (&looped, true)] {
         if segment.is_empty() {
             continue;
@@ -552,20 +570,9 @@ fn write_table(
                 &format!("rows of {} that reference each other in a loop: checks off for just these rows", t.name),
             )?;
         }
-        // Rows come back from the spool in batches of about SPOOL_BATCH_BYTES (read in file
-        // order), then go out in the segment's order.
-        let mut batch_len = 256;
-        let mut done = 0;
-        while done < segment.len() {
-            let positions = &segment[done..segment.len().min(done + batch_len)];
-            let offsets: Vec<u64> = positions
-                .iter()
-                .map(|&p| slot_offset(slots[p as usize]))
-                .collect();
-            rows.read_batch(&offsets, &mut raw)?;
-            batch_len =
-                (SPOOL_BATCH_BYTES / (raw.bytes() / positions.len()).max(1)).clamp(16, 1 << 16);
-            done += positions.len();
+        // Rows come back from the spool in batches (read in file order), then go out in the
+        // segment's order.
+        spooled(rows, &slots, segment, |positions, raw| {
             for (j, &p) in positions.iter().enumerate() {
                 let p = p as usize;
                 raw.decode(j, &mut values)?;
@@ -598,7 +605,8 @@ fn write_table(
                 count += 1;
             }
             progress(count);
-        }
+            Ok(())
+        })?;
         if checks_off {
             sink.end_table()?;
             sink.foreign_key_checks(true, "")?;
