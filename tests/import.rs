@@ -749,3 +749,142 @@ fn insert_triggers_on_the_target_are_named() {
         );
     }
 }
+
+/// The dump with its trailer's SHA-256 computed again over the body, as if partialdump had
+/// written the changed rows (row counts must be unchanged).
+fn resealed(dump: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let body_start = dump
+        .lines()
+        .take_while(|l| l.starts_with("-- "))
+        .map(|l| l.len() + 1)
+        .sum::<usize>();
+    let trailer_start = dump[..dump.len() - 1].rfind('\n').unwrap() + 1;
+    let digest: String = Sha256::digest(&dump.as_bytes()[body_start..trailer_start])
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect();
+    let trailer = &dump[trailer_start..];
+    let at = trailer.find("sha256=").unwrap() + "sha256=".len();
+    format!(
+        "{}{}{digest}{}",
+        &dump[..trailer_start],
+        &trailer[..at],
+        &trailer[at + 64..]
+    )
+}
+
+/// MariaDB loads a table that is empty in bulk, with unique and foreign-key checks off; the
+/// importer then proves every reference itself before it commits (among the rows it loaded,
+/// else in the target, whose collation may match what the bytes do not).
+#[test]
+fn mysql_bulk_loads_into_empty_tables_check_every_reference() {
+    use mysql::prelude::Queryable;
+    let Some(mut src) = mysql_db("bulk_refs_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("bulk_refs_d") else {
+        return;
+    };
+    let schema = "CREATE TABLE teams (code VARCHAR(8) COLLATE utf8mb4_general_ci PRIMARY KEY, \
+                  name VARCHAR(20) NOT NULL) ENGINE=InnoDB; \
+                  CREATE TABLE people (id INT PRIMARY KEY, team VARCHAR(8) COLLATE utf8mb4_general_ci NOT NULL, \
+                  email VARCHAR(40) NOT NULL UNIQUE, boss_id INT NULL, \
+                  FOREIGN KEY (team) REFERENCES teams (code), FOREIGN KEY (boss_id) REFERENCES people (id)) \
+                  ENGINE=InnoDB";
+    for db in [&mut src, &mut dst] {
+        db.conn.query_drop(schema).unwrap();
+    }
+    // Person 3 names team A in lower case, which its foreign key accepts (the collation
+    // ignores case); person 2's boss comes after it in key order.
+    src.conn
+        .query_drop(
+            "INSERT INTO teams VALUES ('A', 'alpha'), ('B', 'beta'); \
+             INSERT INTO people VALUES (1, 'A', 'one@x', NULL), (3, 'a', 'three@x', 1), \
+             (4, 'A', 'four@x', NULL), (5, 'B', 'five@x', NULL); \
+             INSERT INTO people VALUES (2, 'A', 'two@x', 4)",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("graph.yaml");
+    std::fs::write(&graph, "tables:\n  teams:\n    children: [people]\n").unwrap();
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph, "teams.code=A", &file);
+    let good = std::fs::read_to_string(&file).unwrap();
+    assert!(good.contains("'three@x'"), "{good}");
+    let people = |db: &mut MysqlDb| -> Vec<(i32, String, Option<i32>)> {
+        db.conn
+            .query("SELECT id, team, boss_id FROM people ORDER BY id")
+            .unwrap()
+    };
+
+    // Altered dumps: a reference to no row, a duplicate key. Each is refused with the
+    // importer's own words, and the empty target stays empty.
+    for (what, from, to, expect) in [
+        (
+            "a dangling reference",
+            "(4,'A','four@x',NULL)",
+            "(4,'Z','four@x',NULL)",
+            "`people.team` = 'Z' references a row of `teams` that is not there",
+        ),
+        (
+            "a dangling self-reference",
+            "(2,'A','two@x',4)",
+            "(2,'A','two@x',9)",
+            "`people.boss_id` = 9 references a row of `people` that is not there",
+        ),
+        (
+            "a duplicate unique key",
+            "'four@x'",
+            "'one@x'",
+            "the dump itself holds two rows with the same primary or unique key",
+        ),
+    ] {
+        assert!(good.contains(from), "{what}: {from} not in\n{good}");
+        let bad = dir.path().join("bad.sql");
+        std::fs::write(&bad, resealed(&good.replacen(from, to, 1))).unwrap();
+        let o = import_file(&dst.url(), &bad, &[]);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{what} was imported");
+        assert!(err.contains(expect), "{what}: {err}");
+        assert!(people(&mut dst).is_empty(), "{what} left rows behind");
+        let teams: Vec<String> = dst.conn.query("SELECT code FROM teams").unwrap();
+        assert!(teams.is_empty(), "{what} left teams behind: {teams:?}");
+    }
+
+    // Where the table already has rows, the target checks foreign keys itself, and says so.
+    dst.conn
+        .query_drop(
+            "INSERT INTO teams VALUES ('B', 'beta'); INSERT INTO people VALUES (5, 'B', 'five@x', NULL)",
+        )
+        .unwrap();
+    let bad = dir.path().join("bad.sql");
+    std::fs::write(
+        &bad,
+        resealed(&good.replacen("(4,'A','four@x',NULL)", "(4,'Z','four@x',NULL)", 1)),
+    )
+    .unwrap();
+    let o = import_file(&dst.url(), &bad, &[]);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "a dangling reference was imported");
+    assert!(err.contains("foreign key constraint fails"), "{err}");
+    assert_eq!(people(&mut dst), vec![(5, "B".into(), None)]);
+    dst.conn
+        .query_drop("DELETE FROM people; DELETE FROM teams")
+        .unwrap();
+
+    // The good dump loads, the lower-case reference included, and equals the source's subset.
+    let o = import_file(&dst.url(), &file, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        people(&mut dst),
+        vec![
+            (1, "A".into(), None),
+            (2, "A".into(), Some(4)),
+            (3, "a".into(), Some(1)),
+            (4, "A".into(), None)
+        ]
+    );
+    let o = verify(&src.url(), &dst.url(), &graph, "teams.code=A");
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -47,7 +47,7 @@ pub struct ImportArgs {
     quiet: bool,
 }
 
-fn open_input(file: &Option<PathBuf>) -> Result<(Box<dyn BufRead>, String)> {
+fn open_input(file: &Option<PathBuf>) -> Result<(Box<dyn BufRead + Send>, String)> {
     match file {
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::open(p).map_err(|source| Error::Output {

@@ -155,6 +155,19 @@ pub trait Target: Source {
     /// rows that form a cycle of NOT NULL references).
     fn foreign_key_checks(&mut self, on: bool) -> Result<()>;
 
+    /// Whether rows loaded into an empty table with unique and foreign-key checks off take the
+    /// engine's bulk path (MariaDB's InnoDB: one table-level undo record, indexes built by
+    /// sorting, duplicates still refused). The caller then checks references itself.
+    fn empty_table_bulk_insert(&self) -> bool {
+        false
+    }
+
+    /// Switches unique checks for the following statements; only called where
+    /// [`Target::empty_table_bulk_insert`] is true.
+    fn unique_checks(&mut self, _on: bool) -> Result<()> {
+        Ok(())
+    }
+
     fn commit(&mut self) -> Result<()>;
 
     fn rollback(&mut self) -> Result<()>;

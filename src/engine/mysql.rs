@@ -110,16 +110,33 @@ impl MySqlSource {
     }
 }
 
-/// Whether the server (by its `VERSION()`) is MariaDB 10.4 or later, which has `BACKUP STAGE`.
-fn has_backup_stages(version: &str) -> bool {
+/// MariaDB's version as (major, minor, patch), from `VERSION()`; `None` for MySQL.
+fn mariadb_version(version: &str) -> Option<(u32, u32, u32)> {
     if !version.contains("MariaDB") {
-        return false;
+        return None;
     }
     let mut parts = version
         .split(['.', '-'])
         .map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    (major, minor) >= (10, 4)
+    let mut next = || parts.next().unwrap_or(0);
+    Some((next(), next(), next()))
+}
+
+/// Whether the server (by its `VERSION()`) is MariaDB 10.4 or later, which has `BACKUP STAGE`.
+fn has_backup_stages(version: &str) -> bool {
+    mariadb_version(version).is_some_and(|v| v >= (10, 4, 0))
+}
+
+/// Whether the server is a MariaDB whose InnoDB loads an empty table in bulk (one table-level
+/// undo record, indexes built by sorting) when `unique_checks` and `foreign_key_checks` are off,
+/// and does so correctly for LOAD DATA: MDEV-34703 was fixed in 10.11.11, 11.4.5 and 11.7.2,
+/// the versions `mariadb-import` enables it from.
+fn has_empty_table_bulk_insert(version: &str) -> bool {
+    mariadb_version(version).is_some_and(|v| {
+        v >= (11, 7, 2)
+            || ((11, 4, 5)..(11, 5, 0)).contains(&v)
+            || ((10, 11, 11)..(10, 12, 0)).contains(&v)
+    })
 }
 
 #[cfg(test)]
@@ -144,6 +161,20 @@ mod tests {
         assert!(super::has_backup_stages("10.4.1-MariaDB"));
         assert!(!super::has_backup_stages("10.3.39-MariaDB"));
         assert!(!super::has_backup_stages("8.0.36"));
+    }
+
+    #[test]
+    fn empty_table_bulk_insert_only_where_mariadb_fixed_it() {
+        use super::has_empty_table_bulk_insert as bulk;
+        assert!(bulk("10.11.19-MariaDB-0+deb12u1"));
+        assert!(bulk("10.11.11-MariaDB"));
+        assert!(!bulk("10.11.10-MariaDB"));
+        assert!(!bulk("10.6.20-MariaDB"));
+        assert!(bulk("11.4.5-MariaDB"));
+        assert!(!bulk("11.4.4-MariaDB"));
+        assert!(!bulk("11.6.2-MariaDB"));
+        assert!(bulk("11.8.3-MariaDB"));
+        assert!(!bulk("8.0.36"));
     }
 }
 
@@ -537,6 +568,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
 pub struct MySqlTarget {
     db: MySqlSource,
     buffer: Arc<Mutex<Vec<u8>>>,
+    empty_table_bulk_insert: bool,
 }
 
 /// One value as a field of LOAD DATA's default format (tab-separated, backslash escapes,
@@ -593,18 +625,20 @@ impl MySqlTarget {
             out.write_all(&data)
         });
         let mut conn = connect_with(m, &url, Some(handler))?;
-        let max_packet: Option<u64> = conn
-            .query_first("SELECT @@max_allowed_packet")
+        let server: Option<(u64, String)> = conn
+            .query_first("SELECT @@max_allowed_packet, VERSION()")
             .map_err(|e| query_err(&url, "reading max_allowed_packet", e))?;
+        let (max_packet, version) = server.unwrap_or((4 << 20, String::new()));
         Ok(MySqlTarget {
             db: MySqlSource {
                 conn,
                 // Further connections only ever read.
                 opts: options(m, None).into(),
                 url,
-                max_packet: max_packet.unwrap_or(4 << 20) as usize,
+                max_packet: max_packet as usize,
             },
             buffer,
+            empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
         })
     }
 
@@ -685,15 +719,19 @@ impl Target for MySqlTarget {
             Err(mysql::Error::MySqlError(e)) => return Some(Err(e.message)),
             Err(e) => return Some(Err(e.to_string())),
         };
-        // LOCAL loads skip rows whose key exists, with a warning each; any other warning (a
-        // value that did not fit) is an error here, as it would be for an INSERT.
-        let skipped = rows.len() as u64 - affected.min(rows.len() as u64);
-        if warnings > skipped {
-            let first: Option<(String, u32, String)> =
-                self.db.conn.query_first("SHOW WARNINGS").ok().flatten();
-            return Some(Err(first
-                .map(|(_, _, m)| m)
-                .unwrap_or_else(|| format!("{warnings} warnings while loading"))));
+        // LOCAL loads skip rows whose key exists, with a warning each (1062); any other
+        // warning (a value that did not fit, a foreign key that found no row) is an error here,
+        // as it would be for an INSERT.
+        if warnings > 0 {
+            let listed: Vec<(String, u32, String)> =
+                self.db.conn.query("SHOW WARNINGS").unwrap_or_default();
+            if let Some((_, _, message)) = listed.into_iter().find(|(_, code, _)| *code != 1062) {
+                return Some(Err(message));
+            }
+            let skipped = rows.len() as u64 - affected.min(rows.len() as u64);
+            if warnings > skipped {
+                return Some(Err(format!("{warnings} warnings while loading")));
+            }
         }
         Some(Ok(affected))
     }
@@ -712,6 +750,21 @@ impl Target for MySqlTarget {
                 "SET foreign_key_checks = 0"
             },
             "switching foreign-key checks",
+        )
+    }
+
+    fn empty_table_bulk_insert(&self) -> bool {
+        self.empty_table_bulk_insert
+    }
+
+    fn unique_checks(&mut self, on: bool) -> Result<()> {
+        self.run(
+            if on {
+                "SET unique_checks = 1"
+            } else {
+                "SET unique_checks = 0"
+            },
+            "switching unique checks",
         )
     }
 

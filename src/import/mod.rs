@@ -7,16 +7,19 @@
 //! rolls back, and the target is as it was before.
 
 pub mod reader;
+mod references;
 
 use crate::dialect::{Dialect, OnConflict};
 use crate::engine::Target;
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
 use crate::schema::Schema;
-use reader::{DumpReader, Located, Statement};
+use reader::{DumpReader, Header, Located, Statement};
+use references::LoadedReferences;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Default)]
@@ -84,8 +87,37 @@ pub fn validate<R: BufRead>(mut reader: DumpReader<R>) -> Result<BTreeMap<String
     reader.finish()
 }
 
-/// Imports a dump into `target` in one transaction; rolls back on any error.
-pub fn import<R: BufRead>(
+/// Statements parsed ahead of the one the target is loading.
+const READ_AHEAD: usize = 4;
+
+/// What the parsing thread hands over: each statement, then the end once the trailer checked.
+enum Parsed {
+    Statement(Located),
+    End,
+}
+
+/// Parses the whole dump into `tx`, ending with [`Parsed::End`] or the first error.
+/// Stops early when the receiver is gone (the load failed).
+fn parse_into<R: BufRead>(mut reader: DumpReader<R>, tx: SyncSender<Result<Parsed>>) {
+    loop {
+        let parsed = match reader.next_statement() {
+            Ok(Some(statement)) => Ok(Parsed::Statement(statement)),
+            Ok(None) => {
+                let _ = tx.send(reader.finish().map(|_| Parsed::End));
+                return;
+            }
+            Err(e) => Err(e),
+        };
+        let failed = parsed.is_err();
+        if tx.send(parsed).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Imports a dump into `target` in one transaction; rolls back on any error. The dump is
+/// parsed on a thread of its own while the target loads the statement before.
+pub fn import<R: BufRead + Send>(
     reader: DumpReader<R>,
     target: &mut dyn Target,
     options: &ImportOptions,
@@ -94,11 +126,23 @@ pub fn import<R: BufRead>(
     let mut schema = target.introspect()?;
     let mut created = Vec::new();
     target.begin(options.disable_fk_checks)?;
-    match load(reader, target, &mut schema, &mut created, options, progress) {
-        Ok(report) => {
-            target.commit()?;
-            Ok(report)
-        }
+    let header = reader.header().clone();
+    let loaded = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel(READ_AHEAD);
+        scope.spawn(move || parse_into(reader, tx));
+        // Returning drops `rx`, which stops the parser if the load ended early.
+        load(
+            &header,
+            rx,
+            target,
+            &mut schema,
+            &mut created,
+            options,
+            progress,
+        )
+    });
+    match loaded.and_then(|report| target.commit().map(|()| report)) {
+        Ok(report) => Ok(report),
         Err(e) => {
             // The first error is the one to report; a failing rollback only means the
             // connection is gone, which rolls back too.
@@ -126,8 +170,9 @@ fn drop_created(target: &mut dyn Target, created: &[String]) {
     let _ = target.foreign_key_checks(true);
 }
 
-fn load<R: BufRead>(
-    mut reader: DumpReader<R>,
+fn load(
+    header: &Header,
+    parsed: Receiver<Result<Parsed>>,
     target: &mut dyn Target,
     schema: &mut Schema,
     created: &mut Vec<String>,
@@ -140,18 +185,33 @@ fn load<R: BufRead>(
     // Statements stay under the target's packet limit whatever was asked for.
     let max_statement_bytes = options.max_statement_bytes.min(target.max_query_bytes());
     let mut report = ImportReport {
-        source: reader.header().source.clone(),
+        source: header.source.clone(),
         target: url.clone(),
         on_conflict: options.on_conflict,
         ..ImportReport::default()
     };
     let mut checked: BTreeSet<String> = BTreeSet::new();
     let mut schema_changed = false;
-    let mut checks_off = false;
-    let mut loaded_unchecked: BTreeSet<String> = BTreeSet::new();
+    let mut checks = Checks {
+        foreign_keys: !options.disable_fk_checks,
+        unique: true,
+    };
+    // The dump turned foreign-key checks off (around a cycle of NOT NULL references).
+    let mut cycle_unchecked = false;
+    // Tables empty when their first rows came, loaded on the engine's bulk path.
+    let mut bulk_tables: BTreeSet<String> = BTreeSet::new();
+    let mut references = LoadedReferences::default();
     let mut last_table = String::new();
     let mut table_started = Instant::now();
-    while let Some(located) = reader.next_statement()? {
+    let mut whole = false;
+    while let Ok(next) = parsed.recv() {
+        let located = match next? {
+            Parsed::Statement(located) => located,
+            Parsed::End => {
+                whole = true;
+                break;
+            }
+        };
         let Located {
             line,
             number,
@@ -169,27 +229,29 @@ fn load<R: BufRead>(
                 if matches!(name.as_str(), "foreign_key_checks" | "defer_foreign_keys")
                     && !options.disable_fk_checks
                 {
-                    let on = !matches!(
+                    cycle_unchecked = matches!(
                         (name.as_str(), value.to_ascii_uppercase().as_str()),
                         ("foreign_key_checks", "0") | ("defer_foreign_keys", "ON")
                     );
-                    if on == checks_off {
-                        target.foreign_key_checks(on)?;
-                        checks_off = !on;
-                    }
                 }
             }
             Statement::Begin | Statement::Commit => {}
             Statement::Schema { table, sql } => {
                 let exists = schema.table(&table).is_some();
                 if created.contains(&table) || !exists {
-                    if reader.header().dialect != dialect.name() {
+                    // A definition may reference a table defined after it (a cycle).
+                    checks.set(
+                        target,
+                        !(options.disable_fk_checks || cycle_unchecked),
+                        checks.unique,
+                    )?;
+                    if header.dialect != dialect.name() {
                         return Err(fail(
                             &table,
                             format!(
                                 "the target has no table `{table}`, and the dump's definition of it is in {}'s SQL, \
                                  which {} does not read. Create the schema in the target first",
-                                reader.header().dialect,
+                                header.dialect,
                                 dialect.name()
                             ),
                         ));
@@ -212,8 +274,19 @@ fn load<R: BufRead>(
                 }
                 if !checked.contains(&table) {
                     check_table(schema, &table, &columns, &url)?;
+                    if target.empty_table_bulk_insert()
+                        && (created.contains(&table) || is_empty(target, &table)?)
+                    {
+                        bulk_tables.insert(table.clone());
+                    }
                     checked.insert(table.clone());
                 }
+                let bulk_path = bulk_tables.contains(&table);
+                checks.set(
+                    target,
+                    !(options.disable_fk_checks || cycle_unchecked || bulk_path),
+                    !bulk_path,
+                )?;
                 if table != last_table {
                     if let Some(t) = report.tables.last_mut() {
                         t.seconds = table_started.elapsed().as_secs_f64();
@@ -225,25 +298,30 @@ fn load<R: BufRead>(
                     last_table = table.clone();
                     table_started = Instant::now();
                 }
-                if checks_off {
-                    loaded_unchecked.insert(table.clone());
-                }
+                let unchecked = !checks.foreign_keys && !options.disable_fk_checks;
                 let key = schema
                     .table(&table)
                     .map(|t| t.primary_key.clone())
                     .unwrap_or_default();
                 let suffix = dialect.on_conflict(options.on_conflict, &columns, &key);
-                let conflict_hint = |target: &mut dyn Target| match conflicting_key(
-                    target, dialect, &table, &columns, &key, &rows,
-                ) {
-                    Some(k) => format!(
-                        " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
-                         --on-conflict update overwrites them)"
-                    ),
-                    // Not a conflict: say which rows the statement held.
-                    None => key_range(&key, &columns, &rows)
-                        .map(|r| format!(" (in the rows with {r})"))
-                        .unwrap_or_default(),
+                let conflict_hint = |target: &mut dyn Target, msg: &str| {
+                    // An empty table has nothing to conflict with: the rows conflict among
+                    // themselves (MariaDB's bulk path reports that as an error "during COMMIT").
+                    if bulk_path && (msg.contains("Duplicate") || msg.contains("during COMMIT")) {
+                        return " (the table was empty before the import, so the dump itself holds two rows with \
+                                the same primary or unique key: it was altered or not written by partialdump)"
+                            .to_string();
+                    }
+                    match conflicting_key(target, dialect, &table, &columns, &key, &rows) {
+                        Some(k) => format!(
+                            " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
+                             --on-conflict update overwrites them)"
+                        ),
+                        // Not a conflict: say which rows the statement held.
+                        None => key_range(&key, &columns, &rows)
+                            .map(|r| format!(" (in the rows with {r})"))
+                            .unwrap_or_default(),
+                    }
                 };
                 // The bulk path where the engine has one and it keeps the semantics: it skips
                 // existing keys, which `error` turns into an error and `update` cannot use.
@@ -257,9 +335,15 @@ fn load<R: BufRead>(
                 };
                 let bulk_used = bulk.is_some();
                 if let Some(result) = bulk {
-                    let n = result.map_err(|msg| fail(&table, msg))?;
+                    let n = match result {
+                        Ok(n) => n,
+                        Err(msg) => {
+                            let hint = conflict_hint(target, &msg);
+                            return Err(fail(&table, format!("{msg}{hint}")));
+                        }
+                    };
                     if n < rows.len() as u64 && options.on_conflict == OnConflict::Error {
-                        let hint = conflict_hint(target);
+                        let hint = conflict_hint(target, "Duplicate");
                         return Err(fail(
                             &table,
                             format!(
@@ -292,11 +376,12 @@ fn load<R: BufRead>(
                             }
                         }
                         Err(msg) => {
-                            let hint = conflict_hint(target);
+                            let hint = conflict_hint(target, &msg);
                             return Err(fail(&table, format!("{msg}{hint}")));
                         }
                     }
                 }
+                references.loaded(schema, &table, &columns, &rows, unchecked);
                 let n = rows.len() as u64;
                 report.rows += n;
                 if let Some(t) = report.tables.last_mut() {
@@ -308,6 +393,14 @@ fn load<R: BufRead>(
                 });
             }
             Statement::Update { table, set, key } => {
+                checks.set(
+                    target,
+                    !(options.disable_fk_checks || cycle_unchecked),
+                    true,
+                )?;
+                if !checks.foreign_keys && !options.disable_fk_checks {
+                    references.updated_unchecked(&table);
+                }
                 let sql = render_update(dialect, &table, &set, &key);
                 target.execute(&sql).map_err(|msg| fail(&table, msg))?;
             }
@@ -329,13 +422,55 @@ fn load<R: BufRead>(
             t.table, t.rows
         ));
     }
-    // The trailer proves the dump is whole before anything is committed.
-    reader.finish()?;
+    // The trailer proves the dump is whole before anything is committed (the parser sends it
+    // last; a parser that stopped without it has already sent its error, or panicked).
+    if !whole {
+        return Err(Error::Mismatch(
+            "the dump's parser stopped before the end of the dump; nothing was imported. This is a bug \
+             in partialdump: please report it with the dump's first lines."
+                .into(),
+        ));
+    }
     if !options.disable_fk_checks {
-        check_references(target, schema, &loaded_unchecked)?;
+        check_references(target, schema, &references.unproven(schema))?;
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The target session's check switches, as last set.
+struct Checks {
+    foreign_keys: bool,
+    unique: bool,
+}
+
+impl Checks {
+    /// Switches what differs from what the target has.
+    fn set(&mut self, target: &mut dyn Target, foreign_keys: bool, unique: bool) -> Result<()> {
+        if foreign_keys != self.foreign_keys {
+            target.foreign_key_checks(foreign_keys)?;
+            self.foreign_keys = foreign_keys;
+        }
+        if unique != self.unique {
+            target.unique_checks(unique)?;
+            self.unique = unique;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the target's table has no row (inside the import's transaction).
+fn is_empty(target: &mut dyn Target, table: &str) -> Result<bool> {
+    let sql = format!(
+        "SELECT 1 FROM {} LIMIT 1",
+        target.dialect().quote_ident(table)
+    );
+    let mut empty = true;
+    target.query(&sql, "checking whether a table is empty", &mut |_| {
+        empty = false;
+        Ok(())
+    })?;
+    Ok(empty)
 }
 
 /// The dump's columns must be the target table's columns (generated ones aside).
@@ -523,20 +658,21 @@ fn conflicting_key(
     None
 }
 
-/// Rows loaded while foreign-key checks were off (a NOT NULL cycle) are checked here: every
-/// reference of those tables must find its row.
+/// Foreign keys of rows loaded while checks were off (a NOT NULL cycle, or the bulk path into
+/// an empty table) that the client could not prove ([`LoadedReferences::unproven`]) are
+/// checked by the target here: every reference must find its row.
 fn check_references(
     target: &mut dyn Target,
     schema: &Schema,
-    tables: &BTreeSet<String>,
+    foreign_keys: &BTreeMap<String, Vec<usize>>,
 ) -> Result<()> {
     let dialect = target.dialect();
     let q = |s: &str| dialect.quote_ident(s);
-    for name in tables {
+    for (name, indexes) in foreign_keys {
         let Some(t) = schema.table(name) else {
             continue;
         };
-        for fk in &t.foreign_keys {
+        for fk in indexes.iter().filter_map(|&i| t.foreign_keys.get(i)) {
             let not_null: Vec<String> = fk
                 .columns
                 .iter()
@@ -572,7 +708,7 @@ fn check_references(
             if let Some(v) = dangling {
                 return Err(Error::Mismatch(format!(
                     "`{name}.{}` = {v} references a row of `{}` that is not there after loading (these rows were \
-                     loaded with foreign-key checks off to load a cycle). The dump is incomplete or was altered; \
+                     loaded with foreign-key checks off, to load a cycle or in bulk into an empty table). The dump is incomplete or was altered; \
                      the import was rolled back.",
                     fk.columns.join(","),
                     fk.ref_table

@@ -1,0 +1,129 @@
+//! References of rows loaded without foreign-key checks, proven in the client where it can.
+//!
+//! Rows go in without the target checking their foreign keys when the dump asks for it (a cycle
+//! of NOT NULL references) or when MariaDB loads an empty table in bulk. Every such reference
+//! must still find its row before the import commits. Most point at rows the same import loaded,
+//! so the keys of loaded rows are kept here and each reference is looked up among them; only a
+//! foreign key with a reference not found (a row that was in the target before, a value that
+//! matches only under the column's collation, or a dangling one) is checked by the target.
+
+use crate::engine::value::Value;
+use crate::schema::Schema;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+type Keys = HashSet<Vec<Value>, foldhash::fast::RandomState>;
+
+/// A referenced table and the referenced columns, in the foreign key's order.
+type Referenced = (String, Vec<String>);
+
+#[derive(Default)]
+pub struct LoadedReferences {
+    /// The keys of the rows loaded, per referenced table and column list (only those some
+    /// foreign key of the target references).
+    keys: HashMap<Referenced, Keys>,
+    /// References not found when their rows were loaded, per table and foreign key (its index
+    /// in the table's list).
+    pending: BTreeMap<(String, usize), Keys>,
+    /// Tables to check whole in the target (rows changed by UPDATE without checks).
+    whole: BTreeSet<String>,
+}
+
+/// The positions of `wanted` among `columns`; `None` unless all are there.
+fn positions(columns: &[String], wanted: &[String]) -> Option<Vec<usize>> {
+    wanted
+        .iter()
+        .map(|w| columns.iter().position(|c| c == w))
+        .collect()
+}
+
+/// The values at `at` of `row`; `None` if one is NULL (such a reference needs no row).
+fn tuple(row: &[Value], at: &[usize]) -> Option<Vec<Value>> {
+    at.iter()
+        .map(|&i| row.get(i).filter(|v| !v.is_null()).cloned())
+        .collect()
+}
+
+impl LoadedReferences {
+    /// Records the rows of one INSERT: their keys, and, when they went in `unchecked`, their
+    /// references.
+    pub fn loaded(
+        &mut self,
+        schema: &Schema,
+        table: &str,
+        columns: &[String],
+        rows: &[Vec<Value>],
+        unchecked: bool,
+    ) {
+        // Keys first: a row may reference a row of the same statement (a self-reference).
+        let referenced: BTreeSet<&Vec<String>> = schema
+            .tables
+            .values()
+            .flat_map(|t| &t.foreign_keys)
+            .filter(|fk| fk.ref_table == table)
+            .map(|fk| &fk.ref_columns)
+            .collect();
+        for ref_columns in referenced {
+            let Some(at) = positions(columns, ref_columns) else {
+                continue;
+            };
+            let keys = self
+                .keys
+                .entry((table.to_string(), ref_columns.clone()))
+                .or_default();
+            keys.extend(rows.iter().filter_map(|r| tuple(r, &at)));
+        }
+        if !unchecked {
+            return;
+        }
+        let Some(t) = schema.table(table) else {
+            return;
+        };
+        for (i, fk) in t.foreign_keys.iter().enumerate() {
+            let Some(at) = positions(columns, &fk.columns) else {
+                // Columns the dump leaves out keep their defaults: the target decides.
+                self.whole.insert(table.to_string());
+                continue;
+            };
+            let found = self
+                .keys
+                .get(&(fk.ref_table.clone(), fk.ref_columns.clone()));
+            let missing = rows
+                .iter()
+                .filter_map(|r| tuple(r, &at))
+                .filter(|k| found.is_none_or(|f| !f.contains(k)));
+            let pending = self.pending.entry((table.to_string(), i)).or_default();
+            pending.extend(missing);
+        }
+    }
+
+    /// Records an UPDATE run without foreign-key checks: its table is checked whole.
+    pub fn updated_unchecked(&mut self, table: &str) {
+        self.whole.insert(table.to_string());
+    }
+
+    /// The foreign keys (table, indexes into its list) the target must check: those with a
+    /// reference to no row this import loaded.
+    pub fn unproven(&self, schema: &Schema) -> BTreeMap<String, Vec<usize>> {
+        let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for table in &self.whole {
+            if let Some(t) = schema.table(table) {
+                out.insert(table.clone(), (0..t.foreign_keys.len()).collect());
+            }
+        }
+        for ((table, i), refs) in &self.pending {
+            let Some(fk) = schema.table(table).and_then(|t| t.foreign_keys.get(*i)) else {
+                continue;
+            };
+            let found = self
+                .keys
+                .get(&(fk.ref_table.clone(), fk.ref_columns.clone()));
+            if refs.iter().any(|k| found.is_none_or(|f| !f.contains(k))) {
+                let fks = out.entry(table.clone()).or_default();
+                if !fks.contains(i) {
+                    fks.push(*i);
+                }
+            }
+        }
+        out
+    }
+}
