@@ -390,18 +390,21 @@ fn unquote_ident(s: &str) -> Option<String> {
 }
 
 #[derive(Debug, PartialEq)]
-enum Tok {
-    Word(String),
+/// A token; words and numbers borrow the statement's text (no allocation per value).
+enum Tok<'a> {
+    Word(&'a str),
     Ident(String),
     Str(Vec<u8>),
-    Num(String),
+    Num(&'a str),
     Hex(Vec<u8>),
     Punct(u8),
 }
 
-/// The value of each hex digit by its byte (0 for any other byte).
+/// The value of each hex digit by its byte; [`NOT_HEX`] for any other byte.
+const NOT_HEX: u8 = 0xff;
+
 const HEX_VALUE: [u8; 256] = {
-    let mut t = [0u8; 256];
+    let mut t = [NOT_HEX; 256];
     let mut i = 0;
     while i < 10 {
         t[b'0' as usize + i] = i as u8;
@@ -424,7 +427,7 @@ struct Parser<'a> {
     backslash_is_literal: bool,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn err(&self, msg: impl std::fmt::Display) -> Error {
         bad(
             self.name,
@@ -441,7 +444,7 @@ impl Parser<'_> {
         }
     }
 
-    fn next(&mut self) -> Result<Option<Tok>> {
+    fn next(&mut self) -> Result<Option<Tok<'a>>> {
         self.skip_ws();
         let Some(&c) = self.text.get(self.pos) else {
             return Ok(None);
@@ -506,20 +509,26 @@ impl Parser<'_> {
             }
             b'X' | b'x' if t.get(self.pos + 1) == Some(&b'\'') => {
                 self.pos += 2;
-                let start = self.pos;
-                while t.get(self.pos).is_some_and(u8::is_ascii_hexdigit) {
-                    self.pos += 1;
-                }
-                if t.get(self.pos) != Some(&b'\'') || !(self.pos - start).is_multiple_of(2) {
+                let rest = &t[self.pos..];
+                let Some(end) = memchr::memchr(b'\'', rest) else {
+                    return Err(self.err("a malformed hex literal"));
+                };
+                let hex = &rest[..end];
+                if !hex.len().is_multiple_of(2) {
                     return Err(self.err("a malformed hex literal"));
                 }
-                let hex = &t[start..self.pos];
-                self.pos += 1;
-                // Every digit was checked above.
-                let bytes = hex
-                    .chunks_exact(2)
-                    .map(|p| (HEX_VALUE[usize::from(p[0])] << 4) | HEX_VALUE[usize::from(p[1])])
-                    .collect();
+                // Decoded and checked in one pass: a byte that is no digit has all bits set.
+                let mut bytes = Vec::with_capacity(hex.len() / 2);
+                let mut invalid = 0u8;
+                bytes.extend(hex.chunks_exact(2).map(|p| {
+                    let (hi, lo) = (HEX_VALUE[usize::from(p[0])], HEX_VALUE[usize::from(p[1])]);
+                    invalid |= hi | lo;
+                    (hi << 4) | lo
+                }));
+                if invalid & 0xf0 != 0 {
+                    return Err(self.err("a malformed hex literal"));
+                }
+                self.pos += end + 1;
                 Ok(Some(Tok::Hex(bytes)))
             }
             b'-' | b'0'..=b'9' => {
@@ -531,7 +540,7 @@ impl Parser<'_> {
                     self.pos += 1;
                 }
                 let s = std::str::from_utf8(&t[start..self.pos]).unwrap_or("");
-                Ok(Some(Tok::Num(s.to_string())))
+                Ok(Some(Tok::Num(s)))
             }
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 let start = self.pos;
@@ -541,8 +550,9 @@ impl Parser<'_> {
                 {
                     self.pos += 1;
                 }
+                // ASCII letters, digits and `_` only: always UTF-8.
                 Ok(Some(Tok::Word(
-                    String::from_utf8_lossy(&t[start..self.pos]).into_owned(),
+                    std::str::from_utf8(&t[start..self.pos]).unwrap_or(""),
                 )))
             }
             b'(' | b')' | b',' | b'=' | b';' => {
@@ -616,7 +626,7 @@ impl Parser<'_> {
                 .map_err(|_| self.err("a string literal that is not UTF-8")),
             Some(Tok::Hex(b)) => Ok(Value::Bytes(b)),
             Some(Tok::Num(n)) => {
-                parse_number(&n).ok_or_else(|| self.err(format!("`{n}` is not a number")))
+                parse_number(n).ok_or_else(|| self.err(format!("`{n}` is not a number")))
             }
             Some(Tok::Word(w)) => Err(self.err(format!(
                 "`{w}` where a value should be (a function call or keyword)"
@@ -765,7 +775,7 @@ impl Parser<'_> {
                 }
                 let value = if name == "names" {
                     match self.next()? {
-                        Some(Tok::Word(w)) => w,
+                        Some(Tok::Word(w)) => w.to_string(),
                         other => {
                             return Err(self.err(format!(
                                 "expected a character set, found {}",
@@ -776,8 +786,8 @@ impl Parser<'_> {
                 } else {
                     self.expect_punct(b'=')?;
                     match self.next()? {
-                        Some(Tok::Word(w)) => w,
-                        Some(Tok::Num(n)) => n,
+                        Some(Tok::Word(w)) => w.to_string(),
+                        Some(Tok::Num(n)) => n.to_string(),
                         Some(Tok::Str(s)) => String::from_utf8_lossy(&s).into_owned(),
                         other => {
                             return Err(self.err(format!(
@@ -886,7 +896,8 @@ impl Parser<'_> {
 
     fn ident_or_word(&mut self) -> Result<String> {
         match self.next()? {
-            Some(Tok::Ident(s) | Tok::Word(s)) => Ok(s),
+            Some(Tok::Ident(s)) => Ok(s),
+            Some(Tok::Word(s)) => Ok(s.to_string()),
             other => Err(self.err(format!("expected a name, found {}", describe(&other)))),
         }
     }
@@ -976,6 +987,21 @@ mod tests {
             backslash_is_literal: dialect == "sqlite",
         }
         .statement()
+    }
+
+    #[test]
+    fn hex_literals_decode_in_either_case_and_refuse_anything_else() {
+        let st = parse_one("INSERT INTO `t` (`b`) VALUES (X'00fFa0'),(x'');", "mysql").unwrap();
+        let Statement::Insert { rows, .. } = st else {
+            panic!()
+        };
+        assert_eq!(rows[0][0], Value::Bytes(vec![0x00, 0xff, 0xa0]));
+        assert_eq!(rows[1][0], Value::Bytes(vec![]));
+        for bad in ["X'4G'", "X'414'", "X'41", "X'4 1'", "X'\u{e9}'"] {
+            let sql = format!("INSERT INTO `t` (`b`) VALUES ({bad});");
+            let err = parse_one(&sql, "mysql").unwrap_err().to_string();
+            assert!(err.contains("a malformed hex literal"), "{bad}: {err}");
+        }
     }
 
     #[test]
