@@ -10,14 +10,22 @@
 use crate::engine::value::Value;
 use crate::schema::Schema;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, Hash, Hasher};
 
-type Keys = HashSet<Vec<Value>, foldhash::fast::RandomState>;
+/// Keys as 128-bit fingerprints (two hashes with random seeds of this process): 16 bytes a key
+/// whatever its width. Two different keys share a fingerprint with a probability of about
+/// 2^-128 per pair, which no dump comes near.
+type Keys = HashSet<u128, foldhash::fast::RandomState>;
 
 /// A referenced table and the referenced columns, in the foreign key's order.
 type Referenced = (String, Vec<String>);
 
 #[derive(Default)]
 pub struct LoadedReferences {
+    seeds: (
+        foldhash::quality::RandomState,
+        foldhash::quality::RandomState,
+    ),
     /// The keys of the rows loaded, per referenced table and column list (only those some
     /// foreign key of the target references).
     keys: HashMap<Referenced, Keys>,
@@ -36,14 +44,19 @@ fn positions(columns: &[String], wanted: &[String]) -> Option<Vec<usize>> {
         .collect()
 }
 
-/// The values at `at` of `row`; `None` if one is NULL (such a reference needs no row).
-fn tuple(row: &[Value], at: &[usize]) -> Option<Vec<Value>> {
-    at.iter()
-        .map(|&i| row.get(i).filter(|v| !v.is_null()).cloned())
-        .collect()
-}
-
 impl LoadedReferences {
+    /// The fingerprint of the values at `at` of `row`; `None` if one is NULL (such a
+    /// reference needs no row).
+    fn fingerprint(&self, row: &[Value], at: &[usize]) -> Option<u128> {
+        let (mut a, mut b) = (self.seeds.0.build_hasher(), self.seeds.1.build_hasher());
+        for &i in at {
+            let v = row.get(i).filter(|v| !v.is_null())?;
+            v.hash(&mut a);
+            v.hash(&mut b);
+        }
+        Some((u128::from(a.finish()) << 64) | u128::from(b.finish()))
+    }
+
     /// Records the rows of one INSERT: their keys, and, when they went in `unchecked`, their
     /// references.
     pub fn loaded(
@@ -66,11 +79,14 @@ impl LoadedReferences {
             let Some(at) = positions(columns, ref_columns) else {
                 continue;
             };
-            let keys = self
-                .keys
+            let loaded: Vec<u128> = rows
+                .iter()
+                .filter_map(|r| self.fingerprint(r, &at))
+                .collect();
+            self.keys
                 .entry((table.to_string(), ref_columns.clone()))
-                .or_default();
-            keys.extend(rows.iter().filter_map(|r| tuple(r, &at)));
+                .or_default()
+                .extend(loaded);
         }
         if !unchecked {
             return;
@@ -87,12 +103,15 @@ impl LoadedReferences {
             let found = self
                 .keys
                 .get(&(fk.ref_table.clone(), fk.ref_columns.clone()));
-            let missing = rows
+            let missing: Vec<u128> = rows
                 .iter()
-                .filter_map(|r| tuple(r, &at))
-                .filter(|k| found.is_none_or(|f| !f.contains(k)));
-            let pending = self.pending.entry((table.to_string(), i)).or_default();
-            pending.extend(missing);
+                .filter_map(|r| self.fingerprint(r, &at))
+                .filter(|k| found.is_none_or(|f| !f.contains(k)))
+                .collect();
+            self.pending
+                .entry((table.to_string(), i))
+                .or_default()
+                .extend(missing);
         }
     }
 
