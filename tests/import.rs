@@ -457,6 +457,21 @@ fn conflicts(kind: &str, test: &str) {
         .find(|t| t["table"] == "users")
         .unwrap();
     assert_eq!(users["rows"], 5);
+    // Bytes: the users INSERT statements as they stand in the dump, newlines included.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut in_users = false;
+    let mut users_bytes = 0;
+    for line in text.split_inclusive('\n') {
+        in_users |= ["INSERT INTO `users` ", "INSERT INTO \"users\" "]
+            .iter()
+            .any(|p| line.starts_with(p));
+        if in_users {
+            users_bytes += line.len();
+            in_users = !line.trim_end().ends_with(';');
+        }
+    }
+    assert!(users_bytes > 0);
+    assert_eq!(users["bytes"], users_bytes);
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     max_statement_bytes: usize,
 
-    /// Write per-table rows and seconds as JSON to FILE
+    /// Write per-table rows, bytes and seconds as JSON to FILE
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
 

@@ -57,6 +57,8 @@ pub struct TableReport {
     pub table: String,
     /// Rows read from the dump.
     pub rows: u64,
+    /// Bytes of the dump's statements for these rows.
+    pub bytes: u64,
     /// Rows the target reports as affected (MySQL counts an overwritten row twice, a kept one as 0).
     pub affected: u64,
     pub seconds: f64,
@@ -215,6 +217,7 @@ fn load(
         let Located {
             line,
             number,
+            bytes,
             statement,
         } = located;
         let fail = |table: &str, reason: String| Error::Import {
@@ -386,6 +389,7 @@ fn load(
                 report.rows += n;
                 if let Some(t) = report.tables.last_mut() {
                     t.rows += n;
+                    t.bytes += bytes;
                 }
                 progress(&Progress {
                     table: &table,

@@ -51,6 +51,8 @@ pub enum Statement {
 pub struct Located {
     pub line: u64,
     pub number: u64,
+    /// The statement's size in the dump, in bytes (its lines, newlines included).
+    pub bytes: u64,
     pub statement: Statement,
 }
 
@@ -266,6 +268,7 @@ impl<R: BufRead> DumpReader<R> {
         Ok(Some(Located {
             line: start_line,
             number: self.statements,
+            bytes: text.len() as u64,
             statement,
         }))
     }
