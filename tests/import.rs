@@ -858,13 +858,16 @@ fn mysql_bulk_loads_into_empty_tables_check_every_reference() {
         assert!(good.contains(from), "{what}: {from} not in\n{good}");
         let bad = dir.path().join("bad.sql");
         std::fs::write(&bad, resealed(&good.replacen(from, to, 1))).unwrap();
-        let o = import_file(&dst.url(), &bad, &[]);
-        let err = stderr(&o);
-        assert!(!o.status.success(), "{what} was imported");
-        assert!(err.contains(expect), "{what}: {err}");
-        assert!(people(&mut dst).is_empty(), "{what} left rows behind");
-        let teams: Vec<String> = dst.conn.query("SELECT code FROM teams").unwrap();
-        assert!(teams.is_empty(), "{what} left teams behind: {teams:?}");
+        // Through LOAD DATA (the default) and through INSERTs.
+        for extra in [&[][..], &["--no-bulk-load"][..]] {
+            let o = import_file(&dst.url(), &bad, extra);
+            let err = stderr(&o);
+            assert!(!o.status.success(), "{what} {extra:?} was imported");
+            assert!(err.contains(expect), "{what} {extra:?}: {err}");
+            assert!(people(&mut dst).is_empty(), "{what} left rows behind");
+            let teams: Vec<String> = dst.conn.query("SELECT code FROM teams").unwrap();
+            assert!(teams.is_empty(), "{what} left teams behind: {teams:?}");
+        }
     }
 
     // Where the table already has rows, the target checks foreign keys itself, and says so.
@@ -884,22 +887,30 @@ fn mysql_bulk_loads_into_empty_tables_check_every_reference() {
     assert!(!o.status.success(), "a dangling reference was imported");
     assert!(err.contains("foreign key constraint fails"), "{err}");
     assert_eq!(people(&mut dst), vec![(5, "B".into(), None)]);
-    dst.conn
-        .query_drop("DELETE FROM people; DELETE FROM teams")
-        .unwrap();
 
-    // The good dump loads, the lower-case reference included, and equals the source's subset.
-    let o = import_file(&dst.url(), &file, &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        people(&mut dst),
-        vec![
-            (1, "A".into(), None),
-            (2, "A".into(), Some(4)),
-            (3, "a".into(), Some(1)),
-            (4, "A".into(), None)
-        ]
-    );
-    let o = verify(&src.url(), &dst.url(), &graph, "teams.code=A");
-    assert!(o.status.success(), "{}", stderr(&o));
+    // The good dump loads, the lower-case reference included, and equals the source's subset,
+    // whichever way the rows go in.
+    for extra in [
+        &["--no-bulk-load"][..],
+        &["--disable-fk-checks"][..],
+        &[][..],
+    ] {
+        dst.conn
+            .query_drop("UPDATE people SET boss_id = NULL; DELETE FROM people; DELETE FROM teams")
+            .unwrap();
+        let o = import_file(&dst.url(), &file, extra);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        assert_eq!(
+            people(&mut dst),
+            vec![
+                (1, "A".into(), None),
+                (2, "A".into(), Some(4)),
+                (3, "a".into(), Some(1)),
+                (4, "A".into(), None)
+            ],
+            "{extra:?}"
+        );
+        let o = verify(&src.url(), &dst.url(), &graph, "teams.code=A");
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+    }
 }
