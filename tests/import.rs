@@ -769,21 +769,15 @@ fn insert_triggers_on_the_target_are_named() {
 /// written the changed rows (row counts must be unchanged).
 fn resealed(dump: &str) -> String {
     use sha2::{Digest, Sha256};
-    let body_start = dump
-        .lines()
-        .take_while(|l| l.starts_with("-- "))
-        .map(|l| l.len() + 1)
-        .sum::<usize>();
-    let trailer_start = dump[..dump.len() - 1].rfind('\n').unwrap() + 1;
-    let digest: String = Sha256::digest(&dump.as_bytes()[body_start..trailer_start])
+    let (body, trailer) = body_and_trailer(dump);
+    let digest: String = Sha256::digest(body.as_bytes())
         .iter()
         .map(|x| format!("{x:02x}"))
         .collect();
-    let trailer = &dump[trailer_start..];
     let at = trailer.find("sha256=").unwrap() + "sha256=".len();
     format!(
         "{}{}{digest}{}",
-        &dump[..trailer_start],
+        &dump[..dump.len() - trailer.len()],
         &trailer[..at],
         &trailer[at + 64..]
     )

@@ -105,15 +105,6 @@ fn composite_key_root() {
 }
 
 /// Body (everything after the header comments) and trailer of a dump.
-fn body_and_trailer(text: &str) -> (&str, &str) {
-    let body_start = text
-        .lines()
-        .take_while(|l| l.starts_with("-- "))
-        .map(|l| l.len() + 1)
-        .sum::<usize>();
-    let trailer_start = text[..text.len() - 1].rfind('\n').unwrap() + 1;
-    (&text[body_start..trailer_start], &text[trailer_start..])
-}
 
 #[test]
 fn dumps_are_deterministic_and_checksummed() {

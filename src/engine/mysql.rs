@@ -642,6 +642,14 @@ impl MySqlTarget {
         })
     }
 
+    /// Sets a boolean session variable (`foreign_key_checks`, `unique_checks`).
+    fn switch(&mut self, variable: &str, on: bool) -> Result<()> {
+        self.run(
+            &format!("SET {variable} = {}", u8::from(on)),
+            &format!("switching {variable}"),
+        )
+    }
+
     fn run(&mut self, sql: &str, context: &str) -> Result<()> {
         let url = self.db.url.clone();
         self.db
@@ -743,14 +751,7 @@ impl Target for MySqlTarget {
     }
 
     fn foreign_key_checks(&mut self, on: bool) -> Result<()> {
-        self.run(
-            if on {
-                "SET foreign_key_checks = 1"
-            } else {
-                "SET foreign_key_checks = 0"
-            },
-            "switching foreign-key checks",
-        )
+        self.switch("foreign_key_checks", on)
     }
 
     fn empty_table_bulk_insert(&self) -> bool {
@@ -758,14 +759,7 @@ impl Target for MySqlTarget {
     }
 
     fn unique_checks(&mut self, on: bool) -> Result<()> {
-        self.run(
-            if on {
-                "SET unique_checks = 1"
-            } else {
-                "SET unique_checks = 0"
-            },
-            "switching unique checks",
-        )
+        self.switch("unique_checks", on)
     }
 
     fn commit(&mut self) -> Result<()> {

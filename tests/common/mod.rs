@@ -384,3 +384,14 @@ pub fn count_equal_rows(
     );
     db.rows(&sql)[0][0].as_ref().unwrap().parse().unwrap()
 }
+
+/// A dump's body (after the header comments, up to the trailer) and its trailer line.
+pub fn body_and_trailer(text: &str) -> (&str, &str) {
+    let body_start = text
+        .lines()
+        .take_while(|l| l.starts_with("-- "))
+        .map(|l| l.len() + 1)
+        .sum::<usize>();
+    let trailer_start = text[..text.len() - 1].rfind('\n').unwrap() + 1;
+    (&text[body_start..trailer_start], &text[trailer_start..])
+}
