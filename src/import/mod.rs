@@ -307,10 +307,11 @@ fn load(
                     .map(|t| t.primary_key.clone())
                     .unwrap_or_default();
                 let suffix = dialect.on_conflict(options.on_conflict, &columns, &key);
-                let conflict_hint = |target: &mut dyn Target, msg: &str| {
+                // `duplicate`: the failure is about keys that exist already.
+                let conflict_hint = |target: &mut dyn Target, duplicate: bool| {
                     // An empty table has nothing to conflict with: the rows conflict among
-                    // themselves (MariaDB's bulk path reports that as an error "during COMMIT").
-                    if bulk_path && (msg.contains("Duplicate") || msg.contains("during COMMIT")) {
+                    // themselves.
+                    if bulk_path && duplicate {
                         return " (the table was empty before the import, so the dump itself holds two rows with \
                                 the same primary or unique key: it was altered or not written by partialdump)"
                             .to_string();
@@ -341,12 +342,12 @@ fn load(
                     let n = match result {
                         Ok(n) => n,
                         Err(msg) => {
-                            let hint = conflict_hint(target, &msg);
+                            let hint = conflict_hint(target, is_duplicate_key(&msg));
                             return Err(fail(&table, format!("{msg}{hint}")));
                         }
                     };
                     if n < rows.len() as u64 && options.on_conflict == OnConflict::Error {
-                        let hint = conflict_hint(target, "Duplicate");
+                        let hint = conflict_hint(target, true);
                         return Err(fail(
                             &table,
                             format!(
@@ -379,7 +380,7 @@ fn load(
                             }
                         }
                         Err(msg) => {
-                            let hint = conflict_hint(target, &msg);
+                            let hint = conflict_hint(target, is_duplicate_key(&msg));
                             return Err(fail(&table, format!("{msg}{hint}")));
                         }
                     }
@@ -461,6 +462,12 @@ impl Checks {
         }
         Ok(())
     }
+}
+
+/// Whether a server's message is about a duplicate key (MariaDB's bulk path into an empty table
+/// reports one among the statement's own rows as an error "during COMMIT").
+fn is_duplicate_key(message: &str) -> bool {
+    message.contains("Duplicate") || message.contains("during COMMIT")
 }
 
 /// Whether the target's table has no row (inside the import's transaction).
