@@ -173,11 +173,20 @@ mod tests {
         schema
     }
 
-    fn rows(pairs: &[(i64, Option<i64>)]) -> Vec<Vec<Value>> {
-        pairs
+    /// Loads rows `(id, reference)` into table `a` or `b` of [`cycle`].
+    fn load(
+        refs: &mut LoadedReferences,
+        table: &str,
+        pairs: &[(i64, Option<i64>)],
+        unchecked: bool,
+    ) {
+        let other = if table == "a" { "b" } else { "a" };
+        let rows: Vec<Vec<Value>> = pairs
             .iter()
             .map(|&(id, r)| vec![Value::Int(id), r.map_or(Value::Null, Value::Int)])
-            .collect()
+            .collect();
+        let columns = ["id".to_string(), format!("{other}_id")];
+        refs.loaded(&cycle(), table, &columns, &rows, unchecked);
     }
 
     #[test]
@@ -185,20 +194,8 @@ mod tests {
         let schema = cycle();
         let mut refs = LoadedReferences::default();
         // a's rows come first and point at b's rows, which come in a later statement.
-        refs.loaded(
-            &schema,
-            "a",
-            &["id".into(), "b_id".into()],
-            &rows(&[(1, Some(10)), (2, None)]),
-            true,
-        );
-        refs.loaded(
-            &schema,
-            "b",
-            &["id".into(), "a_id".into()],
-            &rows(&[(10, Some(2))]),
-            true,
-        );
+        load(&mut refs, "a", &[(1, Some(10)), (2, None)], true);
+        load(&mut refs, "b", &[(10, Some(2))], true);
         assert!(refs.unproven(&schema).is_empty());
     }
 
@@ -206,33 +203,15 @@ mod tests {
     fn a_reference_to_no_loaded_row_is_left_to_the_target() {
         let schema = cycle();
         let mut refs = LoadedReferences::default();
-        refs.loaded(
-            &schema,
-            "a",
-            &["id".into(), "b_id".into()],
-            &rows(&[(1, Some(11))]),
-            true,
-        );
-        refs.loaded(
-            &schema,
-            "b",
-            &["id".into(), "a_id".into()],
-            &rows(&[(10, Some(1))]),
-            true,
-        );
+        load(&mut refs, "a", &[(1, Some(11))], true);
+        load(&mut refs, "b", &[(10, Some(1))], true);
         assert_eq!(
             refs.unproven(&schema),
             BTreeMap::from([("a".to_string(), vec![0])])
         );
         // Checked rows need no proof; an UPDATE without checks has its table checked whole.
         let mut refs = LoadedReferences::default();
-        refs.loaded(
-            &schema,
-            "a",
-            &["id".into(), "b_id".into()],
-            &rows(&[(1, Some(11))]),
-            false,
-        );
+        load(&mut refs, "a", &[(1, Some(11))], false);
         assert!(refs.unproven(&schema).is_empty());
         refs.updated_unchecked("b");
         assert_eq!(
