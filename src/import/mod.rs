@@ -195,6 +195,7 @@ fn load(
     let mut checked: BTreeSet<String> = BTreeSet::new();
     let mut schema_changed = false;
     let mut checks = Checks {
+        disabled: options.disable_fk_checks,
         foreign_keys: !options.disable_fk_checks,
         unique: true,
     };
@@ -229,9 +230,7 @@ fn load(
         };
         match statement {
             Statement::Setting { name, value } => {
-                if matches!(name.as_str(), "foreign_key_checks" | "defer_foreign_keys")
-                    && !options.disable_fk_checks
-                {
+                if matches!(name.as_str(), "foreign_key_checks" | "defer_foreign_keys") {
                     cycle_unchecked = matches!(
                         (name.as_str(), value.to_ascii_uppercase().as_str()),
                         ("foreign_key_checks", "0") | ("defer_foreign_keys", "ON")
@@ -243,11 +242,7 @@ fn load(
                 let exists = schema.table(&table).is_some();
                 if created.contains(&table) || !exists {
                     // A definition may reference a table defined after it (a cycle).
-                    checks.set(
-                        target,
-                        !(options.disable_fk_checks || cycle_unchecked),
-                        checks.unique,
-                    )?;
+                    checks.prepare(target, cycle_unchecked, false)?;
                     if header.dialect != dialect.name() {
                         return Err(fail(
                             &table,
@@ -285,11 +280,7 @@ fn load(
                     checked.insert(table.clone());
                 }
                 let bulk_path = bulk_tables.contains(&table);
-                checks.set(
-                    target,
-                    !(options.disable_fk_checks || cycle_unchecked || bulk_path),
-                    !bulk_path,
-                )?;
+                let unchecked = checks.prepare(target, cycle_unchecked, bulk_path)?;
                 if table != last_table {
                     if let Some(t) = report.tables.last_mut() {
                         t.seconds = table_started.elapsed().as_secs_f64();
@@ -301,7 +292,6 @@ fn load(
                     last_table = table.clone();
                     table_started = Instant::now();
                 }
-                let unchecked = !checks.foreign_keys && !options.disable_fk_checks;
                 let key = schema
                     .table(&table)
                     .map(|t| t.primary_key.clone())
@@ -398,12 +388,7 @@ fn load(
                 });
             }
             Statement::Update { table, set, key } => {
-                checks.set(
-                    target,
-                    !(options.disable_fk_checks || cycle_unchecked),
-                    true,
-                )?;
-                if !checks.foreign_keys && !options.disable_fk_checks {
+                if checks.prepare(target, cycle_unchecked, false)? {
                     references.updated_unchecked(&table);
                 }
                 let sql = render_update(dialect, &table, &set, &key);
@@ -445,22 +430,28 @@ fn load(
 
 /// The target session's check switches, as last set.
 struct Checks {
+    /// `--disable-fk-checks`: foreign keys are neither checked nor proven.
+    disabled: bool,
     foreign_keys: bool,
     unique: bool,
 }
 
 impl Checks {
-    /// Switches what differs from what the target has.
-    fn set(&mut self, target: &mut dyn Target, foreign_keys: bool, unique: bool) -> Result<()> {
+    /// Sets the switches for the next statement: foreign keys are checked unless disabled,
+    /// around a `cycle` or on the `bulk` path; unique keys unless on the bulk path. Returns
+    /// whether the statement's references go unchecked and must be proven before the commit.
+    fn prepare(&mut self, target: &mut dyn Target, cycle: bool, bulk: bool) -> Result<bool> {
+        let foreign_keys = !(self.disabled || cycle || bulk);
         if foreign_keys != self.foreign_keys {
             target.foreign_key_checks(foreign_keys)?;
             self.foreign_keys = foreign_keys;
         }
+        let unique = !bulk;
         if unique != self.unique {
             target.unique_checks(unique)?;
             self.unique = unique;
         }
-        Ok(())
+        Ok(!foreign_keys && !self.disabled)
     }
 }
 
