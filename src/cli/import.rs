@@ -3,8 +3,8 @@
 use crate::dialect::OnConflict;
 use crate::engine::{open_target, url::ConnUrl};
 use crate::error::{Error, Result};
-use crate::import::reader::DumpReader;
-use crate::import::{ImportOptions, ImportReport, Progress, import, validate};
+use crate::import::reader::{DumpReader, trailer_rows};
+use crate::import::{ImportOptions, ImportReport, Progress, import};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, IsTerminal};
@@ -68,16 +68,14 @@ fn open_input(file: &Option<PathBuf>) -> Result<(Box<dyn BufRead + Send>, String
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let url = ConnUrl::parse(&args.target)?;
-    let from_file = args.file.as_ref().is_some_and(|p| p.as_os_str() != "-");
-    // A file is read twice: first every statement and the trailer are checked, so a refused or
-    // damaged dump never reaches the target at all. Standard input is checked as it streams,
-    // inside the transaction, which rolls back on any problem.
-    let mut expected_rows = None;
-    if from_file {
-        let (input, name) = open_input(&args.file)?;
-        let counts = validate(DumpReader::new(input, &name)?)?;
-        expected_rows = Some(counts.values().sum::<u64>());
-    }
+    // The dump is checked as it streams, inside the transaction, which rolls back (and drops the
+    // tables the import created) on any problem: a file is read once, however large.
+    let expected_rows = match &args.file {
+        Some(p) if p.as_os_str() != "-" && !args.quiet && std::io::stderr().is_terminal() => {
+            trailer_rows(p)
+        }
+        _ => None,
+    };
     let (input, name) = open_input(&args.file)?;
     let reader = DumpReader::new(input, &name)?;
     let mut target = open_target(&url)?;

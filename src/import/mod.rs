@@ -82,13 +82,6 @@ pub struct Progress<'a> {
     pub rows: u64,
 }
 
-/// Reads a whole dump without a target: checks every statement and the trailer. Returns the
-/// row count per table.
-pub fn validate<R: BufRead>(mut reader: DumpReader<R>) -> Result<BTreeMap<String, u64>> {
-    while reader.next_statement()?.is_some() {}
-    reader.finish()
-}
-
 /// Statements parsed ahead of the one the target is loading.
 const READ_AHEAD: usize = 4;
 

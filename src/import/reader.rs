@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 use crate::sink::TRAILER_PREFIX;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{BufRead, Read, Seek, SeekFrom};
+use std::path::Path;
 
 /// One statement of a dump.
 #[derive(Debug, Clone, PartialEq)]
@@ -315,10 +317,7 @@ impl<R: BufRead> DumpReader<R> {
                 "the dump has no trailer: it is truncated. Nothing was imported.",
             ));
         };
-        let fields: BTreeMap<&str, &str> = trailer[TRAILER_PREFIX.len()..]
-            .split_whitespace()
-            .filter_map(|f| f.split_once('='))
-            .collect();
+        let fields = trailer_fields(trailer);
         let digest = crate::engine::value::hex(&self.hasher.finalize());
         let tampered = |what: &str| {
             bad(
@@ -401,6 +400,29 @@ enum Tok<'a> {
     Num(&'a str),
     Hex(Vec<u8>),
     Punct(u8),
+}
+
+/// The `name=value` fields of a trailer line.
+fn trailer_fields(trailer: &str) -> BTreeMap<&str, &str> {
+    trailer
+        .strip_prefix(TRAILER_PREFIX)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|f| f.split_once('='))
+        .collect()
+}
+
+/// The row count the trailer at the end of the dump file `path` announces, for a progress bar:
+/// read from the file's last bytes, not checked (the import checks it against what it read).
+pub fn trailer_rows(path: &Path) -> Option<u64> {
+    let mut f = File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(1024))).ok()?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).ok()?;
+    let tail = String::from_utf8_lossy(&tail);
+    let line = tail.lines().last()?;
+    trailer_fields(line).get("rows")?.parse().ok()
 }
 
 /// The value of each hex digit by its byte; [`NOT_HEX`] for any other byte.
@@ -1089,5 +1111,22 @@ mod tests {
                 value: "0".into()
             }
         );
+    }
+
+    #[test]
+    fn trailer_rows_reads_the_count_at_the_end_of_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.sql");
+        let body = "INSERT INTO `t` VALUES (1);\n".repeat(100);
+        std::fs::write(
+            &whole,
+            format!("{body}{TRAILER_PREFIX}tables=1 rows=100 sha256=00\n"),
+        )
+        .unwrap();
+        assert_eq!(trailer_rows(&whole), Some(100));
+        let cut = dir.path().join("cut.sql");
+        std::fs::write(&cut, &body).unwrap();
+        assert_eq!(trailer_rows(&cut), None);
+        assert_eq!(trailer_rows(&dir.path().join("missing.sql")), None);
     }
 }
