@@ -21,6 +21,8 @@ use crate::engine::value::{Value, hex};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::Write;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// The prefix of the trailer line.
 pub const TRAILER_PREFIX: &str = "-- partialdump end: ";
@@ -59,10 +61,9 @@ pub trait RowSink {
     }
 }
 
-pub struct SqlWriter<W: Write> {
-    out: W,
+pub struct SqlWriter<W: Write + Send + 'static> {
+    out: Output<W>,
     dialect: &'static dyn Dialect,
-    hasher: Sha256,
     max_statement_bytes: usize,
     statement: String,
     insert_prefix: String,
@@ -71,12 +72,101 @@ pub struct SqlWriter<W: Write> {
     pub bytes: u64,
 }
 
-impl<W: Write> SqlWriter<W> {
+/// Text on its way out: whether it is body (counted in the checksum) or not.
+type Chunk = (String, bool);
+
+/// What the output thread hands back: the destination, the body's hash, how writing went.
+type Written<W> = (W, Sha256, std::io::Result<()>);
+
+/// Statements queued for the output thread; with statements of 1 MiB, a few MiB in flight.
+const OUTPUT_QUEUE: usize = 4;
+
+/// The body is hashed and everything written on a thread of its own, so that formatting the
+/// next statement overlaps hashing and writing the last one (a slow disk or a slow reader of
+/// a pipe holds the dump back only once the queue is full).
+struct Output<W: Write + Send + 'static> {
+    /// The thread and its queue, while it runs.
+    thread: Option<(SyncSender<Chunk>, JoinHandle<Written<W>>)>,
+    /// The destination, back from the thread once it stopped (none if the thread panicked).
+    out: Option<W>,
+}
+
+fn output_error(source: std::io::Error) -> Error {
+    Error::Output {
+        what: "the dump".into(),
+        source,
+    }
+}
+
+fn thread_failed() -> std::io::Error {
+    std::io::Error::other("the thread writing the dump failed")
+}
+
+impl<W: Write + Send + 'static> Output<W> {
+    fn start(mut out: W) -> Output<W> {
+        let (tx, rx) = sync_channel::<Chunk>(OUTPUT_QUEUE);
+        let thread = std::thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            for (text, hashed) in rx {
+                if hashed {
+                    hasher.update(text.as_bytes());
+                }
+                if let Err(e) = out.write_all(text.as_bytes()) {
+                    return (out, hasher, Err(e));
+                }
+            }
+            (out, hasher, Ok(()))
+        });
+        Output {
+            thread: Some((tx, thread)),
+            out: None,
+        }
+    }
+
+    fn send(&mut self, text: String, hashed: bool) -> Result<()> {
+        if let Some((tx, _)) = &self.thread {
+            if tx.send((text, hashed)).is_ok() {
+                return Ok(());
+            }
+            // The thread stopped at a write error: that error is the one to report.
+            return Err(output_error(
+                self.stop().err().unwrap_or_else(thread_failed),
+            ));
+        }
+        match &mut self.out {
+            Some(out) => out.write_all(text.as_bytes()).map_err(output_error),
+            None => Err(output_error(thread_failed())),
+        }
+    }
+
+    /// Waits until everything sent is written; the body's hash (empty if stopped before).
+    fn stop(&mut self) -> std::io::Result<Sha256> {
+        let Some((tx, thread)) = self.thread.take() else {
+            return match self.out {
+                Some(_) => Ok(Sha256::new()),
+                None => Err(thread_failed()),
+            };
+        };
+        drop(tx);
+        let (out, hasher, written) = thread.join().map_err(|_| thread_failed())?;
+        self.out = Some(out);
+        written.map(|()| hasher)
+    }
+}
+
+impl<W: Write + Send + 'static> Drop for Output<W> {
+    /// Waits for the thread, so the destination is dropped (a temporary file removed) before
+    /// the process can exit.
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+impl<W: Write + Send + 'static> SqlWriter<W> {
     pub fn new(out: W, dialect: &'static dyn Dialect, max_statement_bytes: usize) -> Self {
         SqlWriter {
-            out,
+            out: Output::start(out),
             dialect,
-            hasher: Sha256::new(),
             max_statement_bytes,
             statement: String::new(),
             insert_prefix: String::new(),
@@ -86,43 +176,43 @@ impl<W: Write> SqlWriter<W> {
         }
     }
 
-    pub fn into_inner(self) -> W {
+    /// The destination, once everything is written.
+    pub fn into_inner(mut self) -> Result<W> {
+        self.out.stop().map_err(output_error)?;
         self.out
+            .out
+            .take()
+            .ok_or_else(|| output_error(thread_failed()))
     }
 
-    fn raw(&mut self, text: &str) -> Result<()> {
+    /// Writes text outside the body: not counted in the checksum.
+    fn raw(&mut self, text: String) -> Result<()> {
         self.bytes += text.len() as u64;
-        self.out
-            .write_all(text.as_bytes())
-            .map_err(|source| Error::Output {
-                what: "the dump".into(),
-                source,
-            })
+        self.out.send(text, false)
     }
 
     /// Writes body text: counted in the checksum.
-    fn body(&mut self, text: &str) -> Result<()> {
-        self.hasher.update(text.as_bytes());
-        self.raw(text)
+    fn body(&mut self, text: String) -> Result<()> {
+        self.bytes += text.len() as u64;
+        self.out.send(text, true)
     }
 
     fn flush_statement(&mut self) -> Result<()> {
         if self.rows_in_statement > 0 {
-            let mut s = std::mem::take(&mut self.statement);
+            let capacity = self.statement.capacity();
+            let mut s = std::mem::replace(&mut self.statement, String::with_capacity(capacity));
             s.push_str(";\n");
-            self.body(&s)?;
-            s.clear();
-            self.statement = s;
+            self.body(s)?;
             self.rows_in_statement = 0;
         }
         Ok(())
     }
 }
 
-impl<W: Write> RowSink for SqlWriter<W> {
+impl<W: Write + Send + 'static> RowSink for SqlWriter<W> {
     fn begin(&mut self, header: &[String], schema: &[String]) -> Result<()> {
         for line in header {
-            self.raw(&format!("-- {}\n", line.replace('\n', " ")))?;
+            self.raw(format!("-- {}\n", line.replace('\n', " ")))?;
         }
         let mut pre = String::new();
         for s in self.dialect.session_preamble() {
@@ -146,7 +236,7 @@ impl<W: Write> RowSink for SqlWriter<W> {
         }
         pre.push_str(self.dialect.begin());
         pre.push('\n');
-        self.body(&pre)
+        self.body(pre)
     }
 
     fn begin_table(&mut self, table: &str, columns: &[String]) -> Result<()> {
@@ -159,7 +249,7 @@ impl<W: Write> RowSink for SqlWriter<W> {
             self.dialect.quote_ident(table),
             cols.join(",")
         );
-        self.body(&format!("\n-- table {}\n", self.dialect.quote_ident(table)))
+        self.body(format!("\n-- table {}\n", self.dialect.quote_ident(table)))
     }
 
     fn row(&mut self, values: &[Value]) -> Result<()> {
@@ -203,7 +293,7 @@ impl<W: Write> RowSink for SqlWriter<W> {
         } else {
             format!("\n-- {}\n{stmt}\n", why.replace('\n', " "))
         };
-        self.body(&text)
+        self.body(text)
     }
 
     fn restore(
@@ -226,7 +316,7 @@ impl<W: Write> RowSink for SqlWriter<W> {
             (key_cols, key),
         ));
         s.push_str(";\n");
-        self.body(&s)
+        self.body(s)
     }
 
     fn bytes_written(&self) -> u64 {
@@ -243,15 +333,15 @@ impl<W: Write> RowSink for SqlWriter<W> {
         }
         s.push_str(self.dialect.commit());
         s.push('\n');
-        self.body(&s)?;
-        let digest = hex(&std::mem::take(&mut self.hasher).finalize());
-        self.raw(&format!(
+        self.body(s)?;
+        let digest = hex(&self.out.stop().map_err(output_error)?.finalize());
+        self.raw(format!(
             "{TRAILER_PREFIX}tables={} rows={total} sha256={digest}\n",
             counts.len()
         ))?;
-        self.out.flush().map_err(|source| Error::Output {
-            what: "the dump".into(),
-            source,
-        })
+        match &mut self.out.out {
+            Some(out) => out.flush().map_err(output_error),
+            None => Err(output_error(thread_failed())),
+        }
     }
 }

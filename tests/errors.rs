@@ -330,3 +330,83 @@ fn broken_pipe_exits_quietly() {
     assert!(out.contains("status=0"), "{out} {}", stderr(&o));
     assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_fails_the_dump_with_the_systems_reason() {
+    let db = SqliteDb::fixture(true);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let url = db.url();
+    let g = graph();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args(["dump", "--source", &url, "--graph", g.to_str().unwrap()])
+        .args(["--root", "accounts.id=1", "-q"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.starts_with("partialdump: error: "), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one paragraph: {err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn dump_to_a_fifo_writes_through_it_and_leaves_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let db = SqliteDb::fixture(true);
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+    };
+    let g = graph();
+    let o = partialdump(&[
+        "dump",
+        "--source",
+        &db.url(),
+        "--graph",
+        g.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-q",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Checked before waiting for the reader, which would wait forever on a replaced FIFO.
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced by a {kind:?}");
+    let through = String::from_utf8(reader.join().unwrap()).unwrap();
+    assert!(
+        through
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("-- partialdump end: ")),
+        "{through}"
+    );
+    let stdout = partialdump(&[
+        "dump",
+        "--source",
+        &db.url(),
+        "--graph",
+        g.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-q",
+    ]);
+    assert_eq!(
+        strip_snapshot(&through),
+        strip_snapshot(&String::from_utf8(stdout.stdout).unwrap())
+    );
+}

@@ -53,7 +53,7 @@ fn write_dump(dialect: &'static dyn Dialect, rows: &[Vec<Value>], max_statement:
     w.end_table().unwrap();
     w.finish(&[("t`\"x".to_string(), rows.len() as u64)])
         .unwrap();
-    w.into_inner()
+    w.into_inner().unwrap()
 }
 
 fn read_all(bytes: &[u8]) -> partialdump::Result<Vec<Statement>> {

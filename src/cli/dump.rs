@@ -23,7 +23,8 @@ pub struct DumpArgs {
     #[command(flatten)]
     subset: SubsetArgs,
 
-    /// Write to FILE (through a temporary file renamed at the end) instead of standard output
+    /// Write to FILE (through a temporary file renamed at the end; a FIFO or a device directly)
+    /// instead of standard output
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
@@ -131,7 +132,30 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     ];
     let dialect = source.dialect();
     let mut bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
+    let max = args.max_statement_bytes;
+    let dump_into = |out: Out| {
+        let mut writer = SqlWriter::new(out, dialect, max);
+        let stats = run_dump(source.as_mut(), &prepared, header, &mut writer, &mut bar)?;
+        Ok::<_, Error>((stats, writer.into_inner()?))
+    };
+    let flushed =
+        |mut out: Out, what: String| out.flush().map_err(|source| Error::Output { what, source });
     let (stats, target) = match &args.output {
+        // A FIFO or a device (`-o /dev/null`) is written to as it is: renaming a file over it
+        // would replace it.
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => {
+            let what = path.display().to_string();
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|source| Error::Output {
+                    what: what.clone(),
+                    source,
+                })?;
+            let (stats, out) = dump_into(output(file))?;
+            flushed(out, what.clone())?;
+            (stats, what)
+        }
         Some(path) => {
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -149,33 +173,20 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 what: format!("a temporary file in {}", dir.display()),
                 source,
             })?;
-            let mut writer = SqlWriter::new(BufWriter::new(tmp), dialect, args.max_statement_bytes);
-            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer, &mut bar)?;
-            let tmp = writer
-                .into_inner()
-                .into_inner()
-                .map_err(|e| Error::Output {
-                    what: path.display().to_string(),
-                    source: e.into_error(),
-                })?;
+            // The temporary file is written through a second handle and stays owned here, so
+            // it is removed if anything fails.
+            let handle = tmp.reopen().map_err(|source| Error::Output {
+                what: format!("a temporary file in {}", dir.display()),
+                source,
+            })?;
+            let (stats, out) = dump_into(output(handle))?;
+            flushed(out, path.display().to_string())?;
             persist(tmp, path)?;
             (stats, path.display().to_string())
         }
         None => {
-            let stdout = std::io::stdout();
-            let mut writer = SqlWriter::new(
-                BufWriter::new(stdout.lock()),
-                dialect,
-                args.max_statement_bytes,
-            );
-            let stats = run_dump(source.as_mut(), &prepared, header, &mut writer, &mut bar)?;
-            writer
-                .into_inner()
-                .flush()
-                .map_err(|source| Error::Output {
-                    what: "standard output".into(),
-                    source,
-                })?;
+            let (stats, out) = dump_into(output(std::io::stdout()))?;
+            flushed(out, "standard output".into())?;
             (stats, "standard output".to_string())
         }
     };
@@ -234,6 +245,13 @@ impl crate::dump::DumpProgress for Bar {
             b.set_message(table.to_string());
         }
     }
+}
+
+/// Where the dump goes: a file, a device or standard output, buffered.
+type Out = BufWriter<Box<dyn Write + Send>>;
+
+fn output(w: impl Write + Send + 'static) -> Out {
+    BufWriter::new(Box::new(w))
 }
 
 fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
