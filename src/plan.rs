@@ -158,6 +158,10 @@ pub fn plan(
         {
             if prepared.plan.order.contains(&r.child) {
                 how.push(format!("referenced by {}.{}", r.child, r.columns.join(",")));
+                if !queries.followed(r) {
+                    // A lookup table read whole: the walk has every row it can reference.
+                    continue;
+                }
                 referenced = true;
                 let child = &model.tables[&r.child];
                 if !queries

@@ -804,9 +804,10 @@ impl<'a> Walker<'a> {
             .iter()
             .map(|d| d.relation)
             .collect();
+        let queries = self.queries();
         for &rid in &child.parents {
             let r = &self.model.relations[rid];
-            if r.nullified || direct.contains(&rid) {
+            if !queries.followed(r) || direct.contains(&rid) {
                 continue;
             }
             let parent = &self.model.tables[&r.parent];
@@ -928,6 +929,14 @@ impl Queries<'_> {
         self.dialect.quote_ident(ident)
     }
 
+    /// Whether the walk follows reference `r`: not when it is nullified, nor when its parent
+    /// is a lookup table read whole (every row it can reference is in the subset already).
+    pub fn followed(&self, r: &Relation) -> bool {
+        let parent = &self.model.tables[&r.parent];
+        let whole_lookup = parent.mode == Mode::Lookup && parent.filter.is_none();
+        !(r.nullified || whole_lookup)
+    }
+
     fn key_list(&self, t: &TableModel, alias: &str) -> String {
         qualified(self.dialect, alias, &t.key).join(", ")
     }
@@ -1002,7 +1011,7 @@ impl Queries<'_> {
             }
         }
         let indirect = t.parents.iter().any(|&rid| {
-            !self.model.relations[rid].nullified
+            self.followed(&self.model.relations[rid])
                 && !direct_parents.iter().any(|d| d.relation == rid)
         });
         let layout = Layout {
@@ -1055,7 +1064,7 @@ impl Queries<'_> {
             .parents
             .iter()
             .map(|&rid| &self.model.relations[rid])
-            .filter(|r| !r.nullified)
+            .filter(|r| self.followed(r))
             .filter_map(|r| {
                 let parent = &self.model.tables[&r.parent];
                 let cols = self.direct_columns(r, parent)?;

@@ -331,6 +331,87 @@ fn mysql_batch_sizes_do_not_change_the_dump() {
 }
 
 #[test]
+fn lookup_tables_read_whole_need_no_reference_queries_and_filtered_ones_still_bring_referenced_rows()
+ {
+    let src = SqliteDb::fixture(true);
+    let plan = |graph: &Path| {
+        let o = partialdump(&[
+            "plan",
+            "--source",
+            &src.url(),
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root",
+            "accounts.id=1",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // Read whole: every country a user can reference is in the dump already.
+    let whole = plan(&graph());
+    assert!(
+        whole.contains("SELECT t.\"code\", t.\"name\" FROM \"countries\" t;"),
+        "{whole}"
+    );
+    assert!(
+        !whole.contains("rows referenced by users.country_code"),
+        "{whole}"
+    );
+    assert!(
+        !whole.contains("countries rows referenced by rows read"),
+        "{whole}"
+    );
+
+    // Read with a filter that leaves out the countries account 1's users live in (DE, FR):
+    // those are still brought in by their references, and the dump loads with checks on.
+    let mut dst = src.empty_twin("target.db");
+    let g = src.path.with_file_name("filtered.yaml");
+    let text = std::fs::read_to_string(graph()).unwrap().replace(
+        "  countries: {mode: lookup}",
+        "  countries: {mode: lookup, where: \"code = 'JP'\"}",
+    );
+    std::fs::write(&g, text).unwrap();
+    let filtered = plan(&g);
+    assert!(
+        filtered.contains("countries rows referenced by rows read, by key"),
+        "{filtered}"
+    );
+    let out = src.path.with_file_name("dump.sql");
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &src.url(),
+        "--graph",
+        g.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    dst.load(&out).unwrap();
+    assert!(dst.rows("PRAGMA foreign_key_check").is_empty());
+    let codes: Vec<Option<String>> = dst
+        .rows("SELECT code FROM countries ORDER BY code")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    // The filter's row, and exactly the rows the dumped users reference.
+    let expected: Vec<Option<String>> = dst
+        .rows(
+            "SELECT 'JP' UNION SELECT country_code FROM users WHERE country_code IS NOT NULL \
+             ORDER BY 1",
+        )
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(codes, expected);
+    for c in ["DE", "FR"] {
+        assert!(codes.contains(&Some(c.to_string())), "{codes:?}");
+    }
+}
+
+#[test]
 fn where_filters_limit_what_children_bring_in() {
     let mut src = SqliteDb::fixture(true);
     let dst = src.empty_twin("target.db");
