@@ -89,13 +89,8 @@ struct Output<W: Write + Send + 'static> {
     thread: Option<(SyncSender<Chunk>, JoinHandle<Written<W>>)>,
     /// The destination, back from the thread once it stopped (none if the thread panicked).
     out: Option<W>,
-}
-
-fn output_error(source: std::io::Error) -> Error {
-    Error::Output {
-        what: "the dump".into(),
-        source,
-    }
+    /// The destination in messages ("the dump to standard output").
+    what: String,
 }
 
 fn thread_failed() -> std::io::Error {
@@ -120,6 +115,14 @@ impl<W: Write + Send + 'static> Output<W> {
         Output {
             thread: Some((tx, thread)),
             out: None,
+            what: "the dump".into(),
+        }
+    }
+
+    fn error(&self, source: std::io::Error) -> Error {
+        Error::Output {
+            what: self.what.clone(),
+            source,
         }
     }
 
@@ -129,14 +132,14 @@ impl<W: Write + Send + 'static> Output<W> {
                 return Ok(());
             }
             // The thread stopped at a write error: that error is the one to report.
-            return Err(output_error(
-                self.stop().err().unwrap_or_else(thread_failed),
-            ));
+            let e = self.stop().err().unwrap_or_else(thread_failed);
+            return Err(self.error(e));
         }
-        match &mut self.out {
-            Some(out) => out.write_all(text.as_bytes()).map_err(output_error),
-            None => Err(output_error(thread_failed())),
-        }
+        let written = match &mut self.out {
+            Some(out) => out.write_all(text.as_bytes()),
+            None => Err(thread_failed()),
+        };
+        written.map_err(|e| self.error(e))
     }
 
     /// Waits until everything sent is written; the body's hash (empty if stopped before).
@@ -178,11 +181,17 @@ impl<W: Write + Send + 'static> SqlWriter<W> {
 
     /// The destination, once everything is written.
     pub fn into_inner(mut self) -> Result<W> {
-        self.out.stop().map_err(output_error)?;
-        self.out
-            .out
-            .take()
-            .ok_or_else(|| output_error(thread_failed()))
+        self.out.stop().map_err(|e| self.out.error(e))?;
+        match self.out.out.take() {
+            Some(out) => Ok(out),
+            None => Err(self.out.error(thread_failed())),
+        }
+    }
+
+    /// Names the destination in messages: "the dump to out.sql" (default "the dump").
+    pub fn named(mut self, what: String) -> Self {
+        self.out.what = what;
+        self
     }
 
     /// Writes text outside the body: not counted in the checksum.
@@ -334,14 +343,15 @@ impl<W: Write + Send + 'static> RowSink for SqlWriter<W> {
         s.push_str(self.dialect.commit());
         s.push('\n');
         self.body(s)?;
-        let digest = hex(&self.out.stop().map_err(output_error)?.finalize());
+        let digest = hex(&self.out.stop().map_err(|e| self.out.error(e))?.finalize());
         self.raw(format!(
             "{TRAILER_PREFIX}tables={} rows={total} sha256={digest}\n",
             counts.len()
         ))?;
-        match &mut self.out.out {
-            Some(out) => out.flush().map_err(output_error),
-            None => Err(output_error(thread_failed())),
-        }
+        let flushed = match &mut self.out.out {
+            Some(out) => out.flush(),
+            None => Err(thread_failed()),
+        };
+        flushed.map_err(|e| self.out.error(e))
     }
 }

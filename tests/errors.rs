@@ -350,7 +350,10 @@ fn a_full_disk_fails_the_dump_with_the_systems_reason() {
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(err.starts_with("partialdump: error: "), "{err}");
-    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        err.contains("the dump to standard output") && err.contains("No space left on device"),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "one paragraph: {err}");
 }
 

@@ -133,13 +133,17 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     let dialect = source.dialect();
     let mut bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let max = args.max_statement_bytes;
-    let dump_into = |out: Out| {
-        let mut writer = SqlWriter::new(out, dialect, max);
+    let dump_into = |out: Out, to: &str| {
+        let mut writer = SqlWriter::new(out, dialect, max).named(format!("the dump to {to}"));
         let stats = run_dump(source.as_mut(), &prepared, header, &mut writer, &mut bar)?;
         Ok::<_, Error>((stats, writer.into_inner()?))
     };
-    let flushed =
-        |mut out: Out, what: String| out.flush().map_err(|source| Error::Output { what, source });
+    let flushed = |mut out: Out, to: &str| {
+        out.flush().map_err(|source| Error::Output {
+            what: format!("the dump to {to}"),
+            source,
+        })
+    };
     let (stats, target) = match &args.output {
         // A FIFO or a device (`-o /dev/null`) is written to as it is: renaming a file over it
         // would replace it.
@@ -152,8 +156,8 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                     what: what.clone(),
                     source,
                 })?;
-            let (stats, out) = dump_into(output(file))?;
-            flushed(out, what.clone())?;
+            let (stats, out) = dump_into(output(file), &what)?;
+            flushed(out, &what)?;
             (stats, what)
         }
         Some(path) => {
@@ -179,14 +183,14 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 what: format!("a temporary file in {}", dir.display()),
                 source,
             })?;
-            let (stats, out) = dump_into(output(handle))?;
-            flushed(out, path.display().to_string())?;
+            let (stats, out) = dump_into(output(handle), &path.display().to_string())?;
+            flushed(out, &path.display().to_string())?;
             persist(tmp, path)?;
             (stats, path.display().to_string())
         }
         None => {
-            let (stats, out) = dump_into(output(std::io::stdout()))?;
-            flushed(out, "standard output".into())?;
+            let (stats, out) = dump_into(output(std::io::stdout()), "standard output")?;
+            flushed(out, "standard output")?;
             (stats, "standard output".to_string())
         }
     };
