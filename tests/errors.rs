@@ -373,19 +373,14 @@ fn dump_to_a_fifo_writes_through_it_and_leaves_it_a_fifo() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(&fifo).unwrap())
     };
-    let g = graph();
-    let o = partialdump(&[
-        "dump",
-        "--source",
-        &db.url(),
-        "--graph",
-        g.to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-        "-q",
-        "-o",
-        fifo.to_str().unwrap(),
-    ]);
+    let (url, g) = (db.url(), graph());
+    let dump = |extra: &[&str]| {
+        let mut args = vec!["dump", "--source", &url, "--graph", g.to_str().unwrap()];
+        args.extend_from_slice(&["--root", "accounts.id=1", "-q"]);
+        args.extend_from_slice(extra);
+        partialdump(&args)
+    };
+    let o = dump(&["-o", fifo.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     // Checked before waiting for the reader, which would wait forever on a replaced FIFO.
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
@@ -398,16 +393,7 @@ fn dump_to_a_fifo_writes_through_it_and_leaves_it_a_fifo() {
             .is_some_and(|l| l.starts_with("-- partialdump end: ")),
         "{through}"
     );
-    let stdout = partialdump(&[
-        "dump",
-        "--source",
-        &db.url(),
-        "--graph",
-        g.to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-        "-q",
-    ]);
+    let stdout = dump(&[]);
     assert_eq!(
         strip_snapshot(&through),
         strip_snapshot(&String::from_utf8(stdout.stdout).unwrap())

@@ -330,6 +330,24 @@ fn mysql_batch_sizes_do_not_change_the_dump() {
     batch_sizes_do_not_change_the_dump(&src.url(), dir.path());
 }
 
+/// Dumps account 1 of `src` with the graph `g`, next to the database; returns the file.
+fn dump_account_1(src: &SqliteDb, g: &Path) -> PathBuf {
+    let out = src.path.with_file_name("dump.sql");
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &src.url(),
+        "--graph",
+        g.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
 #[test]
 fn lookup_tables_read_whole_need_no_reference_queries_and_filtered_ones_still_bring_referenced_rows()
  {
@@ -376,19 +394,7 @@ fn lookup_tables_read_whole_need_no_reference_queries_and_filtered_ones_still_br
         filtered.contains("countries rows referenced by rows read, by key"),
         "{filtered}"
     );
-    let out = src.path.with_file_name("dump.sql");
-    partialdump_ok(&[
-        "dump",
-        "--source",
-        &src.url(),
-        "--graph",
-        g.to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-        "--quiet",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let out = dump_account_1(&src, &g);
     dst.load(&out).unwrap();
     assert!(dst.rows("PRAGMA foreign_key_check").is_empty());
     let codes: Vec<Option<String>> = dst
@@ -428,19 +434,7 @@ fn where_filters_limit_what_children_bring_in() {
             "  audit_events:\n    where: \"action = 'login'\"\n    references:",
         );
     std::fs::write(&g, text).unwrap();
-    let out = src.path.with_file_name("dump.sql");
-    partialdump_ok(&[
-        "dump",
-        "--source",
-        &src.url(),
-        "--graph",
-        g.to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-        "--quiet",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let out = dump_account_1(&src, &g);
     dst.load(&out).unwrap();
     let mut dst = dst;
     assert_eq!(
