@@ -68,12 +68,12 @@ fn open_input(file: &Option<PathBuf>) -> Result<(Box<dyn BufRead + Send>, String
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
     let url = ConnUrl::parse(&args.target)?;
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
     // The dump is checked as it streams, inside the transaction, which rolls back (and drops the
-    // tables the import created) on any problem: a file is read once, however large.
+    // tables the import created) on any problem: a file is read once, however large. The
+    // progress bar's total is the count its trailer announces.
     let expected_rows = match &args.file {
-        Some(p) if p.as_os_str() != "-" && !args.quiet && std::io::stderr().is_terminal() => {
-            trailer_rows(p)
-        }
+        Some(p) if show_bar && p.as_os_str() != "-" => trailer_rows(p),
         _ => None,
     };
     let (input, name) = open_input(&args.file)?;
@@ -85,7 +85,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         max_statement_bytes: args.max_statement_bytes,
         no_bulk_load: args.no_bulk_load,
     };
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| match expected_rows {
+    let bar = show_bar.then(|| match expected_rows {
         Some(n) => ProgressBar::new(n).with_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} rows {per_sec} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
