@@ -4,7 +4,8 @@
     python3 bench/run.py [--scale 1] [--runs 3] [--jobs N] [--url mysql://user:pw@127.0.0.1:3306]
 
 Builds the release binaries, generates the multi-tenant database (bench/generate.rs), then times,
-each the median of --runs runs, with peak RSS from GNU time:
+each the median of --runs runs, with peak RSS from GNU time (the dumps take turns run by run, and
+so do the two imports, so that each meets the machine and the server in the same states):
 
   * partialdump dump of the large tenant (about 20% of the rows) and of a small tenant, reading
     over --jobs connections (the ratios use these), and of the large tenant over one connection
@@ -64,9 +65,15 @@ def timed(cmd, stdin_path=None, stdout_path=None):
     return wall, int(rss_kb) / 1024
 
 
-def median_of(runs, fn):
-    results = [fn(i) for i in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+def interleaved(runs, fns):
+    """Runs each of `fns` `runs` times, taking turns, so that all of them meet the machine and the
+    server in the same states (a busy neighbour, InnoDB still flushing an import); returns the
+    median wall time and the largest peak RSS of each."""
+    results = [[] for _ in fns]
+    for i in range(runs):
+        for r, fn in zip(results, fns):
+            r.append(fn(i))
+    return [(statistics.median(x[0] for x in r), max(x[1] for x in r)) for r in results]
 
 
 class Server:
@@ -146,19 +153,15 @@ def main():
             return int(re.search(rb"rows=(\d+)", f.read()).group(1))
 
     # partialdump dump, large and small tenant, over --jobs connections; and the large one over one
-    for tenant, label, jobs in [(LARGE, "large", args.jobs), (SMALL, "small", args.jobs), (LARGE, "large", 1)]:
+    dumps = [(LARGE, "large", args.jobs), (SMALL, "small", args.jobs), (LARGE, "large", 1)]
+
+    def pd_dump(tenant, label, jobs):
         out = os.path.join(work, f"pd-{label}-j{jobs}.sql")
-        t, rss = median_of(args.runs, lambda i: timed(
+        return out, lambda i: timed(
             [PD, "dump", "--source", srv.url(db), "--graph", GRAPH, "--root", f"tenants.id={tenant}", "-q",
-             "--jobs", str(jobs), "-o", out]))
-        rows[label] = trailer_rows(out)
-        results.append((f"partialdump dump -j{jobs}, {label} tenant", t, rss, rows[label], os.path.getsize(out)))
-    pd_large = results[0]
-    with open(os.path.join(work, f"pd-large-j{args.jobs}.sql"), "rb") as a, \
-            open(os.path.join(work, "pd-large-j1.sql"), "rb") as b:
-        body = lambda f: [l for l in f.read().split(b"\n") if not l.startswith(b"-- snapshot:")]
-        if body(a) != body(b):
-            sys.exit(f"bench: --jobs {args.jobs} and --jobs 1 wrote different dumps")
+             "--jobs", str(jobs), "-o", out])
+
+    pd_dumps = [pd_dump(*d) for d in dumps]
 
     # mysqldump once per table with --where, large tenant
     md_out = os.path.join(work, "mysqldump-where.sql")
@@ -180,15 +183,26 @@ def main():
             os.unlink(part)
         return wall, peak
 
-    t, rss = median_of(args.runs, per_table)
+    full_out = os.path.join(work, "mysqldump-full.sql")
+
+    def full(_):
+        return timed(srv.client("mariadb-dump") + ["--single-transaction", "--no-create-info", "--skip-triggers",
+                                                   "--hex-blob", db], stdout_path=full_out)
+
+    measured = interleaved(args.runs, [fn for _, fn in pd_dumps] + [per_table, full])
+    for (tenant, label, jobs), (out, _), (t, rss) in zip(dumps, pd_dumps, measured):
+        rows[label] = trailer_rows(out)
+        results.append((f"partialdump dump -j{jobs}, {label} tenant", t, rss, rows[label], os.path.getsize(out)))
+    pd_large = results[0]
+    with open(os.path.join(work, f"pd-large-j{args.jobs}.sql"), "rb") as a, \
+            open(os.path.join(work, "pd-large-j1.sql"), "rb") as b:
+        body = lambda f: [l for l in f.read().split(b"\n") if not l.startswith(b"-- snapshot:")]
+        if body(a) != body(b):
+            sys.exit(f"bench: --jobs {args.jobs} and --jobs 1 wrote different dumps")
+    (t, rss), (t_full, rss_full) = measured[-2:]
     results.append(("mysqldump --where, per table", t, rss, rows["large"], os.path.getsize(md_out)))
     md_where = results[-1]
-
-    full_out = os.path.join(work, "mysqldump-full.sql")
-    t, rss = median_of(args.runs, lambda i: timed(
-        srv.client("mariadb-dump") + ["--single-transaction", "--no-create-info", "--skip-triggers", "--hex-blob", db],
-        stdout_path=full_out))
-    results.append(("mysqldump --single-transaction, full", t, rss, total_rows, os.path.getsize(full_out)))
+    results.append(("mysqldump --single-transaction, full", t_full, rss_full, total_rows, os.path.getsize(full_out)))
     md_full = results[-1]
 
     # imports of the large tenant's dump into empty databases
@@ -202,14 +216,8 @@ def main():
         srv.fresh("pd_bench_client", schema)
         return timed(srv.client() + ["pd_bench_client"], stdin_path=dump_file)
 
-    # Interleaved, so that both meet the server in the same state (an import leaves InnoDB
-    # flushing what it wrote for a while after it returns).
-    pd_runs, my_runs = [], []
-    for i in range(args.runs):
-        pd_runs.append(import_pd(i))
-        my_runs.append(import_mysql(i))
-    for name, runs in [("partialdump import, large tenant", pd_runs), ("mysql < dump.sql, same file", my_runs)]:
-        t, rss = statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+    names = ["partialdump import, large tenant", "mysql < dump.sql, same file"]
+    for name, (t, rss) in zip(names, interleaved(args.runs, [import_pd, import_mysql])):
         results.append((name, t, rss, rows["large"], os.path.getsize(dump_file)))
     imp_pd, imp_my = results[-2], results[-1]
 
