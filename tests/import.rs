@@ -908,3 +908,43 @@ fn mysql_bulk_loads_into_empty_tables_check_every_reference() {
         assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
     }
 }
+
+/// A target without a bulk path (SQLite) loads the rows of a NOT NULL cycle with checks off and
+/// keeps no keys of loaded rows: it checks those tables' references itself before committing.
+#[test]
+fn sqlite_checks_the_references_of_a_not_null_cycle_before_committing() {
+    let src = SqliteDb::fixture(true);
+    let mut dst = src.empty_twin("target.db");
+    let file = src.path.with_file_name("dump.sql");
+    dump_to(&src.url(), &graph(), "accounts.id=1", &file);
+    let good = std::fs::read_to_string(&file).unwrap();
+    let clerk = "(2,1,3,'clerk')";
+    assert!(
+        good.contains("PRAGMA defer_foreign_keys = ON;") && good.contains(clerk),
+        "{good}"
+    );
+    // Staff 2 now names a store that is in neither the dump nor the target.
+    let bad = src.path.with_file_name("bad.sql");
+    std::fs::write(&bad, resealed(&good.replacen(clerk, "(2,9,3,'clerk')", 1))).unwrap();
+    let o = import_file(&dst.url(), &bad, &[]);
+    let err = stderr(&o);
+    assert!(
+        !o.status.success(),
+        "a dangling reference in a cycle was imported"
+    );
+    assert!(
+        err.contains("`staff.store_id` = 9 references a row of `stores` that is not there"),
+        "{err}"
+    );
+    assert!(
+        dst.rows("SELECT id FROM staff").is_empty(),
+        "rows left behind"
+    );
+    // The dump as written loads, cycle and all.
+    let o = import_file(&dst.url(), &file, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        dst.rows("SELECT count(*) FROM staff"),
+        vec![vec![Some("2".into())]]
+    );
+}

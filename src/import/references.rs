@@ -115,8 +115,10 @@ impl LoadedReferences {
         }
     }
 
-    /// Records an UPDATE run without foreign-key checks: its table is checked whole.
-    pub fn updated_unchecked(&mut self, table: &str) {
+    /// Rows of `table` went in or changed without foreign-key checks and are not proven here
+    /// (an UPDATE, or rows loaded while keys are not kept): the target checks every foreign
+    /// key of the table.
+    pub fn check_in_target(&mut self, table: &str) {
         self.whole.insert(table.to_string());
     }
 
@@ -213,7 +215,7 @@ mod tests {
         let mut refs = LoadedReferences::default();
         load(&mut refs, "a", &[(1, Some(11))], false);
         assert!(refs.unproven(&schema).is_empty());
-        refs.updated_unchecked("b");
+        refs.check_in_target("b");
         assert_eq!(
             refs.unproven(&schema),
             BTreeMap::from([("b".to_string(), vec![0])])
