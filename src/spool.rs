@@ -117,15 +117,22 @@ impl RawRows {
         self.arena.len()
     }
 
-    /// Row `i` of the batch, into `out` (cleared first).
+    /// Row `i` of the batch, into `out` (replacing what it holds). Text and bytes go into
+    /// the buffers `out` holds from the row before where they fit: rows of one table have
+    /// their text in the same columns, so a table is read back with hardly an allocation.
     pub fn decode(&self, i: usize, out: &mut Vec<Value>) -> Result<()> {
         let (from, to) = self.ranges[i];
         let body = &self.arena[from..to];
-        out.clear();
         let mut at = 0;
+        let mut n = 0;
         while at < body.len() {
-            out.push(decode(body, &mut at)?);
+            match out.get_mut(n) {
+                Some(slot) => decode_into(body, &mut at, slot)?,
+                None => out.push(decode(body, &mut at)?),
+            }
+            n += 1;
         }
+        out.truncate(n);
         Ok(())
     }
 }
@@ -317,6 +324,33 @@ fn skip(buf: &[u8], at: &mut usize) -> Result<()> {
     take(buf, at, n).map(|_| ())
 }
 
+/// Decodes one value into `slot`, reusing its buffer when both are text, decimals or bytes.
+fn decode_into(buf: &[u8], at: &mut usize, slot: &mut Value) -> Result<()> {
+    let start = *at;
+    let [tag] = array::<1>(buf, at)?;
+    if matches!(tag, 5..=7) {
+        let n = u32::from_le_bytes(array(buf, at)?) as usize;
+        let bytes = take(buf, at, n)?;
+        match (tag, &mut *slot) {
+            (7, Value::Bytes(b)) => {
+                b.clear();
+                b.extend_from_slice(bytes);
+                return Ok(());
+            }
+            (5, Value::Decimal(s)) | (6, Value::Text(s)) => {
+                let text = std::str::from_utf8(bytes).map_err(|_| corrupt())?;
+                s.clear();
+                s.push_str(text);
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+    *at = start;
+    *slot = decode(buf, at)?;
+    Ok(())
+}
+
 fn decode(buf: &[u8], at: &mut usize) -> Result<Value> {
     let [tag] = array::<1>(buf, at)?;
     Ok(match tag {
@@ -412,6 +446,39 @@ mod tests {
                 micro: 1,
             },
         ]
+    }
+
+    #[test]
+    fn rows_decoded_into_the_values_of_other_rows_come_back_whole() {
+        let text = |s: &str| Value::Text(s.into());
+        // The same positions hold text, bytes, decimals, NULL and numbers in turn; rows get
+        // longer and shorter, so buffers are reused, replaced, added and dropped.
+        let rows = [
+            vec![
+                text("a longer text than the next"),
+                Value::Bytes(vec![1, 2, 3]),
+            ],
+            vec![text("short"), Value::Decimal("1.50".into()), Value::Int(3)],
+            vec![Value::Bytes(vec![9; 40]), text(""), Value::Null, text("x")],
+            vec![Value::Decimal("-2".into())],
+            every_kind(),
+            vec![text("é"), Value::Bytes(Vec::new())],
+        ];
+        let mut spool = Spool::new().expect("temporary file");
+        let offsets: Vec<u64> = rows
+            .iter()
+            .map(|r| spool.append(r).expect("append"))
+            .collect();
+        let mut reader = spool.into_reader().expect("reader");
+        let mut raw = RawRows::default();
+        let order: Vec<usize> = (0..rows.len()).chain((0..rows.len()).rev()).collect();
+        let at: Vec<u64> = order.iter().map(|&i| offsets[i]).collect();
+        reader.read_batch(&at, &mut raw).expect("read");
+        let mut out = Vec::new();
+        for (j, &i) in order.iter().enumerate() {
+            raw.decode(j, &mut out).expect("decode");
+            assert_eq!(out, rows[i], "row {i}");
+        }
     }
 
     #[test]
