@@ -118,7 +118,8 @@ impl Dialect for MySqlDialect {
     }
 
     fn write_text(&self, s: &str, out: &mut String) {
-        if s.contains(['\\', '\0', '\r', '\x1a']) {
+        let b = s.as_bytes();
+        if memchr::memchr3(b'\\', 0, b'\r', b).is_some() || memchr::memchr(0x1a, b).is_some() {
             out.push_str("_utf8mb4 X'");
             push_hex(s.as_bytes(), out);
             out.push('\'');
@@ -272,12 +273,8 @@ fn write_common_literal(value: &Value, out: &mut String) {
     // Writing to a String cannot fail, so the fmt::Results below are ignored.
     match value {
         Value::Null => out.push_str("NULL"),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::UInt(u) => {
-            let _ = write!(out, "{u}");
-        }
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+        Value::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
         // The f32 widened to f64 is exactly the stored float; its shortest round-trip form in
         // scientific notation is read back as a DOUBLE and narrows to the same bits.
         Value::Float(f) => write_double(f64::from(*f), out),
@@ -310,9 +307,7 @@ fn write_double(d: f64, out: &mut String) {
 /// The text form of a date, datetime or time value, without quotes.
 pub fn write_temporal(value: &Value, out: &mut String) {
     match value {
-        Value::Date { year, month, day } => {
-            let _ = write!(out, "{year:04}-{month:02}-{day:02}");
-        }
+        Value::Date { year, month, day } => push_date(*year, *month, *day, out),
         Value::DateTime {
             year,
             month,
@@ -322,13 +317,9 @@ pub fn write_temporal(value: &Value, out: &mut String) {
             second,
             micro,
         } => {
-            let _ = write!(
-                out,
-                "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
-            );
-            if *micro != 0 {
-                let _ = write!(out, ".{micro:06}");
-            }
+            push_date(*year, *month, *day, out);
+            out.push(' ');
+            push_clock(u32::from(*hour), *minute, *second, *micro, out);
         }
         Value::Time {
             negative,
@@ -340,12 +331,41 @@ pub fn write_temporal(value: &Value, out: &mut String) {
             if *negative {
                 out.push('-');
             }
-            let _ = write!(out, "{hours:02}:{minutes:02}:{seconds:02}");
-            if *micro != 0 {
-                let _ = write!(out, ".{micro:06}");
-            }
+            push_clock(*hours, *minutes, *seconds, *micro, out);
         }
         _ => {}
+    }
+}
+
+/// `n` in decimal, zero-padded to `width` digits (every row has a date or two: no fmt
+/// machinery for them).
+fn push_padded(n: u32, width: usize, out: &mut String) {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(n);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
+}
+
+fn push_date(year: u16, month: u8, day: u8, out: &mut String) {
+    push_padded(u32::from(year), 4, out);
+    out.push('-');
+    push_padded(u32::from(month), 2, out);
+    out.push('-');
+    push_padded(u32::from(day), 2, out);
+}
+
+/// `hh:mm:ss` (more hour digits when a TIME needs them), then `.micro` unless 0.
+fn push_clock(hours: u32, minutes: u8, seconds: u8, micro: u32, out: &mut String) {
+    push_padded(hours, 2, out);
+    out.push(':');
+    push_padded(u32::from(minutes), 2, out);
+    out.push(':');
+    push_padded(u32::from(seconds), 2, out);
+    if micro != 0 {
+        out.push('.');
+        push_padded(micro, 6, out);
     }
 }
 
@@ -402,6 +422,28 @@ mod tests {
             micro: 5,
         };
         assert_eq!(lit(&MYSQL, t), "'-838:59:59.000005'");
+        let at = |micro| Value::DateTime {
+            year: 2026,
+            month: 1,
+            day: 9,
+            hour: 7,
+            minute: 0,
+            second: 3,
+            micro,
+        };
+        assert_eq!(lit(&MYSQL, at(0)), "'2026-01-09 07:00:03'");
+        assert_eq!(lit(&SQLITE, at(120_000)), "'2026-01-09 07:00:03.120000'");
+    }
+
+    #[test]
+    fn numbers_and_bytes_keep_every_digit() {
+        assert_eq!(lit(&MYSQL, Value::Int(i64::MIN)), i64::MIN.to_string());
+        assert_eq!(lit(&MYSQL, Value::UInt(u64::MAX)), u64::MAX.to_string());
+        assert_eq!(lit(&SQLITE, Value::Int(0)), "0");
+        // Longer than the hex writer's buffer, and every byte value.
+        let blob: Vec<u8> = (0..1500u32).map(|i| (i * 7 % 256) as u8).collect();
+        let hex: String = blob.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(lit(&MYSQL, Value::Bytes(blob)), format!("X'{hex}'"));
     }
 
     #[test]
