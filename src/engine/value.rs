@@ -60,6 +60,16 @@ impl Value {
         }
     }
 
+    /// About how many bytes the value takes in memory (its text or bytes, plus the value).
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<Value>()
+            + match self {
+                Value::Text(s) | Value::Decimal(s) => s.len(),
+                Value::Bytes(b) => b.len(),
+                _ => 0,
+            }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
