@@ -145,14 +145,26 @@ mod tests {
     fn load_data_fields_escape_what_the_format_reserves() {
         use super::{Value, write_field};
         let mut out = Vec::new();
-        write_field(&Value::Bytes(b"a\\b\tc\nd\0e".to_vec()), &mut out);
-        out.push(b'|');
-        write_field(&Value::Text("plain".into()), &mut out);
-        out.push(b'|');
-        write_field(&Value::Int(-42), &mut out);
-        out.push(b'|');
-        write_field(&Value::Null, &mut out);
-        assert_eq!(out, b"a\\\\b\\tc\\nd\\0e|plain|-42|\\N".to_vec());
+        let mut scratch = String::new();
+        for v in [
+            Value::Bytes(b"a\\b\tc\nd\0e".to_vec()),
+            Value::Text("plain".into()),
+            Value::Int(-42),
+            Value::Null,
+            Value::Double(0.5),
+            Value::Date {
+                year: 2026,
+                month: 2,
+                day: 3,
+            },
+        ] {
+            write_field(&v, &mut out, &mut scratch);
+            out.push(b'|');
+        }
+        assert_eq!(
+            out,
+            b"a\\\\b\\tc\\nd\\0e|plain|-42|\\N|5e-1|2026-02-03|".to_vec()
+        );
     }
 
     #[test]
@@ -629,24 +641,20 @@ fn escape_field(bytes: &[u8], out: &mut Vec<u8>) {
 }
 
 /// One value as a field of LOAD DATA's default format (tab-separated, backslash escapes,
-/// `\N` for NULL), bytes as they are.
-fn write_field(v: &Value, out: &mut Vec<u8>) {
+/// `\N` for NULL), bytes as they are. `scratch` holds the text of numbers and temporals.
+fn write_field(v: &Value, out: &mut Vec<u8>, scratch: &mut String) {
     match v {
         Value::Null => out.extend_from_slice(b"\\N"),
-        // Digits need no escape; written without a temporary string.
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::UInt(u) => {
-            let _ = write!(out, "{u}");
-        }
+        // Digits need no escape.
+        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+        Value::UInt(u) => out.extend_from_slice(itoa::Buffer::new().format(*u).as_bytes()),
         Value::Text(s) | Value::Decimal(s) => escape_field(s.as_bytes(), out),
         Value::Bytes(b) => escape_field(b, out),
         other => {
             // Numbers and temporals: the same text as the literal, without quotes.
-            let mut s = String::new();
-            MYSQL.write_literal(other, &mut s);
-            escape_field(s.trim_matches('\'').as_bytes(), out);
+            scratch.clear();
+            MYSQL.write_literal(other, scratch);
+            escape_field(scratch.trim_matches('\'').as_bytes(), out);
         }
     }
 }
@@ -738,12 +746,13 @@ impl Target for MySqlTarget {
         rows: &[Vec<Value>],
     ) -> Option<std::result::Result<u64, String>> {
         let mut data = Vec::with_capacity(rows.len() * 64);
+        let mut scratch = String::new();
         for row in rows {
             for (i, v) in row.iter().enumerate() {
                 if i > 0 {
                     data.push(b'\t');
                 }
-                write_field(v, &mut data);
+                write_field(v, &mut data, &mut scratch);
             }
             data.push(b'\n');
         }
