@@ -12,9 +12,9 @@ use crate::graph::{ChildEdge, Model, Relation, TableModel};
 use crate::spool::Spool;
 use foldhash::HashMap;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A row's key values, in the table's key column order.
 pub type Key = Vec<Value>;
@@ -479,9 +479,10 @@ pub fn in_clause(
 /// Each query reads rows whole (with a spool; otherwise just their keys and references):
 /// the root rows, the children of owned rows, and rows known only because a row read
 /// references them, by key. From each new row the walk queues its children (when owned) and
-/// the rows it references, to a fixed point. It goes in rounds: the queries of a round run on
-/// the source's connection (and on any more connections sharing its snapshot, several at
-/// once), each on a thread of its own that decodes rows while this one takes them in.
+/// the rows it references, to a fixed point. The queries run on the source's connection (and
+/// on any more connections sharing its snapshot, several at once), each connection on a
+/// thread of its own that decodes rows while this one takes them in; whenever a connection is
+/// free and no query waits, the next queries are made from what is known by then.
 pub struct Walker<'a> {
     pub model: &'a Model,
     pub source: &'a mut dyn Source,
@@ -503,6 +504,7 @@ struct WalkQuery {
     read: Reads,
 }
 
+#[derive(Clone, Copy)]
 enum Reads {
     /// Rows of `table`, owned or not.
     Rows { owned: bool },
@@ -536,19 +538,57 @@ fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String>
         .collect()
 }
 
-/// Runs the queries of a round, taking the next one whenever its connection is free, and
-/// hands their rows over; stops at the first error or when the walk stops listening.
-fn run_queries(
-    conn: &mut dyn Source,
-    queries: &[WalkQuery],
-    next: &AtomicUsize,
-    tx: &SyncSender<Msg>,
-) {
-    loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(q) = queries.get(i) else {
-            return;
-        };
+/// The queries waiting for a free connection, and whether the walk needs no more.
+#[derive(Default)]
+struct Work {
+    state: Mutex<Waiting>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct Waiting {
+    queue: VecDeque<(usize, WalkQuery)>,
+    closed: bool,
+}
+
+impl Work {
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        // Nothing panics while holding the lock; a poisoned one still holds a sound queue.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, queries: impl IntoIterator<Item = (usize, WalkQuery)>) {
+        self.lock().queue.extend(queries);
+        self.ready.notify_all();
+    }
+
+    /// The next query, waiting for one; None once the walk is closed.
+    fn next(&self) -> Option<(usize, WalkQuery)> {
+        let mut waiting = self.lock();
+        loop {
+            if waiting.closed {
+                return None;
+            }
+            if let Some(q) = waiting.queue.pop_front() {
+                return Some(q);
+            }
+            waiting = self
+                .ready
+                .wait(waiting)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+}
+
+/// Runs queries on one connection, taking the next whenever it is free, and hands their rows
+/// over; stops at the first error, or when the walk is closed or stops listening.
+fn run_queries(conn: &mut dyn Source, work: &Work, tx: &SyncSender<Msg>) {
+    while let Some((i, q)) = work.next() {
         let started = std::time::Instant::now();
         let mut rows = Vec::new();
         let mut bytes = 0;
@@ -623,29 +663,36 @@ impl<'a> Walker<'a> {
         self
     }
 
-    fn id(&self, table: &str) -> usize {
-        // Every table of a relation or root is a table of the model.
-        self.model
-            .tables
-            .keys()
-            .position(|n| n == table)
-            .unwrap_or_default()
-    }
-
     /// Collects the subset for `roots`. Errors when a root matches no row.
-    pub fn run(mut self, roots: &[Root]) -> Result<Subset> {
-        let spool = if self.full_rows {
-            Some(Spool::new()?)
-        } else {
-            None
+    ///
+    /// The connections take queries from one queue; whenever one is free and nothing waits
+    /// for it, the next queries are made from what the rows read so far lead to. No round
+    /// waits for its slowest query: a connection that is done goes on with what is known.
+    pub fn run(self, roots: &[Root]) -> Result<Subset> {
+        let Walker {
+            model,
+            source,
+            extra,
+            dialect,
+            batch,
+            full_rows,
+            layouts,
+        } = self;
+        let planner = Planner {
+            model,
+            dialect,
+            batch,
+            full_rows,
+            connections: 1 + extra.len(),
         };
-        let mut subset = Subset::new(self.model, spool);
+        let spool = if full_rows { Some(Spool::new()?) } else { None };
+        let mut subset = Subset::new(model, spool);
         for root in roots {
-            let id = self.id(&root.table);
-            let sql = self.queries().root(root);
+            let id = planner.id(&root.table);
+            let sql = planner.queries().root(root);
             let mut keys = Vec::new();
-            let layout = &self.layouts[id];
-            self.source.query(
+            let layout = &layouts[id];
+            source.query(
                 &sql,
                 &format!("finding the root {}", root.display),
                 &mut |row| {
@@ -659,7 +706,7 @@ impl<'a> Walker<'a> {
             if keys.is_empty() {
                 return Err(Error::RootNotFound {
                     root: root.display.clone(),
-                    url: self.source.url().to_string(),
+                    url: source.url().to_string(),
                 });
             }
             for k in keys {
@@ -668,108 +715,155 @@ impl<'a> Walker<'a> {
                     .insert((root.table.clone(), k), root.display.clone());
             }
         }
-        // Lookup tables first, whole, in a round of their own: the rows the roots reference in
+        // Lookup tables first, whole, before anything else: the rows the roots reference in
         // them are then known and not read again by key.
-        let lookups: Vec<WalkQuery> = self
-            .model
+        let lookups: Vec<WalkQuery> = model
             .tables
             .values()
             .filter(|t| t.mode == Mode::Lookup)
             .map(|t| WalkQuery {
-                sql: self.queries().lookup(t),
+                sql: planner.queries().lookup(t),
                 context: format!("reading the lookup table {}", t.name),
-                table: self.id(&t.name),
+                table: planner.id(&t.name),
                 read: Reads::Rows { owned: false },
             })
             .collect();
-        if !lookups.is_empty() {
-            self.execute(&mut subset, &lookups)?;
-        }
-        let mut round = Vec::new();
-
-        // To a fixed point: owned rows bring their children, every row the rows it references.
-        // A round takes up to `budget` keys' worth of queries (a key costs a query per edge
-        // it follows), so the SQL written ahead stays small; the rest waits for later rounds.
-        let connections = 1 + self.extra.len();
-        loop {
-            let mut budget = ROUND_BATCHES * connections * self.batch.max_keys;
-            for id in 0..subset.tables.len() {
-                let t = &self.model.tables[&subset.names[id]];
-                // At least one key while the budget lasts, however many edges it follows.
-                let share = |budget: usize, per_key: usize| match budget {
-                    0 => 0,
-                    b => (b / per_key).max(1),
-                };
-                let tk = &mut subset.tables[id];
-                let fetch = tk.pending_fetch.take_front(budget);
-                budget = budget.saturating_sub(fetch.len());
-                let fetch = unread(fetch, &tk.keys);
-                self.fetch(&subset, id, &fetch, &mut round);
-                let per_key = t.children.len().max(1);
-                let children = subset.tables[id]
-                    .pending_children
-                    .take_front(share(budget, per_key));
-                budget = budget.saturating_sub(children.len() * per_key);
-                self.children(&subset, id, &children, &mut round);
-                let per_key = t.parents.len().max(1);
-                let indirect = subset.tables[id]
-                    .pending_indirect
-                    .take_front(share(budget, per_key));
-                budget = budget.saturating_sub(indirect.len() * per_key);
-                self.indirect(&subset, id, &indirect, &mut round);
-            }
-            if round.is_empty() {
-                // Keys taken may have needed no query; any left wait for the next round.
-                if subset.tables.iter().any(TableKeys::has_pending) {
-                    continue;
-                }
-                break;
-            }
-            self.execute(&mut subset, &std::mem::take(&mut round))?;
-        }
-        Ok(subset)
-    }
-
-    /// Runs a round's queries over every connection at once; takes their rows in.
-    fn execute(&mut self, subset: &mut Subset, queries: &[WalkQuery]) -> Result<()> {
-        let layouts = &self.layouts;
-        let mut conns: Vec<&mut dyn Source> = vec![&mut *self.source];
-        conns.extend(self.extra.iter_mut().map(|c| &mut **c as &mut dyn Source));
-        conns.truncate(queries.len().max(1));
-        let next = AtomicUsize::new(0);
+        let mut conns: Vec<&mut dyn Source> = vec![source];
+        conns.extend(extra.iter_mut().map(|c| &mut **c as &mut dyn Source));
+        let work = Work::default();
         std::thread::scope(|scope| {
             let (tx, rx) = sync_channel::<Msg>(2 * conns.len());
             for conn in conns {
-                let (tx, next) = (tx.clone(), &next);
-                scope.spawn(move || run_queries(conn, queries, next, &tx));
+                let (tx, work) = (tx.clone(), &work);
+                scope.spawn(move || run_queries(conn, work, &tx));
             }
             drop(tx);
-            // Ends (dropping the receiver, which stops the threads) at the first error.
-            for msg in rx {
-                match msg {
-                    Msg::Rows(i, rows) => {
-                        let q = &queries[i];
-                        for row in rows {
-                            match q.read {
-                                Reads::Rows { owned } => {
-                                    subset.found(&layouts[q.table], q.table, &row, owned)?
-                                }
-                                Reads::Keys { parent, width } => {
-                                    if row.len() >= width
-                                        && row[..width].iter().all(|v| !v.is_null())
-                                    {
-                                        subset.want(parent, &row[..width]);
-                                    }
+            let walked = planner.drive(&mut subset, &layouts, &work, &rx, lookups);
+            // Idle connections stop; busy ones stop at their next rows, `rx` being dropped.
+            work.close();
+            walked
+        })?;
+        Ok(subset)
+    }
+}
+
+/// What makes the walk's queries: the model, and how large and how many at once.
+struct Planner<'a> {
+    model: &'a Model,
+    dialect: &'static dyn Dialect,
+    batch: Batch,
+    full_rows: bool,
+    connections: usize,
+}
+
+impl<'a> Planner<'a> {
+    fn id(&self, table: &str) -> usize {
+        // Every table of a relation or root is a table of the model.
+        self.model
+            .tables
+            .keys()
+            .position(|n| n == table)
+            .unwrap_or_default()
+    }
+
+    /// Feeds the connections until nothing is pending and no query runs; takes their rows in.
+    fn drive(
+        &self,
+        subset: &mut Subset,
+        layouts: &[Layout],
+        work: &Work,
+        rx: &Receiver<Msg>,
+        lookups: Vec<WalkQuery>,
+    ) -> Result<()> {
+        // What each query's rows are, by the query's number.
+        let mut reads: Vec<(usize, Reads)> = Vec::new();
+        let mut running = 0;
+        let submit = |queries: Vec<WalkQuery>, reads: &mut Vec<(usize, Reads)>| {
+            let first = reads.len();
+            reads.extend(queries.iter().map(|q| (q.table, q.read)));
+            work.push((first..).zip(queries));
+            reads.len() - first
+        };
+        // The lookups are read before anything else is asked for.
+        let mut lookups_done = lookups.is_empty();
+        running += submit(lookups, &mut reads);
+        loop {
+            if lookups_done && running < self.connections {
+                let round = self.round(subset);
+                if !round.is_empty() {
+                    running += submit(round, &mut reads);
+                } else if running == 0 {
+                    // Keys taken may have needed no query; any left wait for the next round.
+                    if subset.tables.iter().any(TableKeys::has_pending) {
+                        continue;
+                    }
+                    return Ok(());
+                }
+            }
+            // A query runs here: a message comes, or the connections failed (and said why).
+            let Ok(msg) = rx.recv() else {
+                return Err(Error::Usage(
+                    "the walk's connections stopped without saying why".into(),
+                ));
+            };
+            match msg {
+                Msg::Rows(i, rows) => {
+                    let (table, read) = reads[i];
+                    for row in rows {
+                        match read {
+                            Reads::Rows { owned } => {
+                                subset.found(&layouts[table], table, &row, owned)?
+                            }
+                            Reads::Keys { parent, width } => {
+                                if row.len() >= width && row[..width].iter().all(|v| !v.is_null()) {
+                                    subset.want(parent, &row[..width]);
                                 }
                             }
                         }
                     }
-                    Msg::Done(i, seconds) => subset.tables[queries[i].table].seconds += seconds,
-                    Msg::Failed(e) => return Err(e),
                 }
+                Msg::Done(i, seconds) => {
+                    subset.tables[reads[i].0].seconds += seconds;
+                    running -= 1;
+                    lookups_done |= running == 0;
+                }
+                Msg::Failed(e) => return Err(e),
             }
-            Ok(())
-        })
+        }
+    }
+
+    /// The next queries: owned rows bring their children, every row the rows it references.
+    /// A round takes up to `budget` keys' worth of queries (a key costs a query per edge it
+    /// follows), so the SQL written ahead stays small; the rest waits for later rounds.
+    fn round(&self, subset: &mut Subset) -> Vec<WalkQuery> {
+        let mut round = Vec::new();
+        let mut budget = ROUND_BATCHES * self.connections * self.batch.max_keys;
+        for id in 0..subset.tables.len() {
+            let t = &self.model.tables[&subset.names[id]];
+            // At least one key while the budget lasts, however many edges it follows.
+            let share = |budget: usize, per_key: usize| match budget {
+                0 => 0,
+                b => (b / per_key).max(1),
+            };
+            let tk = &mut subset.tables[id];
+            let fetch = tk.pending_fetch.take_front(budget);
+            budget = budget.saturating_sub(fetch.len());
+            let fetch = unread(fetch, &tk.keys);
+            self.fetch(subset, id, &fetch, &mut round);
+            let per_key = t.children.len().max(1);
+            let children = subset.tables[id]
+                .pending_children
+                .take_front(share(budget, per_key));
+            budget = budget.saturating_sub(children.len() * per_key);
+            self.children(subset, id, &children, &mut round);
+            let per_key = t.parents.len().max(1);
+            let indirect = subset.tables[id]
+                .pending_indirect
+                .take_front(share(budget, per_key));
+            budget = budget.saturating_sub(indirect.len() * per_key);
+            self.indirect(subset, id, &indirect, &mut round);
+        }
+        round
     }
 
     /// Queries reading the rows of table `id` with `keys`.
@@ -844,7 +938,7 @@ impl<'a> Walker<'a> {
     ) {
         let (dialect, batch, queries) = (self.dialect, self.batch, self.queries());
         // With several connections, enough keys make at least one query per connection.
-        let connections = 1 + self.extra.len();
+        let connections = self.connections;
         let per_query = match keys.len().div_ceil(connections) {
             n if connections > 1 && n >= MIN_SPLIT_KEYS => n.min(batch.max_keys),
             _ => batch.max_keys,

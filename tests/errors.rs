@@ -399,3 +399,31 @@ fn dump_to_a_fifo_writes_through_it_and_leaves_it_a_fifo() {
         strip_snapshot(&String::from_utf8(stdout.stdout).unwrap())
     );
 }
+
+#[test]
+fn a_query_failing_mid_walk_over_several_connections_ends_the_dump() {
+    let Some(db) = MysqlDb::fixture("err_midwalk", true) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The walk reaches task_tags only after accounts, projects and tasks: its query fails
+    // there, on whichever connection runs it, while the others may still be busy or idle.
+    let g = dir.path().join("graph.yaml");
+    let text = std::fs::read_to_string(graph()).unwrap().replace(
+        "      - task_tags\n",
+        "      - {table: task_tags, where: \"no_such_column = 1\"}\n",
+    );
+    std::fs::write(&g, text).unwrap();
+    for jobs in ["3", "1"] {
+        let out = dir.path().join(format!("j{jobs}.sql"));
+        let err = dump_fails(
+            &db.url(),
+            &g,
+            &["--root", "accounts.id=1", "--jobs", jobs],
+            &out,
+        );
+        assert!(err.contains("no_such_column"), "{err}");
+        assert!(err.contains("task_tags"), "{err}");
+        assert!(!err.contains(&db.password()), "password leaked: {err}");
+    }
+}
