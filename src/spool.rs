@@ -324,56 +324,53 @@ fn skip(buf: &[u8], at: &mut usize) -> Result<()> {
     take(buf, at, n).map(|_| ())
 }
 
+fn decode(buf: &[u8], at: &mut usize) -> Result<Value> {
+    let mut v = Value::Null;
+    decode_into(buf, at, &mut v)?;
+    Ok(v)
+}
+
 /// Decodes one value into `slot`, reusing its buffer when both are text, decimals or bytes.
 fn decode_into(buf: &[u8], at: &mut usize, slot: &mut Value) -> Result<()> {
-    let start = *at;
     let [tag] = array::<1>(buf, at)?;
-    if matches!(tag, 5..=7) {
-        let n = u32::from_le_bytes(array(buf, at)?) as usize;
-        let bytes = take(buf, at, n)?;
-        match (tag, &mut *slot) {
-            (7, Value::Bytes(b)) => {
-                b.clear();
-                b.extend_from_slice(bytes);
-                return Ok(());
-            }
-            (5, Value::Decimal(s)) | (6, Value::Text(s)) => {
-                let text = std::str::from_utf8(bytes).map_err(|_| corrupt())?;
-                s.clear();
-                s.push_str(text);
-                return Ok(());
-            }
-            _ => {}
+    if !matches!(tag, 5..=7) {
+        *slot = decode_fixed(tag, buf, at)?;
+        return Ok(());
+    }
+    let n = u32::from_le_bytes(array(buf, at)?) as usize;
+    let bytes = take(buf, at, n)?;
+    match (tag, &mut *slot) {
+        (7, Value::Bytes(b)) => {
+            b.clear();
+            b.extend_from_slice(bytes);
+        }
+        (7, _) => *slot = Value::Bytes(bytes.to_vec()),
+        (5, Value::Decimal(s)) | (6, Value::Text(s)) => {
+            s.clear();
+            s.push_str(std::str::from_utf8(bytes).map_err(|_| corrupt())?);
+        }
+        _ => {
+            let s = std::str::from_utf8(bytes)
+                .map_err(|_| corrupt())?
+                .to_string();
+            *slot = if tag == 5 {
+                Value::Decimal(s)
+            } else {
+                Value::Text(s)
+            };
         }
     }
-    *at = start;
-    *slot = decode(buf, at)?;
     Ok(())
 }
 
-fn decode(buf: &[u8], at: &mut usize) -> Result<Value> {
-    let [tag] = array::<1>(buf, at)?;
+/// A value of fixed size (or NULL) with tag `tag`, already read.
+fn decode_fixed(tag: u8, buf: &[u8], at: &mut usize) -> Result<Value> {
     Ok(match tag {
         0 => Value::Null,
         1 => Value::Int(i64::from_le_bytes(array(buf, at)?)),
         2 => Value::UInt(u64::from_le_bytes(array(buf, at)?)),
         3 => Value::Float(f32::from_bits(u32::from_le_bytes(array(buf, at)?))),
         4 => Value::Double(f64::from_bits(u64::from_le_bytes(array(buf, at)?))),
-        5..=7 => {
-            let n = u32::from_le_bytes(array(buf, at)?) as usize;
-            let bytes = take(buf, at, n)?.to_vec();
-            match tag {
-                7 => Value::Bytes(bytes),
-                _ => {
-                    let s = String::from_utf8(bytes).map_err(|_| corrupt())?;
-                    if tag == 5 {
-                        Value::Decimal(s)
-                    } else {
-                        Value::Text(s)
-                    }
-                }
-            }
-        }
         8 => {
             let year = u16::from_le_bytes(array(buf, at)?);
             let [month, day] = array(buf, at)?;
