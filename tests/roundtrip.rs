@@ -345,7 +345,7 @@ fn lookup_tables_read_whole_need_no_reference_queries_and_filtered_ones_still_br
  {
     let src = SqliteDb::fixture(true);
     let plan = |graph: &Path| {
-        let o = partialdump(&[
+        let o = partialdump_ok(&[
             "plan",
             "--source",
             &src.url(),
@@ -354,7 +354,6 @@ fn lookup_tables_read_whole_need_no_reference_queries_and_filtered_ones_still_br
             "--root",
             "accounts.id=1",
         ]);
-        assert!(o.status.success(), "{}", stderr(&o));
         String::from_utf8(o.stdout).unwrap()
     };
     // Read whole: every country a user can reference is in the dump already.
