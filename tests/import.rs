@@ -909,6 +909,130 @@ fn mysql_bulk_loads_into_empty_tables_check_every_reference() {
     }
 }
 
+/// On MariaDB's bulk path, a table whose rows span many INSERT statements of the dump goes in
+/// as one LOAD DATA, streamed while the rest is parsed. A bad row in a later statement, or a
+/// dump cut in the middle of the table, still leaves the target empty.
+#[test]
+fn mysql_bulk_loads_a_table_of_many_statements_as_one() {
+    use mysql::prelude::Queryable;
+    let Some(mut src) = mysql_db("bulk_stream_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("bulk_stream_d") else {
+        return;
+    };
+    let schema = "CREATE TABLE groups_ (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL) ENGINE=InnoDB; \
+                  CREATE TABLE items (id INT PRIMARY KEY, grp INT NOT NULL, note VARCHAR(60) NOT NULL UNIQUE, \
+                  FOREIGN KEY (grp) REFERENCES groups_ (id)) ENGINE=InnoDB";
+    for db in [&mut src, &mut dst] {
+        db.conn.query_drop(schema).unwrap();
+    }
+    src.conn
+        .query_drop(
+            "INSERT INTO groups_ VALUES (1, 'one'), (2, 'two'); \
+             INSERT INTO items SELECT seq, 1 + (seq > 1500), CONCAT('note number ', seq) FROM seq_1_to_2000",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("graph.yaml");
+    std::fs::write(&graph, "tables:\n  groups_:\n    children: [items]\n").unwrap();
+    let file = dir.path().join("dump.sql");
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &src.url(),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "groups_.id=1",
+        "--quiet",
+        "--max-statement-bytes",
+        "4096",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let good = std::fs::read_to_string(&file).unwrap();
+    let statements = good.matches("INSERT INTO `items`").count();
+    assert!(statements > 10, "{statements} INSERTs for items");
+    let count = |db: &mut MysqlDb, table: &str| -> u64 {
+        db.conn
+            .query_first(format!("SELECT COUNT(*) FROM {table}"))
+            .unwrap()
+            .unwrap()
+    };
+
+    // The good dump loads whole, and the report counts every row and statement byte.
+    let stats = dir.path().join("stats.json");
+    let o = import_file(
+        &dst.url(),
+        &file,
+        &["--stats-json", stats.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(count(&mut dst, "items"), 1500);
+    let o = verify(&src.url(), &dst.url(), &graph, "groups_.id=1");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
+    let items: Vec<&serde_json::Value> = json["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["table"] == "items")
+        .collect();
+    assert_eq!(items.len(), 1, "{json}");
+    assert_eq!(items[0]["rows"], 1500);
+    assert_eq!(items[0]["affected"], 1500);
+
+    // Rows near the end of the table, long after its first statement went to the server.
+    let last = (1..=1500)
+        .rev()
+        .find(|i| good.contains(&format!("({i},1,")))
+        .unwrap();
+    let row = format!("({last},1,'note number {last}')");
+    assert!(good.contains(&row), "{row} not in the dump");
+    for (what, bad, expect) in [
+        (
+            "a duplicate unique key late in the table",
+            resealed(&good.replacen(&row, &format!("({last},1,'note number 1')"), 1)),
+            "the dump itself holds two rows with the same primary or unique key",
+        ),
+        (
+            "a dangling reference late in the table",
+            resealed(&good.replacen(&row, &format!("({last},7,'note number {last}')"), 1)),
+            "`items.grp` = 7 references a row of `groups_` that is not there",
+        ),
+        (
+            "a dump cut in the middle of the table",
+            good[..good.find(&row).unwrap()].to_string(),
+            "",
+        ),
+    ] {
+        for db in ["items", "groups_"] {
+            dst.conn.query_drop(format!("DELETE FROM {db}")).unwrap();
+        }
+        let f = dir.path().join("bad.sql");
+        std::fs::write(&f, bad).unwrap();
+        let o = import_file(&dst.url(), &f, &[]);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{what} was imported");
+        assert!(err.contains(expect), "{what}: {err}");
+        if what.contains("duplicate") {
+            // The error says which of the dump's statements the failing LOAD DATA held: all of
+            // the table's.
+            let span = err
+                .split("(statements ")
+                .nth(1)
+                .and_then(|s| s.split_once(" load `items` as one LOAD DATA)"))
+                .and_then(|(s, _)| s.split_once(" to "))
+                .map(|(a, b)| b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1);
+            assert_eq!(span, Some(statements), "{err}");
+        }
+        assert_eq!(count(&mut dst, "items"), 0, "{what} left items behind");
+        assert_eq!(count(&mut dst, "groups_"), 0, "{what} left groups behind");
+    }
+}
+
 /// A target without a bulk path (SQLite) loads the rows of a NOT NULL cycle with checks off and
 /// keeps no keys of loaded rows: it checks those tables' references itself before committing.
 #[test]

@@ -127,7 +127,7 @@ pub trait Source: Send {
 /// Contract: `begin` once, then any number of `execute` and `foreign_key_checks`, then exactly
 /// one of `commit` or `rollback`. Dropping a target without `commit` leaves the database as it
 /// was (the server rolls an open transaction back when the connection closes).
-pub trait Target: Source {
+pub trait Target: Source + Send {
     /// Starts the transaction; with `disable_fk_checks`, foreign keys are not checked at all.
     fn begin(&mut self, disable_fk_checks: bool) -> Result<()>;
 
@@ -139,14 +139,16 @@ pub trait Target: Source {
     fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String>;
 
     /// Loads rows in bulk where the engine has a faster path than INSERT (MySQL: `LOAD DATA
-    /// LOCAL INFILE` from memory). Returns `None` where it has none (the caller then sends
-    /// INSERTs), else the rows inserted (rows whose key already exists are skipped and not
-    /// counted) or the server's message.
+    /// LOCAL INFILE` from memory): `rows`, then each batch received from `more` until its
+    /// sender closes, in one statement. Returns `None` where it has none (the caller then sends
+    /// INSERTs; `more` is dropped unread), else the rows inserted (rows whose key already
+    /// exists are skipped and not counted) or the server's message.
     fn bulk_load(
         &mut self,
         _table: &str,
         _columns: &[String],
         _rows: &[Vec<Value>],
+        _more: Option<std::sync::mpsc::Receiver<Vec<Vec<Value>>>>,
     ) -> Option<std::result::Result<u64, String>> {
         None
     }

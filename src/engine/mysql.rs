@@ -16,6 +16,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -610,8 +611,55 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
 /// A database being imported into: the same reads as a source, plus one write transaction.
 pub struct MySqlTarget {
     db: MySqlSource,
-    buffer: Arc<Mutex<Vec<u8>>>,
+    feed: Arc<Mutex<Feed>>,
     empty_table_bulk_insert: bool,
+}
+
+/// What the next `LOAD DATA LOCAL INFILE` reads: rows already encoded, then every batch that
+/// arrives over `more` until its sender closes (a table loaded in one statement while the rest of
+/// its rows are still being parsed).
+#[derive(Default)]
+struct Feed {
+    data: Vec<u8>,
+    more: Option<Receiver<Vec<Vec<Value>>>>,
+    /// Rows that came over `more`.
+    streamed: u64,
+}
+
+/// Rows in LOAD DATA's default format, appended to `out`.
+fn write_rows(rows: &[Vec<Value>], out: &mut Vec<u8>, scratch: &mut String) {
+    for row in rows {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            write_field(v, out, scratch);
+        }
+        out.push(b'\n');
+    }
+}
+
+/// The LOCAL INFILE handler: writes the encoded rows of `feed`, then encodes and writes each
+/// batch of its stream as it arrives.
+fn send_feed(feed: &Mutex<Feed>, out: &mut mysql::LocalInfile<'_>) -> std::io::Result<()> {
+    let poisoned = |_| std::io::Error::other("the bulk-load feed's lock is poisoned");
+    let (data, more) = {
+        let mut f = feed.lock().map_err(poisoned)?;
+        (std::mem::take(&mut f.data), f.more.take())
+    };
+    out.write_all(&data)?;
+    let Some(more) = more else {
+        return Ok(());
+    };
+    let (mut buf, mut scratch, mut streamed) = (data, String::new(), 0);
+    for batch in more {
+        buf.clear();
+        write_rows(&batch, &mut buf, &mut scratch);
+        out.write_all(&buf)?;
+        streamed += batch.len() as u64;
+    }
+    feed.lock().map_err(poisoned)?.streamed = streamed;
+    Ok(())
 }
 
 /// `bytes` with LOAD DATA's reserved bytes (backslash, tab, newline, NUL) escaped. The runs
@@ -661,17 +709,11 @@ fn write_field(v: &Value, out: &mut Vec<u8>, scratch: &mut String) {
 
 impl MySqlTarget {
     pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlTarget> {
-        // LOAD DATA LOCAL INFILE reads from this buffer, never from a file.
-        let buffer: Arc<Mutex<Vec<u8>>> = Arc::default();
-        let feed = buffer.clone();
-        let handler = mysql::LocalInfileHandler::new(move |_name, out| {
-            let data = std::mem::take(
-                &mut *feed
-                    .lock()
-                    .map_err(|_| std::io::Error::other("buffer lock"))?,
-            );
-            out.write_all(&data)
-        });
+        // LOAD DATA LOCAL INFILE reads from this feed, never from a file.
+        let feed: Arc<Mutex<Feed>> = Arc::default();
+        let handler_feed = feed.clone();
+        let handler =
+            mysql::LocalInfileHandler::new(move |_name, out| send_feed(&handler_feed, out));
         let mut conn = connect_with(m, &url, Some(handler))?;
         let server: Option<(u64, String)> = conn
             .query_first("SELECT @@max_allowed_packet, VERSION()")
@@ -685,7 +727,7 @@ impl MySqlTarget {
                 url,
                 max_packet: max_packet as usize,
             },
-            buffer,
+            feed,
             empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
         })
     }
@@ -744,21 +786,19 @@ impl Target for MySqlTarget {
         table: &str,
         columns: &[String],
         rows: &[Vec<Value>],
+        more: Option<Receiver<Vec<Vec<Value>>>>,
     ) -> Option<std::result::Result<u64, String>> {
         let mut data = Vec::with_capacity(rows.len() * 64);
-        let mut scratch = String::new();
-        for row in rows {
-            for (i, v) in row.iter().enumerate() {
-                if i > 0 {
-                    data.push(b'\t');
+        write_rows(rows, &mut data, &mut String::new());
+        match self.feed.lock() {
+            Ok(mut f) => {
+                *f = Feed {
+                    data,
+                    more,
+                    streamed: 0,
                 }
-                write_field(v, &mut data, &mut scratch);
             }
-            data.push(b'\n');
-        }
-        match self.buffer.lock() {
-            Ok(mut b) => *b = data,
-            Err(_) => return Some(Err("the bulk-load buffer is poisoned".into())),
+            Err(_) => return Some(Err("the bulk-load feed's lock is poisoned".into())),
         }
         let cols: Vec<String> = columns.iter().map(|c| MYSQL.quote_ident(c)).collect();
         let sql = format!(
@@ -767,15 +807,26 @@ impl Target for MySqlTarget {
             MYSQL.quote_ident(table),
             cols.join(",")
         );
-        let (affected, warnings) = match self.db.conn.query_iter(&sql) {
+        let loaded = match self.db.conn.query_iter(&sql) {
             Ok(r) => {
                 let out = (r.affected_rows(), u64::from(r.warnings()));
                 drop(r);
-                out
+                Ok(out)
             }
-            Err(mysql::Error::MySqlError(e)) => return Some(Err(e.message)),
-            Err(e) => return Some(Err(e.to_string())),
+            Err(mysql::Error::MySqlError(e)) => Err(e.message),
+            Err(e) => Err(e.to_string()),
         };
+        // The stream is closed whatever happened: a server that never asked for the rows must
+        // not leave their sender waiting.
+        let streamed = match self.feed.lock() {
+            Ok(mut f) => std::mem::take(&mut *f).streamed,
+            Err(_) => return Some(Err("the bulk-load feed's lock is poisoned".into())),
+        };
+        let (affected, warnings) = match loaded {
+            Ok(out) => out,
+            Err(msg) => return Some(Err(msg)),
+        };
+        let total = rows.len() as u64 + streamed;
         // LOCAL loads skip rows whose key exists, with a warning each (1062); any other
         // warning (a value that did not fit, a foreign key that found no row) is an error here,
         // as it would be for an INSERT.
@@ -785,7 +836,7 @@ impl Target for MySqlTarget {
             if let Some((_, _, message)) = listed.into_iter().find(|(_, code, _)| *code != 1062) {
                 return Some(Err(message));
             }
-            let skipped = rows.len() as u64 - affected.min(rows.len() as u64);
+            let skipped = total - affected.min(total);
             if warnings > skipped {
                 return Some(Err(format!("{warnings} warnings while loading")));
             }
