@@ -207,6 +207,9 @@ impl SpoolReader {
             };
             if !self.holds(offset + 4, len) {
                 self.fill(offset, offset + 4 + len)?;
+                if !self.holds(offset + 4, len) {
+                    return Err(corrupt());
+                }
             }
             self.slack = (2 * (len + 4)).clamp(64, SLACK);
             let at = (offset + 4 - self.start) as usize;
@@ -494,6 +497,25 @@ mod tests {
             raw.decode(j, &mut out).expect("decode");
             assert_eq!(out, rows[i], "row {i}");
         }
+    }
+
+    /// A row the spool does not hold whole (its file cut short under the reader, or an offset
+    /// too near its end) is an error, not a panic.
+    #[test]
+    fn a_row_the_spool_does_not_hold_is_an_error() {
+        let mut spool = Spool::new().expect("temporary file");
+        let small = spool.append(&[Value::Int(1)]).expect("append");
+        let long = spool
+            .append(&[Value::Text("x".repeat(10_000))])
+            .expect("append");
+        let end = spool.len();
+        let mut reader = spool.into_reader().expect("reader");
+        let mut raw = RawRows::default();
+        assert!(reader.read_batch(&[small, long], &mut raw).is_ok());
+        assert!(reader.read_batch(&[end - 2], &mut raw).is_err());
+        reader.file.set_len(long + 100).expect("truncate");
+        reader.window.clear();
+        assert!(reader.read_batch(&[small, long], &mut raw).is_err());
     }
 
     #[test]
