@@ -331,7 +331,9 @@ fn load(
                 let bulk_loads = options.on_conflict != OnConflict::Update
                     && !options.no_bulk_load
                     && schema.table(&table).is_some_and(bulk_loadable);
-                if bulk_loads && bulk_path {
+                // What the bulk path loaded, from how many rows, and which statements it held.
+                let streaming = bulk_loads && bulk_path;
+                let (bulk, given, within) = if streaming {
                     // An empty table on the engine's bulk path: this statement and the ones after
                     // it for the same table and columns go in as one statement, streamed while the
                     // rest are parsed (MariaDB spends ~9 ms at the end of each such statement).
@@ -390,41 +392,22 @@ fn load(
                     } else {
                         String::new()
                     };
-                    let n = match loaded {
-                        Some(Ok(n)) => n,
-                        Some(Err(msg)) => {
-                            let hint = conflict_hint(target, is_duplicate_key(&msg));
-                            return Err(fail(&table, format!("{msg}{hint}{within}")));
-                        }
-                        None => {
-                            return Err(fail(
-                                &table,
-                                format!(
-                                    "the target has no bulk path after all{within}; this is a bug in partialdump, \
-                                 please report it. Import with --no-bulk-load meanwhile"
-                                ),
-                            ));
-                        }
-                    };
-                    if n < streamed && options.on_conflict == OnConflict::Error {
-                        let hint = conflict_hint(target, true);
+                    // The rows are gone down the stream: INSERTs cannot take over.
+                    let Some(loaded) = loaded else {
                         return Err(fail(
                             &table,
                             format!(
-                                "{} of these rows already exist in the target{hint}{within}",
-                                streamed - n
+                                "the target has no bulk path after all{within}; this is a bug in partialdump, \
+                                 please report it. Import with --no-bulk-load meanwhile"
                             ),
                         ));
-                    }
-                    if let Some(t) = ledger.report.tables.last_mut() {
-                        t.affected += n;
-                    }
-                    continue;
-                }
-                let bulk = if bulk_loads {
-                    target.bulk_load(&table, &columns, &rows, None)
+                    };
+                    (Some(loaded), streamed, within)
+                } else if bulk_loads {
+                    let loaded = target.bulk_load(&table, &columns, &rows, None);
+                    (loaded, rows.len() as u64, String::new())
                 } else {
-                    None
+                    (None, 0, String::new())
                 };
                 let bulk_used = bulk.is_some();
                 if let Some(result) = bulk {
@@ -432,16 +415,16 @@ fn load(
                         Ok(n) => n,
                         Err(msg) => {
                             let hint = conflict_hint(target, is_duplicate_key(&msg));
-                            return Err(fail(&table, format!("{msg}{hint}")));
+                            return Err(fail(&table, format!("{msg}{hint}{within}")));
                         }
                     };
-                    if n < rows.len() as u64 && options.on_conflict == OnConflict::Error {
+                    if n < given && options.on_conflict == OnConflict::Error {
                         let hint = conflict_hint(target, true);
                         return Err(fail(
                             &table,
                             format!(
-                                "{} of these rows already exist in the target{hint}",
-                                rows.len() as u64 - n
+                                "{} of these rows already exist in the target{hint}{within}",
+                                given - n
                             ),
                         ));
                     }
@@ -474,11 +457,13 @@ fn load(
                         }
                     }
                 }
-                ledger.book(schema, &table, &columns, &rows, bytes, unchecked);
-                progress(&Progress {
-                    table: &table,
-                    rows: ledger.report.rows,
-                });
+                if !streaming {
+                    ledger.book(schema, &table, &columns, &rows, bytes, unchecked);
+                    progress(&Progress {
+                        table: &table,
+                        rows: ledger.report.rows,
+                    });
+                }
             }
             Statement::Update { table, set, key } => {
                 if checks.prepare(target, cycle_unchecked, false)? {
