@@ -31,6 +31,8 @@ pub struct DumpRequest {
     pub cleanse: Option<crate::cleanse::CleanseOptions>,
     /// Connections to read over at once (0 or 1: one).
     pub jobs: usize,
+    /// Read rows by key lookups only, never by scanning a table.
+    pub lookups_only: bool,
 }
 
 /// What the walk collected: the keys, and the rows in the spool.
@@ -93,6 +95,8 @@ pub struct TableStats {
     pub rows: u64,
     pub bytes: u64,
     pub seconds: f64,
+    /// Times the walk read the table by a scan rather than by lookups.
+    pub scans: u64,
 }
 
 /// Told how a dump advances (a progress bar, or nothing).
@@ -238,7 +242,10 @@ pub fn prepare(
     Ok(Prepared {
         cleanser,
         with_schema: req.with_schema,
-        batch: Batch::for_source(source, keys),
+        batch: Batch {
+            scans: !req.lookups_only,
+            ..Batch::for_source(source, keys)
+        },
         jobs: req.jobs.max(1),
         model,
         plan,
@@ -351,6 +358,7 @@ pub fn run(
             // Reading the rows (in the walk) and writing them.
             seconds: table_started.elapsed().as_secs_f64()
                 + subset.table(name).map_or(0.0, |t| t.seconds),
+            scans: subset.table(name).map_or(0, |t| t.scans as u64),
         });
     }
     if open_group.is_some() {

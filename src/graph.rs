@@ -73,6 +73,11 @@ pub struct TableModel {
     pub parents: Vec<usize>,
     /// Whether each key column holds integers (lets lookups skip a join).
     pub integer_key: bool,
+    /// The source's estimate of the table's row count, when it has one.
+    pub rows_estimate: Option<u64>,
+    /// The table's primary key when it is one integer column: a scan of the table can be
+    /// split into ranges of it, each read in key order.
+    pub split_column: Option<String>,
 }
 
 /// The graph checked against the schema.
@@ -180,6 +185,13 @@ impl Model {
                     children: Vec::new(),
                     parents: Vec::new(),
                     integer_key,
+                    rows_estimate: t.rows_estimate,
+                    split_column: match t.primary_key.as_slice() {
+                        [pk] if t.column(pk).is_some_and(|c| integer_type(&c.data_type)) => {
+                            Some(pk.clone())
+                        }
+                        _ => None,
+                    },
                 },
             );
         }

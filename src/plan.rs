@@ -33,6 +33,9 @@ pub struct TablePlan {
     /// How rows get in: `root`, `lookup (copied whole)`, `child of accounts via users.account_id`,
     /// `referenced by tasks.assignee_id`.
     pub brought_in_by: Vec<String>,
+    /// Times the walk read the table by a scan, its keys covering much of it, instead of by
+    /// the lookups listed under queries.
+    pub scans: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -187,10 +190,22 @@ pub fn plan(
                 sql: queries.by_key(t, &mut |c| placeholder(c)),
             });
         }
+        let scans = subset.table(name).map_or(0, |tk| tk.scans);
+        if scans > 0 {
+            how.push(format!(
+                "children read by {}",
+                if scans == 1 {
+                    "a scan of the table".to_string()
+                } else {
+                    format!("{scans} scans of the table")
+                }
+            ));
+        }
         report.tables.push(TablePlan {
             table: name.clone(),
             rows: subset.count(name),
             brought_in_by: how,
+            scans,
         });
     }
     for rid in &prepared.plan.deferred {

@@ -21,6 +21,9 @@ pub struct Table {
     pub indexes: Vec<Vec<String>>,
     /// The column lists of unique indexes (primary key included).
     pub unique: Vec<Vec<String>>,
+    /// The engine's estimate of the table's row count, when it keeps one (InnoDB's
+    /// `TABLE_ROWS`); None when unknown.
+    pub rows_estimate: Option<u64>,
 }
 
 #[derive(Debug, Clone)]

@@ -480,3 +480,109 @@ fn stats_json_reports_rows_bytes_and_seconds_per_table() {
     assert!(users["seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(v["bytes"].as_u64().unwrap(), text.len() as u64);
 }
+
+/// Dumps `root` of `url` into `out` with `extra` options and `--stats-json`; returns the
+/// stats' scans per table.
+fn dump_counting_scans(
+    url: &str,
+    root: &str,
+    extra: &[&str],
+    out: &Path,
+) -> std::collections::BTreeMap<String, u64> {
+    let stats = out.with_extension("json");
+    let graph = graph();
+    let mut args = vec![
+        "dump",
+        "--source",
+        url,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--quiet",
+        "--root",
+        root,
+        "-o",
+        out.to_str().unwrap(),
+        "--stats-json",
+        stats.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    partialdump_ok(&args);
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    stats["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["table"].as_str().unwrap().to_string(),
+                t["scans"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn mysql_scans_and_lookups_write_the_same_dump() {
+    let Some(mut src) = MysqlDb::fixture("rt_scan_s", true) else {
+        return;
+    };
+    let Some(mut dst) = MysqlDb::fixture("rt_scan_d", false) else {
+        return;
+    };
+    // 30,000 more tasks, ids -1 to -30,000, each with a comment: -1 to -20,000 on projects 1
+    // and 2 (account 1), the rest on project 3 (account 2). Account 1 then holds 2/3 of both
+    // tables, which the walk reads by scans; with three connections, the tasks in ranges of
+    // their ids, whose boundaries (2 or 3 ranges of -30,000 to 7) are rows of account 1.
+    src.rows(
+        "INSERT INTO tasks (id, project_id, title) SELECT -CAST(seq AS SIGNED), \
+         IF(seq > 20000, 3, 1 + seq % 2), CONCAT('bulk ', seq) FROM seq_1_to_30000",
+    );
+    src.rows(
+        "INSERT INTO comments (id, subject_type, subject_id, author_id, body) \
+         SELECT 100 + seq, 'Task', -CAST(seq AS SIGNED), 1, 'bulk' FROM seq_1_to_30000",
+    );
+    src.rows("ANALYZE TABLE tasks, comments");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let scans = dump_counting_scans(&src.url(), "accounts.id=1", extra, &out);
+        (
+            strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
+            scans,
+            out,
+        )
+    };
+    let (split, split_scans, split_file) = run("split.sql", &["--jobs", "3"]);
+    let (whole, whole_scans, _) = run("whole.sql", &[]);
+    let (looked_up, lookup_scans, _) = run("lookups.sql", &["--jobs", "3", "--lookups-only"]);
+    for scans in [&split_scans, &whole_scans] {
+        assert_eq!(scans["tasks"], 1, "{scans:?}");
+        // Both edges into comments (from projects and from tasks), in one scan.
+        assert_eq!(scans["comments"], 1, "{scans:?}");
+    }
+    assert!(lookup_scans.values().all(|&n| n == 0), "{lookup_scans:?}");
+    assert!(
+        split == looked_up,
+        "a dump by scans in ranges differs from one by lookups"
+    );
+    assert!(
+        whole == looked_up,
+        "a dump by one scan differs from one by lookups"
+    );
+
+    dst.load_file(&split_file)
+        .expect("the dump loads with the mariadb client, foreign-key checks on");
+    let count = |db: &mut MysqlDb, sql: &str| db.rows(sql)[0][0].clone().unwrap();
+    for (sql, want) in [
+        (
+            "SELECT COUNT(*) FROM tasks WHERE title LIKE 'bulk %'",
+            "20000",
+        ),
+        ("SELECT COUNT(*) FROM tasks WHERE project_id = 3", "0"),
+        ("SELECT COUNT(*) FROM comments WHERE body = 'bulk'", "20000"),
+        ("SELECT MIN(id) FROM tasks", "-20000"),
+    ] {
+        assert_eq!(count(&mut dst, sql), want, "{sql}");
+    }
+}

@@ -85,6 +85,12 @@ pub struct SubsetArgs {
     /// most 10 s). SQLite reads over one.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 1)]
     pub jobs: usize,
+
+    /// Read rows by index lookups only. By default, when the keys whose children are to find
+    /// would look up much of a table (by the source's row estimates; MySQL/MariaDB), the table
+    /// is read once by a scan instead, in primary-key ranges over the --jobs connections
+    #[arg(long)]
+    pub lookups_only: bool,
 }
 
 impl SubsetArgs {
@@ -97,6 +103,7 @@ impl SubsetArgs {
             with_schema: false,
             cleanse: None,
             jobs: self.jobs,
+            lookups_only: self.lookups_only,
         }
     }
 

@@ -492,16 +492,16 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
 
 /// Tables, columns, keys and foreign keys of the connection's current database.
 pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
-    let names: Vec<String> = text_rows(
+    let names: Vec<(String, Option<u64>)> = text_rows(
         conn,
         url,
-        "SELECT TABLE_NAME FROM information_schema.TABLES \
+        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
         "reading the table list",
     )?;
     let mut tables: BTreeMap<String, Table> = names
         .into_iter()
-        .map(|n| {
+        .map(|(n, rows)| {
             (
                 n.clone(),
                 Table {
@@ -511,6 +511,9 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     foreign_keys: Vec::new(),
                     indexes: Vec::new(),
                     unique: Vec::new(),
+                    // InnoDB's estimate; 0 when its statistics have not been gathered yet,
+                    // which says nothing.
+                    rows_estimate: rows.filter(|&r| r > 0),
                 },
             )
         })

@@ -174,6 +174,8 @@ impl Source for SqliteSource {
                     foreign_keys: fks.into_values().collect(),
                     indexes,
                     unique,
+                    // SQLite keeps no row count short of counting (or ANALYZE's sqlite_stat1).
+                    rows_estimate: None,
                 },
             );
         }

@@ -168,6 +168,7 @@ mod tests {
             }],
             indexes: Vec::new(),
             unique: Vec::new(),
+            rows_estimate: None,
         };
         let mut schema = Schema::default();
         schema.tables.insert("a".into(), table("a", "b"));
