@@ -42,35 +42,55 @@ pub trait Dialect: Sync {
 
     /// `cols IN (keys)`, for one column or a tuple of columns. `keys` is never empty.
     fn write_in_list(&self, cols: &[String], keys: &[&[Value]], out: &mut String) {
-        if cols.len() == 1 {
-            out.push_str(&cols[0]);
-            out.push_str(" IN (");
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                self.write_literal(&k[0], out);
-            }
-            out.push(')');
-        } else {
+        self.write_in_list_with(
+            cols,
+            keys.len(),
+            &mut |i, out| self.write_values(keys[i], out),
+            out,
+        );
+    }
+
+    /// `cols IN (...)` of `n` keys, `key(i, out)` writing the values of the i-th (see
+    /// [`Dialect::write_values`]).
+    fn write_in_list_with(
+        &self,
+        cols: &[String],
+        n: usize,
+        key: &mut dyn FnMut(usize, &mut String),
+        out: &mut String,
+    ) {
+        let tuple = cols.len() > 1;
+        if tuple {
             out.push('(');
             out.push_str(&cols.join(","));
             out.push_str(") IN (");
             out.push_str(self.tuple_list_prefix());
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+        } else {
+            out.push_str(&cols[0]);
+            out.push_str(" IN (");
+        }
+        for i in 0..n {
+            if i > 0 {
+                out.push(',');
+            }
+            if tuple {
                 out.push('(');
-                for (j, v) in k.iter().enumerate() {
-                    if j > 0 {
-                        out.push(',');
-                    }
-                    self.write_literal(v, out);
-                }
+            }
+            key(i, out);
+            if tuple {
                 out.push(')');
             }
-            out.push(')');
+        }
+        out.push(')');
+    }
+
+    /// The literals of `values`, comma-separated.
+    fn write_values(&self, values: &[Value], out: &mut String) {
+        for (j, v) in values.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            self.write_literal(v, out);
         }
     }
 

@@ -18,7 +18,7 @@ use foldhash::HashMap;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A row's key values, in the table's key column order.
 pub type Key = Vec<Value>;
@@ -279,6 +279,36 @@ impl KeyList {
                 }
             }
         }
+    }
+
+    /// Writes the literals of the `i`-th key, comma-separated.
+    pub fn write_key(&self, i: usize, dialect: &dyn Dialect, out: &mut String) {
+        match self {
+            KeyList::Ints(v) => dialect.write_literal(&Value::Int(v[i]), out),
+            KeyList::Pairs(v) => {
+                dialect.write_literal(&Value::Int(v[i].0), out);
+                out.push(',');
+                dialect.write_literal(&Value::Int(v[i].1), out);
+            }
+            KeyList::General(v) => dialect.write_values(&v[i], out),
+        }
+    }
+
+    /// How many keys from the front an IN list holds in `max_bytes` (at least one), and the
+    /// bytes they take.
+    fn front_within(&self, dialect: &dyn Dialect, max_bytes: usize) -> (usize, usize) {
+        let mut scratch = String::new();
+        let mut bytes = 0;
+        for i in 0..self.len() {
+            scratch.clear();
+            self.write_key(i, dialect, &mut scratch);
+            let size = scratch.len() + 3;
+            if i > 0 && bytes + size > max_bytes {
+                return (i, bytes);
+            }
+            bytes += size;
+        }
+        (self.len(), bytes)
     }
 
     /// Takes the first `n` keys (or all), leaving the rest.
@@ -559,6 +589,18 @@ impl Reads {
 /// as much as reading every row of the table.
 const LOOKUP_ROW_COST: f64 = 5.0;
 
+/// How many times the keys met so far a parent's keys may yet grow to: while it may, keys
+/// whose children a scan could read are held only if that many would make the scan pay (a
+/// large tenant's first 1,024 projects do, a small tenant's 32 do not: its children are looked
+/// up as they come).
+const HOLD_GROWTH: f64 = 64.0;
+
+/// Most bytes of key lists a scan carries; longer lists are looked up. A scan's list costs
+/// about twice its size in memory while it runs (the query text, and the driver's packet
+/// buffer, which a query over 4 MiB grows for as long as the connection lives: three scans
+/// of 600,000 keys each took the benchmark's peak memory at scale 10 from 120 to 161 MiB).
+const SCAN_KEY_BYTES: usize = 1 << 20;
+
 /// Fewest rows (by the source's estimate) in each range of a scan split over connections; and
 /// at least twice the keys the scan filters on, which every range's query carries (600,000
 /// keys cost MariaDB 0.8 s to parse; a 2,000,000-row table scanned in 4 ranges spent 3 s on
@@ -570,7 +612,9 @@ const SPLIT_MIN_ROWS: u64 = 10_000;
 /// (then their number is known, and with it what lookups would cost).
 struct Held {
     /// Per relation: keys whose children through it are to find.
-    keys: Vec<KeyList>,
+    keys: Vec<SharedKeys>,
+    /// Per relation: keys met so far (held, or looked up at once), and bytes of those held.
+    seen: Vec<(usize, usize)>,
     /// Per table: queries reading owned rows of it (or the key range of a scan of it) that run.
     running_owned: Vec<usize>,
     /// Scans waiting for the range of their table's split column, by number.
@@ -582,7 +626,7 @@ struct Held {
 pub struct ScanEdge {
     pub relation: usize,
     pub columns: Vec<String>,
-    pub keys: Vec<Key>,
+    pub keys: SharedKeys,
 }
 
 /// What a scan reads of its table's split column.
@@ -596,12 +640,56 @@ enum Span {
     Range(i128, i128),
 }
 
+/// Keys held for a child edge, in lists shared with the other child edges of the same parent
+/// (each list is the keys of one round, held for every edge they lead along).
+#[derive(Default, Clone)]
+pub struct SharedKeys(Vec<Arc<KeyList>>);
+
+impl SharedKeys {
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|l| l.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|l| l.is_empty())
+    }
+
+    /// The keys as one list.
+    fn to_list(&self) -> KeyList {
+        let mut all = KeyList::default();
+        for l in &self.0 {
+            all.append(l);
+        }
+        all
+    }
+
+    /// Bytes the keys take in an IN list.
+    fn bytes(&self, dialect: &dyn Dialect) -> usize {
+        self.0
+            .iter()
+            .map(|l| l.front_within(dialect, usize::MAX).1)
+            .sum()
+    }
+
+    /// Writes the keys' literals as `write_in_list_with` asks for them: the i-th key at the
+    /// i-th call (they are asked for in order).
+    fn key_writer<'k>(&'k self, dialect: &'k dyn Dialect) -> impl FnMut(usize, &mut String) + 'k {
+        let (mut list, mut at) = (0, 0);
+        move |_, out| {
+            while at >= self.0[list].len() {
+                (list, at) = (list + 1, 0);
+            }
+            self.0[list].write_key(at, dialect, out);
+            at += 1;
+        }
+    }
+}
+
 /// A scan of one table for the children of the keys held for the child edges into it.
 struct ScanJob {
     table: usize,
-    /// Each part reads the table once, for its edges' keys. One part unless the key lists
-    /// outgrow one query.
-    parts: Vec<Vec<ScanEdge>>,
+    /// The edges and their keys.
+    edges: Vec<ScanEdge>,
     /// Ranges of the split column to read it in, over as many connections.
     pieces: usize,
     /// The split column's range, once read.
@@ -949,12 +1037,8 @@ impl<'a> Planner<'a> {
         // What each query's rows are, by the query's number.
         let mut reads: Vec<(usize, Reads)> = Vec::new();
         let mut held = Held {
-            keys: self
-                .model
-                .relations
-                .iter()
-                .map(|_| KeyList::default())
-                .collect(),
+            keys: vec![SharedKeys::default(); self.model.relations.len()],
+            seen: vec![(0, 0); self.model.relations.len()],
             running_owned: vec![0; subset.tables.len()],
             jobs: Vec::new(),
         };
@@ -1066,7 +1150,7 @@ impl<'a> Planner<'a> {
                 .pending_children
                 .take_front(share(budget, per_key));
             budget = budget.saturating_sub(children.len() * per_key);
-            self.children(subset, id, &children, held, &mut round);
+            self.children(subset, id, children, held, &mut round);
             let per_key = t.parents.len().max(1);
             let indirect = subset.tables[id]
                 .pending_indirect
@@ -1089,25 +1173,69 @@ impl<'a> Planner<'a> {
         });
     }
 
-    /// Queries reading the children of `keys` (owned rows of table `id`); keys whose children
-    /// are in a table that can be scanned are held until it is known how many there are.
+    /// Queries reading the children of `keys` (owned rows of table `id`). Keys whose children
+    /// are in a table a scan may read are held until it is known how many there are, when the
+    /// keys met so far, were they the first of HOLD_GROWTH times as many, would make a scan
+    /// pay; others are looked up at once, while more rows come (a small tenant's).
     fn children(
         &self,
         subset: &Subset,
         id: usize,
-        keys: &KeyList,
+        keys: KeyList,
         held: &mut Held,
         round: &mut Vec<WalkQuery>,
     ) {
-        let parent = &self.model.tables[&subset.names[id]];
-        for edge in &parent.children {
-            let child_id = self.id(&self.model.relations[edge.relation].child);
-            if self.scannable[child_id] {
-                held.keys[edge.relation].append(keys);
-            } else {
-                self.lookups(parent, edge, child_id, keys, round);
-            }
+        if keys.is_empty() {
+            return;
         }
+        let parent = &self.model.tables[&subset.names[id]];
+        let keys = Arc::new(keys);
+        let mut bytes = None;
+        for edge in &parent.children {
+            let rel = edge.relation;
+            let child_id = self.id(&self.model.relations[rel].child);
+            let seen = &mut held.seen[rel];
+            seen.0 += keys.len();
+            if self.scannable[child_id]
+                && self.lookup_cost(rel, seen.0) * HOLD_GROWTH
+                    >= self.model_table(child_id).rows_estimate.unwrap_or(0) as f64
+            {
+                seen.1 +=
+                    *bytes.get_or_insert_with(|| keys.front_within(self.dialect, usize::MAX).1);
+                if seen.1 <= SCAN_KEY_BYTES {
+                    held.keys[rel].0.push(Arc::clone(&keys));
+                    continue;
+                }
+                // Too many for a scan to carry: these, and any held, are looked up.
+                let earlier = std::mem::take(&mut held.keys[rel]).to_list();
+                self.lookups(parent, edge, child_id, &earlier, round);
+            }
+            self.lookups(parent, edge, child_id, &keys, round);
+        }
+    }
+
+    /// What looking up the children through relation `rel` of `n` keys costs, in rows of a
+    /// scan of the child table (a probe per key, LOOKUP_ROW_COST per row expected: the child's
+    /// rows per parent row, shared among the polymorphic references on the same columns).
+    fn lookup_cost(&self, rel: usize, n: usize) -> f64 {
+        let r = &self.model.relations[rel];
+        let (c, p) = (&self.model.tables[&r.child], &self.model.tables[&r.parent]);
+        let c_rows = c.rows_estimate.unwrap_or(0) as f64;
+        let p_rows = p.rows_estimate.unwrap_or(0).max(1) as f64;
+        let sharing = match r.when.is_empty() {
+            true => 1,
+            false => c
+                .parents
+                .iter()
+                .filter(|&&o| {
+                    let o = &self.model.relations[o];
+                    !o.when.is_empty() && o.columns == r.columns
+                })
+                .count()
+                .max(1),
+        };
+        let n = n as f64;
+        n + LOOKUP_ROW_COST * n * c_rows / p_rows / sharing as f64
     }
 
     /// Queries looking up the children through `edge` of `keys` (owned rows of `parent`).
@@ -1174,7 +1302,7 @@ impl<'a> Planner<'a> {
         force: bool,
         round: &mut Vec<WalkQuery>,
     ) {
-        if held.keys.iter().all(KeyList::is_empty) {
+        if held.keys.iter().all(SharedKeys::is_empty) {
             return;
         }
         // Decided on the state before any of them goes: a table released here has owned rows
@@ -1197,16 +1325,16 @@ impl<'a> Planner<'a> {
             if waiting.is_empty() {
                 continue;
             }
-            let lists: Vec<(usize, usize, KeyList)> = waiting
+            let lists: Vec<(usize, usize, SharedKeys)> = waiting
                 .into_iter()
                 .map(|(p, i)| {
                     let rel = self.model_table(p).children[i].relation;
                     (p, i, std::mem::take(&mut held.keys[rel]))
                 })
                 .collect();
-            match self.scan_job(c, &lists) {
-                Some(job) => {
-                    subset.tables[c].scans += job.parts.len();
+            match self.scan_job(c, lists) {
+                Ok(job) => {
+                    subset.tables[c].scans += 1;
                     if job.pieces > 1 {
                         let split = self.model_table(c).split_column.clone().unwrap_or_default();
                         let q = |s: &str| self.dialect.quote_ident(s);
@@ -1227,10 +1355,10 @@ impl<'a> Planner<'a> {
                         round.extend(self.scan_queries(job));
                     }
                 }
-                None => {
+                Err(lists) => {
                     for (p, i, keys) in &lists {
                         let parent = self.model_table(*p);
-                        self.lookups(parent, &parent.children[*i], c, keys, round);
+                        self.lookups(parent, &parent.children[*i], c, &keys.to_list(), round);
                     }
                 }
             }
@@ -1238,107 +1366,80 @@ impl<'a> Planner<'a> {
     }
 
     /// A scan of table `c` for the children of `lists` (per child edge into it: its parent,
-    /// its position there, the keys), when it costs less than looking them up.
-    fn scan_job(&self, c: usize, lists: &[(usize, usize, KeyList)]) -> Option<ScanJob> {
+    /// its position there, the keys), when it costs less than looking them up; else the lists.
+    #[allow(clippy::type_complexity)]
+    fn scan_job(
+        &self,
+        c: usize,
+        lists: Vec<(usize, usize, SharedKeys)>,
+    ) -> std::result::Result<ScanJob, Vec<(usize, usize, SharedKeys)>> {
         let child = self.model_table(c);
-        let c_rows = child.rows_estimate? as f64;
-        let mut lookups = 0.0;
-        for (p, _, keys) in lists {
-            let p_rows = self.model_table(*p).rows_estimate?.max(1) as f64;
-            let n = keys.len() as f64;
-            lookups += n + LOOKUP_ROW_COST * n * c_rows / p_rows;
-        }
-        if lookups < c_rows {
-            return None;
-        }
         let queries = self.queries();
-        let mut edges = Vec::new();
+        let mut lookups = 0.0;
         let mut bytes = 0;
-        let mut scratch = String::new();
-        for (p, i, keys) in lists {
+        for (p, i, keys) in &lists {
             let parent = self.model_table(*p);
             let r = &self.model.relations[parent.children[*i].relation];
-            let cols = queries.direct_columns(r, parent)?;
-            let keys = keys.chunk(0, keys.len());
-            bytes += keys
-                .iter()
-                .map(|k| key_bytes(self.dialect, k, &mut scratch))
-                .sum::<usize>();
-            edges.push(ScanEdge {
-                relation: r.id,
-                columns: cols,
-                keys,
-            });
+            if queries.direct_columns(r, parent).is_none() {
+                return Err(lists);
+            }
+            lookups += self.lookup_cost(r.id, keys.len());
+            bytes += keys.bytes(self.dialect);
         }
-        // Key lists longer than a query holds take a scan per part.
-        let parts = bytes.div_ceil(self.batch.max_bytes).max(1);
-        if lookups < c_rows * parts as f64 {
-            return None;
+        if lookups < child.rows_estimate.unwrap_or(0) as f64
+            || bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes)
+        {
+            return Err(lists);
         }
+        let keys: usize = lists.iter().map(|l| l.2.len()).sum();
         let what = format!(
-            "the children of {} rows of {}",
-            lists.iter().map(|l| l.2.len()).sum::<usize>(),
+            "the children of {keys} rows of {}",
             lists
                 .iter()
                 .map(|l| self.model_table(l.0).name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let parts = if parts == 1 {
-            vec![edges]
-        } else {
-            let batch = Batch {
-                max_keys: usize::MAX,
-                ..self.batch
-            };
-            let mut split = Vec::new();
-            for mut edge in edges {
-                while !edge.keys.is_empty() {
-                    let n = batch_len(self.dialect, &edge.keys, batch);
-                    let rest = edge.keys.split_off(n);
-                    split.push(vec![ScanEdge {
-                        relation: edge.relation,
-                        columns: edge.columns.clone(),
-                        keys: std::mem::replace(&mut edge.keys, rest),
-                    }]);
-                }
+        let edges = lists.into_iter().map(|(p, i, keys)| {
+            let parent = self.model_table(p);
+            let r = &self.model.relations[parent.children[i].relation];
+            ScanEdge {
+                relation: r.id,
+                // Checked above.
+                columns: queries.direct_columns(r, parent).unwrap_or_default(),
+                keys,
             }
-            split
-        };
+        });
+        let edges = edges.collect();
         // Each range's query carries the whole key list, which the server parses again: the
         // ranges must be long next to it.
-        let keys: usize = lists.iter().map(|l| l.2.len()).sum();
         let pieces = match &child.split_column {
             Some(_) => (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS.max(2 * keys as u64))
                 .clamp(1, self.connections as u64) as usize,
             None => 1,
         };
-        Some(ScanJob {
+        Ok(ScanJob {
             table: c,
-            parts,
+            edges,
             pieces,
             span: Span::Whole,
             what,
         })
     }
 
-    /// The queries of a scan: one per part and range of the split column.
+    /// The queries of a scan: one per range of the split column.
     fn scan_queries(&self, job: ScanJob) -> Vec<WalkQuery> {
         let child = self.model_table(job.table);
-        let ranges = ranges(job.pieces, job.span);
         let queries = self.queries();
-        let mut out = Vec::new();
-        for part in &job.parts {
-            for &range in &ranges {
-                out.push(WalkQuery {
-                    sql: queries.scan(child, part, range),
-                    context: format!("scanning {} for {}", child.name, job.what),
-                    table: job.table,
-                    read: Reads::Rows { owned: true },
-                });
-            }
-        }
-        out
+        ranges(job.pieces, job.span)
+            .into_iter()
+            .map(|range| WalkQuery {
+                sql: queries.scan(child, &job.edges, range),
+                context: format!("scanning {} for {}", child.name, job.what),
+                table: job.table,
+                read: Reads::Rows { owned: true },
+            })
+            .collect()
     }
 
     /// Queries following the references of `keys` (rows of table `id`) that need a join:
@@ -1705,14 +1806,15 @@ impl Queries<'_> {
             .iter()
             .map(|e| {
                 let r = &self.model.relations[e.relation];
-                let refs: Vec<&[Value]> = e.keys.iter().map(Vec::as_slice).collect();
                 // `IS TRUE` keeps the list a list: MariaDB turns a long IN list into a join
                 // with a table of its values, which costs 2.7x as much on a scan (600,000 keys
                 // against 2,000,000 rows: 3.5 s of server time against 1.3 s).
                 let mut g = String::from("(");
-                self.dialect.write_in_list(
-                    &qualified(self.dialect, "c", &e.columns),
-                    &refs,
+                let dialect = self.dialect;
+                dialect.write_in_list_with(
+                    &qualified(dialect, "c", &e.columns),
+                    e.keys.len(),
+                    &mut e.keys.key_writer(dialect),
                     &mut g,
                 );
                 g.push_str(") IS TRUE");
