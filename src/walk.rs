@@ -294,21 +294,16 @@ impl KeyList {
         }
     }
 
-    /// How many keys from the front an IN list holds in `max_bytes` (at least one), and the
-    /// bytes they take.
-    fn front_within(&self, dialect: &dyn Dialect, max_bytes: usize) -> (usize, usize) {
+    /// Bytes the keys take in an IN list (about: their literals and separators).
+    fn literal_bytes(&self, dialect: &dyn Dialect) -> usize {
         let mut scratch = String::new();
-        let mut bytes = 0;
-        for i in 0..self.len() {
-            scratch.clear();
-            self.write_key(i, dialect, &mut scratch);
-            let size = scratch.len() + 3;
-            if i > 0 && bytes + size > max_bytes {
-                return (i, bytes);
-            }
-            bytes += size;
-        }
-        (self.len(), bytes)
+        (0..self.len())
+            .map(|i| {
+                scratch.clear();
+                self.write_key(i, dialect, &mut scratch);
+                scratch.len() + 3
+            })
+            .sum()
     }
 
     /// Takes the first `n` keys (or all), leaving the rest.
@@ -665,14 +660,11 @@ impl SharedKeys {
 
     /// Bytes the keys take in an IN list.
     fn bytes(&self, dialect: &dyn Dialect) -> usize {
-        self.0
-            .iter()
-            .map(|l| l.front_within(dialect, usize::MAX).1)
-            .sum()
+        self.0.iter().map(|l| l.literal_bytes(dialect)).sum()
     }
 
     /// Writes the keys' literals as `write_in_list_with` asks for them: the i-th key at the
-    /// i-th call (they are asked for in order).
+    /// i-th call (it asks for each of `len()` keys once, in order; no more).
     fn key_writer<'k>(&'k self, dialect: &'k dyn Dialect) -> impl FnMut(usize, &mut String) + 'k {
         let (mut list, mut at) = (0, 0);
         move |_, out| {
@@ -1200,8 +1192,7 @@ impl<'a> Planner<'a> {
                 && self.lookup_cost(rel, seen.0) * HOLD_GROWTH
                     >= self.model_table(child_id).rows_estimate.unwrap_or(0) as f64
             {
-                seen.1 +=
-                    *bytes.get_or_insert_with(|| keys.front_within(self.dialect, usize::MAX).1);
+                seen.1 += *bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
                 if seen.1 <= SCAN_KEY_BYTES {
                     held.keys[rel].0.push(Arc::clone(&keys));
                     continue;
