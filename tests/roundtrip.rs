@@ -481,16 +481,16 @@ fn stats_json_reports_rows_bytes_and_seconds_per_table() {
     assert_eq!(v["bytes"].as_u64().unwrap(), text.len() as u64);
 }
 
-/// Dumps `root` of `url` into `out` with `extra` options and `--stats-json`; returns the
-/// stats' scans per table.
+/// Dumps `root` of `url` with `graph` into `out` with `extra` options and `--stats-json`;
+/// returns the stats' scans per table.
 fn dump_counting_scans(
     url: &str,
+    graph: &Path,
     root: &str,
     extra: &[&str],
     out: &Path,
 ) -> std::collections::BTreeMap<String, u64> {
     let stats = out.with_extension("json");
-    let graph = graph();
     let mut args = vec![
         "dump",
         "--source",
@@ -542,11 +542,30 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
         "INSERT INTO comments (id, subject_type, subject_id, author_id, body) \
          SELECT 100 + seq, 'Task', -CAST(seq AS SIGNED), 1, 'bulk' FROM seq_1_to_30000",
     );
-    src.rows("ANALYZE TABLE tasks, comments");
+    // Notes on task tags, children of task_tags by its two-column key: a scan filters on pairs.
+    for db in [&mut src, &mut dst] {
+        db.rows(
+            "CREATE TABLE task_tag_notes (id INT PRIMARY KEY, task_id INT NOT NULL, \
+             tag_id INT NOT NULL, note VARCHAR(20) NOT NULL, \
+             FOREIGN KEY (task_id, tag_id) REFERENCES task_tags (task_id, tag_id))",
+        );
+    }
+    src.rows(
+        "INSERT INTO task_tag_notes SELECT ROW_NUMBER() OVER (ORDER BY task_id, tag_id, n), \
+         task_id, tag_id, CONCAT('note ', n) FROM task_tags, (SELECT 1 AS n UNION SELECT 2) two",
+    );
+    src.rows("ANALYZE TABLE tasks, comments, task_tags, task_tag_notes");
     let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("graph.yaml");
+    std::fs::write(
+        &graph,
+        std::fs::read_to_string(common::graph()).unwrap()
+            + "  task_tags:\n    children: [task_tag_notes]\n",
+    )
+    .unwrap();
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let scans = dump_counting_scans(&src.url(), "accounts.id=1", extra, &out);
+        let scans = dump_counting_scans(&src.url(), &graph, "accounts.id=1", extra, &out);
         (
             strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
             scans,
@@ -560,6 +579,7 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
         assert_eq!(scans["tasks"], 1, "{scans:?}");
         // Both edges into comments (from projects and from tasks), in one scan.
         assert_eq!(scans["comments"], 1, "{scans:?}");
+        assert_eq!(scans["task_tag_notes"], 1, "{scans:?}");
     }
     assert!(lookup_scans.values().all(|&n| n == 0), "{lookup_scans:?}");
     assert!(
@@ -582,6 +602,12 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
         ("SELECT COUNT(*) FROM tasks WHERE project_id = 3", "0"),
         ("SELECT COUNT(*) FROM comments WHERE body = 'bulk'", "20000"),
         ("SELECT MIN(id) FROM tasks", "-20000"),
+        // Two for each of account 1's three task tags, (1,1), (4,1) and (4,2).
+        (
+            "SELECT COUNT(*) FROM task_tag_notes WHERE task_id IN (1, 4)",
+            "6",
+        ),
+        ("SELECT COUNT(*) FROM task_tag_notes", "6"),
     ] {
         assert_eq!(count(&mut dst, sql), want, "{sql}");
     }
