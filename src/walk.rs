@@ -608,8 +608,10 @@ const SPLIT_MIN_ROWS: u64 = 10_000;
 struct Held {
     /// Per relation: keys whose children through it are to find.
     keys: Vec<SharedKeys>,
-    /// Per relation: keys met so far (held, or looked up at once), and bytes of those held.
-    seen: Vec<(usize, usize)>,
+    /// Per relation: keys met so far (held, or looked up at once).
+    seen: Vec<usize>,
+    /// Per relation: whether its keys outgrew what a scan carries (then they are looked up).
+    too_long: Vec<bool>,
     /// Per table: queries reading owned rows of it (or the key range of a scan of it) that run.
     running_owned: Vec<usize>,
     /// Scans waiting for the range of their table's split column, by number.
@@ -638,29 +640,33 @@ enum Span {
 /// Keys held for a child edge, in lists shared with the other child edges of the same parent
 /// (each list is the keys of one round, held for every edge they lead along).
 #[derive(Default, Clone)]
-pub struct SharedKeys(Vec<Arc<KeyList>>);
+pub struct SharedKeys {
+    lists: Vec<Arc<KeyList>>,
+    /// Bytes the keys take in an IN list.
+    bytes: usize,
+}
 
 impl SharedKeys {
     pub fn len(&self) -> usize {
-        self.0.iter().map(|l| l.len()).sum()
+        self.lists.iter().map(|l| l.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|l| l.is_empty())
+        self.lists.iter().all(|l| l.is_empty())
+    }
+
+    fn push(&mut self, keys: &Arc<KeyList>, bytes: usize) {
+        self.lists.push(Arc::clone(keys));
+        self.bytes += bytes;
     }
 
     /// The keys as one list.
     fn to_list(&self) -> KeyList {
         let mut all = KeyList::default();
-        for l in &self.0 {
+        for l in &self.lists {
             all.append(l);
         }
         all
-    }
-
-    /// Bytes the keys take in an IN list.
-    fn bytes(&self, dialect: &dyn Dialect) -> usize {
-        self.0.iter().map(|l| l.literal_bytes(dialect)).sum()
     }
 
     /// Writes the keys' literals as `write_in_list_with` asks for them: the i-th key at the
@@ -668,10 +674,10 @@ impl SharedKeys {
     fn key_writer<'k>(&'k self, dialect: &'k dyn Dialect) -> impl FnMut(usize, &mut String) + 'k {
         let (mut list, mut at) = (0, 0);
         move |_, out| {
-            while at >= self.0[list].len() {
+            while at >= self.lists[list].len() {
                 (list, at) = (list + 1, 0);
             }
-            self.0[list].write_key(at, dialect, out);
+            self.lists[list].write_key(at, dialect, out);
             at += 1;
         }
     }
@@ -922,6 +928,15 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// A child edge into a table: its parent table, its position in the parent's `children`, and
+/// its relation.
+#[derive(Clone, Copy)]
+struct EdgeIn {
+    parent: usize,
+    edge: usize,
+    relation: usize,
+}
+
 /// What makes the walk's queries: the model, and how large and how many at once.
 struct Planner<'a> {
     model: &'a Model,
@@ -931,8 +946,8 @@ struct Planner<'a> {
     connections: usize,
     /// The model's tables, by position.
     tables: Vec<&'a TableModel>,
-    /// Per table: the child edges into it, as (parent table, position in its `children`).
-    into: Vec<Vec<(usize, usize)>>,
+    /// Per table: the child edges into it.
+    into: Vec<Vec<EdgeIn>>,
     /// Per table: whether the walk may read its children by a scan (see [`Planner::new`]).
     scannable: Vec<bool>,
     /// `reaches[a][b]`: owned rows of table `a` lead to owned rows of `b` (child edges, one or
@@ -959,7 +974,11 @@ impl<'a> Planner<'a> {
         for (p, t) in model.tables.values().enumerate() {
             for (i, edge) in t.children.iter().enumerate() {
                 let c = id(&model.relations[edge.relation].child);
-                into[c].push((p, i));
+                into[c].push(EdgeIn {
+                    parent: p,
+                    edge: i,
+                    relation: edge.relation,
+                });
                 next[p].push(c);
             }
         }
@@ -988,10 +1007,12 @@ impl<'a> Planner<'a> {
                     && child.mode != Mode::Lookup
                     && child.rows_estimate.is_some()
                     && !into[c].is_empty()
-                    && into[c].iter().all(|&(p, i)| {
-                        let r = &model.relations[tables[p].children[i].relation];
-                        tables[p].rows_estimate.is_some()
-                            && queries.direct_columns(r, tables[p]).is_some()
+                    && into[c].iter().all(|e| {
+                        let p = tables[e.parent];
+                        p.rows_estimate.is_some()
+                            && queries
+                                .direct_columns(&model.relations[e.relation], p)
+                                .is_some()
                     })
             })
             .collect();
@@ -1030,7 +1051,8 @@ impl<'a> Planner<'a> {
         let mut reads: Vec<(usize, Reads)> = Vec::new();
         let mut held = Held {
             keys: vec![SharedKeys::default(); self.model.relations.len()],
-            seen: vec![(0, 0); self.model.relations.len()],
+            seen: vec![0; self.model.relations.len()],
+            too_long: vec![false; self.model.relations.len()],
             running_owned: vec![0; subset.tables.len()],
             jobs: Vec::new(),
         };
@@ -1186,18 +1208,19 @@ impl<'a> Planner<'a> {
         for edge in &parent.children {
             let rel = edge.relation;
             let child_id = self.id(&self.model.relations[rel].child);
-            let seen = &mut held.seen[rel];
-            seen.0 += keys.len();
+            held.seen[rel] += keys.len();
             if self.scannable[child_id]
-                && self.lookup_cost(rel, seen.0) * HOLD_GROWTH
+                && !held.too_long[rel]
+                && self.lookup_cost(rel, held.seen[rel]) * HOLD_GROWTH
                     >= self.model_table(child_id).rows_estimate.unwrap_or(0) as f64
             {
-                seen.1 += *bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
-                if seen.1 <= SCAN_KEY_BYTES {
-                    held.keys[rel].0.push(Arc::clone(&keys));
+                let bytes = *bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
+                if held.keys[rel].bytes + bytes <= SCAN_KEY_BYTES.min(self.batch.max_bytes) {
+                    held.keys[rel].push(&keys, bytes);
                     continue;
                 }
-                // Too many for a scan to carry: these, and any held, are looked up.
+                // Too many for a scan to carry: these, any held, and any to come are looked up.
+                held.too_long[rel] = true;
                 let earlier = std::mem::take(&mut held.keys[rel]).to_list();
                 self.lookups(parent, edge, child_id, &earlier, round);
             }
@@ -1266,7 +1289,7 @@ impl<'a> Planner<'a> {
                 || !subset.tables[x].pending_children.is_empty()
                 || self.into[x]
                     .iter()
-                    .any(|&(q, i)| !held.keys[self.model_table(q).children[i].relation].is_empty());
+                    .any(|e| !held.keys[e.relation].is_empty());
             if busy {
                 settled[x] = false;
                 for (p, s) in settled.iter_mut().enumerate() {
@@ -1299,30 +1322,18 @@ impl<'a> Planner<'a> {
         // Decided on the state before any of them goes: a table released here has owned rows
         // to read, which tables it leads to must wait for.
         let settled = self.settled(subset, held, round);
-        let ready: Vec<(usize, Vec<(usize, usize)>)> = (0..subset.tables.len())
-            .filter(|&c| force || self.into[c].iter().all(|&(p, _)| settled[p]))
-            .map(|c| {
-                let waiting = self.into[c]
-                    .iter()
-                    .copied()
-                    .filter(|&(p, i)| {
-                        !held.keys[self.model_table(p).children[i].relation].is_empty()
-                    })
-                    .collect();
-                (c, waiting)
-            })
+        let ready: Vec<usize> = (0..subset.tables.len())
+            .filter(|&c| force || self.into[c].iter().all(|e| settled[e.parent]))
             .collect();
-        for (c, waiting) in ready {
-            if waiting.is_empty() {
+        for c in ready {
+            let lists: Vec<(EdgeIn, SharedKeys)> = self.into[c]
+                .iter()
+                .map(|&e| (e, std::mem::take(&mut held.keys[e.relation])))
+                .filter(|(_, keys)| !keys.is_empty())
+                .collect();
+            if lists.is_empty() {
                 continue;
             }
-            let lists: Vec<(usize, usize, SharedKeys)> = waiting
-                .into_iter()
-                .map(|(p, i)| {
-                    let rel = self.model_table(p).children[i].relation;
-                    (p, i, std::mem::take(&mut held.keys[rel]))
-                })
-                .collect();
             match self.scan_job(c, lists) {
                 Ok(job) => {
                     subset.tables[c].scans += 1;
@@ -1347,61 +1358,57 @@ impl<'a> Planner<'a> {
                     }
                 }
                 Err(lists) => {
-                    for (p, i, keys) in &lists {
-                        let parent = self.model_table(*p);
-                        self.lookups(parent, &parent.children[*i], c, &keys.to_list(), round);
+                    for (e, keys) in &lists {
+                        let parent = self.model_table(e.parent);
+                        self.lookups(parent, &parent.children[e.edge], c, &keys.to_list(), round);
                     }
                 }
             }
         }
     }
 
-    /// A scan of table `c` for the children of `lists` (per child edge into it: its parent,
-    /// its position there, the keys), when it costs less than looking them up; else the lists.
-    #[allow(clippy::type_complexity)]
+    /// A scan of table `c` for the children of `lists` (per child edge into it, the keys held),
+    /// when it costs less than looking them up; else the lists.
     fn scan_job(
         &self,
         c: usize,
-        lists: Vec<(usize, usize, SharedKeys)>,
-    ) -> std::result::Result<ScanJob, Vec<(usize, usize, SharedKeys)>> {
+        lists: Vec<(EdgeIn, SharedKeys)>,
+    ) -> std::result::Result<ScanJob, Vec<(EdgeIn, SharedKeys)>> {
         let child = self.model_table(c);
-        let queries = self.queries();
-        let mut lookups = 0.0;
-        let mut bytes = 0;
-        for (p, i, keys) in &lists {
-            let parent = self.model_table(*p);
-            let r = &self.model.relations[parent.children[*i].relation];
-            if queries.direct_columns(r, parent).is_none() {
-                return Err(lists);
-            }
-            lookups += self.lookup_cost(r.id, keys.len());
-            bytes += keys.bytes(self.dialect);
-        }
+        let lookups: f64 = lists
+            .iter()
+            .map(|(e, keys)| self.lookup_cost(e.relation, keys.len()))
+            .sum();
+        let bytes: usize = lists.iter().map(|(_, keys)| keys.bytes).sum();
         if lookups < child.rows_estimate.unwrap_or(0) as f64
             || bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes)
         {
             return Err(lists);
         }
-        let keys: usize = lists.iter().map(|l| l.2.len()).sum();
+        let keys: usize = lists.iter().map(|(_, keys)| keys.len()).sum();
         let what = format!(
             "the children of {keys} rows of {}",
             lists
                 .iter()
-                .map(|l| self.model_table(l.0).name.as_str())
+                .map(|(e, _)| self.model_table(e.parent).name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let edges = lists.into_iter().map(|(p, i, keys)| {
-            let parent = self.model_table(p);
-            let r = &self.model.relations[parent.children[i].relation];
-            ScanEdge {
-                relation: r.id,
-                // Checked above.
-                columns: queries.direct_columns(r, parent).unwrap_or_default(),
+        let queries = self.queries();
+        let edges = lists
+            .into_iter()
+            .map(|(e, keys)| ScanEdge {
+                relation: e.relation,
+                // Some: keys are held only for tables `scannable` says hold the parent key.
+                columns: queries
+                    .direct_columns(
+                        &self.model.relations[e.relation],
+                        self.model_table(e.parent),
+                    )
+                    .unwrap_or_default(),
                 keys,
-            }
-        });
-        let edges = edges.collect();
+            })
+            .collect();
         // Each range's query carries the whole key list, which the server parses again: the
         // ranges must be long next to it.
         let pieces = match &child.split_column {
