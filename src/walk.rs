@@ -1073,7 +1073,7 @@ impl<'a> Planner<'a> {
         running += submit(lookups, &mut reads, &mut held);
         loop {
             if lookups_done && running < self.connections {
-                let round = self.round(subset, &mut held);
+                let round = self.round(subset, &mut held, running == 0);
                 if !round.is_empty() {
                     running += submit(round, &mut reads, &mut held);
                 } else if running == 0 {
@@ -1144,10 +1144,19 @@ impl<'a> Planner<'a> {
     /// The next queries: owned rows bring their children, every row the rows it references.
     /// A round takes up to `budget` keys' worth of queries (a key costs a query per edge it
     /// follows), so the SQL written ahead stays small; the rest waits for later rounds.
-    fn round(&self, subset: &mut Subset, held: &mut Held) -> Vec<WalkQuery> {
+    ///
+    /// Rows referenced in a table that may still get owned rows wait for those reads (unless
+    /// nothing runs, `idle`): most of them are among those rows. The benchmark's large
+    /// tenant looked up 2,500 users and 560 tasks by key, 35 queries, while the reads of its
+    /// own users and tasks that held nearly all of them were still running.
+    fn round(&self, subset: &mut Subset, held: &mut Held, idle: bool) -> Vec<WalkQuery> {
         let mut round = Vec::new();
         let mut budget = ROUND_BATCHES * self.connections * self.batch.max_keys;
-        for id in 0..subset.tables.len() {
+        let settled = match idle {
+            true => vec![true; subset.tables.len()],
+            false => self.settled(subset, held, &[]),
+        };
+        for (id, &settled) in settled.iter().enumerate() {
             let t = &self.model.tables[&subset.names[id]];
             // At least one key while the budget lasts, however many edges it follows.
             let share = |budget: usize, per_key: usize| match budget {
@@ -1155,7 +1164,10 @@ impl<'a> Planner<'a> {
                 b => (b / per_key).max(1),
             };
             let tk = &mut subset.tables[id];
-            let fetch = tk.pending_fetch.take_front(budget);
+            let fetch = match settled {
+                true => tk.pending_fetch.take_front(budget),
+                false => KeyList::default(),
+            };
             budget = budget.saturating_sub(fetch.len());
             let fetch = unread(fetch, &tk.keys);
             self.fetch(subset, id, &fetch, &mut round);
