@@ -863,7 +863,7 @@ impl Target for MySqlTarget {
         self.empty_table_bulk_insert
     }
 
-    /// `ANALYZE TABLE` of the tables that may be empty. While a table is loaded on the bulk
+    /// `ANALYZE LOCAL TABLE` of the tables that may be empty. While a table is loaded on the bulk
     /// path, InnoDB's statistics task gives up on it without noting that it ran
     /// (`dict_stats_update_persistent` returns early for a table under bulk insert), and every
     /// few rows the load queues the table again (its row count reads 0): the task runs without
@@ -877,11 +877,12 @@ impl Target for MySqlTarget {
             return;
         }
         let list: Vec<String> = tables.iter().map(|t| MYSQL.quote_ident(t)).collect();
-        // Best effort: without it the import is only slower.
+        // Best effort: without it the import is only slower. LOCAL: a replica has a
+        // statistics task of its own; the statement stays out of the binary log.
         let _ = self
             .db
             .conn
-            .query_drop(format!("ANALYZE TABLE {}", list.join(", ")));
+            .query_drop(format!("ANALYZE LOCAL TABLE {}", list.join(", ")));
     }
 
     fn unique_checks(&mut self, on: bool) -> Result<()> {
