@@ -134,10 +134,9 @@ pub trait Target: Source + Send {
     /// Runs one statement; returns the affected row count, or the server's message.
     fn execute(&mut self, sql: &str) -> std::result::Result<u64, String>;
 
-    /// Creates `table` or an index of it inside the import. Where DDL ends a transaction
-    /// (MySQL), a new one is started at once; the caller drops what it created if the import
-    /// then fails.
-    fn execute_ddl(&mut self, sql: &str, table: &str) -> std::result::Result<(), String>;
+    /// Creates a table or index inside the import. Where DDL ends a transaction (MySQL), a new
+    /// one is started at once; the caller drops what it created if the import then fails.
+    fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String>;
 
     /// Loads rows in bulk where the engine has a faster path than INSERT (MySQL: `LOAD DATA
     /// LOCAL INFILE` from memory): `rows`, then each batch received from `more` until its
@@ -165,11 +164,11 @@ pub trait Target: Source + Send {
         false
     }
 
-    /// Called before the transaction starts with the target's tables that may be empty (the
-    /// engine keeps no row count for them), which rows may then go into on the bulk path:
-    /// where the engine needs something done first for that path to run at full speed, it is
-    /// done here. Best effort: a failure here changes only the speed of the import.
-    fn before_bulk_load(&mut self, _tables: &[String]) {}
+    /// Called when rows are about to go into `table` on the bulk path (it is empty, and only
+    /// read so far by the import's transaction): where the engine needs something done first
+    /// for that path to run at full speed, it is done here. Best effort: a failure here changes
+    /// only the speed of the import.
+    fn before_bulk_load(&mut self, _table: &str) {}
 
     /// Switches unique checks for the following statements; only called where
     /// [`Target::empty_table_bulk_insert`] is true.

@@ -616,6 +616,9 @@ pub struct MySqlTarget {
     db: MySqlSource,
     feed: Arc<Mutex<Feed>>,
     empty_table_bulk_insert: bool,
+    /// A second connection, opened when first needed, that analyses tables about to be loaded
+    /// on the bulk path (see `before_bulk_load`); None once it failed.
+    analyser: Option<Option<Conn>>,
 }
 
 /// What the next `LOAD DATA LOCAL INFILE` reads: rows already encoded, then every batch that
@@ -732,6 +735,7 @@ impl MySqlTarget {
             },
             feed,
             empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
+            analyser: None,
         })
     }
 
@@ -847,11 +851,9 @@ impl Target for MySqlTarget {
         Some(Ok(affected))
     }
 
-    fn execute_ddl(&mut self, sql: &str, table: &str) -> std::result::Result<(), String> {
-        // DDL commits implicitly; the data transaction starts again right after it (and
-        // after the new table is analysed, which commits too: see `before_bulk_load`).
+    fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String> {
+        // DDL commits implicitly; the data transaction starts again right after it.
         self.execute(sql)?;
-        self.before_bulk_load(&[table.to_string()]);
         self.execute("START TRANSACTION").map(|_| ())
     }
 
@@ -863,26 +865,33 @@ impl Target for MySqlTarget {
         self.empty_table_bulk_insert
     }
 
-    /// `ANALYZE LOCAL TABLE` of the tables that may be empty. While a table is loaded on the bulk
-    /// path, InnoDB's statistics task gives up on it without noting that it ran
-    /// (`dict_stats_update_persistent` returns early for a table under bulk insert), and every
-    /// few rows the load queues the table again (its row count reads 0): the task runs without
-    /// pause until the load commits, a core's worth of CPU. A table analysed within the last
-    /// 10 seconds waits in the queue for those 10 seconds instead. Measured on the benchmark's
-    /// large tenant (MariaDB 10.11.19, 2 cores): 0.9-3.4 s and 1.8-4.1 s of server CPU
-    /// without, 0.70-0.75 s and 0.58 s with (the same as with `innodb_stats_auto_recalc` off);
-    /// `ANALYZE TABLE` of 13 empty tables takes under 10 ms.
-    fn before_bulk_load(&mut self, tables: &[String]) {
-        if !self.empty_table_bulk_insert || tables.is_empty() {
+    /// `ANALYZE LOCAL TABLE`, on a connection of its own, of a table about to be loaded on the
+    /// bulk path. While a table is loaded that way, InnoDB's statistics task gives up on it
+    /// without noting that it ran (`dict_stats_update_persistent` returns early for a table
+    /// under bulk insert), and every few rows the load queues the table again (its row count
+    /// reads 0): the task runs without pause until the import commits, a core's worth of CPU. A
+    /// table analysed within the last 10 seconds waits in that queue instead. Measured on the
+    /// benchmark's large tenant (MariaDB 10.11.19, 2 cores): 0.9-3.4 s and 1.8-4.1 s of server
+    /// CPU without, 0.70-0.75 s and 0.6 s with (the same as with `innodb_stats_auto_recalc`
+    /// off). The import's own connection cannot do it: `ANALYZE` commits. The other connection
+    /// can, at the last moment, since the import has only read the table (to see that it is
+    /// empty), which `ANALYZE`'s lock allows; its lock waits are capped at a second all the
+    /// same. Best effort: without it the import is only slower. LOCAL: kept out of the binary
+    /// log (a replica has a statistics task of its own).
+    fn before_bulk_load(&mut self, table: &str) {
+        if !self.empty_table_bulk_insert {
             return;
         }
-        let list: Vec<String> = tables.iter().map(|t| MYSQL.quote_ident(t)).collect();
-        // Best effort: without it the import is only slower. LOCAL: a replica has a
-        // statistics task of its own; the statement stays out of the binary log.
-        let _ = self
-            .db
-            .conn
-            .query_drop(format!("ANALYZE LOCAL TABLE {}", list.join(", ")));
+        let analyser = self.analyser.get_or_insert_with(|| {
+            let mut conn = Conn::new(self.db.opts.clone()).ok()?;
+            conn.query_drop("SET SESSION lock_wait_timeout = 1").ok()?;
+            Some(conn)
+        });
+        let Some(conn) = analyser else { return };
+        let sql = format!("ANALYZE LOCAL TABLE {}", MYSQL.quote_ident(table));
+        if conn.query_drop(sql).is_err() {
+            *analyser = None;
+        }
     }
 
     fn unique_checks(&mut self, on: bool) -> Result<()> {

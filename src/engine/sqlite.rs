@@ -341,7 +341,7 @@ impl Target for SqliteTarget {
             .map_err(|e| e.to_string())
     }
 
-    fn execute_ddl(&mut self, sql: &str, _table: &str) -> std::result::Result<(), String> {
+    fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String> {
         // SQLite's DDL is transactional: a rollback removes the table again.
         self.db.conn.execute_batch(sql).map_err(|e| e.to_string())
     }

@@ -120,13 +120,6 @@ pub fn import<R: BufRead + Send>(
 ) -> Result<ImportReport> {
     let mut schema = target.introspect()?;
     let mut created = Vec::new();
-    let maybe_empty: Vec<String> = schema
-        .tables
-        .values()
-        .filter(|t| t.rows_estimate.is_none())
-        .map(|t| t.name.clone())
-        .collect();
-    target.before_bulk_load(&maybe_empty);
     target.begin(options.disable_fk_checks)?;
     let header = reader.header().clone();
     let loaded = std::thread::scope(|scope| {
@@ -270,9 +263,7 @@ fn load(
                             ),
                         ));
                     }
-                    target
-                        .execute_ddl(&sql, &table)
-                        .map_err(|msg| fail(&table, msg))?;
+                    target.execute_ddl(&sql).map_err(|msg| fail(&table, msg))?;
                     if !created.contains(&table) {
                         created.push(table.clone());
                     }
@@ -293,6 +284,7 @@ fn load(
                     if target.empty_table_bulk_insert()
                         && (created.contains(&table) || is_empty(target, &table)?)
                     {
+                        target.before_bulk_load(&table);
                         bulk_tables.insert(table.clone());
                     }
                     checked.insert(table.clone());
