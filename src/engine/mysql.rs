@@ -616,8 +616,8 @@ pub struct MySqlTarget {
     db: MySqlSource,
     feed: Arc<Mutex<Feed>>,
     empty_table_bulk_insert: bool,
-    /// A second connection, opened when first needed, that analyses tables about to be loaded
-    /// on the bulk path (see `before_bulk_load`); None once it failed.
+    /// A second connection that analyses tables about to be loaded on the bulk path (see
+    /// `before_bulk_load`): None until first needed, Some(None) once it failed.
     analyser: Option<Option<Conn>>,
 }
 
