@@ -1152,7 +1152,9 @@ impl<'a> Planner<'a> {
     fn round(&self, subset: &mut Subset, held: &mut Held, idle: bool) -> Vec<WalkQuery> {
         let mut round = Vec::new();
         let mut budget = ROUND_BATCHES * self.connections * self.batch.max_keys;
-        let settled = match idle {
+        // Worked out only when some referenced row waits: a round runs after every message.
+        let waiting = subset.tables.iter().any(|t| !t.pending_fetch.is_empty());
+        let settled = match idle || !waiting {
             true => vec![true; subset.tables.len()],
             false => self.settled(subset, held, &[]),
         };
