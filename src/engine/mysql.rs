@@ -872,7 +872,7 @@ impl Target for MySqlTarget {
     /// reads 0): the task runs without pause until the import commits, a core's worth of CPU. A
     /// table analysed within the last 10 seconds waits in that queue instead. Measured on the
     /// benchmark's large tenant (MariaDB 10.11.19, 2 cores): 0.9-3.4 s and 1.8-4.1 s of server
-    /// CPU without, 0.70-0.75 s and 0.6 s with (the same as with `innodb_stats_auto_recalc`
+    /// CPU without, 0.71-0.80 s and 0.6 s with (the same as with `innodb_stats_auto_recalc`
     /// off). The import's own connection cannot do it: `ANALYZE` commits. The other connection
     /// can, at the last moment, since the import has only read the table (to see that it is
     /// empty), which `ANALYZE`'s lock allows; its lock waits are capped at a second all the
@@ -883,7 +883,7 @@ impl Target for MySqlTarget {
             return;
         }
         let analyser = self.analyser.get_or_insert_with(|| {
-            let mut conn = Conn::new(self.db.opts.clone()).ok()?;
+            let mut conn = open(self.db.opts.clone(), &self.db.url).ok()?;
             conn.query_drop("SET SESSION lock_wait_timeout = 1").ok()?;
             Some(conn)
         });
