@@ -1,7 +1,7 @@
 //! Where dumped rows go. [`SqlWriter`] writes the self-describing SQL dump format:
 //!
 //! ```text
-//! -- partialdump 0.1.0 dump, format 1          <- header: comment lines
+//! -- partialdump 0.1.0 dump, format 2          <- header: comment lines
 //! -- source: mysql://app@db:3306/shop
 //! ...
 //! SET NAMES utf8mb4;                           <- body: statements
@@ -9,23 +9,108 @@
 //! INSERT INTO `accounts` (`id`,`name`) VALUES (1,'a'),(2,'b');
 //! ...
 //! COMMIT;
-//! -- partialdump end: tables=3 rows=42 sha256=<hex of every body byte>
+//! -- partialdump end: tables=3 rows=42 blake3=<hash of every body byte>
 //! ```
 //!
 //! The last line is the trailer; a file without it is incomplete. The checksum covers the body
 //! only (not the header, whose snapshot time changes from run to run), so two dumps of an
-//! unchanged database have the same body and the same trailer.
+//! unchanged database have the same body and the same trailer. Format 1 (the first releases)
+//! had a SHA-256 there; [`BodyHash`] reads both.
 
 use crate::dialect::Dialect;
 use crate::engine::value::{Value, hex};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 /// The prefix of the trailer line.
 pub const TRAILER_PREFIX: &str = "-- partialdump end: ";
+
+/// The dump format this version writes (the header's `format N`): 2 has a BLAKE3 checksum in
+/// the trailer, 1 had a SHA-256.
+pub const FORMAT: u32 = 2;
+
+/// The checksum of a dump's body, as its format has it: SHA-256 in format 1, BLAKE3 from 2
+/// (a quarter of the time: 6 ms against 24 ms for a 49 MB dump on one core, measured with
+/// 1 MiB updates). Input is gathered into 64 KiB pieces first, since BLAKE3 hashes a piece's
+/// 1 KiB chunks side by side with SIMD only when one update holds several.
+pub struct BodyHash {
+    hasher: Hasher,
+    pending: Vec<u8>,
+}
+
+enum Hasher {
+    Sha256(Sha256),
+    Blake3(Box<blake3::Hasher>),
+}
+
+const HASH_PIECE: usize = 64 << 10;
+
+impl BodyHash {
+    /// The checksum of dump format `format`; None for a format this version does not know.
+    pub fn for_format(format: u32) -> Option<BodyHash> {
+        let hasher = match format {
+            1 => Hasher::Sha256(Sha256::new()),
+            2 => Hasher::Blake3(Box::new(blake3::Hasher::new())),
+            _ => return None,
+        };
+        Some(BodyHash {
+            hasher,
+            pending: Vec::new(),
+        })
+    }
+
+    /// The checksum this version writes: that of [`FORMAT`].
+    pub fn written() -> BodyHash {
+        BodyHash {
+            hasher: Hasher::Blake3(Box::new(blake3::Hasher::new())),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The trailer field that holds it: `sha256` or `blake3`.
+    pub fn field(&self) -> &'static str {
+        match self.hasher {
+            Hasher::Sha256(_) => "sha256",
+            Hasher::Blake3(_) => "blake3",
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        if self.pending.is_empty() && bytes.len() >= HASH_PIECE {
+            self.feed(bytes);
+            return;
+        }
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= HASH_PIECE {
+            let pending = std::mem::take(&mut self.pending);
+            self.feed(&pending);
+            self.pending = pending;
+            self.pending.clear();
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        match &mut self.hasher {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Blake3(h) => {
+                h.update(bytes);
+            }
+        }
+    }
+
+    /// The checksum in hex, as the trailer has it.
+    pub fn finish(mut self) -> String {
+        let pending = std::mem::take(&mut self.pending);
+        self.feed(&pending);
+        match self.hasher {
+            Hasher::Sha256(h) => hex(&h.finalize()),
+            Hasher::Blake3(h) => h.finalize().to_hex().to_string(),
+        }
+    }
+}
 
 /// Receives the rows of a dump, table by table, in load order.
 ///
@@ -76,10 +161,17 @@ pub struct SqlWriter<W: Write + Send + 'static> {
 type Chunk = (String, bool);
 
 /// What the output thread hands back: the destination, the body's hash, how writing went.
-type Written<W> = (W, Sha256, std::io::Result<()>);
+type Written<W> = (W, BodyHash, std::io::Result<()>);
 
 /// Statements queued for the output thread; with statements of 1 MiB, a few MiB in flight.
 const OUTPUT_QUEUE: usize = 4;
+
+/// Buffers at least this large go back from the output thread to hold the next statements,
+/// instead of a fresh 1 MiB buffer for each (whose pages fault in anew once glibc has handed
+/// the freed one back to the system). The benchmark's large tenant: 18,500-19,500 page faults
+/// and 246 ms of CPU, 12,500-15,000 and 235-238 ms with the buffers reused (`perf stat -r 10`).
+/// Headers and comments are simply freed.
+const SPARE_MIN: usize = 64 << 10;
 
 /// The body is hashed and everything written on a thread of its own, so that formatting the
 /// next statement overlaps hashing and writing the last one (a slow disk or a slow reader of
@@ -87,6 +179,8 @@ const OUTPUT_QUEUE: usize = 4;
 struct Output<W: Write + Send + 'static> {
     /// The thread and its queue, while it runs.
     thread: Option<(SyncSender<Chunk>, JoinHandle<Written<W>>)>,
+    /// Statement buffers the thread is done with, for the next statements.
+    spare: Option<Receiver<String>>,
     /// The destination, back from the thread once it stopped (none if the thread panicked).
     out: Option<W>,
     /// The destination in messages ("the dump to standard output").
@@ -100,20 +194,27 @@ fn thread_failed() -> std::io::Error {
 impl<W: Write + Send + 'static> Output<W> {
     fn start(mut out: W) -> Output<W> {
         let (tx, rx) = sync_channel::<Chunk>(OUTPUT_QUEUE);
+        let (spare_tx, spare) = sync_channel::<String>(OUTPUT_QUEUE);
         let thread = std::thread::spawn(move || {
-            let mut hasher = Sha256::new();
-            for (text, hashed) in rx {
+            let mut hasher = BodyHash::written();
+            for (mut text, hashed) in rx {
                 if hashed {
                     hasher.update(text.as_bytes());
                 }
                 if let Err(e) = out.write_all(text.as_bytes()) {
                     return (out, hasher, Err(e));
                 }
+                if text.capacity() >= SPARE_MIN {
+                    text.clear();
+                    // Full (or no one to take it): the buffer is simply freed.
+                    let _ = spare_tx.try_send(text);
+                }
             }
             (out, hasher, Ok(()))
         });
         Output {
             thread: Some((tx, thread)),
+            spare: Some(spare),
             out: None,
             what: "the dump".into(),
         }
@@ -124,6 +225,17 @@ impl<W: Write + Send + 'static> Output<W> {
             what: self.what.clone(),
             source,
         }
+    }
+
+    /// An empty buffer of at least `capacity` bytes: one the thread is done with when there is.
+    fn buffer(&mut self, capacity: usize) -> String {
+        let mut s = self
+            .spare
+            .as_ref()
+            .and_then(|r| r.try_recv().ok())
+            .unwrap_or_default();
+        s.reserve(capacity);
+        s
     }
 
     fn send(&mut self, text: String, hashed: bool) -> Result<()> {
@@ -143,10 +255,10 @@ impl<W: Write + Send + 'static> Output<W> {
     }
 
     /// Waits until everything sent is written; the body's hash (empty if stopped before).
-    fn stop(&mut self) -> std::io::Result<Sha256> {
+    fn stop(&mut self) -> std::io::Result<BodyHash> {
         let Some((tx, thread)) = self.thread.take() else {
             return match self.out {
-                Some(_) => Ok(Sha256::new()),
+                Some(_) => Ok(BodyHash::written()),
                 None => Err(thread_failed()),
             };
         };
@@ -208,8 +320,8 @@ impl<W: Write + Send + 'static> SqlWriter<W> {
 
     fn flush_statement(&mut self) -> Result<()> {
         if self.rows_in_statement > 0 {
-            let capacity = self.statement.capacity();
-            let mut s = std::mem::replace(&mut self.statement, String::with_capacity(capacity));
+            let next = self.out.buffer(self.statement.capacity());
+            let mut s = std::mem::replace(&mut self.statement, next);
             s.push_str(";\n");
             self.body(s)?;
             self.rows_in_statement = 0;
@@ -343,15 +455,56 @@ impl<W: Write + Send + 'static> RowSink for SqlWriter<W> {
         s.push_str(self.dialect.commit());
         s.push('\n');
         self.body(s)?;
-        let digest = hex(&self.out.stop().map_err(|e| self.out.error(e))?.finalize());
+        let hash = self.out.stop().map_err(|e| self.out.error(e))?;
+        let field = hash.field();
         self.raw(format!(
-            "{TRAILER_PREFIX}tables={} rows={total} sha256={digest}\n",
-            counts.len()
+            "{TRAILER_PREFIX}tables={} rows={total} {field}={}\n",
+            counts.len(),
+            hash.finish()
         ))?;
         let flushed = match &mut self.out.out {
             Some(out) => out.flush(),
             None => Err(thread_failed()),
         };
         flushed.map_err(|e| self.out.error(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hashed(format: u32, pieces: &[&[u8]]) -> String {
+        let mut h = BodyHash::for_format(format).expect("a known format");
+        for p in pieces {
+            h.update(p);
+        }
+        h.finish()
+    }
+
+    #[test]
+    fn the_written_hash_is_that_of_the_written_format() {
+        let known = BodyHash::for_format(FORMAT).expect("the written format is known");
+        assert_eq!(BodyHash::written().field(), known.field());
+        assert!(BodyHash::for_format(FORMAT + 1).is_none());
+    }
+
+    /// Small and large updates, gathered or not, hash the same bytes the same.
+    #[test]
+    fn pieces_hash_as_the_whole() {
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let (a, b) = big.split_at(1234);
+        let (b, c) = b.split_at(100_000);
+        assert_eq!(
+            hashed(2, &[a, b, c]),
+            blake3::hash(&big).to_hex().to_string()
+        );
+        let lines: Vec<&[u8]> = big.chunks(97).collect();
+        assert_eq!(hashed(2, &lines), hashed(2, &[&big]));
+        assert_eq!(hashed(1, &lines), hex(&Sha256::digest(&big)));
+        assert_eq!(
+            BodyHash::written().finish(),
+            blake3::hash(b"").to_hex().to_string()
+        );
     }
 }

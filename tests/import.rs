@@ -765,22 +765,77 @@ fn insert_triggers_on_the_target_are_named() {
     }
 }
 
-/// The dump with its trailer's SHA-256 computed again over the body, as if partialdump had
+/// The dump with its trailer's checksum computed again over the body, as if partialdump had
 /// written the changed rows (row counts must be unchanged).
 fn resealed(dump: &str) -> String {
-    use sha2::{Digest, Sha256};
     let (body, trailer) = body_and_trailer(dump);
-    let digest: String = Sha256::digest(body.as_bytes())
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect();
-    let at = trailer.find("sha256=").unwrap() + "sha256=".len();
+    let digest = blake3::hash(body.as_bytes()).to_hex().to_string();
+    let at = trailer.find("blake3=").unwrap() + "blake3=".len();
     format!(
         "{}{}{digest}{}",
         &dump[..dump.len() - trailer.len()],
         &trailer[..at],
         &trailer[at + 64..]
     )
+}
+
+/// Dumps written before BLAKE3 (format 1: a SHA-256 in the trailer) still import; a header
+/// that names another format than the trailer's checksum, or a format this version does not
+/// know, is refused before anything is imported.
+#[test]
+fn format_1_dumps_import_and_unknown_formats_are_refused() {
+    use sha2::{Digest, Sha256};
+    let Some((src, mut dst, dir)) = seeded_target("sqlite", "imp_fmt") else {
+        return;
+    };
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &portable_graph(), "accounts.id=1", &file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let first = format!(
+        "-- partialdump {} dump, format 2\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.starts_with(&first), "{}", &text[..80]);
+    let (body, trailer) = body_and_trailer(&text);
+    let at = trailer.find("blake3=").unwrap();
+    let sha: String = Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect();
+    // Header saying format 1, the same body, the trailer's counts and then `checksum`.
+    let as_format_1 = |checksum: &str| {
+        format!(
+            "{}{}{checksum}\n",
+            text[..text.len() - trailer.len()].replacen(", format 2\n", ", format 1\n", 1),
+            &trailer[..at]
+        )
+    };
+    let before = snapshot(dst.db());
+    for (what, bytes, says) in [
+        (
+            "format 1 with its BLAKE3 trailer",
+            as_format_1(&trailer[at..].trim_end().replace("blake3=", "sha256=")),
+            "the body's checksum (sha256) does not match",
+        ),
+        (
+            "format 9",
+            text.replacen(", format 2\n", ", format 9\n", 1),
+            "names a format this partialdump",
+        ),
+    ] {
+        let path = dir.path().join("bad.sql");
+        std::fs::write(&path, &bytes).unwrap();
+        let o = import_file(&dst.url(), &path, &["--on-conflict", "skip"]);
+        assert!(!o.status.success(), "{what} was imported");
+        assert!(stderr(&o).contains(says), "{what}: {}", stderr(&o));
+        assert_eq!(snapshot(dst.db()), before, "{what} changed the target");
+    }
+    let old = dir.path().join("old.sql");
+    std::fs::write(&old, as_format_1(&format!("sha256={sha}"))).unwrap();
+    let o = import_file(&dst.url(), &old, &["--on-conflict", "skip"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = verify(&src.url(), &dst.url(), &portable_graph(), "accounts.id=1");
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 /// MariaDB loads a table that is empty in bulk, with unique and foreign-key checks off; the

@@ -40,7 +40,10 @@ fn write_dump(dialect: &'static dyn Dialect, rows: &[Vec<Value>], max_statement:
         .collect();
     w.begin(
         &[
-            "partialdump test dump, format 1".to_string(),
+            format!(
+                "partialdump test dump, format {}",
+                partialdump::sink::FORMAT
+            ),
             format!("dialect: {}", dialect.name()),
         ],
         &[],

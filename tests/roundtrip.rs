@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 fn dump(url: &str, roots: &[&str], out: &Path) {
@@ -127,16 +126,13 @@ fn dumps_are_deterministic_and_checksummed() {
         "two dumps of an unchanged database differ"
     );
     let (body, trailer) = body_and_trailer(&a);
-    let digest: String = Sha256::digest(body.as_bytes())
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect();
+    let digest = blake3::hash(body.as_bytes()).to_hex();
     assert!(
         trailer.starts_with("-- partialdump end: tables="),
         "{trailer}"
     );
     assert!(
-        trailer.contains(&format!("sha256={digest}")),
+        trailer.contains(&format!("blake3={digest}")),
         "{trailer} vs {digest}"
     );
     assert!(a.contains("-- source: sqlite:"));

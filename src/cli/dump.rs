@@ -131,7 +131,11 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     });
     let prepared = prepare(source.as_mut(), &graph, &request)?;
     let header = vec![
-        format!("partialdump {} dump, format 1", env!("CARGO_PKG_VERSION")),
+        format!(
+            "partialdump {} dump, format {}",
+            env!("CARGO_PKG_VERSION"),
+            crate::sink::FORMAT
+        ),
         format!("source: {}", url.redacted()),
         format!("dialect: {}", source.dialect().name()),
         format!("roots: {}", args.subset.roots_text()),

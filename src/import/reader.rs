@@ -8,12 +8,11 @@
 //!
 //! Input is read line by line and one statement at a time, so memory is bounded by the largest
 //! statement. The body's bytes are hashed as they are read; [`DumpReader::finish`] checks the
-//! trailer (table and row counts, SHA-256) once the last statement has been read.
+//! trailer (table and row counts, checksum) once the last statement has been read.
 
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
-use crate::sink::TRAILER_PREFIX;
-use sha2::{Digest, Sha256};
+use crate::sink::{BodyHash, FORMAT, TRAILER_PREFIX};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, Read, Seek, SeekFrom};
@@ -73,7 +72,7 @@ pub struct DumpReader<R: BufRead> {
     statements: u64,
     header: Header,
     started_body: bool,
-    hasher: Sha256,
+    hasher: BodyHash,
     trailer: Option<String>,
     /// `-- rows <table> <n>` comments of the body.
     declared_rows: BTreeMap<String, u64>,
@@ -102,7 +101,8 @@ impl<R: BufRead> DumpReader<R> {
             statements: 0,
             header: Header::default(),
             started_body: false,
-            hasher: Sha256::new(),
+            // Replaced by that of the header's format once its first line is read.
+            hasher: BodyHash::written(),
             trailer: None,
             declared_rows: BTreeMap::new(),
             rows_read: BTreeMap::new(),
@@ -118,6 +118,20 @@ impl<R: BufRead> DumpReader<R> {
                         1,
                         "this is not a partialdump dump (its first line is not `-- partialdump …`)",
                     ));
+                }
+                if r.line_no == 1 {
+                    r.hasher = format_of(&text).and_then(BodyHash::for_format).ok_or_else(|| {
+                        bad(
+                            &r.name,
+                            1,
+                            format!(
+                                "the dump's first line (`{text}`) names a format this partialdump {} does \
+                                 not read (it reads formats 1 to {FORMAT}): import it with the partialdump \
+                                 version that wrote it, or a newer one",
+                                env!("CARGO_PKG_VERSION")
+                            ),
+                        )
+                    })?;
                 }
                 if let Some(d) = text.strip_prefix("dialect: ") {
                     r.header.dialect = d.to_string();
@@ -307,7 +321,7 @@ impl<R: BufRead> DumpReader<R> {
     }
 
     /// Checks the trailer against what was read: per-table and total row counts, table count
-    /// and the body's SHA-256. Call after `next_statement` returned `None`.
+    /// and the body's checksum. Call after `next_statement` returned `None`.
     pub fn finish(self) -> Result<BTreeMap<String, u64>> {
         let line = self.line_no;
         let Some(trailer) = &self.trailer else {
@@ -318,7 +332,8 @@ impl<R: BufRead> DumpReader<R> {
             ));
         };
         let fields = trailer_fields(trailer);
-        let digest = crate::engine::value::hex(&self.hasher.finalize());
+        let field = self.hasher.field();
+        let digest = self.hasher.finish();
         let tampered = |what: &str| {
             bad(
                 &self.name,
@@ -328,8 +343,10 @@ impl<R: BufRead> DumpReader<R> {
                 ),
             )
         };
-        if fields.get("sha256") != Some(&digest.as_str()) {
-            return Err(tampered("the body's SHA-256 does not match the trailer"));
+        if fields.get(field) != Some(&digest.as_str()) {
+            return Err(tampered(&format!(
+                "the body's checksum ({field}) does not match the trailer"
+            )));
         }
         let total: u64 = self.rows_read.values().sum();
         if fields.get("rows").and_then(|r| r.parse::<u64>().ok()) != Some(total) {
@@ -403,6 +420,11 @@ enum Tok<'a> {
 }
 
 /// The `name=value` fields of a trailer line.
+/// The N of a first line `partialdump <version> dump, format N`.
+fn format_of(first_line: &str) -> Option<u32> {
+    first_line.rsplit_once(", format ")?.1.trim().parse().ok()
+}
+
 fn trailer_fields(trailer: &str) -> BTreeMap<&str, &str> {
     trailer
         .strip_prefix(TRAILER_PREFIX)
