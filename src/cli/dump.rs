@@ -194,7 +194,10 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 what: format!("a temporary file in {}", dir.display()),
                 source,
             })?;
-            let (stats, out) = dump_into(output(handle), &path.display().to_string())?;
+            let (stats, out) = dump_into(
+                output(WrittenBack::new(handle)),
+                &path.display().to_string(),
+            )?;
             flushed(out, &path.display().to_string())?;
             persist(tmp, path)?;
             (stats, path.display().to_string())
@@ -267,6 +270,64 @@ type Out = BufWriter<Box<dyn Write + Send>>;
 
 fn output(w: impl Write + Send + 'static) -> Out {
     BufWriter::new(Box::new(w))
+}
+
+/// A dump file being written, whose pages the kernel starts writing to disk every
+/// [`WRITE_BACK_EVERY`] bytes instead of all at the end: `persist` syncs the file before it
+/// takes the dump's name, and that sync then waits only for the last stretch. The benchmark's
+/// large tenant (49 MB) spent 15 ms in that final sync, writing the whole file back from there.
+/// (PostgreSQL's `backend_flush_after` and RocksDB's `bytes_per_sync` do the same.)
+struct WrittenBack {
+    file: std::fs::File,
+    written: u64,
+    synced: u64,
+}
+
+const WRITE_BACK_EVERY: u64 = 8 << 20;
+
+impl WrittenBack {
+    fn new(file: std::fs::File) -> WrittenBack {
+        WrittenBack {
+            file,
+            written: 0,
+            synced: 0,
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn write_back(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: sync_file_range only reads its arguments; the descriptor is this open file.
+        // Starting writeback early is only an optimisation: a failure is left to the final
+        // sync, which reports it.
+        unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                self.synced as libc::off64_t,
+                (self.written - self.synced) as libc::off64_t,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+        self.synced = self.written;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn write_back(&mut self) {}
+}
+
+impl Write for WrittenBack {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.synced >= WRITE_BACK_EVERY {
+            self.write_back();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
