@@ -159,9 +159,15 @@ def main():
 
     def pd_dump(tenant, label, jobs):
         out = os.path.join(work, f"pd-{label}-j{jobs}.sql")
-        return out, lambda i: timed(
-            [PD, "dump", "--source", srv.url(db), "--graph", GRAPH, "--root", f"tenants.id={tenant}", "-q",
-             "--jobs", str(jobs), "-o", out])
+
+        def run_it(_):
+            # The last run's file goes before the clock starts, as mysqldump's output file is
+            # truncated before its clock starts (replacing it costs the kernel ~8 ms at 50 MB).
+            if os.path.exists(out):
+                os.unlink(out)
+            return timed([PD, "dump", "--source", srv.url(db), "--graph", GRAPH, "--root", f"tenants.id={tenant}",
+                          "-q", "--jobs", str(jobs), "-o", out])
+        return out, run_it
 
     pd_dumps = [pd_dump(*d) for d in dumps]
 
