@@ -11,7 +11,7 @@
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 
 /// Rows appended to a temporary file.
 pub struct Spool {
@@ -232,13 +232,26 @@ impl SpoolReader {
             return Err(corrupt());
         }
         self.window.resize((to - from) as usize, 0);
-        self.file.seek(SeekFrom::Start(from)).map_err(spool_error)?;
-        self.file
-            .read_exact(&mut self.window)
-            .map_err(spool_error)?;
+        read_at(&mut self.file, &mut self.window, from).map_err(spool_error)?;
         self.start = from;
         Ok(())
     }
+}
+
+/// Fills `buf` from `file` at `offset`: one `pread` where there is one. Rows read through an
+/// index arrive in its order, not in key order, and are read back row by row: the benchmark's
+/// large tenant made 23,600 reads of the spool, each after a seek that doubled the system calls.
+#[cfg(unix)]
+fn read_at(file: &mut File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &mut File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
 }
 
 fn corrupt() -> Error {
