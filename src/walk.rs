@@ -403,6 +403,24 @@ fn values_at<'r>(row: &'r [Value], positions: &[usize]) -> Cow<'r, [Value]> {
     }
 }
 
+/// Puts the rows of a message in key order, if they are not already (a scan returns them in
+/// key order; a lookup through an index in the index's). The spool keeps them as they come,
+/// and the dump reads them back in key order. The benchmark's `tasks`, looked up by project,
+/// came back one row to a stretch of the spool: at scale 1, 25,900 reads of ~700 bytes (1,700
+/// reads in order, the same time); at scale 10, writing the dump out took 0.83-0.85 s against
+/// 0.67-0.68 s in order (of 7.7-8.0 s in all).
+fn in_key_order(rows: &mut [Vec<Value>], key: &[usize]) {
+    let cmp = |a: &Vec<Value>, b: &Vec<Value>| {
+        key.iter()
+            .map(|&k| a[k].cmp(&b[k]))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    };
+    if !rows.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+        rows.sort_by(cmp);
+    }
+}
+
 impl Subset {
     fn new(model: &Model, spool: Option<Spool>) -> Subset {
         Subset {
@@ -1101,8 +1119,13 @@ impl<'a> Planner<'a> {
                 ));
             };
             match msg {
-                Msg::Rows(i, rows) => {
+                Msg::Rows(i, mut rows) => {
                     let (table, read) = reads[i];
+                    if let Reads::Rows { .. } = read
+                        && subset.spool.is_some()
+                    {
+                        in_key_order(&mut rows, &layouts[table].key);
+                    }
                     for row in rows {
                         match read {
                             Reads::Rows { owned } => {
@@ -1952,6 +1975,32 @@ mod tests {
     fn slots(map: &KeyMap) -> Vec<(Key, Slot)> {
         let (keys, slots) = map.read_list();
         (0..keys.len()).map(|i| keys.key(i)).zip(slots).collect()
+    }
+
+    /// Rows come out ordered by their key columns (here the second and first), whatever
+    /// the other columns hold; rows already in order stay as they are.
+    #[test]
+    fn message_rows_are_put_in_key_order() {
+        let row = |a: i64, b: i64, text: &str| {
+            vec![Value::Int(a), Value::Int(b), Value::Text(text.into())]
+        };
+        let texts = |rows: &[Vec<Value>]| -> Vec<String> {
+            rows.iter().map(|r| format!("{:?}", r[2])).collect()
+        };
+        let mut rows = vec![
+            row(2, 1, "a"),
+            row(1, 2, "b"),
+            row(1, 1, "z"),
+            row(3, 1, "c"),
+        ];
+        in_key_order(&mut rows, &[1, 0]);
+        assert_eq!(
+            texts(&rows),
+            ["Text(\"z\")", "Text(\"a\")", "Text(\"c\")", "Text(\"b\")"]
+        );
+        let before = texts(&rows);
+        in_key_order(&mut rows, &[1, 0]);
+        assert_eq!(texts(&rows), before);
     }
 
     #[test]
