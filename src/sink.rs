@@ -49,25 +49,25 @@ enum Hasher {
 const HASH_PIECE: usize = 64 << 10;
 
 impl BodyHash {
-    /// The checksum of dump format `format`; None for a format this version does not know.
-    pub fn for_format(format: u32) -> Option<BodyHash> {
-        let hasher = match format {
-            1 => Hasher::Sha256(Sha256::new()),
-            2 => Hasher::Blake3(Box::new(blake3::Hasher::new())),
-            _ => return None,
-        };
-        Some(BodyHash {
+    fn new(hasher: Hasher) -> BodyHash {
+        BodyHash {
             hasher,
             pending: Vec::new(),
-        })
+        }
+    }
+
+    /// The checksum of dump format `format`; None for a format this version does not know.
+    pub fn for_format(format: u32) -> Option<BodyHash> {
+        match format {
+            1 => Some(BodyHash::new(Hasher::Sha256(Sha256::new()))),
+            2 => Some(BodyHash::written()),
+            _ => None,
+        }
     }
 
     /// The checksum this version writes: that of [`FORMAT`].
     pub fn written() -> BodyHash {
-        BodyHash {
-            hasher: Hasher::Blake3(Box::new(blake3::Hasher::new())),
-            pending: Vec::new(),
-        }
+        BodyHash::new(Hasher::Blake3(Box::new(blake3::Hasher::new())))
     }
 
     /// The trailer field that holds it: `sha256` or `blake3`.
@@ -80,34 +80,33 @@ impl BodyHash {
 
     pub fn update(&mut self, bytes: &[u8]) {
         if self.pending.is_empty() && bytes.len() >= HASH_PIECE {
-            self.feed(bytes);
+            self.hasher.update(bytes);
             return;
         }
         self.pending.extend_from_slice(bytes);
         if self.pending.len() >= HASH_PIECE {
-            let pending = std::mem::take(&mut self.pending);
-            self.feed(&pending);
-            self.pending = pending;
+            self.hasher.update(&self.pending);
             self.pending.clear();
-        }
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        match &mut self.hasher {
-            Hasher::Sha256(h) => h.update(bytes),
-            Hasher::Blake3(h) => {
-                h.update(bytes);
-            }
         }
     }
 
     /// The checksum in hex, as the trailer has it.
     pub fn finish(mut self) -> String {
-        let pending = std::mem::take(&mut self.pending);
-        self.feed(&pending);
+        self.hasher.update(&self.pending);
         match self.hasher {
             Hasher::Sha256(h) => hex(&h.finalize()),
             Hasher::Blake3(h) => h.finalize().to_hex().to_string(),
+        }
+    }
+}
+
+impl Hasher {
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Blake3(h) => {
+                h.update(bytes);
+            }
         }
     }
 }
