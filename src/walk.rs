@@ -406,16 +406,12 @@ fn values_at<'r>(row: &'r [Value], positions: &[usize]) -> Cow<'r, [Value]> {
 /// Puts the rows of a message in key order, if they are not already (a scan returns them in
 /// key order; a lookup through an index in the index's). The spool keeps them as they come,
 /// and the dump reads them back in key order. The benchmark's `tasks`, looked up by project,
-/// came back one row to a stretch of the spool: at scale 1, 25,900 reads of ~700 bytes (1,700
+/// came back one row to a stretch of the spool: at scale 1, 25,900 reads of ~700 bytes (1,700-2,900
 /// reads in order, the same time); at scale 10, writing the dump out took 0.83-0.85 s against
 /// 0.67-0.68 s in order (of 7.7-8.0 s in all).
 fn in_key_order(rows: &mut [Vec<Value>], key: &[usize]) {
-    let cmp = |a: &Vec<Value>, b: &Vec<Value>| {
-        key.iter()
-            .map(|&k| a[k].cmp(&b[k]))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    };
+    let cmp =
+        |a: &Vec<Value>, b: &Vec<Value>| key.iter().map(|&k| &a[k]).cmp(key.iter().map(|&k| &b[k]));
     if !rows.is_sorted_by(|a, b| cmp(a, b).is_le()) {
         rows.sort_by(cmp);
     }
