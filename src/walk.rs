@@ -590,13 +590,14 @@ impl Reads {
 
 /// A row looked up by key costs the server about this many times what a scan spends on each
 /// row of the table it reads: MariaDB 10.11 with everything in its buffer pool (a benchmark
-/// scale-1 tenant of 20%: 60,000 tasks by 4,000 project keys took the server 0.20-0.30 s, a
-/// scan of all 291,000 tasks filtering on those keys 0.26 s), and more once the table outgrows
-/// it (scale 10, the same 20%: 28 s by lookups, which read 175,000 pages of a 67,000-page
-/// table, 7 s by one scan). So the children of a batch of keys are read by a scan when their
-/// lookups (a probe per key, LOOKUP_ROW_COST per row they are expected to find) cost at least
-/// as much as reading every row of the table.
-const LOOKUP_ROW_COST: f64 = 5.0;
+/// scale-1 tenant of 20%: 60,000 tasks looked up by 4,000 project keys, in 4 queries, took the
+/// server 0.16-0.17 s of CPU, a scan of all 294,000 tasks filtering on those keys 0.12-0.14 s:
+/// 6.2 times as much per row), and more once the table outgrows it (scale 10, the same 20%: 28 s
+/// by lookups, which read 175,000 pages of a 67,000-page table, 7 s by one scan). So the
+/// children of a batch of keys are read by a scan when their lookups (a probe per key,
+/// LOOKUP_ROW_COST per row they are expected to find) cost at least as much as reading every
+/// row of the table.
+const LOOKUP_ROW_COST: f64 = 6.0;
 
 /// How many times the keys met so far a parent's keys may yet grow to: while it may, keys
 /// whose children a scan could read are held only if that many would make the scan pay (a
