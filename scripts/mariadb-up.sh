@@ -41,7 +41,7 @@ fi
 mariadb --protocol=socket -u root <<SQL
 CREATE USER IF NOT EXISTS '${user}'@'127.0.0.1' IDENTIFIED BY '${password}';
 CREATE USER IF NOT EXISTS '${user}'@'localhost' IDENTIFIED BY '${password}';
-GRANT ALL PRIVILEGES ON *.* TO '${user}'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON *.* TO '${user}'@'localhost';
+GRANT ALL PRIVILEGES ON *.* TO '${user}'@'127.0.0.1' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO '${user}'@'localhost' WITH GRANT OPTION;
 FLUSH PRIVILEGES;
 SQL

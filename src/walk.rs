@@ -294,6 +294,16 @@ impl KeyList {
         }
     }
 
+    /// The number of columns of its keys when they are one or two integers (in `i64`), which
+    /// a key table holds.
+    fn int_width(&self) -> Option<usize> {
+        match self {
+            KeyList::Ints(_) => Some(1),
+            KeyList::Pairs(_) => Some(2),
+            KeyList::General(_) => None,
+        }
+    }
+
     /// Bytes the keys take in an IN list (about: their literals and separators).
     fn literal_bytes(&self, dialect: &dyn Dialect) -> usize {
         let mut scratch = String::new();
@@ -568,6 +578,16 @@ struct WalkQuery {
     /// The table whose query time this is.
     table: usize,
     read: Reads,
+    /// Keys the query joins, loaded into temporary tables of its session before it runs and
+    /// dropped after.
+    key_tables: Vec<KeyTable>,
+}
+
+/// A key table ([`Source::load_key_table`]): its name, key width, and keys.
+struct KeyTable {
+    name: String,
+    width: usize,
+    keys: SharedKeys,
 }
 
 #[derive(Clone, Copy)]
@@ -605,10 +625,16 @@ const LOOKUP_ROW_COST: f64 = 6.0;
 /// up as they come).
 const HOLD_GROWTH: f64 = 64.0;
 
-/// Most bytes of key lists a scan carries; longer lists are looked up. A scan's list costs
-/// about twice its size in memory while it runs (the query text, and the driver's packet
-/// buffer, which a query over 4 MiB grows for as long as the connection lives: three scans
-/// of 600,000 keys each took the benchmark's peak memory at scale 10 from 120 to 161 MiB).
+/// Most bytes of key lists a scan carries in its text. A list costs about twice its size in
+/// memory while the scan runs (the query text, and the driver's packet buffer, which a query
+/// over 4 MiB grows for as long as the connection lives: three scans of 600,000 keys each took
+/// the benchmark's peak memory at scale 10 from 120 to 161 MiB). Longer lists of integer keys
+/// go to key tables (temporary tables of the scan's session, filled 1 MiB at a time; MySQL and
+/// MariaDB), else their children are looked up: at scale 10 the children of the large tenant's
+/// 600,000 tasks took 12.8 s (comments), 5.7 s (attachments) and 3.2 s (task_tags) of
+/// connection time by 40 lookups each, 3.6 s, 2.2 s and 4.0 s by a scan joining a key table
+/// (the dump 9.0 s -> 7.3 s). Shorter lists stay in the text: at scale 1 key tables of 60,000
+/// keys made the dump slower (0.41 s against 0.39 s, median of 15 runs).
 const SCAN_KEY_BYTES: usize = 1 << 20;
 
 /// Fewest rows (by the source's estimate) in each range of a scan split over connections; and
@@ -675,6 +701,17 @@ impl SharedKeys {
         self.bytes += bytes;
     }
 
+    /// The width of the keys when a key table can hold them all (see [`KeyList::int_width`]).
+    fn int_width(&self) -> Option<usize> {
+        let mut widths = self
+            .lists
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.int_width());
+        let first = widths.next()??;
+        widths.all(|w| w == Some(first)).then_some(first)
+    }
+
     /// The keys as one list.
     fn to_list(&self) -> KeyList {
         let mut all = KeyList::default();
@@ -705,6 +742,8 @@ struct ScanJob {
     edges: Vec<ScanEdge>,
     /// Ranges of the split column to read it in, over as many connections.
     pieces: usize,
+    /// The keys go to key tables ([`Source::load_key_table`]), being too many to carry.
+    keyed: bool,
     /// The split column's range, once read.
     span: Span,
     /// Words for messages: "the children of N rows of t".
@@ -733,6 +772,11 @@ const MIN_SPLIT_KEYS: usize = 8;
 /// client CPU in waking threads.
 const ROWS_PER_MESSAGE: usize = 1024;
 const MESSAGE_BYTES: usize = 256 << 10;
+
+/// The name of the key table of a keyed scan's `i`-th edge (see [`Source::load_key_table`]).
+fn key_table_name(i: usize) -> String {
+    format!("_partialdump_keys_{i}")
+}
 
 fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String> {
     cols.iter()
@@ -794,18 +838,26 @@ fn run_queries(conn: &mut dyn Source, work: &Work, tx: &SyncSender<Msg>) {
         let started = std::time::Instant::now();
         let mut rows = Vec::new();
         let mut bytes = 0;
-        let result = conn.query(&q.sql, &q.context, &mut |row| {
-            bytes += row.iter().map(Value::size).sum::<usize>();
-            rows.push(row);
-            if rows.len() == ROWS_PER_MESSAGE || bytes >= MESSAGE_BYTES {
-                bytes = 0;
-                let full = std::mem::take(&mut rows);
-                // The walk stopped listening (it met an error elsewhere, which it reports).
-                tx.send(Msg::Rows(i, full))
-                    .map_err(|_| Error::Usage("the walk stopped".into()))?;
-            }
-            Ok(())
-        });
+        let result = load_key_tables(conn, &q)
+            .and_then(|()| {
+                conn.query(&q.sql, &q.context, &mut |row| {
+                    bytes += row.iter().map(Value::size).sum::<usize>();
+                    rows.push(row);
+                    if rows.len() == ROWS_PER_MESSAGE || bytes >= MESSAGE_BYTES {
+                        bytes = 0;
+                        let full = std::mem::take(&mut rows);
+                        // The walk stopped listening (it met an error elsewhere, which it reports).
+                        tx.send(Msg::Rows(i, full))
+                            .map_err(|_| Error::Usage("the walk stopped".into()))?;
+                    }
+                    Ok(())
+                })
+            })
+            .and_then(|()| {
+                q.key_tables
+                    .iter()
+                    .try_for_each(|t| conn.drop_key_table(&t.name, &q.context))
+            });
         let sent = match result {
             Ok(()) => tx
                 .send(Msg::Rows(i, rows))
@@ -819,6 +871,40 @@ fn run_queries(conn: &mut dyn Source, work: &Work, tx: &SyncSender<Msg>) {
             return;
         }
     }
+}
+
+/// Creates and fills the key tables `q` joins, on `conn`.
+fn load_key_tables(conn: &mut dyn Source, q: &WalkQuery) -> Result<()> {
+    if q.key_tables.is_empty() {
+        return Ok(());
+    }
+    // The walk chose key tables when the first connection could hold them; every other is
+    // the same user's.
+    if !conn.key_tables() {
+        return Err(Error::Query {
+            url: conn.url().to_string(),
+            context: q.context.clone(),
+            reason: "this connection cannot create temporary tables, though the first one \
+                     could; run the dump again, or with --lookups-only"
+                .into(),
+        });
+    }
+    let dialect = conn.dialect();
+    for t in &q.key_tables {
+        let context = format!(
+            "loading the keys of {} rows into a temporary table, {}",
+            t.keys.len(),
+            q.context
+        );
+        conn.load_key_table(
+            &t.name,
+            t.width,
+            t.keys.len(),
+            &mut t.keys.key_writer(dialect),
+            &context,
+        )?;
+    }
+    Ok(())
 }
 
 impl<'a> Walker<'a> {
@@ -880,7 +966,16 @@ impl<'a> Walker<'a> {
             full_rows,
             layouts,
         } = self;
-        let planner = Planner::new(model, dialect, batch, full_rows, 1 + extra.len());
+        // Asked only where scans may be chosen: it costs a few statements on the connection.
+        let key_tables = batch.scans && source.key_tables();
+        let planner = Planner::new(
+            model,
+            dialect,
+            batch,
+            full_rows,
+            1 + extra.len(),
+            key_tables,
+        );
         let spool = if full_rows { Some(Spool::new()?) } else { None };
         let mut subset = Subset::new(model, spool);
         for root in roots {
@@ -922,6 +1017,7 @@ impl<'a> Walker<'a> {
                 context: format!("reading the lookup table {}", t.name),
                 table: planner.id(&t.name),
                 read: Reads::Rows { owned: false },
+                key_tables: Vec::new(),
             })
             .collect();
         let mut conns: Vec<&mut dyn Source> = vec![source];
@@ -965,6 +1061,8 @@ struct Planner<'a> {
     into: Vec<Vec<EdgeIn>>,
     /// Per table: whether the walk may read its children by a scan (see [`Planner::new`]).
     scannable: Vec<bool>,
+    /// Whether the connections can hold a scan's keys in key tables.
+    key_tables: bool,
     /// `reaches[a][b]`: owned rows of table `a` lead to owned rows of `b` (child edges, one or
     /// more).
     reaches: Vec<Vec<bool>>,
@@ -981,6 +1079,7 @@ impl<'a> Planner<'a> {
         batch: Batch,
         full_rows: bool,
         connections: usize,
+        key_tables: bool,
     ) -> Planner<'a> {
         let names: Vec<&String> = model.tables.keys().collect();
         let id = |t: &str| names.iter().position(|n| *n == t).unwrap_or_default();
@@ -1040,6 +1139,7 @@ impl<'a> Planner<'a> {
             tables,
             into,
             scannable,
+            key_tables,
             reaches,
         }
     }
@@ -1218,6 +1318,7 @@ impl<'a> Planner<'a> {
             context: format!("reading {n} rows of {} that the subset references", t.name),
             table: id,
             read: Reads::Rows { owned: false },
+            key_tables: Vec::new(),
         });
     }
 
@@ -1249,7 +1350,9 @@ impl<'a> Planner<'a> {
                     >= self.model_table(child_id).rows_estimate.unwrap_or(0) as f64
             {
                 let bytes = *bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
-                if held.keys[rel].bytes + bytes <= SCAN_KEY_BYTES.min(self.batch.max_bytes) {
+                if held.keys[rel].bytes + bytes <= SCAN_KEY_BYTES.min(self.batch.max_bytes)
+                    || self.key_tables && keys.int_width().is_some()
+                {
                     held.keys[rel].push(&keys, bytes);
                     continue;
                 }
@@ -1304,6 +1407,7 @@ impl<'a> Planner<'a> {
             ),
             table: child_id,
             read: Reads::Rows { owned: true },
+            key_tables: Vec::new(),
         });
     }
 
@@ -1385,6 +1489,7 @@ impl<'a> Planner<'a> {
                             read: Reads::Bounds {
                                 job: held.jobs.len(),
                             },
+                            key_tables: Vec::new(),
                         });
                         held.jobs.push(Some(job));
                     } else {
@@ -1414,8 +1519,9 @@ impl<'a> Planner<'a> {
             .map(|(e, keys)| self.lookup_cost(e.relation, keys.len()))
             .sum();
         let bytes: usize = lists.iter().map(|(_, keys)| keys.bytes).sum();
+        let keyed = bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes);
         if lookups < child.rows_estimate.unwrap_or(0) as f64
-            || bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes)
+            || keyed && !(self.key_tables && lists.iter().all(|(_, k)| k.int_width().is_some()))
         {
             return Err(lists);
         }
@@ -1454,6 +1560,7 @@ impl<'a> Planner<'a> {
             table: c,
             edges,
             pieces,
+            keyed,
             span: Span::Whole,
             what,
         })
@@ -1466,10 +1573,23 @@ impl<'a> Planner<'a> {
         ranges(job.pieces, job.span)
             .into_iter()
             .map(|range| WalkQuery {
-                sql: queries.scan(child, &job.edges, range),
+                sql: queries.scan(child, &job.edges, range, job.keyed),
                 context: format!("scanning {} for {}", child.name, job.what),
                 table: job.table,
                 read: Reads::Rows { owned: true },
+                key_tables: match job.keyed {
+                    true => job
+                        .edges
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| KeyTable {
+                            name: key_table_name(i),
+                            width: e.columns.len(),
+                            keys: e.keys.clone(),
+                        })
+                        .collect(),
+                    false => Vec::new(),
+                },
             })
             .collect()
     }
@@ -1503,6 +1623,7 @@ impl<'a> Planner<'a> {
                     parent: parent_id,
                     width: parent.key.len(),
                 },
+                key_tables: Vec::new(),
             });
         }
     }
@@ -1817,27 +1938,23 @@ impl Queries<'_> {
 
     /// The rows of `child` that child edges make children of key lists, read by a scan of the
     /// table (of the split column's range `[lo, hi)` when given) that keeps the rows whose
-    /// columns hold one of an edge's keys.
+    /// columns hold one of an edge's keys: in an IN list, or (`keyed`) in the edge's key table
+    /// ([`key_table_name`] by the edge's position), joined to each row.
     pub fn scan(
         &self,
         child: &TableModel,
         edges: &[ScanEdge],
         (lo, hi): (Option<i128>, Option<i128>),
+        keyed: bool,
     ) -> String {
-        let mut conds = Vec::new();
-        if let Some(col) = &child.split_column {
-            let col = format!("c.{}", self.q(col));
-            if let Some(lo) = lo {
-                conds.push(format!("{col} >= {lo}"));
-            }
-            if let Some(hi) = hi {
-                conds.push(format!("{col} < {hi}"));
-            }
+        if keyed {
+            return self.keyed_scan(child, edges, (lo, hi));
         }
+        let mut conds = Vec::new();
+        conds.extend(self.range_conds(child, (lo, hi)));
         let groups: Vec<String> = edges
             .iter()
             .map(|e| {
-                let r = &self.model.relations[e.relation];
                 // `IS TRUE` keeps the list a list: MariaDB turns a long IN list into a join
                 // with a table of its values, which costs 2.7x as much on a scan (600,000 keys
                 // against 2,000,000 rows: 3.5 s of server time against 1.3 s).
@@ -1850,14 +1967,7 @@ impl Queries<'_> {
                     &mut g,
                 );
                 g.push_str(") IS TRUE");
-                g.push_str(&self.when_clause(r, "c"));
-                let edge = self.model.tables[&r.parent]
-                    .children
-                    .iter()
-                    .find(|c| c.relation == e.relation);
-                if let Some(f) = edge.and_then(|e| e.filter.as_ref()) {
-                    g.push_str(&format!(" AND ({f})"));
-                }
+                g.push_str(&self.edge_conds(e));
                 g
             })
             .collect();
@@ -1874,6 +1984,90 @@ impl Queries<'_> {
             self.q(&child.name),
             conds.join(" AND ")
         )
+    }
+
+    /// [`Queries::scan`] with the keys in key tables: each edge's table is left-joined on the
+    /// edge's columns (and its conditions), so a row comes once, kept when a table holds its
+    /// key. STRAIGHT_JOIN keeps the scan a scan: with one edge the join is an inner one, and the
+    /// optimizer could read the table by its index once per key instead, as the walk chose not to.
+    fn keyed_scan(
+        &self,
+        child: &TableModel,
+        edges: &[ScanEdge],
+        range: (Option<i128>, Option<i128>),
+    ) -> String {
+        let mut joins = String::new();
+        let mut found = Vec::new();
+        for (i, e) in edges.iter().enumerate() {
+            let k = format!("k{i}");
+            let on: Vec<String> = e
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    format!(
+                        "{k}.{} = c.{}",
+                        self.q(&crate::engine::key_column(j)),
+                        self.q(c)
+                    )
+                })
+                .collect();
+            joins.push_str(&format!(
+                " LEFT JOIN {} {k} ON {}{}",
+                self.q(&key_table_name(i)),
+                on.join(" AND "),
+                self.edge_conds(e)
+            ));
+            found.push(format!(
+                "{k}.{} IS NOT NULL",
+                self.q(&crate::engine::key_column(0))
+            ));
+        }
+        let mut conds = self.range_conds(child, range);
+        conds.push(format!("({})", found.join(" OR ")));
+        if let Some(f) = &child.filter {
+            conds.push(format!("({f})"));
+        }
+        format!(
+            "SELECT STRAIGHT_JOIN {} FROM {} c{joins} WHERE {}",
+            self.select(child, "c").0,
+            self.q(&child.name),
+            conds.join(" AND ")
+        )
+    }
+
+    /// The conditions on the split column that keep a scan to the range `[lo, hi)`.
+    fn range_conds(
+        &self,
+        child: &TableModel,
+        (lo, hi): (Option<i128>, Option<i128>),
+    ) -> Vec<String> {
+        let mut conds = Vec::new();
+        if let Some(col) = &child.split_column {
+            let col = format!("c.{}", self.q(col));
+            if let Some(lo) = lo {
+                conds.push(format!("{col} >= {lo}"));
+            }
+            if let Some(hi) = hi {
+                conds.push(format!("{col} < {hi}"));
+            }
+        }
+        conds
+    }
+
+    /// A scanned edge's own conditions on the child: its `when` values and its filter, each
+    /// after ` AND `.
+    fn edge_conds(&self, e: &ScanEdge) -> String {
+        let r = &self.model.relations[e.relation];
+        let mut s = self.when_clause(r, "c");
+        let edge = self.model.tables[&r.parent]
+            .children
+            .iter()
+            .find(|c| c.relation == e.relation);
+        if let Some(f) = edge.and_then(|e| e.filter.as_ref()) {
+            s.push_str(&format!(" AND ({f})"));
+        }
+        s
     }
 
     /// `c` (the child) references one of a batch of `r.parent` keys through `r`.

@@ -509,6 +509,99 @@ fn dump_counting_scans(
 }
 
 #[test]
+fn mysql_scans_of_more_keys_than_a_query_carries_join_temporary_tables() {
+    let Some(mut src) = MysqlDb::fixture("rt_keyt_s", true) else {
+        return;
+    };
+    // 80,000 more tasks of account 1, with ids of 11 characters: their key list (1.1 MB) is
+    // longer than a scan carries in its text, so the scans for their children (comments,
+    // task_tags) join it from a temporary table; each task has a tag, and each tag a note,
+    // children of task_tags by its two-column key (80,000 pairs: a key table of two columns).
+    src.rows(
+        "CREATE TABLE task_tag_notes (id INT PRIMARY KEY, task_id INT NOT NULL, \
+         tag_id INT NOT NULL, note VARCHAR(20) NOT NULL, \
+         FOREIGN KEY (task_id, tag_id) REFERENCES task_tags (task_id, tag_id))",
+    );
+    src.rows(
+        "INSERT INTO tasks (id, project_id, title) SELECT -1000000000 - CAST(seq AS SIGNED), 1 + seq % 2, \
+         CONCAT('bulk ', seq) FROM seq_1_to_80000",
+    );
+    src.rows(
+        "INSERT INTO comments (id, subject_type, subject_id, author_id, body) \
+         SELECT 100 + seq, 'Task', -1000000000 - CAST(seq AS SIGNED), 1, 'bulk' FROM seq_1_to_80000",
+    );
+    src.rows(
+        "INSERT INTO task_tags (task_id, tag_id, added_at) \
+         SELECT -1000000000 - CAST(seq AS SIGNED), 1, '2026-01-01' FROM seq_1_to_80000",
+    );
+    src.rows(
+        "INSERT INTO task_tag_notes SELECT ROW_NUMBER() OVER (ORDER BY task_id, tag_id), \
+         task_id, tag_id, 'note' FROM task_tags",
+    );
+    src.rows("ANALYZE TABLE tasks, comments, task_tags, task_tag_notes");
+    // A user who may read but not create temporary tables: the same scans are looked up.
+    let user = format!("pd_nokt_{}", std::process::id());
+    for host in ["127.0.0.1", "localhost"] {
+        src.rows(&format!(
+            "CREATE USER '{user}'@'{host}' IDENTIFIED BY 'reader-pw'"
+        ));
+        src.rows(&format!(
+            "GRANT SELECT ON `{}`.* TO '{user}'@'{host}'",
+            src.name
+        ));
+    }
+    let reader_url = {
+        let mut u = url::Url::parse(&src.url()).unwrap();
+        u.set_username(&user).unwrap();
+        u.set_password(Some("reader-pw")).unwrap();
+        u.to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("graph.yaml");
+    std::fs::write(
+        &graph,
+        std::fs::read_to_string(common::graph()).unwrap()
+            + "  task_tags:\n    children: [task_tag_notes]\n",
+    )
+    .unwrap();
+    let run = |url: &str, name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let scans = dump_counting_scans(url, &graph, "accounts.id=1", extra, &out);
+        (
+            strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
+            scans,
+        )
+    };
+    let (keyed, keyed_scans) = run(&src.url(), "keyed.sql", &["--jobs", "3"]);
+    let (reader, reader_scans) = run(&reader_url, "reader.sql", &[]);
+    let (looked_up, _) = run(&src.url(), "lookups.sql", &["--lookups-only"]);
+    for host in ["127.0.0.1", "localhost"] {
+        src.rows(&format!("DROP USER '{user}'@'{host}'"));
+    }
+    // Both edges into comments (projects' few keys and the tasks' many) in one scan.
+    assert_eq!(keyed_scans["comments"], 1, "{keyed_scans:?}");
+    // Without key tables the tasks' and the task tags' keys are looked up.
+    for t in ["task_tags", "task_tag_notes"] {
+        assert_eq!(keyed_scans[t], 1, "{t}: {keyed_scans:?}");
+        assert_eq!(reader_scans[t], 0, "{t}: {reader_scans:?}");
+    }
+    assert!(
+        keyed.contains("-1000080000,1,"),
+        "a bulk task tag is missing"
+    );
+    assert_eq!(keyed.matches("'bulk'").count(), 80_000);
+    assert!(
+        keyed == looked_up,
+        "a dump by scans joining key tables differs from one by lookups"
+    );
+    // The reader's dump names another user in its header, so its checksum differs too.
+    assert!(
+        body_and_trailer(&reader).0 == body_and_trailer(&looked_up).0,
+        "a dump without key tables differs from one by lookups"
+    );
+}
+
+#[test]
 fn mysql_scans_and_lookups_write_the_same_dump() {
     let Some(mut src) = MysqlDb::fixture("rt_scan_s", true) else {
         return;

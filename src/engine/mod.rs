@@ -56,6 +56,22 @@ macro_rules! source_via_db {
             ) -> $crate::error::Result<()> {
                 self.db.query(sql, context, f)
             }
+            fn key_tables(&mut self) -> bool {
+                self.db.key_tables()
+            }
+            fn load_key_table(
+                &mut self,
+                name: &str,
+                width: usize,
+                n: usize,
+                key: &mut dyn FnMut(usize, &mut String),
+                context: &str,
+            ) -> $crate::error::Result<()> {
+                self.db.load_key_table(name, width, n, key, context)
+            }
+            fn drop_key_table(&mut self, name: &str, context: &str) -> $crate::error::Result<()> {
+                self.db.drop_key_table(name, context)
+            }
         }
     };
 }
@@ -72,7 +88,9 @@ pub struct SharedSnapshot {
 ///
 /// Contract: `introspect` may be called before `begin_snapshot`; every `query` after
 /// `begin_snapshot` sees the database as of that one moment, and nothing is ever written
-/// to the source. Errors name the source by its redacted URL.
+/// to the source's tables (a scan may keep keys in temporary tables of its own session,
+/// [`Source::load_key_table`], which no other session sees). Errors name the source by its
+/// redacted URL.
 pub trait Source: Send {
     /// The source URL with the password removed.
     fn url(&self) -> &str;
@@ -92,7 +110,7 @@ pub trait Source: Send {
         Ok(Vec::new())
     }
 
-    /// Starts the read-only snapshot; returns the server's clock at that moment in UTC
+    /// Starts the snapshot; returns the server's clock at that moment in UTC
     /// (`2026-11-22T06:30:00.123456Z`).
     fn begin_snapshot(&mut self) -> Result<String>;
 
@@ -119,6 +137,48 @@ pub trait Source: Send {
         context: &str,
         f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
     ) -> Result<()>;
+
+    /// Whether this session, inside its snapshot, can hold keys in temporary tables for a scan
+    /// to join ([`Source::load_key_table`]) rather than carry them in its text. No by default.
+    fn key_tables(&mut self) -> bool {
+        false
+    }
+
+    /// Creates the temporary table `name` of this session, with `width` integer columns
+    /// ([`key_column`]) that are its primary key, and fills it with `n` keys: `key(i, out)`
+    /// appends the values of the i-th, comma-separated. Only where [`Source::key_tables`]
+    /// said yes.
+    fn load_key_table(
+        &mut self,
+        _name: &str,
+        _width: usize,
+        _n: usize,
+        _key: &mut dyn FnMut(usize, &mut String),
+        context: &str,
+    ) -> Result<()> {
+        Err(no_key_tables(self.url(), context))
+    }
+
+    /// Drops the temporary table `name` that [`Source::load_key_table`] made.
+    fn drop_key_table(&mut self, _name: &str, context: &str) -> Result<()> {
+        Err(no_key_tables(self.url(), context))
+    }
+}
+
+/// The name of column `i` of a key table ([`Source::load_key_table`]): one no table of the
+/// source is likely to have, so a filter's unqualified column names stay the scanned table's.
+pub fn key_column(i: usize) -> String {
+    format!("_partialdump_k{i}")
+}
+
+fn no_key_tables(url: &str, context: &str) -> crate::error::Error {
+    crate::error::Error::Query {
+        url: url.to_string(),
+        context: context.to_string(),
+        reason: "this source keeps no temporary key tables (internal error: the walk asked \
+                 without checking `key_tables`)"
+            .into(),
+    }
 }
 
 /// A database a dump is imported into. It can be read like a source (for introspection and

@@ -1,4 +1,4 @@
-//! MySQL and MariaDB: one connection, one `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`.
+//! MySQL and MariaDB: one connection, one `START TRANSACTION WITH CONSISTENT SNAPSHOT`.
 //!
 //! Rows are read over the binary protocol (prepared statements), so FLOAT and DOUBLE arrive as
 //! their exact bits, integers as 64-bit signed or unsigned, dates and times as their parts
@@ -29,6 +29,8 @@ pub struct MySqlSource {
     opts: mysql::Opts,
     url: String,
     max_packet: usize,
+    /// Whether the session can hold key tables (found out on first asking).
+    key_tables: Option<bool>,
 }
 
 /// Opens a connection with the session settings partialdump relies on (UTF-8, UTC).
@@ -107,6 +109,7 @@ impl MySqlSource {
             opts,
             url,
             max_packet: max_packet.unwrap_or(4 << 20) as usize,
+            key_tables: None,
         })
     }
 }
@@ -230,10 +233,40 @@ fn set_repeatable_read(conn: &mut Conn, url: &str, ctx: &str) -> Result<()> {
         .map_err(|e| query_err(url, ctx, e))
 }
 
+/// Not `READ ONLY` (nor is mysqldump's): MariaDB refuses even a temporary table in a read-only
+/// transaction, and a scan keeps its keys in one ([`Source::load_key_table`]). The walk only
+/// reads the source's tables.
 fn start_snapshot(conn: &mut Conn, url: &str, ctx: &str) -> Result<()> {
-    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
         .map_err(|e| query_err(url, ctx, e))
 }
+
+/// Whether the session can create, fill and drop a key table. Statements on temporary tables
+/// go to the binary log (and on to replicas) unless it logs rows; then the session's logging
+/// must be turned off, which takes a privilege. The user also needs CREATE TEMPORARY TABLES.
+fn probe_key_tables(conn: &mut Conn) -> bool {
+    let logging: Option<(i64, String)> = match conn.query_first("SELECT @@log_bin, @@binlog_format")
+    {
+        Ok(v) => v,
+        Err(_) => return false,
+    };
+    if let Some((1, format)) = logging
+        && !format.eq_ignore_ascii_case("ROW")
+        && conn.query_drop("SET SESSION sql_log_bin = 0").is_err()
+    {
+        return false;
+    }
+    let name = MYSQL.quote_ident("_partialdump_probe");
+    conn.query_drop(format!(
+        "CREATE TEMPORARY TABLE {name} ({} BIGINT NOT NULL PRIMARY KEY) ENGINE=MEMORY",
+        MYSQL.quote_ident(&super::key_column(0))
+    ))
+    .and_then(|()| conn.query_drop(format!("DROP TEMPORARY TABLE {name}")))
+    .is_ok()
+}
+
+/// Bytes of keys in one INSERT into a key table (and at most the packet limit).
+const KEY_INSERT_BYTES: usize = 256 << 10;
 
 /// The server's clock in UTC, to the microsecond.
 fn server_now(conn: &mut Conn, url: &str, ctx: &str) -> Result<String> {
@@ -334,6 +367,7 @@ impl Source for MySqlSource {
                 opts: self.opts.clone(),
                 url: self.url.clone(),
                 max_packet: self.max_packet,
+                key_tables: None,
             });
         }
         let mut locker = open(self.opts.clone(), &self.url)?;
@@ -391,6 +425,70 @@ impl Source for MySqlSource {
 
     fn max_query_bytes(&self) -> usize {
         (self.max_packet.saturating_sub(1024)).clamp(64 << 10, 8 << 20)
+    }
+
+    fn key_tables(&mut self) -> bool {
+        *self
+            .key_tables
+            .get_or_insert_with(|| probe_key_tables(&mut self.conn))
+    }
+
+    /// A MEMORY table (hash index: one probe per scanned row), sized for its keys, filled by
+    /// multi-row INSERTs of up to KEY_INSERT_BYTES.
+    fn load_key_table(
+        &mut self,
+        name: &str,
+        width: usize,
+        n: usize,
+        key: &mut dyn FnMut(usize, &mut String),
+        context: &str,
+    ) -> Result<()> {
+        let name = MYSQL.quote_ident(name);
+        let cols: Vec<String> = (0..width)
+            .map(|i| MYSQL.quote_ident(&super::key_column(i)))
+            .collect();
+        // A MEMORY table may grow to max_heap_table_size as it was at its creation: room for
+        // every key (a BIGINT row and its hash entry take about 40 bytes), whatever the default.
+        let room = (n as u64 * 64 * width as u64).max(16 << 20);
+        let create = format!(
+            "CREATE TEMPORARY TABLE {name} ({}, PRIMARY KEY ({})) ENGINE=MEMORY",
+            cols.iter()
+                .map(|c| format!("{c} BIGINT NOT NULL"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            cols.join(", ")
+        );
+        let err = |e| query_err(&self.url, context, e);
+        self.conn
+            .query_drop(format!("SET SESSION max_heap_table_size = {room}"))
+            .map_err(err)?;
+        self.conn.query_drop(create).map_err(err)?;
+        let limit = KEY_INSERT_BYTES.min(self.max_query_bytes());
+        let head = format!("INSERT INTO {name} VALUES ");
+        let mut sql = String::with_capacity(limit + 256);
+        let mut i = 0;
+        while i < n {
+            sql.clear();
+            sql.push_str(&head);
+            while i < n && sql.len() < limit {
+                if sql.len() > head.len() {
+                    sql.push(',');
+                }
+                sql.push('(');
+                key(i, &mut sql);
+                sql.push(')');
+                i += 1;
+            }
+            self.conn.query_drop(&sql).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn drop_key_table(&mut self, name: &str, context: &str) -> Result<()> {
+        let sql = format!("DROP TEMPORARY TABLE {}", MYSQL.quote_ident(name));
+        self.conn
+            .query_drop(sql)
+            .map_err(|e| query_err(&self.url, context, e))
     }
 
     fn query(
@@ -732,6 +830,7 @@ impl MySqlTarget {
                 opts: options(m, None).into(),
                 url,
                 max_packet: max_packet as usize,
+                key_tables: None,
             },
             feed,
             empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
