@@ -472,7 +472,9 @@ impl Subset {
         if slot_read(*slot) {
             if owned && !slot_owned(*slot) {
                 *slot |= OWNED;
-                tk.pending_children.push(&key);
+                if layout.children {
+                    tk.pending_children.push(&key);
+                }
             }
             return Ok(());
         }
@@ -482,7 +484,7 @@ impl Subset {
         };
         *slot = READ | (offset & OFFSET) | if owned { OWNED } else { 0 };
         tk.read += 1;
-        if owned {
+        if owned && layout.children {
             tk.pending_children.push(&key);
         }
         if layout.indirect {
@@ -1725,6 +1727,9 @@ pub struct Layout {
     pub direct: Vec<DirectAt>,
     /// Whether some reference needs a join to follow.
     pub indirect: bool,
+    /// Whether the table has child edges (else its owned rows' keys lead nowhere, and are not
+    /// kept for finding children: a scan of a table without children would keep them all).
+    pub children: bool,
 }
 
 /// A reference the row holds the parent's key for.
@@ -1854,6 +1859,7 @@ impl Queries<'_> {
             key,
             direct,
             indirect,
+            children: !t.children.is_empty(),
         };
         (select.join(", "), layout)
     }
