@@ -458,7 +458,14 @@ impl Source for MySqlSource {
                 .join(", "),
             cols.join(", ")
         );
-        let err = |e| query_err(&self.url, context, e);
+        let err = |e: mysql::Error| Error::Query {
+            url: self.url.clone(),
+            context: context.to_string(),
+            reason: format!(
+                "{e}. The scan keeps its keys in a temporary table of its session; with \
+                 --lookups-only the dump reads those rows by key instead, without one"
+            ),
+        };
         self.conn
             .query_drop(format!("SET SESSION max_heap_table_size = {room}"))
             .map_err(err)?;
