@@ -631,12 +631,13 @@ const HOLD_GROWTH: f64 = 64.0;
 /// memory while the scan runs (the query text, and the driver's packet buffer, which a query
 /// over 4 MiB grows for as long as the connection lives: three scans of 600,000 keys each took
 /// the benchmark's peak memory at scale 10 from 120 to 161 MiB). Longer lists of integer keys
-/// go to key tables (temporary tables of the scan's session, filled 1 MiB at a time; MySQL and
-/// MariaDB), else their children are looked up: at scale 10 the children of the large tenant's
-/// 600,000 tasks took 12.8 s (comments), 5.7 s (attachments) and 3.2 s (task_tags) of
-/// connection time by 40 lookups each, 3.6 s, 2.2 s and 4.0 s by a scan joining a key table
-/// (the dump 9.0 s -> 7.3 s). Shorter lists stay in the text: at scale 1 key tables of 60,000
-/// keys made the dump slower (0.41 s against 0.39 s, median of 15 runs).
+/// go to key tables, temporary tables of the scan's session filled 256 KiB at a time (MySQL
+/// and MariaDB, when the session may create them unseen by the binary log); else their
+/// children are looked up. At scale 10 the children of the large tenant's 600,000 tasks took
+/// 12.8 s (comments), 5.7 s (attachments) and 3.2 s (task_tags) of connection time by 40
+/// lookups each, and 3.6 s, 2.2 s and 4.0 s by a scan joining a key table (the dump 9.0 s ->
+/// 7.3 s). Shorter lists stay in the text: at scale 1 key tables of 60,000 keys made the dump
+/// slower (0.41 s against 0.39 s, median of 15 runs).
 const SCAN_KEY_BYTES: usize = 1 << 20;
 
 /// Fewest rows (by the source's estimate) in each range of a scan split over connections; and
