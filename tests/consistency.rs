@@ -7,6 +7,10 @@
 //! exists. A dump that read different tables at different moments breaks the invariant, or does
 //! not load (a comment or tag on a task it did not see). Half the dumps read over several
 //! connections (`--jobs 3`), which must all see that one moment too.
+//!
+//! And a dump changes nothing on the source, not even its binary log: a server of the test's
+//! own records statements there, as a primary with replicas does, and the temporary key tables
+//! a scan joins must not reach it.
 
 mod common;
 
@@ -204,4 +208,217 @@ fn shared_snapshot_holds_commits_only_briefly() {
     let o = dump("1");
     assert!(o.status.success(), "{}", stderr(&o));
     backup.query_drop("BACKUP STAGE END").unwrap();
+}
+
+/// A MariaDB server of the test's own, on a free port, that writes statements to its binary
+/// log as a primary with replicas does (`binlog_format=MIXED`); it checks no privileges, and
+/// stops when dropped.
+struct LoggingServer {
+    child: std::process::Child,
+    port: u16,
+    /// Its data, removed when the server has stopped.
+    _dir: tempfile::TempDir,
+}
+
+impl LoggingServer {
+    /// None (the test skipped) where MariaDB is not installed, unless CI=true.
+    fn start(test: &str) -> Option<LoggingServer> {
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        // mariadbd will not run as root: then it runs as `mysql`, which must own its files.
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let user: &[&str] = if root {
+            let chown = Command::new("chown")
+                .args(["-R", "mysql:mysql"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(chown.success(), "chown the server's directory to mysql");
+            &["--user=mysql"]
+        } else {
+            &[]
+        };
+        let installed = Command::new("mariadb-install-db")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(user)
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+            .output();
+        match installed {
+            Ok(o) => assert!(
+                o.status.success(),
+                "mariadb-install-db: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("CI=true and mariadb-install-db cannot run: {e}")
+            }
+            Err(e) => {
+                eprintln!("SKIPPED {test}: mariadb-install-db cannot run ({e})");
+                return None;
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let file = |name: &str| dir.path().join(name).display().to_string();
+        let child = Command::new("mariadbd")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(user)
+            .args([
+                "--skip-grant-tables",
+                "--bind-address=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--socket={}", file("sock")),
+                &format!("--pid-file={}", file("pid")),
+                &format!("--log-error={}", file("error.log")),
+                "--log-bin=binlog",
+                "--binlog-format=MIXED",
+                "--server-id=1",
+                "--innodb-buffer-pool-size=64M",
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("run mariadbd");
+        let error_log = file("error.log");
+        let server = LoggingServer {
+            child,
+            port,
+            _dir: dir,
+        };
+        let started = Instant::now();
+        while mysql::Conn::new(mysql::Opts::from_url(&server.url("mysql")).unwrap()).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "mariadbd did not start: {}",
+                std::fs::read_to_string(&error_log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(server)
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!("mysql://reader:unused@127.0.0.1:{}/{db}", self.port)
+    }
+
+    fn conn(&self, db: &str) -> mysql::Conn {
+        mysql::Conn::new(mysql::Opts::from_url(&self.url(db)).unwrap()).unwrap()
+    }
+
+    /// Loads a SQL file with the `mariadb` client.
+    fn load(&self, db: &str, file: &std::path::Path) {
+        let o = std::process::Command::new("mariadb")
+            .args([
+                "--host=127.0.0.1",
+                &format!("--port={}", self.port),
+                "--user=reader",
+            ])
+            .arg(db)
+            .stdin(std::fs::File::open(file).unwrap())
+            .output()
+            .expect("run the mariadb client");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    /// The binary log's current file and position.
+    fn log_position(&self) -> (String, u64) {
+        let (file, pos, _, _): (String, u64, String, String) = self
+            .conn("mysql")
+            .query_first("SHOW MASTER STATUS")
+            .unwrap()
+            .expect("the server writes a binary log");
+        (file, pos)
+    }
+}
+
+impl Drop for LoggingServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn key_tables_stay_out_of_a_binary_log_that_records_statements() {
+    let Some(server) = LoggingServer::start("key_tables_binlog") else {
+        return;
+    };
+    let db = "pd_binlog";
+    server
+        .conn("mysql")
+        .query_drop(format!("CREATE DATABASE {db} CHARACTER SET utf8mb4"))
+        .unwrap();
+    server.load(db, &fixture("mysql/schema.sql"));
+    server.load(db, &fixture("mysql/data.sql"));
+    // 80,000 tasks of account 1 whose ids (11 characters) make a key list over the 1 MiB a scan
+    // carries in its text: the scan of their task tags joins a key table.
+    let mut conn = server.conn(db);
+    conn.query_drop(
+        "INSERT INTO tasks (id, project_id, title) SELECT -1000000000 - CAST(seq AS SIGNED), \
+         1 + seq % 2, 'bulk' FROM seq_1_to_80000; \
+         INSERT INTO task_tags (task_id, tag_id, added_at) \
+         SELECT -1000000000 - CAST(seq AS SIGNED), 1, '2026-01-01' FROM seq_1_to_80000; \
+         ANALYZE TABLE tasks, task_tags",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let graph = graph();
+    let dump = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let stats = dir.path().join(format!("{name}.json"));
+        let url = server.url(db);
+        let args = [
+            &[
+                "dump",
+                "--source",
+                &url,
+                "--graph",
+                graph.to_str().unwrap(),
+                "--root",
+                "accounts.id=1",
+                "--stats-json",
+                stats.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ][..],
+            extra,
+        ]
+        .concat();
+        partialdump_ok(&args);
+        let stats: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        let scans = stats["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == "task_tags")
+            .map(|t| t["scans"].as_u64().unwrap());
+        (
+            strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
+            scans,
+        )
+    };
+    let before = server.log_position();
+    let (keyed, task_tag_scans) = dump("keyed.sql", &["--jobs", "2"]);
+    assert_eq!(
+        server.log_position(),
+        before,
+        "the dump wrote to the source's binary log"
+    );
+    assert_eq!(task_tag_scans, Some(1), "task_tags was not scanned");
+    let (looked_up, _) = dump("lookups.sql", &["--lookups-only"]);
+    assert!(
+        keyed == looked_up,
+        "the dumps by scans and by lookups differ"
+    );
+    assert_eq!(keyed.matches("'2026-01-01'").count(), 80_000);
 }
