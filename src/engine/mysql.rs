@@ -454,7 +454,8 @@ impl Source for MySqlSource {
             .map(|i| MYSQL.quote_ident(&super::key_column(i)))
             .collect();
         // A MEMORY table may grow to max_heap_table_size as it was at its creation: room for
-        // every key (a BIGINT row and its hash entry take about 40 bytes), whatever the default.
+        // every key whatever the default (a one-BIGINT row and its hash entry take about 40
+        // bytes; 64 a column leaves some over).
         let room = (n as u64 * 64 * width as u64).max(16 << 20);
         let create = format!(
             "CREATE TEMPORARY TABLE {name} ({}, PRIMARY KEY ({})) ENGINE=MEMORY",
