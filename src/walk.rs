@@ -1985,15 +1985,7 @@ impl Queries<'_> {
             [one] => one.clone(),
             _ => format!("(({}))", groups.join(") OR (")),
         });
-        if let Some(f) = &child.filter {
-            conds.push(format!("({f})"));
-        }
-        format!(
-            "SELECT {} FROM {} c WHERE {}",
-            self.select(child, "c").0,
-            self.q(&child.name),
-            conds.join(" AND ")
-        )
+        self.scan_select(child, "", "", conds)
     }
 
     /// [`Queries::scan`] with the keys in key tables: each edge's table is left-joined on the
@@ -2035,11 +2027,23 @@ impl Queries<'_> {
         }
         let mut conds = self.range_conds(child, range);
         conds.push(format!("({})", found.join(" OR ")));
+        self.scan_select(child, "STRAIGHT_JOIN ", &joins, conds)
+    }
+
+    /// A scan's query: `child`'s columns (alias `c`, then `joins`) where `conds` and the
+    /// table's own filter hold.
+    fn scan_select(
+        &self,
+        child: &TableModel,
+        modifier: &str,
+        joins: &str,
+        mut conds: Vec<String>,
+    ) -> String {
         if let Some(f) = &child.filter {
             conds.push(format!("({f})"));
         }
         format!(
-            "SELECT STRAIGHT_JOIN {} FROM {} c{joins} WHERE {}",
+            "SELECT {modifier}{} FROM {} c{joins} WHERE {}",
             self.select(child, "c").0,
             self.q(&child.name),
             conds.join(" AND ")

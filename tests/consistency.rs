@@ -372,39 +372,13 @@ fn key_tables_stay_out_of_a_binary_log_that_records_statements() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let graph = graph();
+    let url = server.url(db);
     let dump = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let stats = dir.path().join(format!("{name}.json"));
-        let url = server.url(db);
-        let args = [
-            &[
-                "dump",
-                "--source",
-                &url,
-                "--graph",
-                graph.to_str().unwrap(),
-                "--root",
-                "accounts.id=1",
-                "--stats-json",
-                stats.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-            ][..],
-            extra,
-        ]
-        .concat();
-        partialdump_ok(&args);
-        let stats: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
-        let scans = stats["tables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["table"] == "task_tags")
-            .map(|t| t["scans"].as_u64().unwrap());
+        let scans = dump_counting_scans(&url, &graph, "accounts.id=1", extra, &out);
         (
             strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
-            scans,
+            scans.get("task_tags").copied(),
         )
     };
     let before = server.log_position();

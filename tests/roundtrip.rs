@@ -10,21 +10,6 @@ fn dump(url: &str, roots: &[&str], out: &Path) {
     dump_with_graph(url, &graph(), roots, out);
 }
 
-fn dump_with_graph(url: &str, graph: &Path, roots: &[&str], out: &Path) {
-    let mut args = vec![
-        "dump",
-        "--source",
-        url,
-        "--graph",
-        graph.to_str().unwrap(),
-        "--quiet",
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(roots);
-    partialdump_ok(&args);
-}
-
 fn sqlite_round_trip(roots: &[&str], oracle_where: &str) -> (SqliteDb, SqliteDb, PathBuf) {
     let mut src = SqliteDb::fixture(true);
     let mut dst = src.empty_twin("target.db");
@@ -477,35 +462,26 @@ fn stats_json_reports_rows_bytes_and_seconds_per_table() {
     assert_eq!(v["bytes"].as_u64().unwrap(), text.len() as u64);
 }
 
-/// Dumps `root` of `url` with `graph` into `out` with `extra` options and `--stats-json`;
-/// returns the stats' scans per table.
-fn dump_counting_scans(
-    url: &str,
-    graph: &Path,
-    root: &str,
-    extra: &[&str],
-    out: &Path,
-) -> std::collections::BTreeMap<String, u64> {
-    let stats = out.with_extension("json");
-    let args = [
-        &["--root", root, "--stats-json", stats.to_str().unwrap()][..],
-        extra,
-    ]
-    .concat();
-    dump_with_graph(url, graph, &args, out);
-    let stats: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
-    stats["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["table"].as_str().unwrap().to_string(),
-                t["scans"].as_u64().unwrap(),
-            )
-        })
-        .collect()
+/// Adds `task_tag_notes` to `db`: notes on task tags, children of task_tags by its two-column
+/// key (so a scan for them filters on pairs).
+fn create_task_tag_notes(db: &mut MysqlDb) {
+    db.rows(
+        "CREATE TABLE task_tag_notes (id INT PRIMARY KEY, task_id INT NOT NULL, \
+         tag_id INT NOT NULL, note VARCHAR(20) NOT NULL, \
+         FOREIGN KEY (task_id, tag_id) REFERENCES task_tags (task_id, tag_id))",
+    );
+}
+
+/// The fixture's graph with `task_tag_notes` as children of task_tags, written into `dir`.
+fn graph_with_task_tag_notes(dir: &Path) -> PathBuf {
+    let graph = dir.join("graph.yaml");
+    std::fs::write(
+        &graph,
+        std::fs::read_to_string(common::graph()).unwrap()
+            + "  task_tags:\n    children: [task_tag_notes]\n",
+    )
+    .unwrap();
+    graph
 }
 
 #[test]
@@ -517,11 +493,7 @@ fn mysql_scans_of_more_keys_than_a_query_carries_join_temporary_tables() {
     // longer than a scan carries in its text, so the scans for their children (comments,
     // task_tags) join it from a temporary table; each task has a tag, and each tag a note,
     // children of task_tags by its two-column key (80,000 pairs: a key table of two columns).
-    src.rows(
-        "CREATE TABLE task_tag_notes (id INT PRIMARY KEY, task_id INT NOT NULL, \
-         tag_id INT NOT NULL, note VARCHAR(20) NOT NULL, \
-         FOREIGN KEY (task_id, tag_id) REFERENCES task_tags (task_id, tag_id))",
-    );
+    create_task_tag_notes(&mut src);
     src.rows(
         "INSERT INTO tasks (id, project_id, title) SELECT -1000000000 - CAST(seq AS SIGNED), 1 + seq % 2, \
          CONCAT('bulk ', seq) FROM seq_1_to_80000",
@@ -557,13 +529,7 @@ fn mysql_scans_of_more_keys_than_a_query_carries_join_temporary_tables() {
         u.to_string()
     };
     let dir = tempfile::tempdir().unwrap();
-    let graph = dir.path().join("graph.yaml");
-    std::fs::write(
-        &graph,
-        std::fs::read_to_string(common::graph()).unwrap()
-            + "  task_tags:\n    children: [task_tag_notes]\n",
-    )
-    .unwrap();
+    let graph = graph_with_task_tag_notes(dir.path());
     let run = |url: &str, name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
         let scans = dump_counting_scans(url, &graph, "accounts.id=1", extra, &out);
@@ -622,26 +588,15 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
          SELECT 100 + seq, 'Task', -CAST(seq AS SIGNED), 1, 'bulk' FROM seq_1_to_30000",
     );
     // Notes on task tags, children of task_tags by its two-column key: a scan filters on pairs.
-    for db in [&mut src, &mut dst] {
-        db.rows(
-            "CREATE TABLE task_tag_notes (id INT PRIMARY KEY, task_id INT NOT NULL, \
-             tag_id INT NOT NULL, note VARCHAR(20) NOT NULL, \
-             FOREIGN KEY (task_id, tag_id) REFERENCES task_tags (task_id, tag_id))",
-        );
-    }
+    create_task_tag_notes(&mut src);
+    create_task_tag_notes(&mut dst);
     src.rows(
         "INSERT INTO task_tag_notes SELECT ROW_NUMBER() OVER (ORDER BY task_id, tag_id, n), \
          task_id, tag_id, CONCAT('note ', n) FROM task_tags, (SELECT 1 AS n UNION SELECT 2) two",
     );
     src.rows("ANALYZE TABLE tasks, comments, task_tags, task_tag_notes");
     let dir = tempfile::tempdir().unwrap();
-    let graph = dir.path().join("graph.yaml");
-    std::fs::write(
-        &graph,
-        std::fs::read_to_string(common::graph()).unwrap()
-            + "  task_tags:\n    children: [task_tag_notes]\n",
-    )
-    .unwrap();
+    let graph = graph_with_task_tag_notes(dir.path());
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
         let scans = dump_counting_scans(&src.url(), &graph, "accounts.id=1", extra, &out);

@@ -51,6 +51,53 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Dumps `url` with `graph` into `out`, quietly, with `args` (the roots, and any options).
+pub fn dump_with_graph(url: &str, graph: &Path, args: &[&str], out: &Path) {
+    let mut all = vec![
+        "dump",
+        "--source",
+        url,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    partialdump_ok(&all);
+}
+
+/// Dumps `root` of `url` with `graph` into `out` with `extra` options and `--stats-json`;
+/// returns how many times each table was read by a scan, from the stats.
+pub fn dump_counting_scans(
+    url: &str,
+    graph: &Path,
+    root: &str,
+    extra: &[&str],
+    out: &Path,
+) -> std::collections::BTreeMap<String, u64> {
+    let stats = out.with_extension("json");
+    let args = [
+        &["--root", root, "--stats-json", stats.to_str().unwrap()][..],
+        extra,
+    ]
+    .concat();
+    dump_with_graph(url, graph, &args, out);
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    stats["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["table"].as_str().unwrap().to_string(),
+                t["scans"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Runs partialdump and insists it succeeded.
 pub fn partialdump_ok(args: &[&str]) -> Output {
     let o = partialdump(args);
