@@ -358,6 +358,11 @@ impl KeyList {
     }
 }
 
+/// Per reference of a table to itself held in its rows: the relation and the (row, referenced
+/// row) pairs of integer keys met, or None once a key was not one integer. Writing the table in
+/// an order that loads then needs no second pass over its rows.
+pub type SelfRefs = Vec<(usize, Option<Vec<(i64, i64)>>)>;
+
 /// What the walk collected for one table.
 #[derive(Debug, Default)]
 pub struct TableKeys {
@@ -376,9 +381,33 @@ pub struct TableKeys {
     pending_children: KeyList,
     /// Rows whose references through a join (not held in the row itself) are still to follow.
     pending_indirect: KeyList,
+    /// The table's references to itself held in its rows (when the rows are kept).
+    pub self_refs: SelfRefs,
 }
 
 impl TableKeys {
+    /// Notes that the row with `key` references the row of the same table with `parent`
+    /// through `relation` (nothing when `parent` holds a NULL).
+    fn note_self_ref(&mut self, relation: usize, key: &[Value], parent: &[Value]) {
+        let at = match self.self_refs.iter().position(|(r, _)| *r == relation) {
+            Some(at) => at,
+            None => {
+                self.self_refs.push((relation, Some(Vec::new())));
+                self.self_refs.len() - 1
+            }
+        };
+        let pairs = &mut self.self_refs[at].1;
+        match (key, parent) {
+            (_, p) if p.iter().any(Value::is_null) => {}
+            ([Value::Int(k)], [Value::Int(p)]) => {
+                if let Some(pairs) = pairs {
+                    pairs.push((*k, *p));
+                }
+            }
+            _ => *pairs = None,
+        }
+    }
+
     fn has_pending(&self) -> bool {
         !(self.pending_fetch.is_empty()
             && self.pending_children.is_empty()
@@ -458,6 +487,14 @@ impl Subset {
         self.tables.get_mut(i).map(|t| std::mem::take(&mut t.keys))
     }
 
+    /// Takes the self-references noted for `table` out (see [`TableKeys::self_refs`]).
+    pub fn take_self_refs(&mut self, table: &str) -> SelfRefs {
+        match self.names.binary_search_by(|n| n.as_str().cmp(table)) {
+            Ok(i) => std::mem::take(&mut self.tables[i].self_refs),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// Number of rows of `table` in the subset.
     pub fn count(&self, table: &str) -> usize {
         self.table(table).map_or(0, |t| t.read)
@@ -494,6 +531,11 @@ impl Subset {
             tk.pending_indirect.push(&key);
         }
         for d in &layout.direct {
+            // Noted whatever the reference's condition says, as the order of the rows must
+            // follow every value the column holds.
+            if d.parent == id && self.spool.is_some() {
+                self.tables[id].note_self_ref(d.relation, &key, &values_at(row, &d.columns));
+            }
             if let Some(flag) = d.flag
                 && !matches!(row[flag], Value::Int(1))
             {
@@ -1739,6 +1781,8 @@ pub struct Layout {
 /// A reference the row holds the parent's key for.
 #[derive(Debug, Clone)]
 pub struct DirectAt {
+    /// The relation.
+    pub relation: usize,
     /// The parent table, by its position in the model.
     pub parent: usize,
     /// The columns holding the parent's key, in the parent's key order.
@@ -1836,6 +1880,7 @@ impl Queries<'_> {
         let mut direct: Vec<DirectAt> = direct_parents
             .iter()
             .map(|d| DirectAt {
+                relation: d.relation,
                 parent: self
                     .model
                     .tables
