@@ -88,7 +88,8 @@ pub struct SubsetArgs {
 
     /// Read rows by index lookups only. By default, when the keys whose children are to find
     /// would look up much of a table (by the source's row estimates; MySQL/MariaDB), the table
-    /// is read once by a scan instead, in primary-key ranges over the --jobs connections
+    /// is read once by a scan instead, in primary-key ranges over the --jobs connections (more
+    /// than 1 MiB of keys go to a temporary table of the session, where the user may create one)
     #[arg(long)]
     pub lookups_only: bool,
 }
