@@ -471,28 +471,29 @@ impl Subset {
 
     /// What was collected for `table`.
     pub fn table(&self, table: &str) -> Option<&TableKeys> {
-        let i = self
-            .names
-            .binary_search_by(|n| n.as_str().cmp(table))
-            .ok()?;
+        let i = self.position(table)?;
         self.tables.get(i)
+    }
+
+    fn table_mut(&mut self, table: &str) -> Option<&mut TableKeys> {
+        let i = self.position(table)?;
+        self.tables.get_mut(i)
+    }
+
+    fn position(&self, table: &str) -> Option<usize> {
+        self.names.binary_search_by(|n| n.as_str().cmp(table)).ok()
     }
 
     /// Takes the keys of `table` out (for writing its rows; they are not needed after).
     pub fn take_keys(&mut self, table: &str) -> Option<KeyMap> {
-        let i = self
-            .names
-            .binary_search_by(|n| n.as_str().cmp(table))
-            .ok()?;
-        self.tables.get_mut(i).map(|t| std::mem::take(&mut t.keys))
+        self.table_mut(table).map(|t| std::mem::take(&mut t.keys))
     }
 
     /// Takes the self-references noted for `table` out (see [`TableKeys::self_refs`]).
     pub fn take_self_refs(&mut self, table: &str) -> SelfRefs {
-        match self.names.binary_search_by(|n| n.as_str().cmp(table)) {
-            Ok(i) => std::mem::take(&mut self.tables[i].self_refs),
-            Err(_) => Vec::new(),
-        }
+        self.table_mut(table)
+            .map(|t| std::mem::take(&mut t.self_refs))
+            .unwrap_or_default()
     }
 
     /// Number of rows of `table` in the subset.
