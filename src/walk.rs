@@ -503,7 +503,14 @@ impl Subset {
 
     /// Takes in a row a query read from table `id` (laid out as `layout` says): records it
     /// (and spools it) the first time, and queues what it leads to.
-    fn found(&mut self, layout: &Layout, id: usize, row: &[Value], owned: bool) -> Result<()> {
+    fn found(
+        &mut self,
+        layout: &Layout,
+        id: usize,
+        row: &[Value],
+        owned: bool,
+        via: Option<usize>,
+    ) -> Result<()> {
         let key = values_at(row, &layout.key);
         if key.iter().any(Value::is_null) {
             return Ok(());
@@ -536,6 +543,10 @@ impl Subset {
             // follow every value the column holds.
             if d.parent == id && self.spool.is_some() {
                 self.tables[id].note_self_ref(d.relation, &key, &values_at(row, &d.columns));
+            }
+            if Some(d.relation) == via {
+                // The row was read as a child of the row it references here.
+                continue;
             }
             if let Some(flag) = d.flag
                 && !matches!(row[flag], Value::Int(1))
@@ -640,8 +651,9 @@ struct KeyTable {
 
 #[derive(Clone, Copy)]
 enum Reads {
-    /// Rows of `table`, owned or not.
-    Rows { owned: bool },
+    /// Rows of `table`, owned or not; `via`: the relation whose child edge the query follows,
+    /// when it follows one (the parent each row references through it was read already).
+    Rows { owned: bool, via: Option<usize> },
     /// Keys of rows of `parent` (the first `width` values of each row).
     Keys { parent: usize, width: usize },
     /// The lowest and highest value of `table`'s split column, for the scan `job` waits for.
@@ -652,7 +664,7 @@ impl Reads {
     /// Whether the query brings owned rows of its table (whose children are then to find);
     /// a scan's key range comes before its rows, so it counts too.
     fn owned(self) -> bool {
-        matches!(self, Reads::Rows { owned: true } | Reads::Bounds { .. })
+        matches!(self, Reads::Rows { owned: true, .. } | Reads::Bounds { .. })
     }
 }
 
@@ -1040,7 +1052,7 @@ impl<'a> Walker<'a> {
                     if key.iter().all(|v| !v.is_null()) {
                         keys.push(key.to_vec());
                     }
-                    subset.found(layout, id, &row, true)
+                    subset.found(layout, id, &row, true, None)
                 },
             )?;
             if keys.is_empty() {
@@ -1065,7 +1077,10 @@ impl<'a> Walker<'a> {
                 sql: planner.queries().lookup(t),
                 context: format!("reading the lookup table {}", t.name),
                 table: planner.id(&t.name),
-                read: Reads::Rows { owned: false },
+                read: Reads::Rows {
+                    owned: false,
+                    via: None,
+                },
                 key_tables: Vec::new(),
             })
             .collect();
@@ -1274,8 +1289,8 @@ impl<'a> Planner<'a> {
                     }
                     for row in rows {
                         match read {
-                            Reads::Rows { owned } => {
-                                subset.found(&layouts[table], table, &row, owned)?
+                            Reads::Rows { owned, via } => {
+                                subset.found(&layouts[table], table, &row, owned, via)?
                             }
                             Reads::Keys { parent, width } => {
                                 if row.len() >= width && row[..width].iter().all(|v| !v.is_null()) {
@@ -1366,7 +1381,10 @@ impl<'a> Planner<'a> {
             sql: queries.by_key(t, keys_in),
             context: format!("reading {n} rows of {} that the subset references", t.name),
             table: id,
-            read: Reads::Rows { owned: false },
+            read: Reads::Rows {
+                owned: false,
+                via: None,
+            },
             key_tables: Vec::new(),
         });
     }
@@ -1455,7 +1473,10 @@ impl<'a> Planner<'a> {
                 parent.name
             ),
             table: child_id,
-            read: Reads::Rows { owned: true },
+            read: Reads::Rows {
+                owned: true,
+                via: Some(edge.relation),
+            },
             key_tables: Vec::new(),
         });
     }
@@ -1625,7 +1646,14 @@ impl<'a> Planner<'a> {
                 sql: queries.scan(child, &job.edges, range, job.keyed),
                 context: format!("scanning {} for {}", child.name, job.what),
                 table: job.table,
-                read: Reads::Rows { owned: true },
+                read: Reads::Rows {
+                    owned: true,
+                    // A row that two edges may have brought references the parent of one.
+                    via: match job.edges.as_slice() {
+                        [e] => Some(e.relation),
+                        _ => None,
+                    },
+                },
                 key_tables: match job.keyed {
                     true => job
                         .edges
