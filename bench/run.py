@@ -4,8 +4,9 @@
     python3 bench/run.py [--scale 1] [--runs 3] [--jobs N] [--url mysql://user:pw@127.0.0.1:3306]
 
 Builds the release binaries, generates the multi-tenant database (bench/generate.rs), then times,
-each the median of --runs runs, with peak RSS from GNU time (the dumps take turns run by run, and
-so do the two imports, so that each meets the machine and the server in the same states):
+each the median of --runs runs, with peak RSS and CPU seconds from GNU time, and the server's CPU
+seconds from /proc when it runs on this machine (the dumps take turns run by run, and so do the
+two imports, so that each meets the machine and the server in the same states):
 
   * partialdump dump of the large tenant (about 20% of the rows) and of a small tenant, reading
     over --jobs connections (the ratios use these), and of the large tenant over one connection
@@ -18,7 +19,8 @@ so do the two imports, so that each meets the machine and the server in the same
 
 It verifies that partialdump's subset and mysqldump's per-table subset hold the same rows (both
 are loaded and compared with the source by `partialdump verify`) before printing the ratios and
-the targets of the benchmark issue. Exit code 0 when every target is met.
+the targets of the benchmark issue, then each dump's CPU seconds over the cores: the least wall time
+any schedule could reach on this machine. Exit code 0 when every target is met.
 """
 
 import argparse
@@ -45,35 +47,58 @@ def run(cmd, stdin=None, stdout=None, check=True):
     return r
 
 
+def server_cpu():
+    """CPU seconds the database server has used so far, when it runs on this machine and its
+    process can be read (else None): /proc/PID/stat's user and system time of mariadbd or mysqld."""
+    for name in ("mariadbd", "mysqld"):
+        r = subprocess.run(["pgrep", "-x", "-o", name], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if r.returncode == 0 and r.stdout.strip():
+            try:
+                with open(f"/proc/{int(r.stdout.split()[0])}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                return None
+    return None
+
+
 def timed(cmd, stdin_path=None, stdout_path=None):
-    """Wall seconds and peak RSS in MiB of one command, by GNU time."""
-    fmt = "%e %M"
+    """Wall seconds, peak RSS in MiB, and CPU seconds of the command (user + system, by GNU time)
+    and of the server meanwhile (None when unknown) of one command."""
+    fmt = "%e %M %U %S"
     with tempfile.NamedTemporaryFile("r") as tf:
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+        server_before = server_cpu()
         start = time.perf_counter()
         r = subprocess.run(["/usr/bin/time", "-f", fmt, "-o", tf.name] + cmd, stdin=stdin, stdout=stdout,
                            stderr=subprocess.PIPE)
         wall = time.perf_counter() - start
+        server_after = server_cpu()
         if stdin_path:
             stdin.close()
         if stdout_path:
             stdout.close()
         if r.returncode != 0:
             sys.exit(f"bench: {' '.join(cmd[:2])} failed: {r.stderr.decode(errors='replace')[-2000:]}")
-        _, rss_kb = tf.read().split()[-2:]
-    return wall, int(rss_kb) / 1024
+        _, rss_kb, user, system = tf.read().split()[-4:]
+    server = server_after - server_before if server_before is not None and server_after is not None else None
+    return wall, int(rss_kb) / 1024, float(user) + float(system), server
 
 
 def interleaved(runs, fns):
     """Runs each of `fns` `runs` times, taking turns, so that all of them meet the machine and the
     server in the same states (a busy neighbour, InnoDB still flushing an import); returns the
-    median wall time and the largest peak RSS of each."""
+    median wall time, the largest peak RSS and the median CPU times (client, server) of each."""
     results = [[] for _ in fns]
     for i in range(runs):
         for r, fn in zip(results, fns):
             r.append(fn(i))
-    return [(statistics.median(x[0] for x in r), max(x[1] for x in r)) for r in results]
+
+    def median(values):
+        return None if None in values else statistics.median(values)
+    return [(statistics.median(x[0] for x in r), max(x[1] for x in r), median([x[2] for x in r]),
+             median([x[3] for x in r])) for r in results]
 
 
 class Server:
@@ -175,7 +200,7 @@ def main():
     md_out = os.path.join(work, "mysqldump-where.sql")
 
     def per_table(_):
-        wall, peak = 0.0, 0.0
+        wall, peak, cpu, server = 0.0, 0.0, 0.0, 0.0
         with open(md_out, "wb"):
             pass
         for table, where in per_table_wheres(LARGE).items():
@@ -184,12 +209,13 @@ def main():
                                                 "--hex-blob", db, table]
             if where:
                 cmd.insert(-2, f"--where={where}")
-            w, r = timed(cmd, stdout_path=part)
-            wall, peak = wall + w, max(peak, r)
+            w, r, c, sc = timed(cmd, stdout_path=part)
+            wall, peak, cpu = wall + w, max(peak, r), cpu + c
+            server = None if server is None or sc is None else server + sc
             with open(md_out, "ab") as all_, open(part, "rb") as p:
                 all_.write(p.read())
             os.unlink(part)
-        return wall, peak
+        return wall, peak, cpu, server
 
     full_out = os.path.join(work, "mysqldump-full.sql")
 
@@ -198,19 +224,21 @@ def main():
                                                    "--hex-blob", db], stdout_path=full_out)
 
     measured = interleaved(args.runs, [fn for _, fn in pd_dumps] + [per_table, full])
-    for (tenant, label, jobs), (out, _), (t, rss) in zip(dumps, pd_dumps, measured):
+    for (tenant, label, jobs), (out, _), (t, rss, cpu, server) in zip(dumps, pd_dumps, measured):
         rows[label] = trailer_rows(out)
-        results.append((f"partialdump dump -j{jobs}, {label} tenant", t, rss, rows[label], os.path.getsize(out)))
+        results.append((f"partialdump dump -j{jobs}, {label} tenant", t, rss, rows[label], os.path.getsize(out),
+                        cpu, server))
     pd_large = results[0]
     with open(os.path.join(work, f"pd-large-j{args.jobs}.sql"), "rb") as a, \
             open(os.path.join(work, "pd-large-j1.sql"), "rb") as b:
         body = lambda f: [l for l in f.read().split(b"\n") if not l.startswith(b"-- snapshot:")]
         if body(a) != body(b):
             sys.exit(f"bench: --jobs {args.jobs} and --jobs 1 wrote different dumps")
-    (t, rss), (t_full, rss_full) = measured[-2:]
-    results.append(("mysqldump --where, per table", t, rss, rows["large"], os.path.getsize(md_out)))
+    (t, rss, cpu, server), (t_full, rss_full, cpu_full, server_full) = measured[-2:]
+    results.append(("mysqldump --where, per table", t, rss, rows["large"], os.path.getsize(md_out), cpu, server))
     md_where = results[-1]
-    results.append(("mysqldump --single-transaction, full", t_full, rss_full, total_rows, os.path.getsize(full_out)))
+    results.append(("mysqldump --single-transaction, full", t_full, rss_full, total_rows, os.path.getsize(full_out),
+                    cpu_full, server_full))
     md_full = results[-1]
 
     # imports of the large tenant's dump into empty databases
@@ -225,8 +253,8 @@ def main():
         return timed(srv.client() + ["pd_bench_client"], stdin_path=dump_file)
 
     names = ["partialdump import, large tenant", "mysql < dump.sql, same file"]
-    for name, (t, rss) in zip(names, interleaved(args.runs, [import_pd, import_mysql])):
-        results.append((name, t, rss, rows["large"], os.path.getsize(dump_file)))
+    for name, (t, rss, cpu, server) in zip(names, interleaved(args.runs, [import_pd, import_mysql])):
+        results.append((name, t, rss, rows["large"], os.path.getsize(dump_file), cpu, server))
     imp_pd, imp_my = results[-2], results[-1]
 
     # Both subsets hold the same rows: each loaded copy equals the source's subset.
@@ -241,9 +269,11 @@ def main():
     print("verified: partialdump's subset and mysqldump's per-table subset hold the same rows", file=sys.stderr)
 
     print(f"\nscale {args.scale}: {total_rows} rows in the database; median of {args.runs} runs\n")
-    print(f"{'what':40} {'seconds':>8} {'rows':>9} {'rows/s':>10} {'MB/s':>7} {'peak RSS MiB':>13}")
-    for name, t, rss, n, size in results:
-        print(f"{name:40} {t:8.3f} {n:9d} {n / t:10.0f} {size / t / 1e6:7.1f} {rss:13.1f}")
+    print(f"{'what':40} {'seconds':>8} {'rows':>9} {'rows/s':>10} {'MB/s':>7} {'peak RSS MiB':>13}"
+          f" {'CPU s':>6} {'server CPU s':>12}")
+    for name, t, rss, n, size, cpu, server in results:
+        server = "-" if server is None else f"{server:.3f}"
+        print(f"{name:40} {t:8.3f} {n:9d} {n / t:10.0f} {size / t / 1e6:7.1f} {rss:13.1f} {cpu:6.3f} {server:>12}")
 
     keys = rows["large"]
     checks = [
@@ -259,6 +289,14 @@ def main():
         met = value <= target if op == "<=" else value >= target
         ok &= met
         print(f"{name:45} {value:8.3f}  target {op} {target:<5} {'met' if met else 'NOT MET'}")
+    # The least time the work measured could take on this machine, were every core busy all along
+    # (the client's and the server's CPU time over the cores): what a time ratio can come down to.
+    cores = len(os.sched_getaffinity(0))
+    if pd_large[6] is not None:
+        print(f"\n{cores} cores here; CPU seconds (client + server) over the cores, the least wall time possible:")
+        for r in [pd_large, md_where, md_full]:
+            work = r[5] + r[6]
+            print(f"  {r[0]:40} {r[5]:.3f} + {r[6]:.3f} = {work:.3f} s of CPU, >= {work / cores:.3f} s")
     return 0 if ok else 1
 
 
