@@ -171,6 +171,16 @@ def main():
     total_rows = int(run(srv.client() + ["-N", "-e", "SELECT SUM(n) FROM (" + " UNION ALL ".join(
         f"SELECT COUNT(*) n FROM `{db}`.`{t}`" for t in per_table_wheres(1)) + ") x"]).stdout)
 
+    # Whether the database fits the server's buffer pool decides whether the dumps read from
+    # memory or from disk (both partialdump and mysqldump), so the run says which it was.
+    size, pool, version = run(srv.client() + ["-N", "-e",
+                                               "SELECT SUM(data_length + index_length), @@innodb_buffer_pool_size, "
+                                               f"VERSION() FROM information_schema.tables WHERE table_schema = '{db}'"]
+                              ).stdout.decode().split()
+    fits = "fits in it" if int(size) <= int(pool) else "does not fit: the dumps read from disk"
+    print(f"server {version}: the database takes {int(size) / 2**20:.0f} MiB, its InnoDB buffer pool "
+          f"{int(pool) / 2**20:.0f} MiB ({fits})", file=sys.stderr)
+
     rows = {}
     results = []
 
