@@ -545,7 +545,8 @@ impl Subset {
                 self.tables[id].note_self_ref(d.relation, &key, &values_at(row, &d.columns));
             }
             if Some(d.relation) == via {
-                // The row was read as a child of the row it references here.
+                // The row was read as a child of the row it references here, which was read
+                // (only rows read have their children looked for): nothing to look up.
                 continue;
             }
             if let Some(flag) = d.flag
