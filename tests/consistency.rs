@@ -211,8 +211,8 @@ fn shared_snapshot_holds_commits_only_briefly() {
 }
 
 /// A MariaDB server of the test's own, on a free port, that writes statements to its binary
-/// log as a primary with replicas does (`binlog_format=MIXED`); it checks no privileges, and
-/// stops when dropped.
+/// log as a primary with replicas does (`binlog_format=MIXED`), with the test's `options`
+/// besides; it checks no privileges, and stops when dropped.
 struct LoggingServer {
     child: std::process::Child,
     port: u16,
@@ -222,7 +222,7 @@ struct LoggingServer {
 
 impl LoggingServer {
     /// None (the test skipped) where MariaDB is not installed, unless CI=true.
-    fn start(test: &str) -> Option<LoggingServer> {
+    fn start(test: &str, options: &[&str]) -> Option<LoggingServer> {
         use std::process::{Command, Stdio};
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
@@ -263,47 +263,68 @@ impl LoggingServer {
                 return None;
             }
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let file = |name: &str| dir.path().join(name).display().to_string();
-        let child = Command::new("mariadbd")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .args(user)
-            .args([
-                "--skip-grant-tables",
-                "--bind-address=127.0.0.1",
-                &format!("--port={port}"),
-                &format!("--socket={}", file("sock")),
-                &format!("--pid-file={}", file("pid")),
-                &format!("--log-error={}", file("error.log")),
-                "--log-bin=binlog",
-                "--binlog-format=MIXED",
-                "--server-id=1",
-                "--innodb-buffer-pool-size=64M",
-            ])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("run mariadbd");
         let error_log = file("error.log");
-        let server = LoggingServer {
-            child,
-            port,
-            _dir: dir,
-        };
-        let started = Instant::now();
-        while mysql::Conn::new(mysql::Opts::from_url(&server.url("mysql")).unwrap()).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "mariadbd did not start: {}",
-                std::fs::read_to_string(&error_log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        // A free port, as the system says; but another test's server may take the same one
+        // before this one binds it: then this one exits (or the one answering is not this
+        // one, by its socket), and it starts again on another port.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = Command::new("mariadbd")
+                .arg("--no-defaults")
+                .arg(format!("--datadir={}", data.display()))
+                .args(user)
+                .args([
+                    "--skip-grant-tables",
+                    "--bind-address=127.0.0.1",
+                    &format!("--port={port}"),
+                    &format!("--socket={}", file("sock")),
+                    &format!("--pid-file={}", file("pid")),
+                    &format!("--log-error={error_log}"),
+                    "--log-bin=binlog",
+                    "--binlog-format=MIXED",
+                    "--server-id=1",
+                    "--innodb-buffer-pool-size=64M",
+                ])
+                .args(options)
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("run mariadbd");
+            let url = format!("mysql://reader:unused@127.0.0.1:{port}/mysql");
+            let started = Instant::now();
+            let ours = loop {
+                if child.try_wait().unwrap().is_some() {
+                    break false;
+                }
+                if let Ok(mut c) = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()) {
+                    let socket: Option<String> = c.query_first("SELECT @@socket").unwrap();
+                    break socket.as_deref() == Some(file("sock").as_str());
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "mariadbd did not start: {}",
+                    std::fs::read_to_string(&error_log).unwrap_or_default()
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            if ours {
+                return Some(LoggingServer {
+                    child,
+                    port,
+                    _dir: dir,
+                });
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        Some(server)
+        panic!(
+            "mariadbd did not start on any of 5 ports: {}",
+            std::fs::read_to_string(&error_log).unwrap_or_default()
+        )
     }
 
     fn url(&self, db: &str) -> String {
@@ -347,49 +368,86 @@ impl Drop for LoggingServer {
     }
 }
 
-#[test]
-fn key_tables_stay_out_of_a_binary_log_that_records_statements() {
-    let Some(server) = LoggingServer::start("key_tables_binlog") else {
-        return;
-    };
-    let db = "pd_binlog";
+/// A database `db` on `server` whose account 1 has 80,000 more tasks, each with a tag, whose ids
+/// (11 characters) make a key list over the 1 MiB a scan carries in its text: the scan of their
+/// task tags joins a key table. Its URL.
+fn database_with_many_tasks(server: &LoggingServer, db: &str) -> String {
     server
         .conn("mysql")
         .query_drop(format!("CREATE DATABASE {db} CHARACTER SET utf8mb4"))
         .unwrap();
     server.load(db, &fixture("mysql/schema.sql"));
     server.load(db, &fixture("mysql/data.sql"));
-    // 80,000 tasks of account 1 whose ids (11 characters) make a key list over the 1 MiB a scan
-    // carries in its text: the scan of their task tags joins a key table.
-    let mut conn = server.conn(db);
-    conn.query_drop(
-        "INSERT INTO tasks (id, project_id, title) SELECT -1000000000 - CAST(seq AS SIGNED), \
-         1 + seq % 2, 'bulk' FROM seq_1_to_80000; \
-         INSERT INTO task_tags (task_id, tag_id, added_at) \
-         SELECT -1000000000 - CAST(seq AS SIGNED), 1, '2026-01-01' FROM seq_1_to_80000; \
-         ANALYZE TABLE tasks, task_tags",
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let graph = graph();
-    let url = server.url(db);
-    let dump = |name: &str, extra: &[&str]| {
-        let out = dir.path().join(name);
-        let scans = dump_counting_scans(&url, &graph, "accounts.id=1", extra, &out);
-        (
-            strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
-            scans.get("task_tags").copied(),
+    server
+        .conn(db)
+        .query_drop(
+            "INSERT INTO tasks (id, project_id, title) SELECT -1000000000 - CAST(seq AS SIGNED), \
+             1 + seq % 2, 'bulk' FROM seq_1_to_80000; \
+             INSERT INTO task_tags (task_id, tag_id, added_at) \
+             SELECT -1000000000 - CAST(seq AS SIGNED), 1, '2026-01-01' FROM seq_1_to_80000; \
+             ANALYZE TABLE tasks, task_tags",
         )
+        .unwrap();
+    server.url(db)
+}
+
+/// Dumps account 1 of `url` into `dir`/`name` with `extra` options: the dump without its
+/// snapshot line, and how many times task_tags was scanned.
+fn dump_account(
+    url: &str,
+    dir: &std::path::Path,
+    name: &str,
+    extra: &[&str],
+) -> (String, Option<u64>) {
+    let out = dir.join(name);
+    let scans = dump_counting_scans(url, &graph(), "accounts.id=1", extra, &out);
+    (
+        strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
+        scans.get("task_tags").copied(),
+    )
+}
+
+#[test]
+fn key_tables_stay_out_of_a_binary_log_that_records_statements() {
+    let Some(server) = LoggingServer::start("key_tables_binlog", &[]) else {
+        return;
     };
+    let url = database_with_many_tasks(&server, "pd_binlog");
+    let dir = tempfile::tempdir().unwrap();
     let before = server.log_position();
-    let (keyed, task_tag_scans) = dump("keyed.sql", &["--jobs", "2"]);
+    let (keyed, task_tag_scans) = dump_account(&url, dir.path(), "keyed.sql", &["--jobs", "2"]);
     assert_eq!(
         server.log_position(),
         before,
         "the dump wrote to the source's binary log"
     );
     assert_eq!(task_tag_scans, Some(1), "task_tags was not scanned");
-    let (looked_up, _) = dump("lookups.sql", &["--lookups-only"]);
+    let (looked_up, _) = dump_account(&url, dir.path(), "lookups.sql", &["--lookups-only"]);
+    assert!(
+        keyed == looked_up,
+        "the dumps by scans and by lookups differ"
+    );
+    assert_eq!(keyed.matches("'2026-01-01'").count(), 80_000);
+}
+
+/// Key tables are filled by `LOAD DATA LOCAL INFILE` where the server takes local files, and
+/// by INSERTs where it does not (MySQL 8's default): the scan is the same.
+#[test]
+fn key_tables_are_filled_by_inserts_where_the_server_refuses_local_files() {
+    let Some(server) = LoggingServer::start("key_tables_no_local_infile", &["--local-infile=0"])
+    else {
+        return;
+    };
+    let url = database_with_many_tasks(&server, "pd_no_local_infile");
+    let local: Option<i64> = server
+        .conn("mysql")
+        .query_first("SELECT @@local_infile")
+        .unwrap();
+    assert_eq!(local, Some(0), "the server takes local files");
+    let dir = tempfile::tempdir().unwrap();
+    let (keyed, task_tag_scans) = dump_account(&url, dir.path(), "keyed.sql", &["--jobs", "2"]);
+    assert_eq!(task_tag_scans, Some(1), "task_tags was not scanned");
+    let (looked_up, _) = dump_account(&url, dir.path(), "lookups.sql", &["--lookups-only"]);
     assert!(
         keyed == looked_up,
         "the dumps by scans and by lookups differ"

