@@ -63,8 +63,8 @@ def server_cpu():
 
 
 def timed(cmd, stdin_path=None, stdout_path=None):
-    """Wall seconds, peak RSS in MiB, and CPU seconds of the command (user + system, by GNU time)
-    and of the server meanwhile (None when unknown) of one command."""
+    """Of one command: wall seconds, peak RSS in MiB, its CPU seconds (user + system, by GNU time)
+    and the server's meanwhile (None when unknown)."""
     fmt = "%e %M %U %S"
     with tempfile.NamedTemporaryFile("r") as tf:
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
