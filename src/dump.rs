@@ -1,5 +1,6 @@
 //! `dump`: introspect, check the graph, collect keys inside one snapshot, write rows in load order.
 
+use crate::cleanse::Cleanser;
 use crate::config::{LoadedGraph, Mode};
 use crate::dialect::Dialect;
 use crate::engine::Source;
@@ -12,7 +13,8 @@ use crate::walk::{
     Batch, DEFAULT_BATCH_KEYS, Key, KeyList, Root, SelfRefs, Slot, Subset, Walker, for_each_batch,
     in_clause, slot_offset,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, PoisonError};
 
 /// What the user asked for on the command line.
 #[derive(Debug, Clone, Default)]
@@ -45,27 +47,62 @@ struct Collected<'a> {
 /// they sit in the file; more at once means fewer, longer reads, and more memory).
 const SPOOL_BATCH_BYTES: usize = 4 << 20;
 
-/// Reads the rows at `positions` (into `slots`) back from the spool, in batches of about
-/// SPOOL_BATCH_BYTES whatever the row width, each read in file order; hands `f` each batch
-/// with its positions, in the order given.
+/// Bytes of rows read back at once for the threads that write them as text: several batches
+/// are out at once, each becoming about twice its size in text. Smaller batches keep their
+/// buffers in the allocator's reach (4 MiB batches, each a fresh mapping, made the benchmark's
+/// write phase at scale 1 slower than one thread: 100 ms against 67 ms; 1 MiB, 256 KiB and
+/// 64 KiB batches took 61, 59 and 71 ms).
+const FORMAT_BATCH_BYTES: usize = 256 << 10;
+
+/// Reads the rows at `positions` (into `slots`) back from the spool, a batch at a time: about
+/// SPOOL_BATCH_BYTES whatever the row width, each batch read in file order.
+struct SpoolBatches<'a> {
+    slots: &'a [Slot],
+    positions: &'a [u32],
+    done: usize,
+    batch_len: usize,
+    bytes: usize,
+}
+
+impl<'a> SpoolBatches<'a> {
+    fn new(slots: &'a [Slot], positions: &'a [u32], bytes: usize) -> SpoolBatches<'a> {
+        SpoolBatches {
+            slots,
+            positions,
+            done: 0,
+            batch_len: 256,
+            bytes,
+        }
+    }
+
+    /// Reads the next batch into `raw`; its positions, in the order given (None after the last).
+    fn next(&mut self, rows: &mut SpoolReader, raw: &mut RawRows) -> Result<Option<&'a [u32]>> {
+        let positions = self.positions;
+        if self.done >= positions.len() {
+            return Ok(None);
+        }
+        let batch = &positions[self.done..positions.len().min(self.done + self.batch_len)];
+        let offsets: Vec<u64> = batch
+            .iter()
+            .map(|&p| slot_offset(self.slots[p as usize]))
+            .collect();
+        rows.read_batch(&offsets, raw)?;
+        self.batch_len = (self.bytes / (raw.bytes() / batch.len()).max(1)).clamp(16, 1 << 16);
+        self.done += batch.len();
+        Ok(Some(batch))
+    }
+}
+
+/// Reads the rows at `positions` back from the spool, hands `f` each batch with its positions.
 fn spooled(
     rows: &mut SpoolReader,
     slots: &[Slot],
     positions: &[u32],
     mut f: impl FnMut(&[u32], &RawRows) -> Result<()>,
 ) -> Result<()> {
+    let mut batches = SpoolBatches::new(slots, positions, SPOOL_BATCH_BYTES);
     let mut raw = RawRows::default();
-    let mut batch_len = 256;
-    let mut done = 0;
-    while done < positions.len() {
-        let batch = &positions[done..positions.len().min(done + batch_len)];
-        let offsets: Vec<u64> = batch
-            .iter()
-            .map(|&p| slot_offset(slots[p as usize]))
-            .collect();
-        rows.read_batch(&offsets, &mut raw)?;
-        batch_len = (SPOOL_BATCH_BYTES / (raw.bytes() / batch.len()).max(1)).clamp(16, 1 << 16);
-        done += batch.len();
+    while let Some(batch) = batches.next(rows, &mut raw)? {
         f(batch, &raw)?;
     }
     Ok(())
@@ -583,8 +620,15 @@ fn write_table(
     }
 
     sink.begin_table(&t.name, &t.columns)?;
+    let format = sink.row_format();
+    let writer = RowWriter {
+        t,
+        keys: &keys,
+        nulled: &nulled,
+        deferred: &deferred,
+        format: &*format,
+    };
     let mut count = 0u64;
-    let mut values = Vec::with_capacity(t.columns.len());
     for (segment, checks_off) in [(&ordered, false), (&looped, true)] {
         if segment.is_empty() {
             continue;
@@ -595,43 +639,25 @@ fn write_table(
                 &format!("rows of {} that reference each other in a loop: checks off for just these rows", t.name),
             )?;
         }
-        // Rows come back from the spool in batches (read in file order), then go out in the
-        // segment's order.
-        spooled(rows, &slots, segment, |positions, raw| {
-            for (j, &p) in positions.iter().enumerate() {
-                let p = p as usize;
-                raw.decode(j, &mut values)?;
-                // Cleansed first: what is restored later is the cleansed value too.
-                if let Some(c) = &prepared.cleanser {
-                    c.borrow_mut().apply(&t.name, &t.columns, &mut values);
-                }
-                for &i in &nulled {
-                    values[i] = Value::Null;
-                }
-                for cols in &deferred {
-                    if cols.iter().any(|&i| !values[i].is_null()) {
-                        let mut key = keys.key(p);
-                        if let Some(c) = &prepared.cleanser {
-                            c.borrow_mut().apply(&t.name, &t.key, &mut key);
-                        }
-                        restores.push(Restore {
-                            table: t.name.clone(),
-                            key_cols: t.key.clone(),
-                            key,
-                            cols: cols.iter().map(|&i| t.columns[i].clone()).collect(),
-                            values: cols.iter().map(|&i| values[i].clone()).collect(),
-                        });
-                        for &i in cols {
-                            values[i] = Value::Null;
-                        }
-                    }
-                }
-                sink.row(&values)?;
-                count += 1;
-            }
+        // Rows come back from the spool in batches (read in file order), are written as text
+        // (on several threads unless cleansed, whose registries depend on the order of rows),
+        // and go to the sink in the segment's order.
+        let bytes = match prepared.cleanser {
+            Some(_) => SPOOL_BATCH_BYTES,
+            None => FORMAT_BATCH_BYTES,
+        };
+        let batches = SpoolBatches::new(&slots, segment, bytes);
+        let mut deliver = |out: &mut Formatted| {
+            sink.rows(&out.text, &out.ends)?;
+            restores.append(&mut out.restores);
+            count += out.ends.len() as u64;
             progress(count);
             Ok(())
-        })?;
+        };
+        match &prepared.cleanser {
+            Some(c) => writer.write_all(batches, rows, &mut c.borrow_mut(), &mut deliver)?,
+            None => writer.write_all_threaded(batches, rows, format_threads(), &mut deliver)?,
+        }
         if checks_off {
             sink.end_table()?;
             sink.foreign_key_checks(true, "")?;
@@ -639,4 +665,181 @@ fn write_table(
     }
     sink.end_table()?;
     Ok(count)
+}
+
+/// A batch of a table's rows as the sink writes them ([`RowSink::rows`]), and the values the
+/// rows hold that are written as NULL to break a cycle and restored afterwards.
+#[derive(Default)]
+struct Formatted {
+    text: String,
+    ends: Vec<usize>,
+    restores: Vec<Restore>,
+}
+
+/// Threads that write rows as text: one per core, at most 8.
+fn format_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// What writing a table's rows as text takes; shared by the threads that do it.
+struct RowWriter<'a> {
+    t: &'a TableModel,
+    keys: &'a KeyList,
+    /// Columns always written as NULL (nullified references).
+    nulled: &'a [usize],
+    /// Columns written as NULL where they hold a value, restored afterwards (broken cycles).
+    deferred: &'a [Vec<usize>],
+    format: &'a dyn crate::sink::RowFormat,
+}
+
+impl RowWriter<'_> {
+    /// Writes the rows `positions` of the table (read into `raw`) into `out`, cleansed first
+    /// when `cleanser` is given (what is restored later is the cleansed value too).
+    fn write(
+        &self,
+        positions: &[u32],
+        raw: &RawRows,
+        mut cleanser: Option<&mut Cleanser>,
+        values: &mut Vec<Value>,
+        out: &mut Formatted,
+    ) -> Result<()> {
+        let t = self.t;
+        out.text.clear();
+        out.ends.clear();
+        out.restores.clear();
+        for (j, &p) in positions.iter().enumerate() {
+            raw.decode(j, values)?;
+            if let Some(c) = cleanser.as_deref_mut() {
+                c.apply(&t.name, &t.columns, values);
+            }
+            for &i in self.nulled {
+                values[i] = Value::Null;
+            }
+            for cols in self.deferred {
+                if cols.iter().any(|&i| !values[i].is_null()) {
+                    let mut key = self.keys.key(p as usize);
+                    if let Some(c) = cleanser.as_deref_mut() {
+                        c.apply(&t.name, &t.key, &mut key);
+                    }
+                    out.restores.push(Restore {
+                        table: t.name.clone(),
+                        key_cols: t.key.clone(),
+                        key,
+                        cols: cols.iter().map(|&i| t.columns[i].clone()).collect(),
+                        values: cols.iter().map(|&i| values[i].clone()).collect(),
+                    });
+                    for &i in cols {
+                        values[i] = Value::Null;
+                    }
+                }
+            }
+            self.format.row(values, &mut out.text);
+            out.ends.push(out.text.len());
+        }
+        Ok(())
+    }
+
+    /// Writes every batch in turn on this thread, cleansing with `cleanser`.
+    fn write_all(
+        &self,
+        mut batches: SpoolBatches,
+        rows: &mut SpoolReader,
+        cleanser: &mut Cleanser,
+        deliver: &mut dyn FnMut(&mut Formatted) -> Result<()>,
+    ) -> Result<()> {
+        let (mut raw, mut values, mut out) = Default::default();
+        while let Some(batch) = batches.next(rows, &mut raw)? {
+            self.write(batch, &raw, Some(&mut *cleanser), &mut values, &mut out)?;
+            deliver(&mut out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the batches on `threads` threads while this one reads the next from the spool;
+    /// hands them to `deliver` in order. At most `threads + 1` batches are out at once, so
+    /// memory stays bounded whatever the table's size.
+    fn write_all_threaded(
+        &self,
+        mut batches: SpoolBatches,
+        rows: &mut SpoolReader,
+        threads: usize,
+        deliver: &mut dyn FnMut(&mut Formatted) -> Result<()>,
+    ) -> Result<()> {
+        type Job<'b> = (usize, &'b [u32], RawRows, Formatted);
+        type Done = Result<(usize, RawRows, Formatted)>;
+        let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
+        let job_rx = Mutex::new(job_rx);
+        let (done_tx, done) = std::sync::mpsc::channel::<Done>();
+        std::thread::scope(|scope| {
+            // Dropped on the way out, whatever the way: the threads stop once it is.
+            let jobs = jobs;
+            for _ in 0..threads {
+                let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+                scope.spawn(move || {
+                    let _failed = OnPanic(&done_tx);
+                    let mut values = Vec::new();
+                    loop {
+                        let job = job_rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                        let Ok((n, batch, raw, mut out)) = job else {
+                            return;
+                        };
+                        let written = self.write(batch, &raw, None, &mut values, &mut out);
+                        if done_tx.send(written.map(|()| (n, raw, out))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut free: Vec<(RawRows, Formatted)> = Vec::new();
+            let mut waiting: BTreeMap<usize, (RawRows, Formatted)> = BTreeMap::new();
+            let (mut sent, mut next, mut more) = (0, 0, true);
+            loop {
+                while more && sent - next <= threads {
+                    let (mut raw, out) = free.pop().unwrap_or_default();
+                    match batches.next(rows, &mut raw)? {
+                        Some(batch) => {
+                            // The threads stop only once `jobs` is dropped, or on a panic,
+                            // which `done` reports.
+                            let _ = jobs.send((sent, batch, raw, out));
+                            sent += 1;
+                        }
+                        None => more = false,
+                    }
+                }
+                if next == sent {
+                    return Ok(());
+                }
+                let (raw, mut out) = loop {
+                    if let Some(ready) = waiting.remove(&next) {
+                        break ready;
+                    }
+                    let (n, raw, out) = done.recv().map_err(|_| writer_failed())??;
+                    waiting.insert(n, (raw, out));
+                };
+                deliver(&mut out)?;
+                free.push((raw, out));
+                next += 1;
+            }
+        })
+    }
+}
+
+/// Tells the thread waiting for a formatting thread's batches that it panicked (its batch
+/// would never come); the panic itself surfaces when the threads are joined.
+struct OnPanic<'a>(&'a std::sync::mpsc::Sender<Result<(usize, RawRows, Formatted)>>);
+
+impl Drop for OnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Err(writer_failed()));
+        }
+    }
+}
+
+fn writer_failed() -> Error {
+    Error::Output {
+        what: "the dump".into(),
+        source: std::io::Error::other("a thread writing rows as text failed"),
+    }
 }

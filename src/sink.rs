@@ -111,18 +111,36 @@ impl Hasher {
     }
 }
 
+/// How a sink writes one row, usable on any thread: the dump turns batches of rows into text
+/// on several threads at once, and hands the sink the text in order ([`RowSink::rows`]).
+pub trait RowFormat: Sync {
+    /// Appends the text of the row `values` to `out`.
+    fn row(&self, values: &[Value], out: &mut String);
+}
+
 /// Receives the rows of a dump, table by table, in load order.
 ///
-/// Contract: `begin` once; then for each table `begin_table`, any number of `row`s, `end_table`;
-/// `foreign_key_checks` only between tables or between rows of one table; `restore` after the
-/// last table; `finish` once at the end. An error from any method ends the dump: the caller
-/// does not call `finish`, so no complete-looking output exists.
+/// Contract: `begin` once; then for each table `begin_table`, any number of `rows` (or `row`),
+/// `end_table`; `foreign_key_checks` only between tables or between rows of one table;
+/// `restore` after the last table; `finish` once at the end. An error from any method ends
+/// the dump: the caller does not call `finish`, so no complete-looking output exists.
 pub trait RowSink {
     /// Writes the header, then `schema` (statements that create the tables, from
     /// `--with-schema`; empty otherwise), then starts the data.
     fn begin(&mut self, header: &[String], schema: &[String]) -> Result<()>;
     fn begin_table(&mut self, table: &str, columns: &[String]) -> Result<()>;
-    fn row(&mut self, values: &[Value]) -> Result<()>;
+    /// How this sink writes a row (for [`RowSink::rows`]).
+    fn row_format(&self) -> Box<dyn RowFormat + Send>;
+    /// Takes rows written by [`RowSink::row_format`], one after the other in `text`: row `i`
+    /// ends at `ends[i]` (and starts where the one before ends).
+    fn rows(&mut self, text: &str, ends: &[usize]) -> Result<()>;
+    /// Takes one row.
+    fn row(&mut self, values: &[Value]) -> Result<()> {
+        let mut text = String::new();
+        self.row_format().row(values, &mut text);
+        let end = text.len();
+        self.rows(&text, &[end])
+    }
     fn end_table(&mut self) -> Result<()>;
     /// Turns foreign-key checks off (`on == false`) around rows that form a cycle through
     /// NOT NULL references; `why` is written as a comment.
@@ -329,6 +347,22 @@ impl<W: Write + Send + 'static> SqlWriter<W> {
     }
 }
 
+/// A row of an INSERT statement: `(value,value,...)`, each value a literal of the dialect.
+struct SqlRow(&'static dyn Dialect);
+
+impl RowFormat for SqlRow {
+    fn row(&self, values: &[Value], out: &mut String) {
+        out.push('(');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            self.0.write_literal(v, out);
+        }
+        out.push(')');
+    }
+}
+
 impl<W: Write + Send + 'static> RowSink for SqlWriter<W> {
     fn begin(&mut self, header: &[String], schema: &[String]) -> Result<()> {
         for line in header {
@@ -372,24 +406,27 @@ impl<W: Write + Send + 'static> RowSink for SqlWriter<W> {
         self.body(format!("\n-- table {}\n", self.dialect.quote_ident(table)))
     }
 
-    fn row(&mut self, values: &[Value]) -> Result<()> {
-        if self.rows_in_statement == 0 {
-            self.statement.clear();
-            self.statement.push_str(&self.insert_prefix);
-        } else {
-            self.statement.push_str(",\n");
-        }
-        self.statement.push('(');
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                self.statement.push(',');
+    fn row_format(&self) -> Box<dyn RowFormat + Send> {
+        Box::new(SqlRow(self.dialect))
+    }
+
+    /// Rows go into INSERT statements of as many rows as keep them under the size limit: a
+    /// statement ends with the row that takes it to the limit.
+    fn rows(&mut self, text: &str, ends: &[usize]) -> Result<()> {
+        let mut start = 0;
+        for &end in ends {
+            if self.rows_in_statement == 0 {
+                self.statement.clear();
+                self.statement.push_str(&self.insert_prefix);
+            } else {
+                self.statement.push_str(",\n");
             }
-            self.dialect.write_literal(v, &mut self.statement);
-        }
-        self.statement.push(')');
-        self.rows_in_statement += 1;
-        if self.statement.len() >= self.max_statement_bytes {
-            self.flush_statement()?;
+            self.statement.push_str(&text[start..end]);
+            start = end;
+            self.rows_in_statement += 1;
+            if self.statement.len() >= self.max_statement_bytes {
+                self.flush_statement()?;
+            }
         }
         Ok(())
     }

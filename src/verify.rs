@@ -11,7 +11,7 @@ use crate::dump::{DumpRequest, prepare, run};
 use crate::engine::Source;
 use crate::engine::value::{Value, push_hex};
 use crate::error::Result;
-use crate::sink::RowSink;
+use crate::sink::{RowFormat, RowSink};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -83,6 +83,18 @@ fn canonical_double(d: f64, out: &mut String) {
     }
 }
 
+/// A row as [`DigestSink`] hashes it: each value in [`canonical`] form, then a unit separator.
+struct CanonicalRow;
+
+impl RowFormat for CanonicalRow {
+    fn row(&self, values: &[Value], out: &mut String) {
+        for v in values {
+            canonical(v, out);
+            out.push('\u{1f}');
+        }
+    }
+}
+
 impl DigestSink {
     fn add(&mut self, table: &str, text: &str) {
         let h = Sha256::digest(text.as_bytes());
@@ -104,16 +116,19 @@ impl RowSink for DigestSink {
         Ok(())
     }
 
-    fn row(&mut self, values: &[Value]) -> Result<()> {
-        let mut text = String::new();
-        for v in values {
-            canonical(v, &mut text);
-            text.push('\u{1f}');
-        }
+    fn row_format(&self) -> Box<dyn RowFormat + Send> {
+        Box::new(CanonicalRow)
+    }
+
+    fn rows(&mut self, text: &str, ends: &[usize]) -> Result<()> {
         let table = self.current.clone();
-        self.add(&table, &text);
+        let mut start = 0;
+        for &end in ends {
+            self.add(&table, &text[start..end]);
+            start = end;
+        }
         if let Some(d) = self.tables.get_mut(&table) {
-            d.rows += 1;
+            d.rows += ends.len() as u64;
         }
         Ok(())
     }
