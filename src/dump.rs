@@ -75,10 +75,15 @@ impl<'a> SpoolBatches<'a> {
         }
     }
 
+    /// Whether every batch was read.
+    fn is_done(&self) -> bool {
+        self.done >= self.positions.len()
+    }
+
     /// Reads the next batch into `raw`; its positions, in the order given (None after the last).
     fn next(&mut self, rows: &mut SpoolReader, raw: &mut RawRows) -> Result<Option<&'a [u32]>> {
         let positions = self.positions;
-        if self.done >= positions.len() {
+        if self.is_done() {
             return Ok(None);
         }
         let batch = &positions[self.done..positions.len().min(self.done + self.batch_len)];
@@ -757,7 +762,7 @@ impl RowWriter<'_> {
 
     /// Writes the batches on `threads` threads while this one reads the next from the spool;
     /// hands them to `deliver` in order. At most `threads + 1` batches are out at once, so
-    /// memory stays bounded whatever the table's size.
+    /// memory stays bounded whatever the table's size. A table of one batch is written here.
     fn write_all_threaded(
         &self,
         mut batches: SpoolBatches,
@@ -765,6 +770,16 @@ impl RowWriter<'_> {
         threads: usize,
         deliver: &mut dyn FnMut(&mut Formatted) -> Result<()>,
     ) -> Result<()> {
+        let mut raw = RawRows::default();
+        let Some(first) = batches.next(rows, &mut raw)? else {
+            return Ok(());
+        };
+        if batches.is_done() {
+            let mut out = Formatted::default();
+            self.write(first, &raw, None, &mut Vec::new(), &mut out)?;
+            return deliver(&mut out);
+        }
+        let mut first = Some((first, raw));
         type Job<'b> = (usize, &'b [u32], RawRows, Formatted);
         type Done = Result<(usize, RawRows, Formatted)>;
         let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
@@ -797,7 +812,14 @@ impl RowWriter<'_> {
             loop {
                 while more && sent - next <= threads {
                     let (mut raw, out) = free.pop().unwrap_or_default();
-                    match batches.next(rows, &mut raw)? {
+                    let batch = match first.take() {
+                        Some((batch, read)) => {
+                            raw = read;
+                            Some(batch)
+                        }
+                        None => batches.next(rows, &mut raw)?,
+                    };
+                    match batch {
                         Some(batch) => {
                             // The threads stop only once `jobs` is dropped, or on a panic,
                             // which `done` reports.
