@@ -55,7 +55,7 @@ const SPOOL_BATCH_BYTES: usize = 4 << 20;
 const FORMAT_BATCH_BYTES: usize = 256 << 10;
 
 /// Reads the rows at `positions` (into `slots`) back from the spool, a batch at a time: about
-/// SPOOL_BATCH_BYTES whatever the row width, each batch read in file order.
+/// `bytes` of rows whatever their width, each batch read in file order.
 struct SpoolBatches<'a> {
     slots: &'a [Slot],
     positions: &'a [u32],
