@@ -28,6 +28,7 @@ any schedule could reach on this machine. Exit code 0 when every target is met.
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -177,6 +178,15 @@ def main():
     args = ap.parse_args()
     srv = Server(args.url)
     work = tempfile.mkdtemp(prefix="pd-bench-")
+    try:
+        return measure(args, srv, work)
+    finally:
+        # The files of a run (at scale 10 about 4 GB of dumps) go with it, however it ends.
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, srv, work):
+    """The whole benchmark, its files in `work`; 0 when every target is met."""
     db = "pd_bench"
 
     print("building release binaries ...", file=sys.stderr)
