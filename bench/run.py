@@ -4,7 +4,8 @@
     python3 bench/run.py [--scale 1] [--runs 3] [--jobs N] [--url mysql://user:pw@127.0.0.1:3306]
 
 Builds the release binaries, generates the multi-tenant database (bench/generate.rs), then times,
-each the median of --runs runs, with peak RSS and CPU seconds from GNU time, and the server's CPU
+each the median of --runs runs (and the fastest and the slowest run, to show the machine's noise),
+with peak RSS and CPU seconds from GNU time, and the server's CPU
 seconds from /proc when it runs on this machine (the dumps take turns run by run, and so do the
 two imports, so that each meets the machine and the server in the same states; the generated
 database, and each imported one after its run, is written out first, so no run pays for the
@@ -92,7 +93,8 @@ def timed(cmd, stdin_path=None, stdout_path=None):
 def interleaved(runs, fns):
     """Runs each of `fns` `runs` times, taking turns, so that all of them meet the machine and the
     server in the same states (a busy neighbour, the machine's caches); returns the
-    median wall time, the largest peak RSS and the median CPU times (client, server) of each."""
+    median wall time, the largest peak RSS, the median CPU times (client, server) and the
+    fastest and slowest wall times of each (how far the machine's noise moved the runs)."""
     results = [[] for _ in fns]
     for i in range(runs):
         for r, fn in zip(results, fns):
@@ -101,7 +103,7 @@ def interleaved(runs, fns):
     def median(values):
         return None if None in values else statistics.median(values)
     return [(statistics.median(x[0] for x in r), max(x[1] for x in r), median([x[2] for x in r]),
-             median([x[3] for x in r])) for r in results]
+             median([x[3] for x in r]), (min(x[0] for x in r), max(x[0] for x in r))) for r in results]
 
 
 class Server:
@@ -265,21 +267,22 @@ def measure(args, srv, work):
                                                    "--hex-blob", db], stdout_path=full_out)
 
     measured = interleaved(args.runs, [fn for _, fn in pd_dumps] + [per_table, full])
-    for (tenant, label, jobs), (out, _), (t, rss, cpu, server) in zip(dumps, pd_dumps, measured):
+    for (tenant, label, jobs), (out, _), (t, rss, cpu, server, spread) in zip(dumps, pd_dumps, measured):
         rows[label] = trailer_rows(out)
         results.append((f"partialdump dump -j{jobs}, {label} tenant", t, rss, rows[label], os.path.getsize(out),
-                        cpu, server))
+                        cpu, server, spread))
     pd_large = results[0]
     with open(os.path.join(work, f"pd-large-j{args.jobs}.sql"), "rb") as a, \
             open(os.path.join(work, "pd-large-j1.sql"), "rb") as b:
         body = lambda f: [l for l in f.read().split(b"\n") if not l.startswith(b"-- snapshot:")]
         if body(a) != body(b):
             sys.exit(f"bench: --jobs {args.jobs} and --jobs 1 wrote different dumps")
-    (t, rss, cpu, server), (t_full, rss_full, cpu_full, server_full) = measured[-2:]
-    results.append(("mysqldump --where, per table", t, rss, rows["large"], os.path.getsize(md_out), cpu, server))
+    (t, rss, cpu, server, spread), (t_full, rss_full, cpu_full, server_full, spread_full) = measured[-2:]
+    results.append(("mysqldump --where, per table", t, rss, rows["large"], os.path.getsize(md_out), cpu, server,
+                    spread))
     md_where = results[-1]
     results.append(("mysqldump --single-transaction, full", t_full, rss_full, total_rows, os.path.getsize(full_out),
-                    cpu_full, server_full))
+                    cpu_full, server_full, spread_full))
     md_full = results[-1]
 
     # imports of the large tenant's dump into empty databases
@@ -298,8 +301,8 @@ def measure(args, srv, work):
         return t
 
     names = ["partialdump import, large tenant", "mysql < dump.sql, same file"]
-    for name, (t, rss, cpu, server) in zip(names, interleaved(args.runs, [import_pd, import_mysql])):
-        results.append((name, t, rss, rows["large"], os.path.getsize(dump_file), cpu, server))
+    for name, (t, rss, cpu, server, spread) in zip(names, interleaved(args.runs, [import_pd, import_mysql])):
+        results.append((name, t, rss, rows["large"], os.path.getsize(dump_file), cpu, server, spread))
     imp_pd, imp_my = results[-2], results[-1]
 
     # Both subsets hold the same rows: each loaded copy equals the source's subset.
@@ -315,10 +318,11 @@ def measure(args, srv, work):
 
     print(f"\nscale {args.scale}: {total_rows} rows in the database; median of {args.runs} runs\n")
     print(f"{'what':40} {'seconds':>8} {'rows':>9} {'rows/s':>10} {'MB/s':>7} {'peak RSS MiB':>13}"
-          f" {'CPU s':>6} {'server CPU s':>12}")
-    for name, t, rss, n, size, cpu, server in results:
+          f" {'CPU s':>6} {'server CPU s':>12}  {'fastest-slowest s':>17}")
+    for name, t, rss, n, size, cpu, server, (fastest, slowest) in results:
         server = "-" if server is None else f"{server:.3f}"
-        print(f"{name:40} {t:8.3f} {n:9d} {n / t:10.0f} {size / t / 1e6:7.1f} {rss:13.1f} {cpu:6.3f} {server:>12}")
+        print(f"{name:40} {t:8.3f} {n:9d} {n / t:10.0f} {size / t / 1e6:7.1f} {rss:13.1f} {cpu:6.3f} {server:>12}"
+              f"  {fastest:8.3f}-{slowest:<8.3f}")
 
     keys = rows["large"]
     checks = [
