@@ -78,7 +78,7 @@ pub fn plan(
 ) -> Result<PlanReport> {
     let model = &prepared.model;
     let dialect = source.dialect();
-    let (_, mut extra) = begin_snapshot(source, prepared)?;
+    let mut extra = begin_snapshot(source, prepared)?.connections;
     let subset = Walker::new(model, source, prepared.batch)
         .with_connections(&mut extra)
         .run(&prepared.roots)?;

@@ -147,8 +147,10 @@ fn dump_during_writes_is_one_moment() {
 
 /// Several connections start their one snapshot while commits are held for a moment. An open
 /// transaction that has written is not failed (it commits afterwards) and its change is not in
-/// the dump. Another backup holding that lock makes the dump give up after a bounded wait with
-/// advice, leaving no output; one connection (`--jobs 1`, no lock) still works.
+/// the dump. The default (`--jobs auto`) reads over 4 connections when the lock is free; while
+/// another backup holds it, `auto` reads over one after a short wait and says so, where an
+/// explicit `--jobs 2` gives up after a bounded wait with advice, leaving no output; one
+/// connection (`--jobs 1`, no lock) works too.
 #[test]
 fn shared_snapshot_holds_commits_only_briefly() {
     let Some(src) = MysqlDb::fixture("cons_lock", true) else {
@@ -157,9 +159,12 @@ fn shared_snapshot_holds_commits_only_briefly() {
     let url = src.url();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("d.sql");
+    let stats = dir.path().join("stats.json");
     let graph = graph();
-    let dump = |jobs: &str| {
-        partialdump(&[
+    let dump = |jobs: &[&str]| {
+        let _ = std::fs::remove_file(&out);
+        let _ = std::fs::remove_file(&stats);
+        let mut args = vec![
             "dump",
             "--source",
             &url,
@@ -167,11 +172,18 @@ fn shared_snapshot_holds_commits_only_briefly() {
             graph.to_str().unwrap(),
             "--root",
             "accounts.id=1",
-            "--jobs",
-            jobs,
             "-o",
             out.to_str().unwrap(),
-        ])
+            "--stats-json",
+            stats.to_str().unwrap(),
+        ];
+        args.extend(jobs);
+        partialdump(&args)
+    };
+    let connections = || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        v["connections"].as_u64().unwrap()
     };
     let conn = || mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
 
@@ -179,20 +191,30 @@ fn shared_snapshot_holds_commits_only_briefly() {
     writer
         .query_drop("START TRANSACTION; UPDATE accounts SET name = 'uncommitted' WHERE id = 1")
         .unwrap();
-    let o = dump("2");
+    let o = dump(&["--jobs", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
         !text.contains("uncommitted"),
         "the dump saw an uncommitted change"
     );
+    assert_eq!(connections(), 2);
     writer.query_drop("COMMIT").unwrap();
-    std::fs::remove_file(&out).unwrap();
+
+    let o = dump(&["--jobs", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(connections(), 1);
+    let one = strip_snapshot(&std::fs::read_to_string(&out).unwrap());
+    let o = dump(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("note"), "{}", stderr(&o));
+    assert_eq!(connections(), 4, "--jobs auto on MariaDB 10.4+");
+    assert_eq!(strip_snapshot(&std::fs::read_to_string(&out).unwrap()), one);
 
     let mut backup = conn();
     backup.query_drop("BACKUP STAGE START").unwrap();
     let started = Instant::now();
-    let o = dump("2");
+    let o = dump(&["--jobs", "2"]);
     let err = stderr(&o);
     assert!(!o.status.success(), "{err}");
     assert!(
@@ -205,9 +227,106 @@ fn shared_snapshot_holds_commits_only_briefly() {
     );
     assert!(!err.contains(&src.password()), "{err}");
     assert!(!out.exists(), "a failed dump left {}", out.display());
-    let o = dump("1");
+
+    let started = Instant::now();
+    let o = dump(&[]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "--jobs auto waited as long as --jobs 2 does"
+    );
+    assert!(
+        err.contains("note: read over one connection, not 4 (--jobs auto)")
+            && err.contains("more than 2 s"),
+        "{err}"
+    );
+    assert!(!err.contains(&src.password()), "{err}");
+    assert_eq!(connections(), 1);
+    assert_eq!(strip_snapshot(&std::fs::read_to_string(&out).unwrap()), one);
+
+    let o = dump(&["--jobs", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     backup.query_drop("BACKUP STAGE END").unwrap();
+}
+
+/// A user without the RELOAD privilege cannot hold commits for a shared snapshot: the default
+/// reads over one connection and says why; `--jobs 2` fails and says what to grant.
+#[test]
+fn without_reload_auto_reads_over_one_connection() {
+    let Some(mut src) = MysqlDb::fixture("cons_noreload", true) else {
+        return;
+    };
+    let user = format!("pd_norl_{}", std::process::id());
+    for host in ["127.0.0.1", "localhost"] {
+        src.conn
+            .query_drop(format!(
+                "CREATE USER '{user}'@'{host}' IDENTIFIED BY 'reader-pw-9'"
+            ))
+            .unwrap();
+        src.conn
+            .query_drop(format!(
+                "GRANT SELECT, CREATE TEMPORARY TABLES ON `{}`.* TO '{user}'@'{host}'",
+                src.name
+            ))
+            .unwrap();
+    }
+    let reader = {
+        let mut u = url::Url::parse(&src.url()).unwrap();
+        u.set_username(&user).unwrap();
+        u.set_password(Some("reader-pw-9")).unwrap();
+        u.to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let graph = graph();
+    let dump = |url: &str, name: &str, jobs: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "dump",
+            "--source",
+            url,
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root",
+            "accounts.id=1",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend(jobs);
+        (partialdump(&args), out)
+    };
+    let (auto, auto_out) = dump(&reader, "auto.sql", &[]);
+    let (two, two_out) = dump(&reader, "two.sql", &["--jobs", "2"]);
+    let (owner, owner_out) = dump(&src.url(), "owner.sql", &["--jobs", "1"]);
+    for host in ["127.0.0.1", "localhost"] {
+        src.conn
+            .query_drop(format!("DROP USER '{user}'@'{host}'"))
+            .unwrap();
+    }
+    let err = stderr(&auto);
+    assert!(auto.status.success(), "{err}");
+    assert!(
+        err.contains("note: read over one connection, not 4 (--jobs auto)")
+            && err.contains("RELOAD"),
+        "{err}"
+    );
+    assert!(owner.status.success(), "{}", stderr(&owner));
+    // The same rows; the headers differ by the user in the source URL.
+    let body = |p: &std::path::Path| {
+        let text = std::fs::read_to_string(p).unwrap();
+        body_and_trailer(&text).0.to_string()
+    };
+    assert_eq!(body(&auto_out), body(&owner_out));
+    let err = stderr(&two);
+    assert!(!two.status.success(), "{err}");
+    assert!(
+        err.contains("RELOAD privilege") && err.contains("--jobs 1"),
+        "{err}"
+    );
+    assert!(!two_out.exists());
+    for o in [&auto, &two] {
+        assert!(!stderr(o).contains("reader-pw-9"), "{}", stderr(o));
+    }
 }
 
 /// A MariaDB server of the test's own, on a free port, that writes statements to its binary

@@ -42,8 +42,9 @@ macro_rules! source_via_db {
             fn begin_shared_snapshot(
                 &mut self,
                 extra: usize,
+                lightest_lock_only: bool,
             ) -> $crate::error::Result<Option<$crate::engine::SharedSnapshot>> {
-                self.db.begin_shared_snapshot(extra)
+                self.db.begin_shared_snapshot(extra, lightest_lock_only)
             }
             fn max_query_bytes(&self) -> usize {
                 self.db.max_query_bytes()
@@ -120,9 +121,14 @@ pub trait Source: Send {
     /// Opens `extra` more connections and starts a snapshot on this one and on each of them,
     /// all of the same moment, so a dump can read over several connections at once. Returns
     /// the snapshot's time and the new connections (each in the snapshot; the caller ends
-    /// them), or None where the engine cannot share a snapshot (the caller then starts one
-    /// with [`Source::begin_snapshot`]).
-    fn begin_shared_snapshot(&mut self, _extra: usize) -> Result<Option<SharedSnapshot>> {
+    /// them), or None where the engine cannot share a snapshot, or, with
+    /// `lightest_lock_only`, can only under a lock that could hold up more than commits (the
+    /// caller then starts one with [`Source::begin_snapshot`]).
+    fn begin_shared_snapshot(
+        &mut self,
+        _extra: usize,
+        _lightest_lock_only: bool,
+    ) -> Result<Option<SharedSnapshot>> {
         Ok(None)
     }
 

@@ -287,8 +287,13 @@ mod tests {
     }
 }
 
-/// Longest wait for the lock that holds commits while a shared snapshot starts.
+/// Longest wait for the lock that holds commits while a shared snapshot starts, when the
+/// user asked for several connections (`--jobs N`).
 const LOCK_WAIT_SECONDS: u32 = 10;
+
+/// The same when only `--jobs auto` asked: it reads over one connection rather than keep
+/// commits queued behind a lock it waits for.
+const AUTO_LOCK_WAIT_SECONDS: u32 = 2;
 
 fn set_repeatable_read(conn: &mut Conn, url: &str, ctx: &str) -> Result<()> {
     conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -424,8 +429,35 @@ impl Source for MySqlSource {
     /// transaction can commit in between; then it lets go. Writers are never failed, only
     /// held for those few statements; waiting for the lock is capped, so the dump fails with
     /// advice rather than keep writers queued behind it.
-    fn begin_shared_snapshot(&mut self, extra: usize) -> Result<Option<SharedSnapshot>> {
+    ///
+    /// Without backup stages that lock is `FLUSH TABLES WITH READ LOCK`, which waits for every
+    /// running statement and holds every write meanwhile: taken only when the user asked for
+    /// several connections, never for `lightest_lock_only`.
+    fn begin_shared_snapshot(
+        &mut self,
+        extra: usize,
+        lightest_lock_only: bool,
+    ) -> Result<Option<SharedSnapshot>> {
         let ctx = "starting the consistent snapshot";
+        let version: Option<String> = self
+            .conn
+            .query_first("SELECT VERSION()")
+            .map_err(|e| query_err(&self.url, ctx, e))?;
+        let (hold, release): (&[&str], &str) = if has_backup_stages(&version.unwrap_or_default()) {
+            (
+                &["BACKUP STAGE START", "BACKUP STAGE BLOCK_COMMIT"],
+                "BACKUP STAGE END",
+            )
+        } else if lightest_lock_only {
+            return Ok(None);
+        } else {
+            (&["FLUSH TABLES WITH READ LOCK"], "UNLOCK TABLES")
+        };
+        let wait = if lightest_lock_only {
+            AUTO_LOCK_WAIT_SECONDS
+        } else {
+            LOCK_WAIT_SECONDS
+        };
         let mut others = Vec::with_capacity(extra);
         for _ in 0..extra {
             others.push(MySqlSource {
@@ -442,29 +474,23 @@ impl Source for MySqlSource {
             set_repeatable_read(&mut s.conn, &s.url, ctx)?;
             s.key_tables = (!unlogged_session(&mut s.conn)).then_some(false);
         }
-        let version: Option<String> = locker
-            .query_first("SELECT VERSION()")
-            .map_err(|e| query_err(&self.url, ctx, e))?;
-        let (hold, release): (&[&str], &str) = if has_backup_stages(&version.unwrap_or_default()) {
-            (
-                &["BACKUP STAGE START", "BACKUP STAGE BLOCK_COMMIT"],
-                "BACKUP STAGE END",
-            )
-        } else {
-            (&["FLUSH TABLES WITH READ LOCK"], "UNLOCK TABLES")
-        };
         let n = extra + 1;
         locker
-            .query_drop(format!("SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}"))
+            .query_drop(format!("SET SESSION lock_wait_timeout = {wait}"))
             .and_then(|()| hold.iter().try_for_each(|sql| locker.query_drop(sql)))
             .map_err(|e| Error::Query {
                 url: self.url.clone(),
                 context: format!(
-                    "holding commits for a moment, so {n} connections start one snapshot (--jobs {n})"
+                    "holding commits for a moment, so {n} connections start one snapshot{}",
+                    if lightest_lock_only {
+                        String::new()
+                    } else {
+                        format!(" (--jobs {n})")
+                    }
                 ),
                 reason: format!(
                     "{e}. Reading over several connections needs the RELOAD privilege, and no \
-                     other backup holding that lock for more than {LOCK_WAIT_SECONDS} s; grant \
+                     other backup holding that lock for more than {wait} s; grant \
                      RELOAD or retry later, or use --jobs 1 (one connection, no lock)."
                 ),
             })?;
