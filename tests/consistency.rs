@@ -164,21 +164,17 @@ fn shared_snapshot_holds_commits_only_briefly() {
     let dump = |jobs: &[&str]| {
         let _ = std::fs::remove_file(&out);
         let _ = std::fs::remove_file(&stats);
-        let mut args = vec![
-            "dump",
-            "--source",
-            &url,
-            "--graph",
-            graph.to_str().unwrap(),
-            "--root",
-            "accounts.id=1",
-            "-o",
-            out.to_str().unwrap(),
-            "--stats-json",
-            stats.to_str().unwrap(),
-        ];
-        args.extend(jobs);
-        partialdump(&args)
+        let args = [
+            &[
+                "--root",
+                "accounts.id=1",
+                "--stats-json",
+                stats.to_str().unwrap(),
+            ],
+            jobs,
+        ]
+        .concat();
+        dump_into(&url, &graph, &args, &out)
     };
     let connections = || {
         let v: serde_json::Value =
@@ -257,52 +253,17 @@ fn without_reload_auto_reads_over_one_connection() {
     let Some(mut src) = MysqlDb::fixture("cons_noreload", true) else {
         return;
     };
-    let user = format!("pd_norl_{}", std::process::id());
-    for host in ["127.0.0.1", "localhost"] {
-        src.conn
-            .query_drop(format!(
-                "CREATE USER '{user}'@'{host}' IDENTIFIED BY 'reader-pw-9'"
-            ))
-            .unwrap();
-        src.conn
-            .query_drop(format!(
-                "GRANT SELECT, CREATE TEMPORARY TABLES ON `{}`.* TO '{user}'@'{host}'",
-                src.name
-            ))
-            .unwrap();
-    }
-    let reader = {
-        let mut u = url::Url::parse(&src.url()).unwrap();
-        u.set_username(&user).unwrap();
-        u.set_password(Some("reader-pw-9")).unwrap();
-        u.to_string()
-    };
+    let reader = src.user_with("pd_norl", "reader-pw-9", "SELECT, CREATE TEMPORARY TABLES");
     let dir = tempfile::tempdir().unwrap();
     let graph = graph();
     let dump = |url: &str, name: &str, jobs: &[&str]| {
         let out = dir.path().join(name);
-        let mut args = vec![
-            "dump",
-            "--source",
-            url,
-            "--graph",
-            graph.to_str().unwrap(),
-            "--root",
-            "accounts.id=1",
-            "-o",
-            out.to_str().unwrap(),
-        ];
-        args.extend(jobs);
-        (partialdump(&args), out)
+        let args = [&["--root", "accounts.id=1"], jobs].concat();
+        (dump_into(url, &graph, &args, &out), out)
     };
-    let (auto, auto_out) = dump(&reader, "auto.sql", &[]);
-    let (two, two_out) = dump(&reader, "two.sql", &["--jobs", "2"]);
+    let (auto, auto_out) = dump(&reader.url, "auto.sql", &[]);
+    let (two, two_out) = dump(&reader.url, "two.sql", &["--jobs", "2"]);
     let (owner, owner_out) = dump(&src.url(), "owner.sql", &["--jobs", "1"]);
-    for host in ["127.0.0.1", "localhost"] {
-        src.conn
-            .query_drop(format!("DROP USER '{user}'@'{host}'"))
-            .unwrap();
-    }
     let err = stderr(&auto);
     assert!(auto.status.success(), "{err}");
     assert!(

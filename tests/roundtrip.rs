@@ -512,22 +512,7 @@ fn mysql_scans_of_more_keys_than_a_query_carries_join_temporary_tables() {
     );
     src.rows("ANALYZE TABLE tasks, comments, task_tags, task_tag_notes");
     // A user who may read but not create temporary tables: the same scans are looked up.
-    let user = format!("pd_nokt_{}", std::process::id());
-    for host in ["127.0.0.1", "localhost"] {
-        src.rows(&format!(
-            "CREATE USER '{user}'@'{host}' IDENTIFIED BY 'reader-pw'"
-        ));
-        src.rows(&format!(
-            "GRANT SELECT ON `{}`.* TO '{user}'@'{host}'",
-            src.name
-        ));
-    }
-    let reader_url = {
-        let mut u = url::Url::parse(&src.url()).unwrap();
-        u.set_username(&user).unwrap();
-        u.set_password(Some("reader-pw")).unwrap();
-        u.to_string()
-    };
+    let reader_user = src.user_with("pd_nokt", "reader-pw", "SELECT");
     let dir = tempfile::tempdir().unwrap();
     let graph = graph_with_task_tag_notes(dir.path());
     let run = |url: &str, name: &str, extra: &[&str]| {
@@ -539,11 +524,8 @@ fn mysql_scans_of_more_keys_than_a_query_carries_join_temporary_tables() {
         )
     };
     let (keyed, keyed_scans) = run(&src.url(), "keyed.sql", &["--jobs", "3"]);
-    let (reader, reader_scans) = run(&reader_url, "reader.sql", &[]);
+    let (reader, reader_scans) = run(&reader_user.url, "reader.sql", &[]);
     let (looked_up, _) = run(&src.url(), "lookups.sql", &["--lookups-only"]);
-    for host in ["127.0.0.1", "localhost"] {
-        src.rows(&format!("DROP USER '{user}'@'{host}'"));
-    }
     // Both edges into comments (projects' few keys and the tasks' many) in one scan.
     assert_eq!(keyed_scans["comments"], 1, "{keyed_scans:?}");
     // Without key tables the tasks' and the task tags' keys are looked up.

@@ -51,20 +51,27 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Dumps `url` with `graph` into `out`, quietly, with `args` (the roots, and any options).
-pub fn dump_with_graph(url: &str, graph: &Path, args: &[&str], out: &Path) {
+/// Runs `partialdump dump` of `url` with `graph` into `out` with `args` (the roots, and any
+/// options), its standard error as a user sees it; whether it succeeds or not.
+pub fn dump_into(url: &str, graph: &Path, args: &[&str], out: &Path) -> Output {
     let mut all = vec![
         "dump",
         "--source",
         url,
         "--graph",
         graph.to_str().unwrap(),
-        "--quiet",
         "-o",
         out.to_str().unwrap(),
     ];
     all.extend_from_slice(args);
-    partialdump_ok(&all);
+    partialdump(&all)
+}
+
+/// Dumps `url` with `graph` into `out`, quietly, with `args` (the roots, and any options).
+pub fn dump_with_graph(url: &str, graph: &Path, args: &[&str], out: &Path) {
+    let all = [args, &["--quiet"]].concat();
+    let o = dump_into(url, graph, &all, out);
+    assert!(o.status.success(), "dump {all:?} failed:\n{}", stderr(&o));
 }
 
 /// Dumps `root` of `url` with `graph` into `out` with `extra` options and `--stats-json`;
@@ -310,6 +317,54 @@ impl MysqlDb {
             Ok(())
         } else {
             Err(String::from_utf8_lossy(&o.stderr).into_owned())
+        }
+    }
+}
+
+/// A MariaDB user of a test's own, at both hosts the tests connect from; dropped with this.
+pub struct TestUser {
+    /// The database's URL with this user's name and password.
+    pub url: String,
+    name: String,
+    admin: url::Url,
+}
+
+impl MysqlDb {
+    /// A user named `name` (with the test's process id) and `password`, given `grants` on this
+    /// database only, e.g. `SELECT`.
+    pub fn user_with(&mut self, name: &str, password: &str, grants: &str) -> TestUser {
+        let user = format!("{name}_{}", std::process::id());
+        for host in ["127.0.0.1", "localhost"] {
+            self.conn
+                .query_drop(format!(
+                    "CREATE USER '{user}'@'{host}' IDENTIFIED BY '{password}'"
+                ))
+                .unwrap();
+            self.conn
+                .query_drop(format!(
+                    "GRANT {grants} ON `{}`.* TO '{user}'@'{host}'",
+                    self.name
+                ))
+                .unwrap();
+        }
+        let mut url = url::Url::parse(&self.url()).unwrap();
+        url.set_username(&user).unwrap();
+        url.set_password(Some(password)).unwrap();
+        TestUser {
+            url: url.to_string(),
+            name: user,
+            admin: self.base.clone(),
+        }
+    }
+}
+
+impl Drop for TestUser {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = mysql::Conn::new(mysql::Opts::from_url(self.admin.as_str()).unwrap())
+        {
+            for host in ["127.0.0.1", "localhost"] {
+                let _ = conn.query_drop(format!("DROP USER IF EXISTS '{}'@'{host}'", self.name));
+            }
         }
     }
 }
