@@ -1868,10 +1868,14 @@ impl Queries<'_> {
         s
     }
 
-    /// When `r` references exactly `parent`'s integer key, the child's columns (reordered to
-    /// the parent's key order) hold the parent key itself and no join is needed.
+    /// When `r` references exactly `parent`'s key, the child's columns (reordered to the
+    /// parent's key order) hold the parent's key and no join is needed: children match a key
+    /// when these columns equal it, and the values a child holds are the key of the row it
+    /// references. Of any type: where they are not that key to the byte (`'ABC'` referencing
+    /// `'abc'` in a case-insensitive collation, trailing spaces), reading the parent by them
+    /// finds its row, which the walk records under the row's own key.
     fn direct_columns(&self, r: &Relation, parent: &TableModel) -> Option<Vec<String>> {
-        if !parent.integer_key || r.ref_columns.len() != parent.key.len() {
+        if r.ref_columns.len() != parent.key.len() {
             return None;
         }
         parent

@@ -629,6 +629,134 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
     }
 }
 
+/// Tables keyed by strings and bytes (a UUID-like CHAR(36), a BINARY(16), a two-column
+/// string key with a self-reference), in a case-insensitive collation where references may
+/// hold their parent's key in another case: the walk reads a child's reference as the parent's
+/// key, and the row it then finds is recorded under its own key, once. The children of
+/// org-a's 3,000 documents are read by a scan (their composite keys in its text) and by
+/// lookups, to the same dump, which loads with foreign-key checks on.
+const STRING_KEYED_SCHEMA: &str = "
+CREATE TABLE orgs (id CHAR(36) PRIMARY KEY, name VARCHAR(50) NOT NULL);
+CREATE TABLE members (id BINARY(16) PRIMARY KEY, org_id CHAR(36) NOT NULL, email VARCHAR(100) NOT NULL,
+  FOREIGN KEY (org_id) REFERENCES orgs (id));
+CREATE TABLE docs (org_id CHAR(36) NOT NULL, slug VARCHAR(64) NOT NULL, owner BINARY(16) NOT NULL,
+  parent_slug VARCHAR(64) NULL, body TEXT, PRIMARY KEY (org_id, slug),
+  FOREIGN KEY (org_id) REFERENCES orgs (id), FOREIGN KEY (owner) REFERENCES members (id),
+  FOREIGN KEY (org_id, parent_slug) REFERENCES docs (org_id, slug));
+CREATE TABLE revisions (id INT PRIMARY KEY, org_id CHAR(36) NOT NULL, slug VARCHAR(64) NOT NULL,
+  author BINARY(16) NOT NULL, FOREIGN KEY (org_id, slug) REFERENCES docs (org_id, slug),
+  FOREIGN KEY (author) REFERENCES members (id));
+";
+
+#[test]
+fn mysql_string_keys_in_another_case_bring_their_parent_once() {
+    let Some(mut src) = mysql_db("rt_strkey_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("rt_strkey_d") else {
+        return;
+    };
+    for db in [&mut src, &mut dst] {
+        for stmt in STRING_KEYED_SCHEMA
+            .split(';')
+            .filter(|s| !s.trim().is_empty())
+        {
+            db.rows(stmt);
+        }
+    }
+    for sql in [
+        "INSERT INTO orgs VALUES ('org-a', 'A'), ('org-b', 'B'), ('org-c', 'C')",
+        // 300 members, a third in each org; member 3 names its org in upper case.
+        "INSERT INTO members SELECT UNHEX(MD5(seq)), IF(seq = 3, 'ORG-A', \
+         ELT(1 + seq % 3, 'org-a', 'org-b', 'org-c')), CONCAT('m', seq, '@example.com') FROM seq_1_to_300",
+        // 3,000 documents of org-a (every 7th naming it in upper case), owned by its members
+        // except every 500th, owned by a member of org-b; in chains of ten, every 4th naming
+        // its parent in upper case. 1,000 each for org-b and org-c.
+        "INSERT INTO docs SELECT IF(seq % 7 = 0, 'ORG-A', 'org-a'), CONCAT('d-', seq), \
+         UNHEX(MD5(IF(seq % 500 = 0, 1, 3 * (1 + seq % 100)))), \
+         IF(seq % 10 = 1, NULL, CONCAT(IF(seq % 4 = 0, 'D-', 'd-'), seq - 1)), REPEAT('x', seq % 50) \
+         FROM seq_1_to_3000 ORDER BY seq",
+        "INSERT INTO docs SELECT ELT(1 + seq % 2, 'org-b', 'org-c'), CONCAT('e-', seq), \
+         UNHEX(MD5(1 + 3 * (seq % 50) + seq % 2)), NULL, 'other' FROM seq_1_to_2000",
+        // Two revisions a document, by its owner; every 3rd names it in upper case.
+        "INSERT INTO revisions SELECT ROW_NUMBER() OVER (ORDER BY d.org_id, d.slug, n), \
+         IF(n = 2 AND d.slug LIKE '%3', UPPER(d.org_id), d.org_id), \
+         IF(CAST(SUBSTRING(d.slug, 3) AS UNSIGNED) % 3 = 0, UPPER(d.slug), d.slug), d.owner \
+         FROM docs d, (SELECT 1 AS n UNION SELECT 2) two",
+        "ANALYZE TABLE orgs, members, docs, revisions",
+    ] {
+        src.rows(sql);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("graph.yaml");
+    std::fs::write(
+        &graph,
+        "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n",
+    )
+    .unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let scans = dump_counting_scans(&src.url(), &graph, "orgs.id=org-a", extra, &out);
+        let text = strip_snapshot(&std::fs::read_to_string(&out).unwrap());
+        (text, scans, out)
+    };
+    let (scanned, scans, file) = run("scanned.sql", &[]);
+    let (looked_up, lookup_scans, _) = run("lookups.sql", &["--lookups-only", "--jobs", "1"]);
+    assert_eq!(scans["revisions"], 1, "{scans:?}");
+    assert!(lookup_scans.values().all(|&n| n == 0), "{lookup_scans:?}");
+    assert!(
+        scanned == looked_up,
+        "a dump by a scan differs from one by lookups"
+    );
+    dst.load_file(&file)
+        .expect("the dump loads with the mariadb client, foreign-key checks on");
+
+    let count = |db: &mut MysqlDb, sql: &str| db.rows(sql)[0][0].clone().unwrap();
+    // Org-a once, under its own key, and org-b, which a document's owner belongs to.
+    assert_eq!(
+        dst.rows("SELECT GROUP_CONCAT(id ORDER BY id) FROM orgs")[0][0].as_deref(),
+        Some("org-a,org-b")
+    );
+    for (sql, table) in [
+        ("SELECT COUNT(*) FROM docs WHERE org_id = 'org-a'", "docs"),
+        (
+            "SELECT COUNT(*) FROM revisions WHERE org_id = 'org-a'",
+            "revisions",
+        ),
+        (
+            "SELECT COUNT(*) FROM members WHERE org_id = 'org-a' OR id IN \
+             (SELECT owner FROM docs WHERE org_id = 'org-a')",
+            "members",
+        ),
+    ] {
+        let want = count(&mut src, sql);
+        assert_eq!(
+            count(&mut dst, &format!("SELECT COUNT(*) FROM {table}")),
+            want,
+            "{table}: {sql}"
+        );
+    }
+    assert_eq!(
+        count(&mut src, "SELECT COUNT(*) FROM docs WHERE org_id = 'org-a'"),
+        "3000"
+    );
+    // The rows hold their references as the source does, case and all.
+    for sql in [
+        "SELECT COUNT(*) FROM docs WHERE BINARY org_id = 'ORG-A'",
+        "SELECT COUNT(*) FROM docs WHERE BINARY parent_slug LIKE 'D-%'",
+        "SELECT COUNT(*) FROM revisions WHERE BINARY slug LIKE 'D-%'",
+        "SELECT COUNT(*) FROM members WHERE BINARY org_id = 'ORG-A'",
+    ] {
+        let got = count(&mut dst, sql);
+        assert_ne!(got, "0", "{sql}");
+        assert_eq!(
+            got,
+            count(&mut src, &format!("{sql} AND org_id = 'org-a'")),
+            "{sql}"
+        );
+    }
+}
+
 /// Rows are written as text on several threads, a batch of them each, unless a cleanser needs
 /// them in order (it then writes them on one thread): a table of many batches comes out byte
 /// for byte the same either way, whole and in key order.
