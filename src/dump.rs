@@ -678,7 +678,6 @@ fn write_table(
         return Ok(0);
     };
     let (keys, slots) = map.read_list();
-    drop(map);
     let noted = subset.take_self_refs(name);
     if keys.is_empty() {
         return Ok(0);

@@ -136,13 +136,11 @@ impl KeyMap {
     }
 
     /// The rows read, in key order: their keys (compactly, for access by position) and slots.
-    pub fn read_list(&self) -> (KeyList, Vec<Slot>) {
-        fn read<K: Clone + Ord>(m: &HashMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
-            let mut rows: Vec<(K, Slot)> = m
-                .iter()
-                .filter(|(_, s)| slot_read(**s))
-                .map(|(k, s)| (k.clone(), *s))
-                .collect();
+    /// Takes the map: its keys move into the list rather than being copied (keys of strings
+    /// are an allocation or more each).
+    pub fn read_list(self) -> (KeyList, Vec<Slot>) {
+        fn read<K: Ord>(m: HashMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
+            let mut rows: Vec<(K, Slot)> = m.into_iter().filter(|(_, s)| slot_read(*s)).collect();
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             rows.into_iter().unzip()
         }
@@ -194,14 +192,25 @@ impl KeyMap {
     fn entry(&mut self, key: &[Value]) -> (&mut Slot, bool) {
         let shape = shape(key);
         let mut new = false;
-        let insert = || {
+        let mut insert = || {
             new = true;
             0
         };
         let slot = match (self, shape) {
             (KeyMap::Ints(m), Shape::Int(i)) => m.entry(i).or_insert_with(insert),
             (KeyMap::Pairs(m), Shape::Pair(a, b)) => m.entry((a, b)).or_insert_with(insert),
-            (KeyMap::General(m), _) => m.entry(key.to_vec()).or_insert_with(insert),
+            (KeyMap::General(m), _) => {
+                // Copied only when new: most keys met are known (a row's references to rows
+                // read), and copying a key of strings allocates.
+                if !m.contains_key(key) {
+                    m.insert(key.to_vec(), insert());
+                }
+                match m.get_mut(key) {
+                    Some(slot) => slot,
+                    // Inserted just above when missing.
+                    None => unreachable!("a key inserted is in its map"),
+                }
+            }
             (map, _) => {
                 // Once per table at most: afterwards the map's form holds the key's.
                 map.fit(shape);
@@ -2256,7 +2265,7 @@ pub fn for_each_batch(
 mod tests {
     use super::*;
 
-    fn slots(map: &KeyMap) -> Vec<(Key, Slot)> {
+    fn slots(map: KeyMap) -> Vec<(Key, Slot)> {
         let (keys, slots) = map.read_list();
         (0..keys.len()).map(|i| keys.key(i)).zip(slots).collect()
     }
@@ -2340,16 +2349,16 @@ mod tests {
         let odd = vec![Value::Text("x".into())];
         *map.entry(&odd).0 |= READ | 7;
         assert!(matches!(map, KeyMap::General(_)));
+        assert_eq!(map.owned(&pair(1, 9)), Some(false));
+        assert_eq!(map.owned(&pair(5, 5)), None);
         assert_eq!(
-            slots(&map),
+            slots(map),
             vec![
                 (pair(1, 9), READ | 1),
                 (pair(2, 1), READ | 2),
                 (odd, READ | 7)
             ]
         );
-        assert_eq!(map.owned(&pair(1, 9)), Some(false));
-        assert_eq!(map.owned(&pair(5, 5)), None);
 
         let mut list = KeyList::default();
         list.push(&pair(1, 9));

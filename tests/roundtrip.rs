@@ -757,6 +757,96 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
     }
 }
 
+/// SQLite, keys of text and blobs in a case-insensitive collation (NOCASE): a reference
+/// holding its parent's key in another case brings that row once, under its own key, and the
+/// dump loads with foreign keys checked.
+#[test]
+fn sqlite_string_keys_in_another_case_bring_their_parent_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "
+        CREATE TABLE orgs (id TEXT COLLATE NOCASE PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE members (id BLOB PRIMARY KEY, org_id TEXT COLLATE NOCASE NOT NULL REFERENCES orgs (id));
+        CREATE TABLE docs (org_id TEXT COLLATE NOCASE NOT NULL REFERENCES orgs (id),
+          slug TEXT COLLATE NOCASE NOT NULL, owner BLOB NOT NULL REFERENCES members (id),
+          parent_slug TEXT COLLATE NOCASE, PRIMARY KEY (org_id, slug),
+          FOREIGN KEY (org_id, parent_slug) REFERENCES docs (org_id, slug));
+        CREATE TABLE revisions (id INTEGER PRIMARY KEY, org_id TEXT COLLATE NOCASE NOT NULL,
+          slug TEXT COLLATE NOCASE NOT NULL, author BLOB NOT NULL REFERENCES members (id),
+          FOREIGN KEY (org_id, slug) REFERENCES docs (org_id, slug));";
+    let open = |name: &str| {
+        let path = dir.path().join(name);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(schema).unwrap();
+        (path, conn)
+    };
+    let (src, conn) = open("src.db");
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         INSERT INTO orgs VALUES ('org-a', 'A'), ('org-b', 'B');
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+           INSERT INTO members SELECT CAST(printf('m%02d', i) AS BLOB),
+             CASE WHEN i = 3 THEN 'ORG-A' WHEN i % 2 = 0 THEN 'org-a' ELSE 'org-b' END FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+           INSERT INTO docs SELECT CASE WHEN i % 7 = 0 THEN 'ORG-A' ELSE 'org-a' END, 'd-' || i,
+             CAST(printf('m%02d', CASE WHEN i % 50 = 0 THEN 1 ELSE 2 * (1 + i % 15) END) AS BLOB),
+             CASE WHEN i % 10 = 1 THEN NULL WHEN i % 4 = 0 THEN 'D-' || (i - 1) ELSE 'd-' || (i - 1) END
+           FROM n ORDER BY i;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+           INSERT INTO docs SELECT 'org-b', 'e-' || i, CAST('m01' AS BLOB), NULL FROM n;
+         INSERT INTO revisions SELECT NULL, CASE WHEN rowid % 5 = 0 THEN upper(org_id) ELSE org_id END,
+           CASE WHEN rowid % 3 = 0 THEN upper(slug) ELSE slug END, owner FROM docs;",
+    )
+    .unwrap();
+    let graph = dir.path().join("graph.yaml");
+    std::fs::write(
+        &graph,
+        "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("dump.sql");
+    let url = format!("sqlite:{}", src.display());
+    dump_with_graph(&url, &graph, &["--root", "orgs.id=org-a"], &out);
+    let (_, dst) = open("dst.db");
+    dst.execute_batch(&std::fs::read_to_string(&out).unwrap())
+        .expect("the dump loads, foreign keys checked");
+    let one = |c: &rusqlite::Connection, sql: &str| -> String {
+        c.query_row(sql, [], |r| r.get::<_, String>(0)).unwrap()
+    };
+    assert_eq!(
+        one(
+            &dst,
+            "SELECT group_concat(id, ',') FROM (SELECT id FROM orgs ORDER BY id)"
+        ),
+        "org-a,org-b"
+    );
+    for (table, want) in [
+        ("docs", "SELECT count(*) FROM docs WHERE org_id = 'org-a'"),
+        (
+            "revisions",
+            "SELECT count(*) FROM revisions WHERE org_id = 'org-a'",
+        ),
+        (
+            "members",
+            "SELECT count(*) FROM members WHERE org_id = 'org-a' OR id IN \
+             (SELECT owner FROM docs WHERE org_id = 'org-a')",
+        ),
+    ] {
+        let want: i64 = conn.query_row(want, [], |r| r.get(0)).unwrap();
+        let got: i64 = dst
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(got, want, "{table}");
+    }
+    let upper: i64 = dst
+        .query_row(
+            "SELECT count(*) FROM revisions WHERE slug GLOB 'D-*' AND org_id GLOB 'ORG-A'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(upper > 0, "references keep their case");
+}
+
 /// Rows are written as text on several threads, a batch of them each, unless a cleanser needs
 /// them in order (it then writes them on one thread): a table of many batches comes out byte
 /// for byte the same either way, whole and in key order.
