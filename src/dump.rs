@@ -517,10 +517,10 @@ fn schema_tables(prepared: &Prepared) -> Vec<String> {
     tables
 }
 
-/// For a self-reference to the table's own integer key: the columns holding the referenced
-/// row's key, in key order, by position among the table's columns.
+/// For a self-reference to the table's own key: the columns holding the referenced row's
+/// key, in key order, by position among the table's columns.
 fn self_key_columns(t: &TableModel, r: &crate::graph::Relation) -> Option<Vec<usize>> {
-    if !t.integer_key || r.ref_columns.len() != t.key.len() {
+    if r.ref_columns.len() != t.key.len() {
         return None;
     }
     t.key
@@ -571,23 +571,35 @@ fn self_ordered(
             }
             continue;
         }
+        // The rows whose reference the source is asked to resolve: all, unless they hold the
+        // key of the row they reference.
+        let mut unresolved = KeyList::default();
+        let mut asked = keys;
         if let Some(cols) = self_key_columns(t, r) {
-            // The row holds the key of the row it references (integers, compared as the walk
-            // compares them): read it from the rows read, not from the source again.
+            // The row holds the key of the row it references: read it from the rows read,
+            // not from the source again. Integer keys are found as they are; other values
+            // (a string key held in another case, a case-insensitive collation) that are no
+            // key to the byte are resolved by the source below.
             let mut parent = Vec::with_capacity(cols.len());
             let all: Vec<u32> = (0..n_keys as u32).collect();
             spooled(rows, slots, &all, |positions, raw| {
                 for (j, &ci) in positions.iter().enumerate() {
                     raw.decode_columns(j, &cols, &mut parent)?;
-                    if let Some(pi) = keys.position(&parent)
-                        && pi != ci as usize
-                    {
-                        edges.push((ci, pi as u32));
+                    match keys.position(&parent) {
+                        Some(pi) if pi != ci as usize => edges.push((ci, pi as u32)),
+                        Some(_) => {}
+                        None if !t.integer_key && !parent.iter().any(Value::is_null) => {
+                            unresolved.push(&keys.key(ci as usize));
+                        }
+                        None => {}
                     }
                 }
                 Ok(())
             })?;
-            continue;
+            if unresolved.is_empty() {
+                continue;
+            }
+            asked = &unresolved;
         }
         let on: Vec<String> = r
             .columns
@@ -597,7 +609,7 @@ fn self_ordered(
             .collect();
         let ckey: Vec<String> = t.key.iter().map(|k| format!("c.{}", q(k))).collect();
         let pkey: Vec<String> = t.key.iter().map(|k| format!("p.{}", q(k))).collect();
-        for_each_batch(keys, prepared.batch.max_keys, |chunk| {
+        for_each_batch(asked, prepared.batch.max_keys, |chunk| {
             let (in_list, n) = in_clause(dialect, &ckey, chunk, prepared.batch);
             let sql = format!(
                 "SELECT {}, {} FROM {} c JOIN {} p ON {} WHERE {in_list}",
