@@ -544,7 +544,10 @@ impl Subset {
         if owned && layout.children {
             tk.pending_children.push(&key);
         }
-        if layout.indirect {
+        // A row read as a child through a reference the row does not hold the parent's key
+        // for references, through it, the row it was read as a child of: that one needs no
+        // query.
+        if layout.indirect.iter().any(|&r| Some(r) != via) {
             tk.pending_indirect.push(&key);
         }
         for d in &layout.direct {
@@ -1810,8 +1813,8 @@ pub struct Layout {
     pub key: Vec<usize>,
     /// The references the row holds the parent's key for.
     pub direct: Vec<DirectAt>,
-    /// Whether some reference needs a join to follow.
-    pub indirect: bool,
+    /// The references that need a join to follow (the row does not hold the parent's key).
+    pub indirect: Vec<usize>,
     /// Whether the table has child edges (else its owned rows' keys lead nowhere, and are not
     /// kept for finding children: a scan of a table without children would keep them all).
     pub children: bool,
@@ -1942,10 +1945,15 @@ impl Queries<'_> {
                 select.push(format!("(1 = 1{cond})"));
             }
         }
-        let indirect = t.parents.iter().any(|&rid| {
-            self.followed(&self.model.relations[rid])
-                && !direct_parents.iter().any(|d| d.relation == rid)
-        });
+        let indirect = t
+            .parents
+            .iter()
+            .copied()
+            .filter(|&rid| {
+                self.followed(&self.model.relations[rid])
+                    && !direct_parents.iter().any(|d| d.relation == rid)
+            })
+            .collect();
         let layout = Layout {
             row_width: if self.full_rows { t.columns.len() } else { 0 },
             key,

@@ -632,13 +632,16 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
 /// Tables keyed by strings and bytes (a UUID-like CHAR(36), a BINARY(16), a two-column
 /// string key with a self-reference), in a case-insensitive collation where references may
 /// hold their parent's key in another case: the walk reads a child's reference as the parent's
-/// key, and the row it then finds is recorded under its own key, once. The children of
+/// key, and the row it then finds is recorded under its own key, once. Logins are children of
+/// members by their unique email, which is not the key (a join finds them). The children of
 /// org-a's 3,000 documents are read by a scan (their composite keys in its text) and by
 /// lookups, to the same dump, which loads with foreign-key checks on.
 const STRING_KEYED_SCHEMA: &str = "
 CREATE TABLE orgs (id CHAR(36) PRIMARY KEY, name VARCHAR(50) NOT NULL);
-CREATE TABLE members (id BINARY(16) PRIMARY KEY, org_id CHAR(36) NOT NULL, email VARCHAR(100) NOT NULL,
+CREATE TABLE members (id BINARY(16) PRIMARY KEY, org_id CHAR(36) NOT NULL, email VARCHAR(100) NOT NULL UNIQUE,
   FOREIGN KEY (org_id) REFERENCES orgs (id));
+CREATE TABLE logins (id INT PRIMARY KEY, member_email VARCHAR(100) NOT NULL,
+  FOREIGN KEY (member_email) REFERENCES members (email));
 CREATE TABLE docs (org_id CHAR(36) NOT NULL, slug VARCHAR(64) NOT NULL, owner BINARY(16) NOT NULL,
   parent_slug VARCHAR(64) NULL, body TEXT, PRIMARY KEY (org_id, slug),
   FOREIGN KEY (org_id) REFERENCES orgs (id), FOREIGN KEY (owner) REFERENCES members (id),
@@ -683,7 +686,11 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
          IF(n = 2 AND d.slug LIKE '%3', UPPER(d.org_id), d.org_id), \
          IF(CAST(SUBSTRING(d.slug, 3) AS UNSIGNED) % 3 = 0, UPPER(d.slug), d.slug), d.owner \
          FROM docs d, (SELECT 1 AS n UNION SELECT 2) two",
-        "ANALYZE TABLE orgs, members, docs, revisions",
+        // Children by a unique column that is not the key: three logins a member, every
+        // 4th naming it in upper case.
+        "INSERT INTO logins SELECT seq, IF(seq % 4 = 0, UPPER(CONCAT('m', 1 + seq % 300, '@example.com')), \
+         CONCAT('m', 1 + seq % 300, '@example.com')) FROM seq_1_to_900",
+        "ANALYZE TABLE orgs, members, docs, revisions, logins",
     ] {
         src.rows(sql);
     }
@@ -691,7 +698,8 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
     let graph = dir.path().join("graph.yaml");
     std::fs::write(
         &graph,
-        "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n",
+        "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n  \
+         members:\n    children: [logins]\n",
     )
     .unwrap();
     let run = |name: &str, extra: &[&str]| {
@@ -728,6 +736,11 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
              (SELECT owner FROM docs WHERE org_id = 'org-a')",
             "members",
         ),
+        (
+            "SELECT COUNT(*) FROM logins WHERE member_email IN \
+             (SELECT email FROM members WHERE org_id = 'org-a')",
+            "logins",
+        ),
     ] {
         let want = count(&mut src, sql);
         assert_eq!(
@@ -755,6 +768,11 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
             "{sql}"
         );
     }
+    let upper_logins = "SELECT COUNT(*) FROM logins WHERE BINARY member_email LIKE 'M%' \
+                        AND member_email IN (SELECT email FROM members WHERE org_id = 'org-a')";
+    let got = count(&mut dst, upper_logins);
+    assert_ne!(got, "0");
+    assert_eq!(got, count(&mut src, upper_logins));
 }
 
 /// SQLite, keys of text and blobs in a case-insensitive collation (NOCASE): a reference
