@@ -717,6 +717,11 @@ const SCAN_KEY_BYTES: usize = 1 << 20;
 /// its key lists, 0.7 s on its rows).
 const SPLIT_MIN_ROWS: u64 = 10_000;
 
+/// Most distinct values of the first key column a scan names for the server to find their
+/// rows by an index (see [`Queries::leading_cond`]); far below the 1,000 values at which
+/// MariaDB turns an IN list into a join.
+const LEADING_VALUES: usize = 64;
+
 /// What the walk holds back to choose between lookups and a scan: the keys whose children in
 /// a table it can scan are still to find, until no table that could add to them has work left
 /// (then their number is known, and with it what lookups would cost).
@@ -797,6 +802,34 @@ impl SharedKeys {
 
     /// Writes the keys' literals as `write_in_list_with` asks for them: the i-th key at the
     /// i-th call (it asks for each of `len()` keys once, in order; no more).
+    /// The distinct values of the keys' first column, when the keys have more than one and
+    /// those values are at most `max` (in order); else None.
+    fn leading_values(&self, max: usize) -> Option<Vec<Value>> {
+        let mut seen = std::collections::BTreeSet::new();
+        for list in &self.lists {
+            match &**list {
+                KeyList::Ints(v) if v.is_empty() => {}
+                KeyList::Ints(_) => return None,
+                KeyList::Pairs(v) => seen.extend(v.iter().map(|p| Value::Int(p.0))),
+                KeyList::General(v) => {
+                    for k in v {
+                        if k.len() < 2 {
+                            return None;
+                        }
+                        seen.insert(k[0].clone());
+                        if seen.len() > max {
+                            return None;
+                        }
+                    }
+                }
+            }
+            if seen.len() > max {
+                return None;
+            }
+        }
+        (!seen.is_empty()).then(|| seen.into_iter().collect())
+    }
+
     fn key_writer<'k>(&'k self, dialect: &'k dyn Dialect) -> impl FnMut(usize, &mut String) + 'k {
         let (mut list, mut at) = (0, 0);
         move |_, out| {
@@ -2058,6 +2091,7 @@ impl Queries<'_> {
         }
         let mut conds = Vec::new();
         conds.extend(self.range_conds(child, (lo, hi)));
+        conds.extend(self.leading_cond(edges));
         let groups: Vec<String> = edges
             .iter()
             .map(|e| {
@@ -2122,6 +2156,7 @@ impl Queries<'_> {
             ));
         }
         let mut conds = self.range_conds(child, range);
+        conds.extend(self.leading_cond(edges));
         conds.push(format!("({})", found.join(" OR ")));
         self.scan_select(child, "STRAIGHT_JOIN ", &joins, conds)
     }
@@ -2144,6 +2179,31 @@ impl Queries<'_> {
             self.q(&child.name),
             conds.join(" AND ")
         )
+    }
+
+    /// For a scan by keys of several columns whose first column holds few values (a tenant
+    /// id leading every key, say): the condition that the row's first column holds one of
+    /// them, for each edge (one of them holding). It adds nothing the key lists do not say,
+    /// but the server can read just those values' range of an index that starts with the
+    /// column, rather than the whole table: a tenant's 120,000 of 600,000 comments keyed by
+    /// (tenant_id, id), found by 40,000 (tenant_id, task_id) pairs, cost the server 0.25 s
+    /// instead of 0.43 s.
+    fn leading_cond(&self, edges: &[ScanEdge]) -> Option<String> {
+        let mut any = Vec::new();
+        for e in edges {
+            let values = e.keys.leading_values(LEADING_VALUES)?;
+            let col = format!("c.{}", self.q(e.columns.first()?));
+            let mut cond = String::new();
+            let refs: Vec<&[Value]> = values.iter().map(std::slice::from_ref).collect();
+            self.dialect
+                .write_in_list(std::slice::from_ref(&col), &refs, &mut cond);
+            any.push(cond);
+        }
+        match any.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            _ => Some(format!("({})", any.join(" OR "))),
+        }
     }
 
     /// The conditions on the split column that keep a scan to the range `[lo, hi)`.
