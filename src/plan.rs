@@ -24,6 +24,9 @@ pub struct PlanReport {
     pub queries: Vec<QueryPlan>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explanation>,
+    /// Why `--jobs auto` read over one connection where it could have read over more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +81,9 @@ pub fn plan(
 ) -> Result<PlanReport> {
     let model = &prepared.model;
     let dialect = source.dialect();
-    let mut extra = begin_snapshot(source, prepared)?.connections;
+    let snapshot = begin_snapshot(source, prepared)?;
+    let note = snapshot.note;
+    let mut extra = snapshot.connections;
     let subset = Walker::new(model, source, prepared.batch)
         .with_connections(&mut extra)
         .run(&prepared.roots)?;
@@ -116,6 +121,7 @@ pub fn plan(
         cycle_breaks: Vec::new(),
         queries: Vec::new(),
         explain: explanation,
+        note,
     };
     for root in &prepared.roots {
         report.queries.push(QueryPlan {

@@ -172,16 +172,17 @@ impl RowSink for DigestSink {
     }
 }
 
-/// The digest of the subset `request` selects on `db`.
+/// The digest of the subset `request` selects on `db`, and why `--jobs auto` read it over one
+/// connection where it could have read over more (see [`crate::dump::DumpStats::note`]).
 pub fn digest(
     db: &mut dyn Source,
     graph: &LoadedGraph,
     request: &DumpRequest,
-) -> Result<BTreeMap<String, TableDigest>> {
+) -> Result<(BTreeMap<String, TableDigest>, Option<String>)> {
     let prepared = prepare(db, graph, request)?;
     let mut sink = DigestSink::default();
-    run(db, &prepared, Vec::new(), &mut sink, &mut ())?;
-    Ok(sink.tables)
+    let stats = run(db, &prepared, Vec::new(), &mut sink, &mut ())?;
+    Ok((sink.tables, stats.note))
 }
 
 /// One line of the comparison.

@@ -285,8 +285,51 @@ fn without_reload_auto_reads_over_one_connection() {
         "{err}"
     );
     assert!(!two_out.exists());
-    for o in [&auto, &two] {
+    // plan and verify walk the same way, and say so too.
+    let plan = partialdump(&[
+        "plan",
+        "--source",
+        &reader.url,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+    ]);
+    let verify = partialdump(&[
+        "verify",
+        "--source",
+        &reader.url,
+        "--target",
+        &src.url(),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+    ]);
+    for (o, what) in [(&plan, "plan: "), (&verify, "verify: source: ")] {
+        let err = stderr(o);
+        assert!(o.status.success(), "{what}{err}");
+        let note = err
+            .lines()
+            .find(|l| l.starts_with("partialdump: note: "))
+            .unwrap_or("");
+        assert!(
+            note.contains("read over one connection, not 4 (--jobs auto)")
+                && note.contains("RELOAD"),
+            "{what}{err}"
+        );
+    }
+    assert!(
+        stderr(&verify).contains("note: source: read over one connection"),
+        "{}",
+        stderr(&verify)
+    );
+    for o in [&auto, &two, &plan, &verify] {
         assert!(!stderr(o).contains("reader-pw-9"), "{}", stderr(o));
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains("reader-pw-9"),
+            "password in stdout"
+        );
     }
 }
 

@@ -40,6 +40,9 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         &request,
         args.explain.as_deref(),
     )?;
+    if let Some(note) = &report.note {
+        eprintln!("partialdump: note: {note}");
+    }
     if args.json {
         super::out(format!(
             "{}\n",

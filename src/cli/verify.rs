@@ -34,11 +34,17 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let graph = config::load(&args.subset.graph)?;
     let request = args.subset.request();
     let mut source = open_source(&source_url)?;
-    let source_digest = digest(source.as_mut(), &graph, &request)?;
+    let (source_digest, note) = digest(source.as_mut(), &graph, &request)?;
     drop(source);
+    if let Some(note) = note.filter(|_| !args.quiet) {
+        eprintln!("partialdump: note: source: {note}");
+    }
     // The target is opened for writing only because that is how targets open; verify reads.
     let mut target = open_target(&target_url)?;
-    let target_digest = digest(target.as_mut(), &graph, &request)?;
+    let (target_digest, note) = digest(target.as_mut(), &graph, &request)?;
+    if let Some(note) = note.filter(|_| !args.quiet) {
+        eprintln!("partialdump: note: target: {note}");
+    }
     let rows = compare(&source_digest, &target_digest);
     let width = rows.iter().map(|r| r.table.len()).max().unwrap_or(5).max(5);
     let mut out = format!(
