@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Benchmarks partialdump against per-table `mysqldump --where` on databases of other key shapes
+than bench/run.py's integer keys, side by side, in one run:
+
+    python3 bench/shapes.py [--runs 5] [--url mysql://user:pw@127.0.0.1:3306]
+
+  * strings: keys of UUID text (CHAR(36)), 16 bytes (BINARY(16)) and a two-column string key with
+    a self-reference; children by a unique email that is not the key; references holding their
+    parent's key in another case (bench/shapes/strings.sql, 1,100,000 rows);
+  * tenant-keys: every key leads with the tenant's id, (tenant_id, id) (bench/shapes/tenant-keys.sql,
+    820,000 rows).
+
+For each, it loads the database, times partialdump's dump of the large tenant (20% of the rows)
+and the same subset dumped by mysqldump once per table with --where subqueries (the two take turns,
+run by run; median of --runs), verifies that both hold the same rows (mysqldump's is loaded and
+compared with the source by `partialdump verify`), and prints the time ratio beside the target
+bench/run.py holds the integer-keyed benchmark to (<= 0.5). Exit code 0 when every ratio meets it.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as bench  # noqa: E402  (bench/run.py: its timing and server helpers)
+
+SHAPES = os.path.join(bench.ROOT, "bench", "shapes")
+ORG = "00000000-0000-4000-8000-000000000000"
+
+# name: (generator, graph, root, per-table --where of the same subset)
+DATABASES = {
+    "strings": ("strings.sql", "strings.yaml", f"orgs.id={ORG}", {
+        "orgs": f"id = '{ORG}'",
+        "members": f"org_id = '{ORG}'",
+        "docs": f"org_id = '{ORG}'",
+        "revisions": f"(org_id, slug) IN (SELECT org_id, slug FROM docs WHERE org_id = '{ORG}')",
+        "audit": f"member_email IN (SELECT email FROM members WHERE org_id = '{ORG}')",
+    }),
+    "tenant-keys": ("tenant-keys.sql", "tenant-keys.yaml", "tenants.id=1", {
+        "tenants": "id = 1",
+        "projects": "tenant_id = 1",
+        "tasks": "(tenant_id, project_id) IN (SELECT tenant_id, id FROM projects WHERE tenant_id = 1)",
+        "comments": "(tenant_id, task_id) IN (SELECT tenant_id, id FROM tasks WHERE (tenant_id, project_id) IN "
+                    "(SELECT tenant_id, id FROM projects WHERE tenant_id = 1))",
+    }),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--url", default=os.environ.get("PARTIALDUMP_TEST_MYSQL_URL",
+                                                    "mysql://partialdump:partialdump-test@127.0.0.1:3306"))
+    args = ap.parse_args()
+    srv = bench.Server(args.url)
+    work = tempfile.mkdtemp(prefix="pd-shapes-")
+    try:
+        return measure(args, srv, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, srv, work):
+    print("building the release binary ...", file=sys.stderr)
+    bench.run(["cargo", "build", "--release", "--quiet", "--bin", "partialdump"])
+    lines = []
+    ok = True
+    for name, (generator, graph, root, wheres) in DATABASES.items():
+        db = f"pd_shape_{name.replace('-', '_')}"
+        graph = os.path.join(SHAPES, graph)
+        print(f"loading {name} ...", file=sys.stderr)
+        srv.fresh(db, os.path.join(SHAPES, generator))
+        srv.written_out(db)
+        schema = os.path.join(work, f"{db}-schema.sql")
+        with open(schema, "wb") as f:
+            bench.run(srv.client("mariadb-dump") + ["--no-data", "--skip-triggers", db], stdout=f)
+        pd_out = os.path.join(work, f"{db}-pd.sql")
+        md_out = os.path.join(work, f"{db}-where.sql")
+
+        def pd_dump(_):
+            if os.path.exists(pd_out):
+                os.unlink(pd_out)
+            return bench.timed([bench.PD, "dump", "--source", srv.url(db), "--graph", graph, "--root", root,
+                                "-q", "-o", pd_out])
+
+        def per_table(_):
+            wall, peak, cpu, server = 0.0, 0.0, 0.0, 0.0
+            with open(md_out, "wb"):
+                pass
+            for table, where in wheres.items():
+                part = f"{md_out}.{table}"
+                w, r, c, sc = bench.timed(srv.client("mariadb-dump") + [
+                    "--single-transaction", "--no-create-info", "--skip-triggers", "--hex-blob",
+                    f"--where={where}", db, table], stdout_path=part)
+                wall, peak, cpu = wall + w, max(peak, r), cpu + c
+                server = None if server is None or sc is None else server + sc
+                with open(md_out, "ab") as all_, open(part, "rb") as p:
+                    all_.write(p.read())
+                os.unlink(part)
+            return wall, peak, cpu, server
+
+        (t_pd, rss_pd, cpu_pd, srv_pd, spread_pd), (t_md, rss_md, cpu_md, srv_md, spread_md) = \
+            bench.interleaved(args.runs, [pd_dump, per_table])
+
+        # The same rows: mysqldump's subset, loaded, equals the source's subset.
+        target = f"{db}_where"
+        srv.fresh(target, schema)
+        with open(md_out, "rb") as f:
+            bench.run(srv.client() + ["--init-command=SET FOREIGN_KEY_CHECKS=0", target], stdin=f)
+        v = bench.run([bench.PD, "verify", "--source", srv.url(db), "--target", srv.url(target), "--graph", graph,
+                       "--root", root, "-q"], check=False)
+        srv.sql(f"DROP DATABASE IF EXISTS `{target}`")
+        if v.returncode != 0:
+            sys.exit(f"bench: {name}: mysqldump's per-table subset differs from partialdump's:\n"
+                     f"{v.stdout.decode()}{v.stderr.decode()}")
+        ratio = t_pd / t_md
+        ok &= ratio <= 0.5
+        server = lambda s: "-" if s is None else f"{s:.3f}"
+        lines.append(f"{name:12} {'partialdump dump':24} {t_pd:8.3f} {spread_pd[0]:8.3f}-{spread_pd[1]:<8.3f} "
+                     f"{cpu_pd:6.3f} {server(srv_pd):>8} {rss_pd:9.1f}")
+        lines.append(f"{'':12} {'mysqldump --where':24} {t_md:8.3f} {spread_md[0]:8.3f}-{spread_md[1]:<8.3f} "
+                     f"{cpu_md:6.3f} {server(srv_md):>8} {rss_md:9.1f}")
+        lines.append(f"{'':12} {'time ratio (target <= 0.5)':24} {ratio:8.3f}  {'met' if ratio <= 0.5 else 'NOT MET'}")
+        srv.sql(f"DROP DATABASE IF EXISTS `{db}`")
+    print("verified: in each database partialdump's subset and mysqldump's per-table subset hold the same rows",
+          file=sys.stderr)
+    print(f"\nmedian of {args.runs} runs\n")
+    print(f"{'database':12} {'what':24} {'seconds':>8} {'fastest-slowest s':>17} {'CPU s':>6} {'server s':>8} "
+          f"{'RSS MiB':>9}")
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
