@@ -544,9 +544,8 @@ impl Subset {
         if owned && layout.children {
             tk.pending_children.push(&key);
         }
-        // A row read as a child through a reference the row does not hold the parent's key
-        // for references, through it, the row it was read as a child of: that one needs no
-        // query.
+        // A row read as a child through a reference that needs a join references, through it,
+        // the row it was read as a child of, which was read: that reference needs no query.
         if layout.indirect.iter().any(|&r| Some(r) != via) {
             tk.pending_indirect.push(&key);
         }
@@ -800,36 +799,29 @@ impl SharedKeys {
         all
     }
 
-    /// Writes the keys' literals as `write_in_list_with` asks for them: the i-th key at the
-    /// i-th call (it asks for each of `len()` keys once, in order; no more).
     /// The distinct values of the keys' first column, when the keys have more than one and
     /// those values are at most `max` (in order); else None.
     fn leading_values(&self, max: usize) -> Option<Vec<Value>> {
         let mut seen = std::collections::BTreeSet::new();
+        let mut note = |first: Value| {
+            seen.insert(first);
+            seen.len() <= max
+        };
         for list in &self.lists {
-            match &**list {
-                KeyList::Ints(v) if v.is_empty() => {}
-                KeyList::Ints(_) => return None,
-                KeyList::Pairs(v) => seen.extend(v.iter().map(|p| Value::Int(p.0))),
-                KeyList::General(v) => {
-                    for k in v {
-                        if k.len() < 2 {
-                            return None;
-                        }
-                        seen.insert(k[0].clone());
-                        if seen.len() > max {
-                            return None;
-                        }
-                    }
-                }
-            }
-            if seen.len() > max {
+            let fits = match &**list {
+                KeyList::Ints(v) => v.is_empty(),
+                KeyList::Pairs(v) => v.iter().all(|p| note(Value::Int(p.0))),
+                KeyList::General(v) => v.iter().all(|k| k.len() > 1 && note(k[0].clone())),
+            };
+            if !fits {
                 return None;
             }
         }
         (!seen.is_empty()).then(|| seen.into_iter().collect())
     }
 
+    /// Writes the keys' literals as `write_in_list_with` asks for them: the i-th key at the
+    /// i-th call (it asks for each of `len()` keys once, in order; no more).
     fn key_writer<'k>(&'k self, dialect: &'k dyn Dialect) -> impl FnMut(usize, &mut String) + 'k {
         let (mut list, mut at) = (0, 0);
         move |_, out| {
