@@ -165,6 +165,28 @@ def per_table_wheres(t):
     }
 
 
+def mysqldump_per_table(srv, db, wheres, out):
+    """Dumps `db` into `out` with mysqldump once per table of `wheres`, with its --where
+    condition (none: the whole table), as users do by hand; timed as [`timed`] times one
+    command, the walls, CPU and server times summed, the peak RSS the largest."""
+    wall, peak, cpu, server = 0.0, 0.0, 0.0, 0.0
+    with open(out, "wb"):
+        pass
+    for table, where in wheres.items():
+        part = out + "." + table
+        cmd = srv.client("mariadb-dump") + ["--single-transaction", "--no-create-info", "--skip-triggers",
+                                            "--hex-blob", db, table]
+        if where:
+            cmd.insert(-2, f"--where={where}")
+        w, r, c, sc = timed(cmd, stdout_path=part)
+        wall, peak, cpu = wall + w, max(peak, r), cpu + c
+        server = None if server is None or sc is None else server + sc
+        with open(out, "ab") as all_, open(part, "rb") as p:
+            all_.write(p.read())
+        os.unlink(part)
+    return wall, peak, cpu, server
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=1.0)
@@ -175,15 +197,20 @@ def main():
     # 38 s over 2, 25 s over 4); while it fits, 4 measured the same as 2 on 2 cores.
     ap.add_argument("--jobs", type=int, default=4,
                     help="connections partialdump dump reads over (--jobs; default 4); the ratios use this run")
+    return measure_in_work_dir(ap, "pd-bench-", measure)
+
+
+def measure_in_work_dir(ap, prefix, measure):
+    """Parses the arguments of `ap` (with --url added) and runs `measure(args, server, work)`
+    with a work directory of its own, which goes with everything in it however the run ends
+    (at scale 10 about 4 GB of dumps)."""
     ap.add_argument("--url", default=os.environ.get("PARTIALDUMP_TEST_MYSQL_URL",
                                                     "mysql://partialdump:partialdump-test@127.0.0.1:3306"))
     args = ap.parse_args()
-    srv = Server(args.url)
-    work = tempfile.mkdtemp(prefix="pd-bench-")
+    work = tempfile.mkdtemp(prefix=prefix)
     try:
-        return measure(args, srv, work)
+        return measure(args, Server(args.url), work)
     finally:
-        # The files of a run (at scale 10 about 4 GB of dumps) go with it, however it ends.
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -243,22 +270,7 @@ def measure(args, srv, work):
     md_out = os.path.join(work, "mysqldump-where.sql")
 
     def per_table(_):
-        wall, peak, cpu, server = 0.0, 0.0, 0.0, 0.0
-        with open(md_out, "wb"):
-            pass
-        for table, where in per_table_wheres(LARGE).items():
-            part = md_out + "." + table
-            cmd = srv.client("mariadb-dump") + ["--single-transaction", "--no-create-info", "--skip-triggers",
-                                                "--hex-blob", db, table]
-            if where:
-                cmd.insert(-2, f"--where={where}")
-            w, r, c, sc = timed(cmd, stdout_path=part)
-            wall, peak, cpu = wall + w, max(peak, r), cpu + c
-            server = None if server is None or sc is None else server + sc
-            with open(md_out, "ab") as all_, open(part, "rb") as p:
-                all_.write(p.read())
-            os.unlink(part)
-        return wall, peak, cpu, server
+        return mysqldump_per_table(srv, db, per_table_wheres(LARGE), md_out)
 
     full_out = os.path.join(work, "mysqldump-full.sql")
 

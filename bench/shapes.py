@@ -19,9 +19,7 @@ bench/run.py holds the integer-keyed benchmark to (<= 0.5). Exit code 0 when eve
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402  (bench/run.py: its timing and server helpers)
@@ -51,15 +49,7 @@ DATABASES = {
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--url", default=os.environ.get("PARTIALDUMP_TEST_MYSQL_URL",
-                                                    "mysql://partialdump:partialdump-test@127.0.0.1:3306"))
-    args = ap.parse_args()
-    srv = bench.Server(args.url)
-    work = tempfile.mkdtemp(prefix="pd-shapes-")
-    try:
-        return measure(args, srv, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return bench.measure_in_work_dir(ap, "pd-shapes-", measure)
 
 
 def measure(args, srv, work):
@@ -86,20 +76,7 @@ def measure(args, srv, work):
                                 "-q", "-o", pd_out])
 
         def per_table(_):
-            wall, peak, cpu, server = 0.0, 0.0, 0.0, 0.0
-            with open(md_out, "wb"):
-                pass
-            for table, where in wheres.items():
-                part = f"{md_out}.{table}"
-                w, r, c, sc = bench.timed(srv.client("mariadb-dump") + [
-                    "--single-transaction", "--no-create-info", "--skip-triggers", "--hex-blob",
-                    f"--where={where}", db, table], stdout_path=part)
-                wall, peak, cpu = wall + w, max(peak, r), cpu + c
-                server = None if server is None or sc is None else server + sc
-                with open(md_out, "ab") as all_, open(part, "rb") as p:
-                    all_.write(p.read())
-                os.unlink(part)
-            return wall, peak, cpu, server
+            return bench.mysqldump_per_table(srv, db, wheres, md_out)
 
         (t_pd, rss_pd, cpu_pd, srv_pd, spread_pd), (t_md, rss_md, cpu_md, srv_md, spread_md) = \
             bench.interleaved(args.runs, [pd_dump, per_table])
