@@ -40,20 +40,19 @@ impl Spool {
 
     /// Appends one row; returns its offset, for [`SpoolReader::read`].
     pub fn append(&mut self, values: &[Value]) -> Result<u64> {
-        self.scratch.clear();
-        self.scratch.extend_from_slice(&[0; 4]);
-        for v in values {
-            encode(v, &mut self.scratch);
-        }
-        let body = u32::try_from(self.scratch.len() - 4).map_err(|_| {
-            spool_error(std::io::Error::other(
-                "a row is larger than 4 GiB, which the spool cannot hold",
-            ))
-        })?;
-        self.scratch[..4].copy_from_slice(&body.to_le_bytes());
-        self.file.write_all(&self.scratch).map_err(spool_error)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let appended =
+            encode_record(values, &mut scratch).and_then(|()| self.append_record(&scratch));
+        self.scratch = scratch;
+        appended
+    }
+
+    /// Appends a row [`encode_record`] wrote; returns its offset, as [`Spool::append`] does.
+    pub fn append_record(&mut self, record: &[u8]) -> Result<u64> {
+        self.file.write_all(record).map_err(spool_error)?;
         let at = self.len;
-        self.len += self.scratch.len() as u64;
+        self.len += record.len() as u64;
         Ok(at)
     }
 
@@ -259,6 +258,23 @@ fn corrupt() -> Error {
         std::io::ErrorKind::InvalidData,
         "the temporary file changed under the dump (a row read back is incomplete)",
     ))
+}
+
+/// Appends to `out` the spool's record of a row: its length, then its values. Rows are encoded
+/// where they are decoded (on the connections' threads), so the walk only copies them in.
+pub fn encode_record(values: &[Value], out: &mut Vec<u8>) -> Result<()> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    for v in values {
+        encode(v, out);
+    }
+    let body = u32::try_from(out.len() - start - 4).map_err(|_| {
+        spool_error(std::io::Error::other(
+            "a row is larger than 4 GiB, which the spool cannot hold",
+        ))
+    })?;
+    out[start..start + 4].copy_from_slice(&body.to_le_bytes());
+    Ok(())
 }
 
 fn put_len(n: usize, out: &mut Vec<u8>) {
