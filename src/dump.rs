@@ -520,20 +520,9 @@ fn schema_tables(prepared: &Prepared) -> Vec<String> {
 /// For a self-reference to the table's own key: the columns holding the referenced row's
 /// key, in key order, by position among the table's columns.
 fn self_key_columns(t: &TableModel, r: &crate::graph::Relation) -> Option<Vec<usize>> {
-    if r.ref_columns.len() != t.key.len() {
-        return None;
-    }
-    t.key
+    r.key_columns(&t.key)?
         .iter()
-        .map(|k| {
-            let i = r
-                .ref_columns
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(k))?;
-            t.columns
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(&r.columns[i]))
-        })
+        .map(|c| t.columns.iter().position(|x| x.eq_ignore_ascii_case(c)))
         .collect()
 }
 

@@ -36,6 +36,23 @@ pub struct Relation {
 }
 
 impl Relation {
+    /// When the relation references exactly `key` (the parent's key, in its order): the
+    /// child's columns holding it, in that order. A child matches a parent key when these
+    /// columns equal it, and the values a child row holds there are the key it references.
+    pub fn key_columns(&self, key: &[String]) -> Option<Vec<String>> {
+        if self.ref_columns.len() != key.len() {
+            return None;
+        }
+        key.iter()
+            .map(|k| {
+                self.ref_columns
+                    .iter()
+                    .position(|rc| rc.eq_ignore_ascii_case(k))
+                    .map(|i| self.columns[i].clone())
+            })
+            .collect()
+    }
+
     /// `child.col -> parent.col` for messages.
     pub fn describe(&self) -> String {
         format!(

@@ -2010,19 +2010,7 @@ impl Queries<'_> {
     /// `'abc'` in a case-insensitive collation, trailing spaces), reading the parent by them
     /// finds its row, which the walk records under the row's own key.
     fn direct_columns(&self, r: &Relation, parent: &TableModel) -> Option<Vec<String>> {
-        if r.ref_columns.len() != parent.key.len() {
-            return None;
-        }
-        parent
-            .key
-            .iter()
-            .map(|k| {
-                r.ref_columns
-                    .iter()
-                    .position(|rc| rc.eq_ignore_ascii_case(k))
-                    .map(|i| r.columns[i].clone())
-            })
-            .collect()
+        r.key_columns(&parent.key)
     }
 
     /// What the walk's queries read of a row of `t` (aliased `alias`): every column (or, for a
