@@ -474,14 +474,11 @@ fn create_task_tag_notes(db: &mut MysqlDb) {
 
 /// The fixture's graph with `task_tag_notes` as children of task_tags, written into `dir`.
 fn graph_with_task_tag_notes(dir: &Path) -> PathBuf {
-    let graph = dir.join("graph.yaml");
-    std::fs::write(
-        &graph,
-        std::fs::read_to_string(common::graph()).unwrap()
-            + "  task_tags:\n    children: [task_tag_notes]\n",
+    write_graph(
+        dir,
+        &(std::fs::read_to_string(common::graph()).unwrap()
+            + "  task_tags:\n    children: [task_tag_notes]\n"),
     )
-    .unwrap();
-    graph
 }
 
 #[test]
@@ -581,12 +578,9 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
     let graph = graph_with_task_tag_notes(dir.path());
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let scans = dump_counting_scans(&src.url(), &graph, "accounts.id=1", extra, &out);
-        (
-            strip_snapshot(&std::fs::read_to_string(&out).unwrap()),
-            scans,
-            out,
-        )
+        let (text, scans) =
+            dump_text_counting_scans(&src.url(), &graph, "accounts.id=1", extra, &out);
+        (text, scans, out)
     };
     let (split, split_scans, split_file) = run("split.sql", &["--jobs", "3"]);
     let (whole, whole_scans, _) = run("whole.sql", &[]);
@@ -660,12 +654,7 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
         return;
     };
     for db in [&mut src, &mut dst] {
-        for stmt in STRING_KEYED_SCHEMA
-            .split(';')
-            .filter(|s| !s.trim().is_empty())
-        {
-            db.rows(stmt);
-        }
+        db.script(STRING_KEYED_SCHEMA);
     }
     for sql in [
         "INSERT INTO orgs VALUES ('org-a', 'A'), ('org-b', 'B'), ('org-c', 'C')",
@@ -695,21 +684,20 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
         src.rows(sql);
     }
     let dir = tempfile::tempdir().unwrap();
-    let graph = dir.path().join("graph.yaml");
-    std::fs::write(
-        &graph,
+    let graph = write_graph(
+        dir.path(),
         "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n  \
          members:\n    children: [logins]\n",
-    )
-    .unwrap();
-    let run = |name: &str, extra: &[&str]| {
-        let out = dir.path().join(name);
-        let scans = dump_counting_scans(&src.url(), &graph, "orgs.id=org-a", extra, &out);
-        let text = strip_snapshot(&std::fs::read_to_string(&out).unwrap());
-        (text, scans, out)
+    );
+    let (file, lookups) = (
+        dir.path().join("scanned.sql"),
+        dir.path().join("lookups.sql"),
+    );
+    let run = |out: &Path, extra: &[&str]| {
+        dump_text_counting_scans(&src.url(), &graph, "orgs.id=org-a", extra, out)
     };
-    let (scanned, scans, file) = run("scanned.sql", &[]);
-    let (looked_up, lookup_scans, _) = run("lookups.sql", &["--lookups-only", "--jobs", "1"]);
+    let (scanned, scans) = run(&file, &[]);
+    let (looked_up, lookup_scans) = run(&lookups, &["--lookups-only", "--jobs", "1"]);
     assert_eq!(scans["revisions"], 1, "{scans:?}");
     assert!(lookup_scans.values().all(|&n| n == 0), "{lookup_scans:?}");
     assert!(
@@ -797,9 +785,7 @@ fn mysql_tenant_led_composite_keys_scan_to_the_same_dump() {
           body VARCHAR(40), PRIMARY KEY (tenant_id, id), KEY (tenant_id, task_id),
           FOREIGN KEY (tenant_id, task_id) REFERENCES tasks (tenant_id, id))";
     for db in [&mut src, &mut dst] {
-        for stmt in schema.split(';') {
-            db.rows(stmt);
-        }
+        db.script(schema);
     }
     // Tenant 1 holds 2/3 of every table (the walk scans for its children), tenants 2 and 3
     // the rest; ids repeat across tenants.
@@ -824,21 +810,20 @@ fn mysql_tenant_led_composite_keys_scan_to_the_same_dump() {
         src.rows(&sql);
     }
     let dir = tempfile::tempdir().unwrap();
-    let graph = dir.path().join("graph.yaml");
-    std::fs::write(
-        &graph,
+    let graph = write_graph(
+        dir.path(),
         "tables:\n  tenants:\n    children: [projects]\n  projects:\n    children: [tasks]\n  \
          tasks:\n    children: [comments]\n",
-    )
-    .unwrap();
-    let run = |name: &str, extra: &[&str]| {
-        let out = dir.path().join(name);
-        let scans = dump_counting_scans(&src.url(), &graph, "tenants.id=1", extra, &out);
-        let text = strip_snapshot(&std::fs::read_to_string(&out).unwrap());
-        (text, scans, out)
+    );
+    let (file, lookups) = (
+        dir.path().join("scanned.sql"),
+        dir.path().join("lookups.sql"),
+    );
+    let run = |out: &Path, extra: &[&str]| {
+        dump_text_counting_scans(&src.url(), &graph, "tenants.id=1", extra, out)
     };
-    let (scanned, scans, file) = run("scanned.sql", &[]);
-    let (looked_up, _, _) = run("lookups.sql", &["--lookups-only"]);
+    let (scanned, scans) = run(&file, &[]);
+    let (looked_up, _) = run(&lookups, &["--lookups-only"]);
     assert_eq!((scans["tasks"], scans["comments"]), (1, 1), "{scans:?}");
     assert!(
         scanned == looked_up,
@@ -901,12 +886,10 @@ fn sqlite_string_keys_in_another_case_bring_their_parent_once() {
            CASE WHEN rowid % 3 = 0 THEN upper(slug) ELSE slug END, owner FROM docs;",
     )
     .unwrap();
-    let graph = dir.path().join("graph.yaml");
-    std::fs::write(
-        &graph,
+    let graph = write_graph(
+        dir.path(),
         "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n",
-    )
-    .unwrap();
+    );
     let out = dir.path().join("dump.sql");
     let url = format!("sqlite:{}", src.display());
     dump_with_graph(&url, &graph, &["--root", "orgs.id=org-a"], &out);

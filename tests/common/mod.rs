@@ -105,6 +105,29 @@ pub fn dump_counting_scans(
         .collect()
 }
 
+/// [`dump_counting_scans`] into `out`, with the dump's text (its snapshot line left out, the
+/// one line two dumps of the same rows differ in).
+pub fn dump_text_counting_scans(
+    url: &str,
+    graph: &Path,
+    root: &str,
+    extra: &[&str],
+    out: &Path,
+) -> (String, std::collections::BTreeMap<String, u64>) {
+    let scans = dump_counting_scans(url, graph, root, extra, out);
+    (
+        strip_snapshot(&std::fs::read_to_string(out).unwrap()),
+        scans,
+    )
+}
+
+/// Writes the graph `yaml` to `graph.yaml` in `dir`; returns its path.
+pub fn write_graph(dir: &Path, yaml: &str) -> PathBuf {
+    let graph = dir.join("graph.yaml");
+    std::fs::write(&graph, yaml).unwrap();
+    graph
+}
+
 /// Runs partialdump and insists it succeeded.
 pub fn partialdump_ok(args: &[&str]) -> Output {
     let o = partialdump(args);
@@ -278,6 +301,13 @@ pub fn mysql_db(test: &str) -> Option<MysqlDb> {
 }
 
 impl MysqlDb {
+    /// Runs the `;`-separated statements of `script`.
+    pub fn script(&mut self, script: &str) {
+        for stmt in script.split(';').filter(|s| !s.trim().is_empty()) {
+            self.rows(stmt);
+        }
+    }
+
     /// A database with the fixture schema, and its data when `with_data`.
     pub fn fixture(test: &str, with_data: bool) -> Option<MysqlDb> {
         let db = mysql_db(test)?;
