@@ -73,6 +73,12 @@ def timed(cmd, stdin_path=None, stdout_path=None):
     with tempfile.NamedTemporaryFile("r") as tf:
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+        # Whatever earlier commands left for the kernel to write back goes to disk first,
+        # untimed: a sync in the timed command (partialdump syncs its output file before it
+        # takes its name) would otherwise wait for another command's output too. After the
+        # full mysqldump (260 MB, rewritten in place, which ext4 starts writing back on close)
+        # the large tenant's dump took 0.79-0.84 s instead of 0.58-0.61 s.
+        os.sync()
         server_before = server_cpu()
         start = time.perf_counter()
         r = subprocess.run(["/usr/bin/time", "-f", fmt, "-o", tf.name] + cmd, stdin=stdin, stdout=stdout,
