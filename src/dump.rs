@@ -183,6 +183,8 @@ pub struct TableStats {
 
 /// Told how a dump advances (a progress bar, or nothing).
 pub trait DumpProgress {
+    /// The walk has `rows` rows of the subset so far, the last of them from `table`.
+    fn reading(&mut self, _table: &str, _rows: u64) {}
     /// The walk is done: `rows` rows will be written.
     fn start(&mut self, _rows: u64) {}
     /// `done` rows of the dump are written; `table` is being written.
@@ -400,6 +402,7 @@ pub fn run(
     // out in load order (and reads the source only for `--with-schema` and row ordering).
     let mut subset = Walker::keeping_rows(&prepared.model, source, prepared.batch)
         .with_connections(&mut extra)
+        .with_progress(&mut |table, rows| progress.reading(table, rows))
         .run(&prepared.roots)?;
     for conn in &mut extra {
         conn.end_snapshot()?;

@@ -442,6 +442,8 @@ pub struct Subset {
     pub roots: BTreeMap<(String, Key), String>,
     /// The rows read, when the walk was asked to keep them.
     pub spool: Option<Spool>,
+    /// Rows in the subset so far (each counted once, when first read).
+    pub rows: u64,
 }
 
 /// The values at `positions` of `row`, borrowed when they are side by side.
@@ -478,6 +480,7 @@ impl Subset {
             tables: model.tables.keys().map(|_| TableKeys::default()).collect(),
             roots: BTreeMap::new(),
             spool,
+            rows: 0,
         }
     }
 
@@ -548,6 +551,7 @@ impl Subset {
         };
         *slot = READ | (offset & OFFSET) | if owned { OWNED } else { 0 };
         tk.read += 1;
+        self.rows += 1;
         if owned && layout.children {
             tk.pending_children.push(&key);
         }
@@ -647,7 +651,12 @@ pub struct Walker<'a> {
     full_rows: bool,
     /// Per table, in the model's order: where the walk's queries put what it needs.
     layouts: Vec<Layout>,
+    /// Told, as rows come, the table they came from and the rows in the subset so far.
+    progress: Option<WalkProgress<'a>>,
 }
+
+/// Called as the walk reads rows: the table they came from, and the rows in the subset so far.
+pub type WalkProgress<'a> = &'a mut dyn FnMut(&str, u64);
 
 /// One query of a round, and what its rows are.
 struct WalkQuery {
@@ -1127,12 +1136,19 @@ impl<'a> Walker<'a> {
             dialect,
             batch,
             full_rows,
+            progress: None,
         }
     }
 
     /// Reads over `extra` too: connections in the same snapshot as the source.
     pub fn with_connections(mut self, extra: &'a mut [Box<dyn Source>]) -> Walker<'a> {
         self.extra = extra;
+        self
+    }
+
+    /// Tells `progress` of the rows as they come (see [`WalkProgress`]).
+    pub fn with_progress(mut self, progress: WalkProgress<'a>) -> Walker<'a> {
+        self.progress = Some(progress);
         self
     }
 
@@ -1150,6 +1166,7 @@ impl<'a> Walker<'a> {
             batch,
             full_rows,
             layouts,
+            mut progress,
         } = self;
         // Asked only where scans may be chosen: it costs a few statements on the connection.
         let key_tables = batch.scans && source.key_tables();
@@ -1222,7 +1239,7 @@ impl<'a> Walker<'a> {
                 scope.spawn(move || run_queries(conn, work, &tx, spooling));
             }
             drop(tx);
-            let walked = planner.drive(&mut subset, &layouts, &work, &rx, lookups);
+            let walked = planner.drive(&mut subset, &layouts, &work, &rx, lookups, &mut progress);
             // Idle connections stop; busy ones stop at their next rows, `rx` being dropped.
             work.close();
             walked
@@ -1353,6 +1370,7 @@ impl<'a> Planner<'a> {
         work: &Work,
         rx: &Receiver<Msg>,
         lookups: Vec<WalkQuery>,
+        progress: &mut Option<WalkProgress>,
     ) -> Result<()> {
         // What each query's rows are, by the query's number.
         let mut reads: Vec<(usize, Reads)> = Vec::new();
@@ -1439,6 +1457,9 @@ impl<'a> Planner<'a> {
                                 }
                             }
                         }
+                    }
+                    if let (Reads::Rows { .. }, Some(progress)) = (read, progress.as_mut()) {
+                        progress(&subset.names[table], subset.rows);
                     }
                 }
                 Msg::Done(i, seconds) => {

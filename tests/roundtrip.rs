@@ -1011,3 +1011,148 @@ fn rows_written_on_several_threads_come_out_as_one_thread_writes_them() {
         "rows of the source missing or changed in the dump"
     );
 }
+
+/// Runs `args` under a pseudo-terminal (util-linux `script`), so standard error is a terminal as
+/// a user's is; returns what the terminal showed.
+fn on_a_terminal(args: &[&str]) -> String {
+    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+    let command = std::iter::once(env!("CARGO_BIN_EXE_partialdump"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run `script` (util-linux) to give partialdump a terminal");
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{shown}");
+    shown
+}
+
+/// The rows in a dump, from its trailer.
+fn trailer_rows(text: &str) -> u64 {
+    text.rsplit("rows=")
+        .next()
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn progress_on_a_terminal_shows_the_rows_read_and_where_from() {
+    let src = SqliteDb::fixture(true);
+    let out = src.path.with_file_name("d.sql");
+    let graph = common::graph();
+    let shown = on_a_terminal(&[
+        "dump",
+        "--source",
+        &src.url(),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows = trailer_rows(&text);
+    // Each redraw starts with a carriage return. While the walk reads: the rows of the subset
+    // read so far, growing, and the table the last came from. (A dump this small is done before
+    // the terminal's redraws are: indicatif draws 20 at once, then 20 a second.)
+    let number = |s: &str| s.replace(',', "").parse::<u64>().ok();
+    let mut read = Vec::new();
+    for line in shown.split(['\r', '\n']) {
+        if let Some((before, after)) = line.split_once(" rows read, ") {
+            read.push(before.rsplit(' ').next().and_then(number).unwrap());
+            if let Some(table) = after.split(", last from ").nth(1) {
+                let table = table.split_whitespace().next().unwrap();
+                assert!(
+                    text.contains(&format!("INSERT INTO \"{table}\"")),
+                    "{table} is named, but has no rows in the dump:\n{shown}"
+                );
+            }
+        }
+    }
+    assert!(read.len() > 2, "no progress while reading:\n{shown}");
+    assert!(read.windows(2).all(|w| w[0] <= w[1]), "{read:?}");
+    assert!(read.iter().all(|&n| n <= rows), "{read:?} of {rows}");
+    assert!(shown.contains("rows/s"), "{shown}");
+    assert!(shown.contains(&format!("wrote {rows} rows")), "{shown}");
+}
+
+/// What a dump tells of its progress.
+#[derive(Default)]
+struct Told {
+    read: Vec<(String, u64)>,
+    to_write: Option<u64>,
+    written: Vec<u64>,
+}
+
+impl partialdump::dump::DumpProgress for Told {
+    fn reading(&mut self, table: &str, rows: u64) {
+        self.read.push((table.to_string(), rows));
+    }
+    fn start(&mut self, rows: u64) {
+        self.to_write = Some(rows);
+    }
+    fn advance(&mut self, _table: &str, done: u64) {
+        self.written.push(done);
+    }
+}
+
+/// Dumps `roots` of `url` through the library, telling `told` of its progress; the dump's text.
+fn dump_telling(url: &str, roots: &[&str], jobs: usize, told: &mut Told) -> String {
+    use partialdump::dump::{DumpRequest, Jobs, prepare, run};
+    let url = partialdump::engine::url::ConnUrl::parse(url).unwrap();
+    let mut source = partialdump::engine::open_source(&url).unwrap();
+    let graph = partialdump::config::load(&common::graph()).unwrap();
+    let request = DumpRequest {
+        roots: roots.iter().map(|r| r.to_string()).collect(),
+        jobs: Jobs::Exactly(jobs),
+        ..DumpRequest::default()
+    };
+    let prepared = prepare(source.as_mut(), &graph, &request).unwrap();
+    let mut sink = partialdump::sink::SqlWriter::new(Vec::new(), source.dialect(), 1 << 20);
+    run(source.as_mut(), &prepared, Vec::new(), &mut sink, told).unwrap();
+    String::from_utf8(sink.into_inner().unwrap()).unwrap()
+}
+
+/// The walk tells of the rows it reads as they come, up to every row of the dump; then the
+/// rows to write, and those written up to all of them.
+fn check_told(text: &str, told: &Told) {
+    let rows = trailer_rows(text);
+    let counts: Vec<u64> = told.read.iter().map(|(_, n)| *n).collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    assert_eq!(counts.last(), Some(&rows), "{counts:?}");
+    for (table, _) in &told.read {
+        assert!(
+            text.contains(&format!("INSERT INTO \"{table}\""))
+                || text.contains(&format!("INSERT INTO `{table}`")),
+            "{table} is told of, but has no rows in the dump"
+        );
+    }
+    assert_eq!(told.to_write, Some(rows));
+    assert!(told.written.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(told.written.last(), Some(&rows));
+}
+
+#[test]
+fn sqlite_dump_tells_of_the_rows_read_then_written() {
+    let src = SqliteDb::fixture(true);
+    let mut told = Told::default();
+    let text = dump_telling(&src.url(), &["accounts.id=1"], 1, &mut told);
+    check_told(&text, &told);
+}
+
+#[test]
+fn mysql_dump_tells_of_the_rows_read_then_written() {
+    let Some(db) = MysqlDb::fixture("progress_told", true) else {
+        return;
+    };
+    let mut told = Told::default();
+    let text = dump_telling(&db.url(), &["accounts.id=1"], 4, &mut told);
+    check_told(&text, &told);
+}

@@ -234,13 +234,21 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A progress bar on stderr (rows written of the subset, rows/s, the table at hand), shown
-/// only when stderr is a terminal.
+/// Progress on stderr, shown only when stderr is a terminal: while the walk reads, the rows of
+/// the subset read so far, rows/s and the table the last came from; then a bar of the rows
+/// written, rows/s and the table at hand.
 struct Bar(Option<indicatif::ProgressBar>);
 
 impl Bar {
     fn new(show: bool) -> Bar {
-        Bar(show.then(|| indicatif::ProgressBar::new_spinner().with_message("collecting keys")))
+        Bar(show.then(|| {
+            let b = indicatif::ProgressBar::new_spinner().with_style(super::progress_style(
+                "{spinner} {human_pos} rows read, {rate}{msg} ({elapsed})",
+            ));
+            // Drawn every 100 ms even while a query sends nothing yet.
+            b.enable_steady_tick(std::time::Duration::from_millis(100));
+            b
+        }))
     }
 
     fn finish(&self) {
@@ -251,15 +259,21 @@ impl Bar {
 }
 
 impl crate::dump::DumpProgress for Bar {
+    fn reading(&mut self, table: &str, rows: u64) {
+        if let Some(b) = &self.0 {
+            b.set_position(rows);
+            b.set_message(format!(", last from {table}"));
+        }
+    }
+
     fn start(&mut self, rows: u64) {
         if let Some(b) = &self.0 {
+            // The rate and the time so far start again for the rows written.
+            b.reset();
             b.set_length(rows);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} rows {per_sec} {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            b.set_style(super::progress_style(
+                "{bar:30} {human_pos}/{human_len} rows written, {rate}, {msg}",
+            ));
         }
     }
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::import::reader::{DumpReader, trailer_rows};
 use crate::import::{ImportOptions, ImportReport, Progress, import};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,14 +86,12 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         no_bulk_load: args.no_bulk_load,
     };
     let bar = show_bar.then(|| match expected_rows {
-        Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} rows {per_sec} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        ),
-        None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{spinner} {pos} rows {per_sec} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        ),
+        Some(n) => ProgressBar::new(n).with_style(super::progress_style(
+            "{bar:30} {human_pos}/{human_len} rows {rate} {msg}",
+        )),
+        None => ProgressBar::new_spinner().with_style(super::progress_style(
+            "{spinner} {human_pos} rows {rate} {msg}",
+        )),
     });
     let result = import(reader, target.as_mut(), &options, &mut |p: &Progress| {
         if let Some(b) = &bar {

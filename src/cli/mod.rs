@@ -48,6 +48,23 @@ pub(crate) fn out(text: impl AsRef<str>) -> Result<()> {
         })
 }
 
+/// A progress style for `template`, which may use `{rate}`: rows per second, whole
+/// (`52,310 rows/s`; indicatif's own `{per_sec}` prints four decimals).
+pub(crate) fn progress_style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(
+                    w,
+                    "{} rows/s",
+                    indicatif::HumanCount(state.per_sec() as u64)
+                );
+            },
+        )
+}
+
 /// Parses the command line and runs the subcommand.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
