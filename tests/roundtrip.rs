@@ -788,7 +788,7 @@ fn mysql_tenant_led_composite_keys_scan_to_the_same_dump() {
         db.script(schema);
     }
     // Tenant 1 holds 2/3 of every table (the walk scans for its children), tenants 2 and 3
-    // the rest; ids repeat across tenants.
+    // the rest. (Ids are unique across tenants here; `twin_tenants` repeats them.)
     let tenant = |n: &str| format!("IF({n} % 3 = 0, 2 + {n} % 2, 1)");
     for sql in [
         "INSERT INTO tenants VALUES (1, 'one'), (2, 'two'), (3, 'three')".to_string(),
@@ -1155,4 +1155,102 @@ fn mysql_dump_tells_of_the_rows_read_then_written() {
     let mut told = Told::default();
     let text = dump_telling(&db.url(), &["accounts.id=1"], 4, &mut told);
     check_told(&text, &told);
+}
+
+/// Two tenants whose projects and tasks have the same ids (keys `(tenant_id, id)`): the schema
+/// and the rows, as SQL both engines run.
+fn twin_tenants() -> (&'static str, String) {
+    let schema = "
+        CREATE TABLE tenants (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL);
+        CREATE TABLE projects (tenant_id INT NOT NULL, id INT NOT NULL, PRIMARY KEY (tenant_id, id),
+          FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+        CREATE TABLE tasks (tenant_id INT NOT NULL, id INT NOT NULL, project_id INT NOT NULL,
+          PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));";
+    let mut data = String::from("INSERT INTO tenants VALUES (1, 'one'), (2, 'two');\n");
+    for t in [1, 2] {
+        let projects: Vec<String> = (1..=20).map(|p| format!("({t}, {p})")).collect();
+        let tasks: Vec<String> = (1..=100)
+            .map(|i| format!("({t}, {i}, {})", 1 + i % 20))
+            .collect();
+        data += &format!("INSERT INTO projects VALUES {};\n", projects.join(", "));
+        data += &format!("INSERT INTO tasks VALUES {};\n", tasks.join(", "));
+    }
+    (schema, data)
+}
+
+const TWIN_GRAPH: &str =
+    "tables:\n  tenants:\n    children: [projects]\n  projects:\n    children: [tasks]\n";
+
+/// Counts of `(tenant_id, rows)` in projects and tasks of the database a dump of tenant 1 was
+/// loaded into: tenant 1's 20 projects and 100 tasks, nothing of tenant 2's.
+fn check_twin_tenant_copy(mut count: impl FnMut(&str) -> String) {
+    for (table, rows) in [("projects", "20"), ("tasks", "100")] {
+        assert_eq!(
+            count(&format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = 1")),
+            rows,
+            "{table}"
+        );
+        assert_eq!(
+            count(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE tenant_id <> 1"
+            )),
+            "0",
+            "{table} holds rows of tenant 2, whose keys differ from tenant 1's only by tenant"
+        );
+    }
+}
+
+#[test]
+fn sqlite_keys_of_one_tenant_are_looked_up_in_that_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let (schema, data) = twin_tenants();
+    let (src, dst) = (dir.path().join("src.db"), dir.path().join("dst.db"));
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(&format!("{schema}\n{data}"))
+        .unwrap();
+    let dst = rusqlite::Connection::open(&dst).unwrap();
+    dst.execute_batch(schema).unwrap();
+    let graph = write_graph(dir.path(), TWIN_GRAPH);
+    let out = dir.path().join("d.sql");
+    let url = format!("sqlite:{}", src.display());
+    dump_with_graph(
+        &url,
+        &graph,
+        &["--root", "tenants.id=1", "--lookups-only"],
+        &out,
+    );
+    dst.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    dst.execute_batch(&std::fs::read_to_string(&out).unwrap())
+        .expect("the dump loads with foreign keys on");
+    check_twin_tenant_copy(|sql| {
+        dst.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .to_string()
+    });
+}
+
+#[test]
+fn mysql_keys_of_one_tenant_are_looked_up_in_that_tenant() {
+    let Some(mut src) = mysql_db("rt_twin_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("rt_twin_d") else {
+        return;
+    };
+    let (schema, data) = twin_tenants();
+    src.script(&format!("{schema}\n{data}"));
+    dst.script(schema);
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), TWIN_GRAPH);
+    let out = dir.path().join("d.sql");
+    dump_with_graph(
+        &src.url(),
+        &graph,
+        &["--root", "tenants.id=1", "--lookups-only"],
+        &out,
+    );
+    dst.load_file(&out)
+        .expect("the dump loads with the mariadb client, foreign-key checks on");
+    check_twin_tenant_copy(|sql| dst.rows(sql)[0][0].clone().unwrap());
 }
