@@ -2161,11 +2161,11 @@ impl Queries<'_> {
     ) -> String {
         let r = &self.model.relations[edge.relation];
         let child = &self.model.tables[&r.child];
+        let (join, cond) = self.match_clause(r, keys_in);
         let mut sql = format!(
-            "SELECT {} FROM {} c WHERE {}{}",
+            "SELECT {} FROM {} c{join} WHERE {cond}{}",
             self.select(child, "c").0,
             self.q(&child.name),
-            self.match_clause(r, keys_in),
             self.when_clause(r, "c")
         );
         for f in edge.filter.iter().chain(child.filter.iter()) {
@@ -2339,23 +2339,44 @@ impl Queries<'_> {
         s
     }
 
-    /// `c` (the child) references one of a batch of `r.parent` keys through `r`.
-    fn match_clause(&self, r: &Relation, keys_in: &mut dyn FnMut(&[String]) -> String) -> String {
+    /// How `c` (the child) is matched to a batch of `r.parent` keys through `r`: a join
+    /// (none where the child holds the parent's key itself) and the condition on the batch.
+    ///
+    /// A reference to other columns of the parent (a unique email) joins the parent's rows of
+    /// the batch, as a derived table whose columns no filter of the child's can name by
+    /// mistake. As `c.col IN (SELECT p.email …)` MariaDB read the whole child table for the
+    /// children of 20,000 members (0.19 s of CPU); joined, it looked them up (0.13 s).
+    fn match_clause(
+        &self,
+        r: &Relation,
+        keys_in: &mut dyn FnMut(&[String]) -> String,
+    ) -> (String, String) {
         let parent = &self.model.tables[&r.parent];
         match self.direct_columns(r, parent) {
-            Some(cols) => keys_in(&qualified(self.dialect, "c", &cols)),
+            Some(cols) => (String::new(), keys_in(&qualified(self.dialect, "c", &cols))),
             None => {
                 let inner = keys_in(&qualified(self.dialect, "p", &parent.key));
-                let lhs = qualified(self.dialect, "c", &r.columns);
-                let lhs = if lhs.len() == 1 {
-                    lhs[0].clone()
-                } else {
-                    format!("({})", lhs.join(","))
-                };
-                format!(
-                    "{lhs} IN (SELECT {} FROM {} p WHERE {inner})",
-                    qualified(self.dialect, "p", &r.ref_columns).join(", "),
-                    self.q(&parent.name)
+                let named: Vec<String> = (0..r.ref_columns.len())
+                    .map(|i| self.q(&format!("_partialdump_r{i}")))
+                    .collect();
+                let select: Vec<String> = qualified(self.dialect, "p", &r.ref_columns)
+                    .iter()
+                    .zip(&named)
+                    .map(|(col, name)| format!("{col} AS {name}"))
+                    .collect();
+                let on: Vec<String> = named
+                    .iter()
+                    .zip(qualified(self.dialect, "c", &r.columns))
+                    .map(|(name, col)| format!("p.{name} = {col}"))
+                    .collect();
+                (
+                    format!(
+                        " JOIN (SELECT {} FROM {} p WHERE {inner}) p ON {}",
+                        select.join(", "),
+                        self.q(&parent.name),
+                        on.join(" AND ")
+                    ),
+                    "1 = 1".to_string(),
                 )
             }
         }
@@ -2368,11 +2389,11 @@ impl Queries<'_> {
         keys_in: &mut dyn FnMut(&[String]) -> String,
     ) -> String {
         let child = &self.model.tables[&r.child];
+        let (join, cond) = self.match_clause(r, keys_in);
         format!(
-            "SELECT {} FROM {} c WHERE {}{}",
+            "SELECT {} FROM {} c{join} WHERE {cond}{}",
             self.key_list(child, "c"),
             self.q(&child.name),
-            self.match_clause(r, keys_in),
             self.when_clause(r, "c")
         )
     }
