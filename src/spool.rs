@@ -407,11 +407,11 @@ fn decode_into(buf: &[u8], at: &mut usize, slot: &mut Value) -> Result<()> {
         (7, _) => *slot = Value::Bytes(bytes.to_vec()),
         (5, Value::Decimal(s)) | (6, Value::Text(s)) => {
             s.clear();
-            s.push_str(std::str::from_utf8(bytes).map_err(|_| corrupt())?);
+            s.push_str(crate::engine::value::as_text(bytes).ok_or_else(corrupt)?);
         }
         _ => {
-            let s = std::str::from_utf8(bytes)
-                .map_err(|_| corrupt())?
+            let s = crate::engine::value::as_text(bytes)
+                .ok_or_else(corrupt)?
                 .to_string();
             *slot = if tag == 5 {
                 Value::Decimal(s)

@@ -666,9 +666,9 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
             {
                 Value::Bytes(b)
             }
-            _ => match String::from_utf8(b) {
+            _ => match crate::engine::value::into_text(b) {
                 Ok(s) => Value::Text(s),
-                Err(e) => Value::Bytes(e.into_bytes()),
+                Err(b) => Value::Bytes(b),
             },
         },
         M::Date(year, month, day, hour, minute, second, micro) => match col.column_type() {

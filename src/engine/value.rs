@@ -94,6 +94,22 @@ impl Value {
     }
 }
 
+/// `bytes` as text when they are UTF-8, else the bytes back. Checked by SIMD: `std`'s check
+/// took 3.7% of the instructions of a dump of rows of text, as much again reading them back.
+pub fn into_text(bytes: Vec<u8>) -> std::result::Result<String, Vec<u8>> {
+    if simdutf8::basic::from_utf8(&bytes).is_ok() {
+        // SAFETY: the bytes were checked to be UTF-8 just above.
+        Ok(unsafe { String::from_utf8_unchecked(bytes) })
+    } else {
+        Err(bytes)
+    }
+}
+
+/// `bytes` as text when they are UTF-8 (see [`into_text`]).
+pub fn as_text(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
+}
+
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -260,6 +276,21 @@ mod tests {
             micro: 0,
         };
         assert!(neg < pos);
+    }
+
+    #[test]
+    fn text_is_taken_only_when_it_is_utf8() {
+        let long = "é ☃ 🚀 x".repeat(100);
+        assert_eq!(into_text(long.clone().into_bytes()), Ok(long.clone()));
+        assert_eq!(as_text(long.as_bytes()), Some(long.as_str()));
+        for bad in [
+            vec![0xff],
+            b"abc\xc3".to_vec(),
+            [long.as_bytes(), &[0xed, 0xa0, 0x80]].concat(),
+        ] {
+            assert_eq!(into_text(bad.clone()), Err(bad.clone()));
+            assert_eq!(as_text(&bad), None);
+        }
     }
 
     #[test]
