@@ -14,7 +14,9 @@ use crate::engine::value::Value;
 use crate::error::{Error, Result};
 use crate::graph::{ChildEdge, Model, Relation, TableModel};
 use crate::spool::Spool;
-use foldhash::HashMap;
+/// hashbrown's map for its `entry_ref` (a key of strings is looked up once, and copied only
+/// when new), with foldhash's hasher.
+type HashMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -192,25 +194,16 @@ impl KeyMap {
     fn entry(&mut self, key: &[Value]) -> (&mut Slot, bool) {
         let shape = shape(key);
         let mut new = false;
-        let mut insert = || {
+        let insert = || {
             new = true;
             0
         };
         let slot = match (self, shape) {
             (KeyMap::Ints(m), Shape::Int(i)) => m.entry(i).or_insert_with(insert),
             (KeyMap::Pairs(m), Shape::Pair(a, b)) => m.entry((a, b)).or_insert_with(insert),
-            (KeyMap::General(m), _) => {
-                // Copied only when new: most keys met are known (a row's references to rows
-                // read), and copying a key of strings allocates.
-                if !m.contains_key(key) {
-                    m.insert(key.to_vec(), insert());
-                }
-                match m.get_mut(key) {
-                    Some(slot) => slot,
-                    // Inserted just above when missing.
-                    None => unreachable!("a key inserted is in its map"),
-                }
-            }
+            // Copied only when new: most keys met are known (a row's references to rows
+            // read), and copying a key of strings allocates.
+            (KeyMap::General(m), _) => m.entry_ref(key).or_insert_with(insert),
             (map, _) => {
                 // Once per table at most: afterwards the map's form holds the key's.
                 map.fit(shape);
