@@ -444,13 +444,7 @@ fn stats_json_reports_rows_bytes_and_seconds_per_table() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
-    let trailer_rows: u64 = text
-        .rsplit("rows=")
-        .next()
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap()
-        .parse()
-        .unwrap();
+    let trailer_rows = trailer_rows(&text);
     let tables = v["tables"].as_array().unwrap();
     let sum: u64 = tables.iter().map(|t| t["rows"].as_u64().unwrap()).sum();
     assert_eq!(sum, trailer_rows);
