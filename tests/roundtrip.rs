@@ -1250,3 +1250,57 @@ fn mysql_keys_of_one_tenant_are_looked_up_in_that_tenant() {
         .expect("the dump loads with the mariadb client, foreign-key checks on");
     check_twin_tenant_copy(|sql| dst.rows(sql)[0][0].clone().unwrap());
 }
+
+/// Children by a unique column of the parent that is not its key (logins by a member's email),
+/// with a filter naming a column both tables have: SQLite reads them through the join to the
+/// parent's rows, and only those of the root's members.
+#[test]
+fn sqlite_children_by_a_unique_email_are_those_of_the_members_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "
+        CREATE TABLE orgs (id INTEGER PRIMARY KEY);
+        CREATE TABLE members (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs (id),
+          email TEXT NOT NULL UNIQUE);
+        CREATE TABLE logins (id INTEGER PRIMARY KEY, member_email TEXT NOT NULL REFERENCES members (email));";
+    let mut data = String::from("INSERT INTO orgs VALUES (1), (2);\n");
+    for m in 1..=40 {
+        data += &format!(
+            "INSERT INTO members VALUES ({m}, {}, 'm{m}@example.com');\n",
+            1 + m % 2
+        );
+    }
+    for l in 1..=200 {
+        data += &format!(
+            "INSERT INTO logins VALUES ({l}, 'm{}@example.com');\n",
+            1 + l % 40
+        );
+    }
+    let (src, dst) = (dir.path().join("src.db"), dir.path().join("dst.db"));
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(&format!("{schema}\n{data}"))
+        .unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  orgs:\n    children: [members]\n  members:\n    \
+         children: [{table: logins, where: \"id > 0\"}]\n",
+    );
+    let out = dir.path().join("d.sql");
+    let url = format!("sqlite:{}", src.display());
+    dump_with_graph(&url, &graph, &["--root", "orgs.id=2"], &out);
+    let dst = rusqlite::Connection::open(&dst).unwrap();
+    dst.execute_batch(&format!("{schema}\nPRAGMA foreign_keys = ON;"))
+        .unwrap();
+    dst.execute_batch(&std::fs::read_to_string(&out).unwrap())
+        .expect("the dump loads with foreign keys on");
+    let count = |sql: &str| dst.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    // Org 2's members are the odd ones; each has five logins.
+    assert_eq!(count("SELECT COUNT(*) FROM members"), 20);
+    assert_eq!(count("SELECT COUNT(*) FROM logins"), 100);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM logins l JOIN members m ON m.email = l.member_email WHERE m.org_id <> 2"
+        ),
+        0
+    );
+}
