@@ -300,15 +300,17 @@ pub fn update_sql(
 }
 
 fn push_quoted(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('\'');
-    let mut parts = s.split('\'');
-    if let Some(first) = parts.next() {
-        out.push_str(first);
+    // Found as bytes (`str::split` by a char took 3% of a dump of text): a quote is ASCII, so
+    // the text splits on character boundaries.
+    let mut from = 0;
+    for at in memchr::memchr_iter(b'\'', s.as_bytes()) {
+        out.push_str(&s[from..=at]);
+        out.push('\'');
+        from = at + 1;
     }
-    for part in parts {
-        out.push_str("''");
-        out.push_str(part);
-    }
+    out.push_str(&s[from..]);
     out.push('\'');
 }
 
@@ -435,6 +437,15 @@ mod tests {
             "_utf8mb4 X'6e756c00'"
         );
         assert_eq!(lit(&MYSQL, Value::Text("😀".into())), "'😀'");
+        for (text, quoted) in [
+            ("", "''"),
+            ("'", "''''"),
+            ("''x'", "'''''x'''"),
+            ("é'☃'😀", "'é''☃''😀'"),
+        ] {
+            assert_eq!(lit(&MYSQL, Value::Text(text.into())), quoted);
+            assert_eq!(lit(&SQLITE, Value::Text(text.into())), quoted);
+        }
     }
 
     #[test]
