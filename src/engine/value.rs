@@ -141,7 +141,7 @@ fn push_hex_by<const N: usize>(bytes: &[u8], out: &mut String) {
         }
         let digits = &buf[..chunk.len() * 2];
         // Hex digits are ASCII, so this never fails.
-        out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+        out.push_str(as_text(digits).unwrap_or_default());
     }
 }
 
