@@ -14,13 +14,14 @@ use crate::engine::value::Value;
 use crate::error::{Error, Result};
 use crate::graph::{ChildEdge, Model, Relation, TableModel};
 use crate::spool::Spool;
-/// hashbrown's map for its `entry_ref` (a key of strings is looked up once, and copied only
-/// when new), with foldhash's hasher.
-type HashMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+/// hashbrown's map for its `entry_ref` (a key of strings is looked up once, and copied only
+/// when new), with foldhash's hasher.
+type HashMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A row's key values, in the table's key column order.
 pub type Key = Vec<Value>;
