@@ -436,8 +436,6 @@ pub struct Subset {
     pub roots: BTreeMap<(String, Key), String>,
     /// The rows read, when the walk was asked to keep them.
     pub spool: Option<Spool>,
-    /// Rows in the subset so far (each counted once, when first read).
-    pub rows: u64,
 }
 
 /// The values at `positions` of `row`, borrowed when they are side by side.
@@ -474,7 +472,6 @@ impl Subset {
             tables: model.tables.keys().map(|_| TableKeys::default()).collect(),
             roots: BTreeMap::new(),
             spool,
-            rows: 0,
         }
     }
 
@@ -545,7 +542,6 @@ impl Subset {
         };
         *slot = READ | (offset & OFFSET) | if owned { OWNED } else { 0 };
         tk.read += 1;
-        self.rows += 1;
         if owned && layout.children {
             tk.pending_children.push(&key);
         }
@@ -1453,7 +1449,8 @@ impl<'a> Planner<'a> {
                         }
                     }
                     if let (Reads::Rows { .. }, Some(progress)) = (read, progress.as_mut()) {
-                        progress(&subset.names[table], subset.rows);
+                        let rows = subset.tables.iter().map(|t| t.read as u64).sum();
+                        progress(&subset.names[table], rows);
                     }
                 }
                 Msg::Done(i, seconds) => {
