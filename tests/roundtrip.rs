@@ -639,6 +639,37 @@ CREATE TABLE revisions (id INT PRIMARY KEY, org_id CHAR(36) NOT NULL, slug VARCH
   FOREIGN KEY (author) REFERENCES members (id));
 ";
 
+/// Dumps `root` of `src` with the graph `yaml` twice: as the walk chooses, and with `lookups`
+/// (`--lookups-only` and any more options). The two dumps must be the same, and the first must
+/// load into `dst` with foreign-key checks on. Returns the scans per table of each.
+fn scans_and_lookups_load_alike(
+    src: &MysqlDb,
+    dst: &MysqlDb,
+    yaml: &str,
+    root: &str,
+    lookups: &[&str],
+) -> (
+    std::collections::BTreeMap<String, u64>,
+    std::collections::BTreeMap<String, u64>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), yaml);
+    let (file, looked_up_file) = (
+        dir.path().join("scanned.sql"),
+        dir.path().join("lookups.sql"),
+    );
+    let (scanned, scans) = dump_text_counting_scans(&src.url(), &graph, root, &[], &file);
+    let (looked_up, lookup_scans) =
+        dump_text_counting_scans(&src.url(), &graph, root, lookups, &looked_up_file);
+    assert!(
+        scanned == looked_up,
+        "a dump by scans differs from one by lookups"
+    );
+    dst.load_file(&file)
+        .expect("the dump loads with the mariadb client, foreign-key checks on");
+    (scans, lookup_scans)
+}
+
 #[test]
 fn mysql_string_keys_in_another_case_bring_their_parent_once() {
     let Some(mut src) = mysql_db("rt_strkey_s") else {
@@ -677,31 +708,18 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
     ] {
         src.rows(sql);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let graph = write_graph(
-        dir.path(),
+    let (scans, lookup_scans) = scans_and_lookups_load_alike(
+        &src,
+        &dst,
         // The filter names `id`, which members have too: the join to members must leave it
         // the child's.
         "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n  \
          members:\n    children: [{table: logins, where: \"id > 0\"}]\n",
+        "orgs.id=org-a",
+        &["--lookups-only", "--jobs", "1"],
     );
-    let (file, lookups) = (
-        dir.path().join("scanned.sql"),
-        dir.path().join("lookups.sql"),
-    );
-    let run = |out: &Path, extra: &[&str]| {
-        dump_text_counting_scans(&src.url(), &graph, "orgs.id=org-a", extra, out)
-    };
-    let (scanned, scans) = run(&file, &[]);
-    let (looked_up, lookup_scans) = run(&lookups, &["--lookups-only", "--jobs", "1"]);
     assert_eq!(scans["revisions"], 1, "{scans:?}");
     assert!(lookup_scans.values().all(|&n| n == 0), "{lookup_scans:?}");
-    assert!(
-        scanned == looked_up,
-        "a dump by a scan differs from one by lookups"
-    );
-    dst.load_file(&file)
-        .expect("the dump loads with the mariadb client, foreign-key checks on");
 
     let count = |db: &mut MysqlDb, sql: &str| db.rows(sql)[0][0].clone().unwrap();
     // Org-a once, under its own key, and org-b, which a document's owner belongs to.
@@ -805,28 +823,15 @@ fn mysql_tenant_led_composite_keys_scan_to_the_same_dump() {
     ] {
         src.rows(&sql);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let graph = write_graph(
-        dir.path(),
+    let (scans, _) = scans_and_lookups_load_alike(
+        &src,
+        &dst,
         "tables:\n  tenants:\n    children: [projects]\n  projects:\n    children: [tasks]\n  \
          tasks:\n    children: [comments]\n",
+        "tenants.id=1",
+        &["--lookups-only"],
     );
-    let (file, lookups) = (
-        dir.path().join("scanned.sql"),
-        dir.path().join("lookups.sql"),
-    );
-    let run = |out: &Path, extra: &[&str]| {
-        dump_text_counting_scans(&src.url(), &graph, "tenants.id=1", extra, out)
-    };
-    let (scanned, scans) = run(&file, &[]);
-    let (looked_up, _) = run(&lookups, &["--lookups-only"]);
     assert_eq!((scans["tasks"], scans["comments"]), (1, 1), "{scans:?}");
-    assert!(
-        scanned == looked_up,
-        "a dump by scans differs from one by lookups"
-    );
-    dst.load_file(&file)
-        .expect("the dump loads with the mariadb client, foreign-key checks on");
     let count = |db: &mut MysqlDb, sql: &str| db.rows(sql)[0][0].clone().unwrap();
     for table in ["projects", "tasks", "comments"] {
         let want = count(
