@@ -350,6 +350,16 @@ impl KeyList {
             .collect()
     }
 
+    /// Up to `n` keys from position `start`, general ones borrowed: a copy of a key of
+    /// strings is an allocation per value.
+    fn borrowed_chunk(&self, start: usize, n: usize) -> Vec<Cow<'_, [Value]>> {
+        let range = start..self.len().min(start + n);
+        match self {
+            KeyList::General(v) => v[range].iter().map(|k| Cow::Borrowed(&k[..])).collect(),
+            _ => range.map(|i| Cow::Owned(self.key(i))).collect(),
+        }
+    }
+
     /// The position of `key` (the list is sorted).
     pub fn position(&self, key: &[Value]) -> Option<usize> {
         match (self, shape(key)) {
@@ -593,12 +603,12 @@ fn key_bytes(dialect: &dyn Dialect, key: &[Value], scratch: &mut String) -> usiz
 }
 
 /// How many of `keys` one IN list holds under `batch` (at least one).
-fn batch_len(dialect: &dyn Dialect, keys: &[Key], batch: Batch) -> usize {
+fn batch_len<K: AsRef<[Value]>>(dialect: &dyn Dialect, keys: &[K], batch: Batch) -> usize {
     let mut n = 0;
     let mut size = 0;
     let mut scratch = String::new();
     while n < keys.len() && n < batch.max_keys {
-        size += key_bytes(dialect, &keys[n], &mut scratch);
+        size += key_bytes(dialect, keys[n].as_ref(), &mut scratch);
         if n > 0 && size > batch.max_bytes {
             break;
         }
@@ -1870,9 +1880,14 @@ impl<'a> Planner<'a> {
         };
         let mut next = 0;
         while next < keys.len() {
-            let chunk = keys.chunk(next, per_query);
+            let chunk = keys.borrowed_chunk(next, per_query);
             let n = batch_len(dialect, &chunk, batch);
-            let mut keys_in = |cols: &[String]| in_clause(dialect, cols, &chunk[..n], batch).0;
+            let refs: Vec<&[Value]> = chunk[..n].iter().map(|k| &**k).collect();
+            let mut keys_in = |cols: &[String]| {
+                let mut out = String::new();
+                dialect.write_in_list(cols, &refs, &mut out);
+                out
+            };
             round.push(make(&queries, &mut keys_in, n));
             next += n;
         }
