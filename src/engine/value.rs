@@ -97,7 +97,7 @@ impl Value {
 /// `bytes` as text when they are UTF-8, else the bytes back. Checked by SIMD: `std`'s check
 /// took 3.7% of the instructions of a dump of rows of text, as much again reading them back.
 pub fn into_text(bytes: Vec<u8>) -> std::result::Result<String, Vec<u8>> {
-    if simdutf8::basic::from_utf8(&bytes).is_ok() {
+    if as_text(&bytes).is_some() {
         // SAFETY: the bytes were checked to be UTF-8 just above.
         Ok(unsafe { String::from_utf8_unchecked(bytes) })
     } else {
@@ -107,6 +107,11 @@ pub fn into_text(bytes: Vec<u8>) -> std::result::Result<String, Vec<u8>> {
 
 /// `bytes` as text when they are UTF-8 (see [`into_text`]).
 pub fn as_text(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8. Most values are short and ASCII (keys, names, emails), which
+        // simdutf8 hands to `std`'s check below 64 bytes: this takes a fifth of its time.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
     simdutf8::basic::from_utf8(bytes).ok()
 }
 
