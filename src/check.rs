@@ -200,13 +200,7 @@ pub fn check(
     for t in model.tables.values() {
         for e in &t.children {
             let r = &model.relations[e.relation];
-            let Some(child) = schema.table(&r.child) else {
-                continue;
-            };
-            // A polymorphic edge also filters on its type column: an index on both serves.
-            let mut with_when: Vec<String> = r.when.iter().map(|(c, _)| c.clone()).collect();
-            with_when.extend(r.columns.iter().cloned());
-            if !child.has_index_on(&r.columns) && !child.has_index_on(&with_when) {
+            if !r.indexed {
                 let name = format!("{}_{}_idx", r.child, r.columns.join("_"));
                 out.push(Finding {
                     kind: "unindexed-child-edge",

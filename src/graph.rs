@@ -33,6 +33,10 @@ pub struct Relation {
     pub nullable: bool,
     /// Not followed; the columns are written as NULL.
     pub nullified: bool,
+    /// An index of the child (or its primary key) starts with the columns, alone or after the
+    /// `when` columns: looking children up by them reads only theirs, where without one every
+    /// query of lookups reads the whole child table.
+    pub indexed: bool,
 }
 
 impl Relation {
@@ -233,6 +237,7 @@ impl Model {
                     declared: true,
                     nullable: nullable(t, &fk.columns),
                     nullified: false,
+                    indexed: t.has_index_on(&fk.columns),
                 });
             }
         }
@@ -273,10 +278,15 @@ impl Model {
                 for (col, v) in &spec.when {
                     when.push((column_at(child, col, r.pos)?, v.0.clone()));
                 }
+                // A polymorphic reference also filters on its type columns: an index on both
+                // serves.
+                let mut with_when: Vec<String> = when.iter().map(|(c, _)| c.clone()).collect();
+                with_when.extend(columns.iter().cloned());
                 relations.push(Relation {
                     id: relations.len(),
                     child: child.name.clone(),
                     nullable: nullable(child, &columns),
+                    indexed: child.has_index_on(&columns) || child.has_index_on(&with_when),
                     columns,
                     parent: parent.name.clone(),
                     ref_columns,

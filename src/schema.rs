@@ -65,15 +65,19 @@ impl Table {
             .any(|u| u.len() == 1 && u[0].eq_ignore_ascii_case(col))
     }
 
-    /// Whether some index starts with exactly these columns (in any order), so a lookup by
-    /// them does not scan the table.
+    /// Whether some index, or the primary key (which SQLite lists as no index when it is the
+    /// rowid), starts with exactly these columns (in any order), so a lookup by them does not
+    /// scan the table.
     pub fn has_index_on(&self, cols: &[String]) -> bool {
-        self.indexes.iter().any(|idx| {
-            idx.len() >= cols.len()
-                && idx[..cols.len()]
-                    .iter()
-                    .all(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
-        })
+        std::iter::once(&self.primary_key)
+            .chain(&self.indexes)
+            .any(|idx| {
+                !cols.is_empty()
+                    && idx.len() >= cols.len()
+                    && idx[..cols.len()]
+                        .iter()
+                        .all(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
+            })
     }
 
     /// The column names that go into INSERT statements (generated columns left out).

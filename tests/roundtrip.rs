@@ -475,6 +475,77 @@ fn graph_with_task_tag_notes(dir: &Path) -> PathBuf {
     )
 }
 
+/// Children through a reference no index serves (a graph's own reference, which has no
+/// foreign key for InnoDB to index): lookups would each read the whole child table, so the walk
+/// reads it by one scan, even for a small tenant, and writes the dump lookups write. With an
+/// index, the same tenant's few children are looked up.
+#[test]
+fn mysql_children_no_index_serves_are_read_by_one_scan() {
+    let Some(mut src) = MysqlDb::fixture("rt_noidx_s", true) else {
+        return;
+    };
+    // 5,000 more tasks on project 3 (account 2), and a note on every task: account 1's few
+    // tasks have a note each among 5,000.
+    src.rows(
+        "INSERT INTO tasks (id, project_id, title) SELECT -CAST(seq AS SIGNED), 3, \
+         CONCAT('bulk ', seq) FROM seq_1_to_5000",
+    );
+    src.rows(
+        "CREATE TABLE task_notes (id INT PRIMARY KEY, task_ref INT NOT NULL, \
+         note VARCHAR(20) NOT NULL)",
+    );
+    src.rows(
+        "INSERT INTO task_notes SELECT ROW_NUMBER() OVER (ORDER BY id), id, \
+         CONCAT('note on ', id) FROM tasks",
+    );
+    src.rows("ANALYZE TABLE tasks, task_notes");
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::graph()).unwrap();
+    let with_notes = base.replace(
+        "  tasks:\n    children:\n",
+        "  tasks:\n    children:\n      - task_notes\n",
+    );
+    assert_ne!(
+        with_notes, base,
+        "the fixture's graph lists the children of tasks"
+    );
+    let graph = write_graph(
+        dir.path(),
+        &(with_notes
+            + "  task_notes:\n    references:\n      - {columns: task_ref, table: tasks}\n"),
+    );
+    let url = src.url();
+    let run = |name: &str, extra: &[&str]| {
+        dump_text_counting_scans(&url, &graph, "accounts.id=1", extra, &dir.path().join(name))
+    };
+    let (scanned, scans) = run("scanned.sql", &[]);
+    assert_eq!(scans["task_notes"], 1, "{scans:?}");
+    let (looked_up, _) = run("lookups.sql", &["--lookups-only"]);
+    assert!(
+        scanned == looked_up,
+        "the dump by a scan differs from the one by lookups"
+    );
+    let notes = scanned.matches("note on ").count();
+    assert!(notes > 0, "account 1's tasks have notes in the dump");
+    assert_eq!(
+        src.rows(
+            "SELECT COUNT(*) FROM task_notes n JOIN tasks t ON t.id = n.task_ref \
+             JOIN projects p ON p.id = t.project_id WHERE p.account_id = 1"
+        )[0][0]
+            .clone()
+            .unwrap(),
+        notes.to_string()
+    );
+
+    src.rows("CREATE INDEX task_notes_task_ref ON task_notes (task_ref)");
+    let (indexed, scans) = run("indexed.sql", &[]);
+    assert_eq!(scans["task_notes"], 0, "{scans:?}");
+    assert!(
+        indexed == looked_up,
+        "the dump by lookups through the index differs"
+    );
+}
+
 #[test]
 fn mysql_scans_of_more_keys_than_a_query_carries_join_temporary_tables() {
     let Some(mut src) = MysqlDb::fixture("rt_keyt_s", true) else {
