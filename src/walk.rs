@@ -157,7 +157,21 @@ impl KeyMap {
                 (KeyList::Pairs(k), s)
             }
             KeyMap::General(m) => {
-                let (k, s) = read(m);
+                let mut rows: Vec<(Key, Slot)> =
+                    m.into_iter().filter(|(_, s)| slot_read(*s)).collect();
+                // Keys that all lead with one value (one tenant's) are put in order by the rest:
+                // the same order, without comparing that value, a UUID say, every time.
+                let lead = rows.first().and_then(|(k, _)| k.first()).cloned();
+                let shared = lead.is_some_and(|lead| {
+                    rows.iter()
+                        .all(|(k, _)| k.len() > 1 && k.first() == Some(&lead))
+                });
+                if shared {
+                    rows.sort_unstable_by(|a, b| a.0[1..].cmp(&b.0[1..]));
+                } else {
+                    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                }
+                let (k, s) = rows.into_iter().unzip();
                 (KeyList::General(k), s)
             }
         }
@@ -365,7 +379,19 @@ impl KeyList {
         match (self, shape(key)) {
             (KeyList::Ints(v), Shape::Int(i)) => v.binary_search(&i).ok(),
             (KeyList::Pairs(v), Shape::Pair(a, b)) => v.binary_search(&(a, b)).ok(),
-            (KeyList::General(v), _) => v.binary_search_by(|k| k.as_slice().cmp(key)).ok(),
+            (KeyList::General(v), _) => match (v.first(), v.last()) {
+                // In order, so when the first and last keys lead with one value (one tenant's),
+                // every key does: only the rest is compared.
+                (Some(first), Some(last))
+                    if key.len() > 1 && first.len() == key.len() && first[0] == last[0] =>
+                {
+                    if key[0] != first[0] {
+                        return None;
+                    }
+                    v.binary_search_by(|k| k[1..].cmp(&key[1..])).ok()
+                }
+                _ => v.binary_search_by(|k| k.as_slice().cmp(key)).ok(),
+            },
             _ => None,
         }
     }
@@ -2555,6 +2581,34 @@ mod tests {
             span(&[Value::Int(-3), Value::UInt(u64::MAX)]),
             Span::Range(-3, hi) if hi == i128::from(u64::MAX)
         ));
+    }
+
+    /// Keys of strings that all lead with one value (one tenant's) are listed and found as
+    /// any keys are: in key order, each at its place, and a key of another tenant nowhere.
+    #[test]
+    fn keys_of_one_tenant_are_listed_and_found_in_key_order() {
+        let key = |t: &str, slug: &str| vec![Value::Text(t.into()), Value::Text(slug.into())];
+        for tenants in [&["t"][..], &["t", "u"][..]] {
+            let mut map = KeyMap::default();
+            let mut want = Vec::new();
+            for (i, slug) in ["b", "a", "c", "B", "aa"].iter().enumerate() {
+                for t in tenants {
+                    *map.entry(&key(t, slug)).0 |= READ | i as u64;
+                    want.push(key(t, slug));
+                }
+            }
+            // Met but not read: not listed.
+            map.entry(&key("t", "z"));
+            want.sort();
+            let (list, _) = map.read_list();
+            let listed: Vec<Key> = (0..list.len()).map(|i| list.key(i)).collect();
+            assert_eq!(listed, want, "{tenants:?}");
+            for (i, k) in want.iter().enumerate() {
+                assert_eq!(list.position(k), Some(i), "{k:?}");
+            }
+            assert_eq!(list.position(&key("v", "a")), None);
+            assert_eq!(list.position(&key("t", "z")), None);
+        }
     }
 
     #[test]
