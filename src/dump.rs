@@ -465,19 +465,7 @@ pub fn run(
                     sink.foreign_key_checks(true, "")?;
                 }
                 if let Some(g) = group {
-                    let (tables, rels) = &prepared.plan.fk_off_groups[g];
-                    sink.foreign_key_checks(
-                    false,
-                    &format!(
-                        "{} reference each other through NOT NULL columns ({}): no load order satisfies \
-                         foreign-key checks, so they are off for just these rows",
-                        tables.join(", "),
-                        rels.iter()
-                            .map(|r| prepared.model.relations[*r].describe())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                )?;
+                    sink.foreign_key_checks(false, &fk_off_reason(prepared, g))?;
                 }
                 open_group = group;
             }
@@ -526,6 +514,20 @@ pub fn run(
     stats.bytes = sink.bytes_written();
     stats.seconds = started.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// Why foreign-key checks are off around the tables of group `g` of the plan, for the dump.
+fn fk_off_reason(prepared: &Prepared, g: usize) -> String {
+    let (tables, rels) = &prepared.plan.fk_off_groups[g];
+    format!(
+        "{} reference each other through NOT NULL columns ({}): no load order satisfies \
+         foreign-key checks, so they are off for just these rows",
+        tables.join(", "),
+        rels.iter()
+            .map(|r| prepared.model.relations[*r].describe())
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
 }
 
 /// The tables `--with-schema` creates: those in the dump, then every table their foreign keys
