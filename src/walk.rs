@@ -142,36 +142,41 @@ impl KeyMap {
     /// Takes the map: its keys move into the list rather than being copied (keys of strings
     /// are an allocation or more each).
     pub fn read_list(self) -> (KeyList, Vec<Slot>) {
-        fn read<K: Ord>(m: HashMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
+        fn read<K: Ord>(
+            m: HashMap<K, Slot>,
+            sort: impl FnOnce(&mut [(K, Slot)]),
+        ) -> (Vec<K>, Vec<Slot>) {
             let mut rows: Vec<(K, Slot)> = m.into_iter().filter(|(_, s)| slot_read(*s)).collect();
-            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            sort(&mut rows);
             rows.into_iter().unzip()
+        }
+        fn by_key<K: Ord>(rows: &mut [(K, Slot)]) {
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
         match self {
             KeyMap::Ints(m) => {
-                let (k, s) = read(m);
+                let (k, s) = read(m, by_key);
                 (KeyList::Ints(k), s)
             }
             KeyMap::Pairs(m) => {
-                let (k, s) = read(m);
+                let (k, s) = read(m, by_key);
                 (KeyList::Pairs(k), s)
             }
             KeyMap::General(m) => {
-                let mut rows: Vec<(Key, Slot)> =
-                    m.into_iter().filter(|(_, s)| slot_read(*s)).collect();
-                // Keys that all lead with one value (one tenant's) are put in order by the rest:
-                // the same order, without comparing that value, a UUID say, every time.
-                let lead = rows.first().and_then(|(k, _)| k.first()).cloned();
-                let shared = lead.is_some_and(|lead| {
-                    rows.iter()
-                        .all(|(k, _)| k.len() > 1 && k.first() == Some(&lead))
+                let (k, s) = read(m, |rows| {
+                    // Keys that all lead with one value (one tenant's) are put in order by the
+                    // rest: the same order, without comparing that value, a UUID say, each time.
+                    let lead = rows.first().and_then(|(k, _)| k.first()).cloned();
+                    let shared = lead.is_some_and(|lead| {
+                        rows.iter()
+                            .all(|(k, _)| k.len() > 1 && k.first() == Some(&lead))
+                    });
+                    if shared {
+                        rows.sort_unstable_by(|a, b| a.0[1..].cmp(&b.0[1..]));
+                    } else {
+                        by_key(rows);
+                    }
                 });
-                if shared {
-                    rows.sort_unstable_by(|a, b| a.0[1..].cmp(&b.0[1..]));
-                } else {
-                    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                }
-                let (k, s) = rows.into_iter().unzip();
                 (KeyList::General(k), s)
             }
         }
@@ -357,16 +362,9 @@ impl KeyList {
         }
     }
 
-    /// Up to `n` keys from position `start`.
-    pub fn chunk(&self, start: usize, n: usize) -> Vec<Key> {
-        (start..self.len().min(start + n))
-            .map(|i| self.key(i))
-            .collect()
-    }
-
     /// Up to `n` keys from position `start`, general ones borrowed: a copy of a key of
     /// strings is an allocation per value.
-    fn borrowed_chunk(&self, start: usize, n: usize) -> Vec<Cow<'_, [Value]>> {
+    pub fn borrowed_chunk(&self, start: usize, n: usize) -> Vec<Cow<'_, [Value]>> {
         let range = start..self.len().min(start + n);
         match self {
             KeyList::General(v) => v[range].iter().map(|k| Cow::Borrowed(&k[..])).collect(),
@@ -648,17 +646,22 @@ fn batch_len<K: AsRef<[Value]>>(dialect: &dyn Dialect, keys: &[K], batch: Batch)
 
 /// Writes `cols IN (...)` for as many of `keys` as `batch` allows (at least one); returns the
 /// clause and how many keys it holds.
-pub fn in_clause(
+pub fn in_clause<K: AsRef<[Value]>>(
     dialect: &dyn Dialect,
     cols: &[String],
-    keys: &[Key],
+    keys: &[K],
     batch: Batch,
 ) -> (String, usize) {
     let n = batch_len(dialect, keys, batch);
-    let refs: Vec<&[Value]> = keys[..n].iter().map(Vec::as_slice).collect();
+    (in_list(dialect, cols, &keys[..n]), n)
+}
+
+/// `cols IN (...)` of all of `keys`.
+fn in_list<K: AsRef<[Value]>>(dialect: &dyn Dialect, cols: &[String], keys: &[K]) -> String {
+    let refs: Vec<&[Value]> = keys.iter().map(AsRef::as_ref).collect();
     let mut out = String::new();
     dialect.write_in_list(cols, &refs, &mut out);
-    (out, n)
+    out
 }
 
 /// Reads the subset from a source, every row once.
@@ -1925,13 +1928,9 @@ impl<'a> Planner<'a> {
         let mut next = 0;
         while next < keys.len() {
             let chunk = keys.borrowed_chunk(next, per_query);
+            // Sized once, however many times the query names the list.
             let n = batch_len(dialect, &chunk, batch);
-            let refs: Vec<&[Value]> = chunk[..n].iter().map(|k| &**k).collect();
-            let mut keys_in = |cols: &[String]| {
-                let mut out = String::new();
-                dialect.write_in_list(cols, &refs, &mut out);
-                out
-            };
+            let mut keys_in = |cols: &[String]| in_list(dialect, cols, &chunk[..n]);
             round.push(make(&queries, &mut keys_in, n));
             next += n;
         }
@@ -2500,11 +2499,11 @@ impl Queries<'_> {
 pub fn for_each_batch(
     keys: &KeyList,
     max: usize,
-    mut f: impl FnMut(&[Key]) -> Result<usize>,
+    mut f: impl FnMut(&[Cow<'_, [Value]>]) -> Result<usize>,
 ) -> Result<()> {
     let mut next = 0;
     while next < keys.len() {
-        let chunk = keys.chunk(next, max);
+        let chunk = keys.borrowed_chunk(next, max);
         next += f(&chunk)?.max(1);
     }
     Ok(())
@@ -2640,6 +2639,9 @@ mod tests {
         list.push(&pair(1, 9));
         assert!(matches!(list, KeyList::Pairs(_)));
         list.push(&[Value::Int(3)]);
-        assert_eq!(list.chunk(0, 5), vec![pair(1, 9), vec![Value::Int(3)]]);
+        assert_eq!(
+            list.borrowed_chunk(0, 5),
+            [pair(1, 9), vec![Value::Int(3)]].map(Cow::<[Value]>::Owned)
+        );
     }
 }
