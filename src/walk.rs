@@ -305,14 +305,40 @@ impl KeyList {
 
     /// Writes the literals of the `i`-th key, comma-separated.
     pub fn write_key(&self, i: usize, dialect: &dyn Dialect, out: &mut String) {
-        match self {
-            KeyList::Ints(v) => dialect.write_literal(&Value::Int(v[i]), out),
-            KeyList::Pairs(v) => {
+        self.write_key_from(i, 0, dialect, out);
+    }
+
+    /// Writes the literals of the `i`-th key from its column `from` on, comma-separated.
+    fn write_key_from(&self, i: usize, from: usize, dialect: &dyn Dialect, out: &mut String) {
+        match (self, from) {
+            (KeyList::Ints(v), 0) => dialect.write_literal(&Value::Int(v[i]), out),
+            (KeyList::Ints(_), _) => {}
+            (KeyList::Pairs(v), 0) => {
                 dialect.write_literal(&Value::Int(v[i].0), out);
                 out.push(',');
                 dialect.write_literal(&Value::Int(v[i].1), out);
             }
-            KeyList::General(v) => dialect.write_values(&v[i], out),
+            (KeyList::Pairs(v), 1) => dialect.write_literal(&Value::Int(v[i].1), out),
+            (KeyList::Pairs(_), _) => {}
+            (KeyList::General(v), _) => dialect.write_values(v[i].get(from..).unwrap_or(&[]), out),
+        }
+    }
+
+    /// The value every key leads with, when the keys have two or more columns and all lead
+    /// with one (one tenant's keys, say).
+    fn shared_lead(&self) -> Option<Value> {
+        match self {
+            KeyList::Ints(_) => None,
+            KeyList::Pairs(v) => {
+                let lead = v.first()?.0;
+                v.iter().all(|p| p.0 == lead).then_some(Value::Int(lead))
+            }
+            KeyList::General(v) => {
+                let lead = v.first()?.first()?;
+                v.iter()
+                    .all(|k| k.len() > 1 && k.first() == Some(lead))
+                    .then(|| lead.clone())
+            }
         }
     }
 
@@ -326,16 +352,23 @@ impl KeyList {
         }
     }
 
-    /// Bytes the keys take in an IN list (about: their literals and separators).
-    fn literal_bytes(&self, dialect: &dyn Dialect) -> usize {
+    /// Bytes the keys take in an IN list (about: their literals and separators), whole and,
+    /// when they all lead with one value, without it (see [`ListBytes`]).
+    fn literal_bytes(&self, dialect: &dyn Dialect) -> ListBytes {
         let mut scratch = String::new();
-        (0..self.len())
-            .map(|i| {
-                scratch.clear();
-                self.write_key(i, dialect, &mut scratch);
-                scratch.len() + 3
-            })
-            .sum()
+        let mut bytes = |from: usize| -> usize {
+            (0..self.len())
+                .map(|i| {
+                    scratch.clear();
+                    self.write_key_from(i, from, dialect, &mut scratch);
+                    scratch.len() + 3
+                })
+                .sum()
+        };
+        ListBytes {
+            whole: bytes(0),
+            lead: self.shared_lead().map(|lead| (lead, bytes(1))),
+        }
     }
 
     /// Takes the first `n` keys (or all), leaving the rest. What is taken holds just its keys:
@@ -764,6 +797,13 @@ const SCAN_KEY_BYTES: usize = 1 << 20;
 /// its key lists, 0.7 s on its rows).
 const SPLIT_MIN_ROWS: u64 = 10_000;
 
+/// And at least a row for every this many bytes of the key lists: the server's parse of a
+/// list goes by its bytes as much as by its keys. Integer keys take 6-7 bytes each, so this
+/// asks no more of them; keys of text take more (bench/shapes.py's strings: 60,000 slugs, 0.8
+/// MB, cost MariaDB about 60 ms a copy; its scan of 600,000 revisions took 390 ms of server time
+/// in one query, 480 ms in 2 ranges, 570 ms in 4).
+const SPLIT_LIST_BYTES_PER_ROW: u64 = 3;
+
 /// Most distinct values of the first key column a scan names for the server to find their
 /// rows by an index (see [`Queries::leading_cond`]); far below the 1,000 values at which
 /// MariaDB turns an IN list into a join.
@@ -804,13 +844,24 @@ enum Span {
     Range(i128, i128),
 }
 
+/// What a list of keys takes in an IN list: its literals written whole, and when every key
+/// leads with one value, that value and the bytes of the rest, which is all a scan's list
+/// then holds (see [`Queries::scan`]).
+#[derive(Clone)]
+struct ListBytes {
+    whole: usize,
+    lead: Option<(Value, usize)>,
+}
+
 /// Keys held for a child edge, in lists shared with the other child edges of the same parent
 /// (each list is the keys of one round, held for every edge they lead along).
 #[derive(Default, Clone)]
 pub struct SharedKeys {
     lists: Vec<Arc<KeyList>>,
-    /// Bytes the keys take in an IN list.
+    /// Bytes the keys take in an IN list, written whole.
     bytes: usize,
+    /// When every key held leads with one value: that value, and the bytes of the rest.
+    lead: Option<(Value, usize)>,
 }
 
 impl SharedKeys {
@@ -822,9 +873,24 @@ impl SharedKeys {
         self.lists.iter().all(|l| l.is_empty())
     }
 
-    fn push(&mut self, keys: &Arc<KeyList>, bytes: usize) {
+    fn push(&mut self, keys: &Arc<KeyList>, bytes: ListBytes) {
+        if !keys.is_empty() {
+            self.lead = match (self.is_empty(), self.lead.take(), bytes.lead) {
+                (true, _, lead) => lead,
+                (false, Some((lead, held)), Some((other, more))) if lead == other => {
+                    Some((lead, held + more))
+                }
+                _ => None,
+            };
+        }
         self.lists.push(Arc::clone(keys));
-        self.bytes += bytes;
+        self.bytes += bytes.whole;
+    }
+
+    /// Bytes the keys take in a scan's IN list: without their shared first value when they
+    /// have one.
+    fn text_bytes(&self) -> usize {
+        self.lead.as_ref().map_or(self.bytes, |(_, rest)| *rest)
     }
 
     /// The width of the keys when a key table can hold them all (see [`KeyList::int_width`]).
@@ -851,15 +917,18 @@ impl SharedKeys {
     /// those values are at most `max` (in order); else None.
     fn leading_values(&self, max: usize) -> Option<Vec<Value>> {
         let mut seen = std::collections::BTreeSet::new();
-        let mut note = |first: Value| {
-            seen.insert(first);
+        // Copied only when new: a tenant's keys share one.
+        let mut note = |first: &Value| {
+            if !seen.contains(first) {
+                seen.insert(first.clone());
+            }
             seen.len() <= max
         };
         for list in &self.lists {
             let fits = match &**list {
                 KeyList::Ints(v) => v.is_empty(),
-                KeyList::Pairs(v) => v.iter().all(|p| note(Value::Int(p.0))),
-                KeyList::General(v) => v.iter().all(|k| k.len() > 1 && note(k[0].clone())),
+                KeyList::Pairs(v) => v.iter().all(|p| note(&Value::Int(p.0))),
+                KeyList::General(v) => v.iter().all(|k| k.len() > 1 && note(&k[0])),
             };
             if !fits {
                 return None;
@@ -868,15 +937,20 @@ impl SharedKeys {
         (!seen.is_empty()).then(|| seen.into_iter().collect())
     }
 
-    /// Writes the keys' literals as `write_in_list_with` asks for them: the i-th key at the
-    /// i-th call (it asks for each of `len()` keys once, in order; no more).
-    fn key_writer<'k>(&'k self, dialect: &'k dyn Dialect) -> impl FnMut(usize, &mut String) + 'k {
+    /// Writes the keys' literals (from their column `from` on) as `write_in_list_with` asks
+    /// for them: the i-th key at the i-th call (it asks for each of `len()` keys once, in
+    /// order; no more).
+    fn key_writer<'k>(
+        &'k self,
+        from: usize,
+        dialect: &'k dyn Dialect,
+    ) -> impl FnMut(usize, &mut String) + 'k {
         let (mut list, mut at) = (0, 0);
         move |_, out| {
             while at >= self.lists[list].len() {
                 (list, at) = (list + 1, 0);
             }
-            self.lists[list].write_key(at, dialect, out);
+            self.lists[list].write_key_from(at, from, dialect, out);
             at += 1;
         }
     }
@@ -1134,7 +1208,7 @@ fn load_key_tables(conn: &mut dyn Source, q: &WalkQuery) -> Result<()> {
             &t.name,
             t.width,
             t.keys.len(),
-            &mut t.keys.key_writer(dialect),
+            &mut t.keys.key_writer(0, dialect),
             &context,
         )?;
     }
@@ -1614,17 +1688,22 @@ impl<'a> Planner<'a> {
                 && self.lookup_cost(rel, held.seen[rel]) * HOLD_GROWTH
                     >= self.model_table(child_id).rows_estimate.unwrap_or(0) as f64
             {
-                let bytes = *bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
-                if held.keys[rel].bytes + bytes <= SCAN_KEY_BYTES.min(self.batch.max_bytes)
+                let bytes = bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
+                held.keys[rel].push(&keys, bytes.clone());
+                // Counted whole, though a scan may write less of the keys (see
+                // [`Queries::scan`]): keys of text that all lead with one value, held until a
+                // scan could take them, were found later than lookups find them as they come
+                // (bench/shapes.py's strings: 1.10 s against 1.02 s, 2 cores).
+                if held.keys[rel].bytes <= SCAN_KEY_BYTES.min(self.batch.max_bytes)
                     || self.key_tables && keys.int_width().is_some()
                 {
-                    held.keys[rel].push(&keys, bytes);
                     continue;
                 }
                 // Too many for a scan to carry: these, any held, and any to come are looked up.
                 held.too_long[rel] = true;
-                let earlier = std::mem::take(&mut held.keys[rel]).to_list();
-                self.lookups(parent, edge, child_id, &earlier, round);
+                let all = std::mem::take(&mut held.keys[rel]).to_list();
+                self.lookups(parent, edge, child_id, &all, round);
+                continue;
             }
             self.lookups(parent, edge, child_id, &keys, round);
         }
@@ -1793,7 +1872,7 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|(e, keys)| self.lookup_cost(e.relation, keys.len()))
             .sum();
-        let bytes: usize = lists.iter().map(|(_, keys)| keys.bytes).sum();
+        let bytes: usize = lists.iter().map(|(_, keys)| keys.text_bytes()).sum();
         let keyed = bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes);
         if lookups < child.rows_estimate.unwrap_or(0) as f64
             || keyed && !(self.key_tables && lists.iter().all(|(_, k)| k.int_width().is_some()))
@@ -1827,8 +1906,11 @@ impl<'a> Planner<'a> {
         // Each range's query carries the whole key list, which the server parses again: the
         // ranges must be long next to it.
         let pieces = match &child.split_column {
-            Some(_) => (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS.max(2 * keys as u64))
-                .clamp(1, self.connections as u64) as usize,
+            Some(_) => (child.rows_estimate.unwrap_or(0)
+                / SPLIT_MIN_ROWS
+                    .max(2 * keys as u64)
+                    .max(bytes as u64 / SPLIT_LIST_BYTES_PER_ROW))
+            .clamp(1, self.connections as u64) as usize,
             None => 1,
         };
         Ok(ScanJob {
@@ -2254,10 +2336,24 @@ impl Queries<'_> {
                 // with a table of its values, which costs 2.7x as much on a scan (600,000 keys
                 // against 2,000,000 rows: 3.5 s of server time against 1.3 s).
                 let dialect = self.dialect;
+                let columns = qualified(dialect, "c", &e.columns);
+                // Keys that all lead with one value (one tenant's) name it once: the list
+                // holds the rest (a tenant's 60,000 keys of (UUID, slug) take 0.8 MB instead
+                // of 3.5 MB, and the server compares the rest of each row's key with them).
+                let from = match &e.keys.lead {
+                    Some((lead, _)) if columns.len() > 1 => {
+                        g.push_str(&columns[0]);
+                        g.push_str(" = ");
+                        dialect.write_literal(lead, &mut g);
+                        g.push_str(" AND ");
+                        1
+                    }
+                    _ => 0,
+                };
                 dialect.write_in_list_with(
-                    &qualified(dialect, "c", &e.columns),
+                    &columns[from..],
                     e.keys.len(),
-                    &mut e.keys.key_writer(dialect),
+                    &mut e.keys.key_writer(from, dialect),
                     &mut g,
                 );
                 g.push_str(") IS TRUE");
@@ -2608,6 +2704,74 @@ mod tests {
             assert_eq!(list.position(&key("v", "a")), None);
             assert_eq!(list.position(&key("t", "z")), None);
         }
+    }
+
+    /// A scan for the children of keys that all lead with one value (one tenant's) names
+    /// that value once and lists the rest; keys of several tenants are listed whole.
+    #[test]
+    fn scans_name_the_value_every_key_leads_with_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE projects (tenant_id INT, id INT, PRIMARY KEY (tenant_id, id));
+                 CREATE TABLE tasks (tenant_id INT, id INT, project_id INT,
+                   PRIMARY KEY (tenant_id, id),
+                   FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
+            )
+            .unwrap();
+        let path = path.to_str().unwrap();
+        let schema = crate::engine::sqlite::SqliteSource::open(path, path.into())
+            .unwrap()
+            .introspect()
+            .unwrap();
+        let graph = crate::config::parse(
+            "tables:\n  projects:\n    children: [tasks]\n",
+            "graph.yaml",
+        )
+        .unwrap();
+        let model = Model::resolve(&graph, &schema).unwrap();
+        let queries = Queries {
+            model: &model,
+            dialect: &crate::dialect::MYSQL,
+            full_rows: false,
+        };
+        let relation = model
+            .relations
+            .iter()
+            .position(|r| r.child == "tasks" && r.parent == "projects")
+            .unwrap();
+        let columns = queries
+            .direct_columns(&model.relations[relation], &model.tables["projects"])
+            .unwrap();
+        let scan = |lists: &[&[(i64, i64)]]| {
+            let mut keys = SharedKeys::default();
+            for list in lists {
+                let list = Arc::new(KeyList::Pairs(list.to_vec()));
+                keys.push(&list, list.literal_bytes(&crate::dialect::MYSQL));
+            }
+            let bytes = (keys.bytes, keys.text_bytes());
+            let edge = ScanEdge {
+                relation,
+                columns: columns.clone(),
+                keys,
+            };
+            let sql = queries.scan(&model.tables["tasks"], &[edge], (None, None), false);
+            (sql.split_once(" WHERE ").unwrap().1.to_string(), bytes)
+        };
+        let (one, (whole, text)) = scan(&[&[(7, 10), (7, 11)], &[(7, 12)]]);
+        assert!(
+            one.ends_with("(c.`tenant_id` = 7 AND c.`project_id` IN (10,11,12)) IS TRUE"),
+            "{one}"
+        );
+        assert!(text < whole, "{text} {whole}");
+        let (two, (whole, text)) = scan(&[&[(7, 10), (7, 11)], &[(8, 12)]]);
+        assert!(
+            two.ends_with("((c.`tenant_id`,c.`project_id`) IN ((7,10),(7,11),(8,12))) IS TRUE"),
+            "{two}"
+        );
+        assert_eq!(text, whole);
     }
 
     #[test]
