@@ -345,9 +345,61 @@ fn write_double(d: f64, out: &mut String) {
         out.push_str("NULL");
     } else if d.is_infinite() {
         out.push_str(if d > 0.0 { "9e999" } else { "-9e999" });
-    } else {
+    } else if !write_short_decimal(d, out) {
         let _ = write!(out, "{d:e}");
     }
+}
+
+/// Powers of ten by which a double of a few decimals becomes a whole number.
+const DECIMALS: [f64; 5] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0];
+
+/// Writes `d` as `{:e}` does (its shortest digits that read back as `d`, in scientific
+/// notation: `6.575e1`), when it is a whole number of ten-thousandths below 4e11 (prices,
+/// quantities, estimates), without `core::fmt`'s float formatting: the benchmark's 60,000
+/// estimates took 45 million instructions that way, 750 a value. Returns false, writing
+/// nothing, for any other value.
+///
+/// Why the digits are the shortest: `m`, the nearest whole number to `|d| * 10^k`, read back
+/// as `m / 10^k` (one correctly rounded division of two exact doubles, as parsing the text
+/// rounds it) gives `|d|`. No other number of `k` decimals does, as below 4e11 two doubles
+/// are closer than 1e-4 apart, and no number of fewer decimals does, or a smaller `k` would
+/// have found it; trailing zeros come off.
+fn write_short_decimal(d: f64, out: &mut String) -> bool {
+    let a = d.abs();
+    if a >= 4e11 {
+        return false;
+    }
+    let Some((k, m)) = DECIMALS.iter().enumerate().find_map(|(k, &p)| {
+        let m = (a * p).round();
+        (m / p == a).then_some((k, m))
+    }) else {
+        return false;
+    };
+    // Below 4e15, a whole number: exact in u64.
+    let mut m = m as u64;
+    let mut exp = -(k as i64);
+    if m == 0 {
+        out.push_str(if d.is_sign_negative() { "-0e0" } else { "0e0" });
+        return true;
+    }
+    while m.is_multiple_of(10) {
+        m /= 10;
+        exp += 1;
+    }
+    if d < 0.0 {
+        out.push('-');
+    }
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(m);
+    let (first, rest) = digits.split_at(1);
+    out.push_str(first);
+    if !rest.is_empty() {
+        out.push('.');
+        out.push_str(rest);
+    }
+    out.push('e');
+    out.push_str(itoa::Buffer::new().format(exp + rest.len() as i64));
+    true
 }
 
 /// The text form of a date, datetime or time value, without quotes.
@@ -459,6 +511,43 @@ mod tests {
             let s = lit(&MYSQL, Value::Double(d));
             assert_eq!(s.parse::<f64>().unwrap().to_bits(), d.to_bits(), "{s}");
         }
+    }
+
+    /// Doubles of a few decimals are written by their own path: the same text as `{:e}`
+    /// gives, for them and for values beside them (one unit in the last place off).
+    #[test]
+    fn short_decimals_are_written_as_the_shortest_form() {
+        let mut values = vec![0.0, -0.0, 1.0, 0.5, 33.0, 65.75, -41.375, 1e5, 3.999_9e11];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            // Up to 5 decimals: those of up to 4 take the short path.
+            let whole = (next() % 400_000_000_000) as f64;
+            let v = whole / 10f64.powi((next() % 6) as i32);
+            values.push(v);
+            values.push(-v);
+            values.push(f64::from_bits(v.to_bits() + 1));
+            values.push(f64::from_bits(v.to_bits().saturating_sub(1)));
+            values.push(f64::from_bits(next() >> 2));
+        }
+        let mut short = 0;
+        for d in values {
+            let mut out = String::new();
+            if write_short_decimal(d, &mut out) {
+                short += 1;
+                assert_eq!(out, format!("{d:e}"), "{d:?}");
+            }
+            let mut out = String::new();
+            write_double(d, &mut out);
+            assert_eq!(out, format!("{d:e}"), "{d:?}");
+        }
+        // The decimal and its negative, in 5 rounds of 6.
+        assert!(short > 300_000, "{short}");
     }
 
     #[test]
