@@ -1910,12 +1910,13 @@ impl<'a> Planner<'a> {
             })
             .collect();
         // Each range's query carries the whole key list, which the server parses again: the
-        // ranges must be long next to it.
+        // ranges must be long next to it (by its bytes too, unless in key tables).
+        let text = if keyed { 0 } else { bytes as u64 };
         let pieces = match &child.split_column {
             Some(_) => (child.rows_estimate.unwrap_or(0)
                 / SPLIT_MIN_ROWS
                     .max(2 * keys as u64)
-                    .max(bytes as u64 / SPLIT_LIST_BYTES_PER_ROW))
+                    .max(text / SPLIT_LIST_BYTES_PER_ROW))
             .clamp(1, self.connections as u64) as usize,
             None => 1,
         };
