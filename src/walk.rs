@@ -2597,16 +2597,19 @@ impl Queries<'_> {
     }
 }
 
-/// Runs `f` on successive chunks of `keys` (at most `max` each); `f` returns how many keys of
-/// its chunk it used (its IN list may hold fewer, to stay under the packet limit).
+/// Runs `f` on successive chunks of the keys at positions `from..to` of `keys` (at most `max`
+/// each); `f` returns how many keys of its chunk it used (its IN list may hold fewer, to stay
+/// under the packet limit).
 pub fn for_each_batch(
     keys: &KeyList,
+    (from, to): (usize, usize),
     max: usize,
     mut f: impl FnMut(&[Cow<'_, [Value]>]) -> Result<usize>,
 ) -> Result<()> {
-    let mut next = 0;
-    while next < keys.len() {
-        let chunk = keys.borrowed_chunk(next, max);
+    let mut next = from;
+    let to = to.min(keys.len());
+    while next < to {
+        let chunk = keys.borrowed_chunk(next, max.min(to - next));
         next += f(&chunk)?.max(1);
     }
     Ok(())
