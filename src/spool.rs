@@ -159,6 +159,26 @@ impl RawRows {
         let (from, to) = self.ranges[i];
         let body = &self.arena[from..to];
         let mut at = 0;
+        if cols.windows(2).all(|w| w[0] < w[1]) {
+            // In the row's order: each value decoded into its place, into the buffer the
+            // value before held (a table's rows read back one after another allocate
+            // nothing; ordering 60,000 documents by their parents: 1,600 instructions a row
+            // to decode two of their columns, with a copy of each).
+            out.truncate(cols.len());
+            let mut col = 0;
+            for (k, &want) in cols.iter().enumerate() {
+                while col < want {
+                    skip(body, &mut at)?;
+                    col += 1;
+                }
+                match out.get_mut(k) {
+                    Some(slot) => decode_into(body, &mut at, slot)?,
+                    None => out.push(decode(body, &mut at)?),
+                }
+                col += 1;
+            }
+            return Ok(());
+        }
         let mut found: Vec<(usize, Value)> = Vec::with_capacity(cols.len());
         let last = cols.iter().copied().max().unwrap_or_default();
         for col in 0..=last {
@@ -590,6 +610,13 @@ mod tests {
                     raw.decode_columns(i, &cols, &mut out)
                         .expect("decode columns");
                     assert_eq!(out, vec![row[cols[0]].clone(), row[0].clone()]);
+                    // In the row's order, into the buffers of the row before.
+                    if row.len() > 1 {
+                        let cols = [0, row.len() - 1];
+                        raw.decode_columns(i, &cols, &mut out)
+                            .expect("decode columns in order");
+                        assert_eq!(out, vec![row[0].clone(), row[cols[1]].clone()]);
+                    }
                 }
             }
         }
