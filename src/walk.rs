@@ -419,7 +419,12 @@ impl KeyList {
                     if key[0] != first[0] {
                         return None;
                     }
-                    v.binary_search_by(|k| k[1..].cmp(&key[1..])).ok()
+                    match key {
+                        // One value after the lead (a slug): compared as it is, not as a
+                        // slice of one.
+                        [_, rest] => v.binary_search_by(|k| k[1].cmp(rest)).ok(),
+                        _ => v.binary_search_by(|k| k[1..].cmp(&key[1..])).ok(),
+                    }
                 }
                 _ => v.binary_search_by(|k| k.as_slice().cmp(key)).ok(),
             },
