@@ -2725,28 +2725,28 @@ mod tests {
     /// that value once and lists the rest; keys of several tenants are listed whole.
     #[test]
     fn scans_name_the_value_every_key_leads_with_once() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("t.db");
         rusqlite::Connection::open(&path)
-            .unwrap()
+            .expect("a new SQLite file")
             .execute_batch(
                 "CREATE TABLE projects (tenant_id INT, id INT, PRIMARY KEY (tenant_id, id));
                  CREATE TABLE tasks (tenant_id INT, id INT, project_id INT,
                    PRIMARY KEY (tenant_id, id),
                    FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
             )
-            .unwrap();
-        let path = path.to_str().unwrap();
+            .expect("the schema");
+        let path = path.to_str().expect("a UTF-8 path");
         let schema = crate::engine::sqlite::SqliteSource::open(path, path.into())
-            .unwrap()
+            .expect("the file opens")
             .introspect()
-            .unwrap();
+            .expect("its schema");
         let graph = crate::config::parse(
             "tables:\n  projects:\n    children: [tasks]\n",
             "graph.yaml",
         )
-        .unwrap();
-        let model = Model::resolve(&graph, &schema).unwrap();
+        .expect("the graph");
+        let model = Model::resolve(&graph, &schema).expect("the model");
         let queries = Queries {
             model: &model,
             dialect: &crate::dialect::MYSQL,
@@ -2756,10 +2756,10 @@ mod tests {
             .relations
             .iter()
             .position(|r| r.child == "tasks" && r.parent == "projects")
-            .unwrap();
+            .expect("the relation projects -> tasks");
         let columns = queries
             .direct_columns(&model.relations[relation], &model.tables["projects"])
-            .unwrap();
+            .expect("tasks hold the key of projects");
         let scan = |lists: &[&[(i64, i64)]]| {
             let mut keys = SharedKeys::default();
             for list in lists {
@@ -2773,7 +2773,10 @@ mod tests {
                 keys,
             };
             let sql = queries.scan(&model.tables["tasks"], &[edge], (None, None), false);
-            (sql.split_once(" WHERE ").unwrap().1.to_string(), bytes)
+            (
+                sql.split_once(" WHERE ").expect("a WHERE").1.to_string(),
+                bytes,
+            )
         };
         let (one, (whole, text)) = scan(&[&[(7, 10), (7, 11)], &[(7, 12)]]);
         assert!(
