@@ -14,11 +14,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// glibc gives every thread its own malloc arena, and memory freed by one thread goes back to
-/// the arena of the thread that allocated it, each arena keeping its high-water mark. The
-/// dump's rows are allocated on the connections' threads and freed on the walk's: over four
-/// connections the arenas held 20 MB (16% of the peak) more than one arena does, and one
-/// arena measured no slower.
+/// glibc gives threads malloc arenas of their own (up to 8 a core), and memory freed by one
+/// thread goes back to the arena of the thread that allocated it, each arena keeping its
+/// high-water mark. The dump allocates rows on the connections' threads; since each
+/// connection's thread frees what the walk does not keep (their text, once spooled), more
+/// arenas cost no memory: the benchmark's large tenant at scale 10 peaked at 114-119 MB with 8
+/// and 115-119 MB with one (3 runs each, turn about; it was 20 MB more when the walk freed
+/// whole rows). One arena, shared, is locked by every thread for every allocation: the strings
+/// shape of `bench/shapes.py`, which allocates a value per field, took 0.85 s of client CPU
+/// with 8 against 1.08 s with one (1.00 s against 1.18 s of wall time, median of 7, turn about);
+/// the integer benchmark measured the same. At most 8: the walk runs a thread a connection (4
+/// with `--jobs auto` on MariaDB) beside its own, the writing a thread a core up to 8.
 ///
 /// And blocks of 4 MiB and over always come from mmap and go back to the system when freed.
 /// By default glibc raises that threshold (from 128 KiB) each time such a block is freed, up to
@@ -32,7 +38,7 @@ fn tune_malloc() {
     // SAFETY: mallopt only tunes the allocator, and no other thread exists yet to allocate
     // concurrently. Its result (0 if the option is unknown) only tells whether it took effect.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, 8);
         libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
     }
 }
