@@ -655,9 +655,11 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
         M::Float(f) => Value::Float(f),
         M::Double(d) => Value::Double(d),
         M::Bytes(b) => match col.column_type() {
-            ColumnType::MYSQL_TYPE_DECIMAL | ColumnType::MYSQL_TYPE_NEWDECIMAL => {
-                Value::Decimal(String::from_utf8_lossy(&b).into_owned())
-            }
+            // The server writes decimals in ASCII: taken as they are, not copied.
+            ColumnType::MYSQL_TYPE_DECIMAL | ColumnType::MYSQL_TYPE_NEWDECIMAL => Value::Decimal(
+                crate::engine::value::into_text(b)
+                    .unwrap_or_else(|b| String::from_utf8_lossy(&b).into_owned()),
+            ),
             ColumnType::MYSQL_TYPE_BIT | ColumnType::MYSQL_TYPE_GEOMETRY => Value::Bytes(b),
             _ if col.character_set() == BINARY_CHARSET
                 && !col.flags().contains(ColumnFlags::ENUM_FLAG)
