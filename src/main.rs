@@ -20,11 +20,12 @@ fn main() -> ExitCode {
 /// connection's thread frees what the walk does not keep (their text, once spooled), more
 /// arenas cost the integer benchmark no memory: its large tenant at scale 10 peaked at 114-119
 /// MB with 8 and 115-119 MB with one (3 runs each, turn about; it was 20 MB more when the walk
-/// freed whole rows); the strings shape, which keeps keys of strings, 90 MiB against 81. One arena, shared, is locked by every thread for every allocation: the strings
-/// shape of `bench/shapes.py`, which allocates a value per field, took 0.85 s of client CPU
-/// with 8 against 1.08 s with one (1.00 s against 1.18 s of wall time, median of 7, turn about);
-/// the integer benchmark measured the same. At most 8: the walk runs a thread a connection (4
-/// with `--jobs auto` on MariaDB) beside its own, the writing a thread a core up to 8.
+/// freed whole rows); the strings shape of `bench/shapes.py`, which keeps keys of strings, 90
+/// MiB against 81. One arena, shared, is locked by every thread for every allocation: the
+/// strings shape, which allocates a value per field, took 0.85 s of client CPU with 8 against
+/// 1.08 s with one (1.00 s against 1.18 s of wall time, median of 7, turn about); the integer
+/// benchmark measured the same. At most 8: the walk runs a thread a connection (4 with `--jobs
+/// auto` on MariaDB) beside its own, the writing a thread a core up to 8.
 ///
 /// And blocks of 4 MiB and over always come from mmap and go back to the system when freed.
 /// By default glibc raises that threshold (from 128 KiB) each time such a block is freed, up to
