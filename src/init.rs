@@ -150,7 +150,7 @@ pub fn init(
                     &sql,
                     &format!("reading the values of {}.{type_col}", t.name),
                     &mut |row| {
-                        if let Some(Value::Text(v)) = row.into_iter().next() {
+                        if let Some(Value::Text(v)) = row.drain(..).next() {
                             values.push(v);
                         }
                         Ok(())

@@ -245,7 +245,7 @@ fn keys_of(source: &mut dyn Source, sql: &str, width: usize) -> Result<Vec<Key>>
     let mut out = Vec::new();
     source.query(sql, "explaining a row", &mut |row| {
         if row.len() >= width && row[..width].iter().all(|v| !v.is_null()) {
-            out.push(row.into_iter().take(width).collect());
+            out.push(row.drain(..width).collect());
         }
         Ok(())
     })?;

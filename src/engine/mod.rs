@@ -53,7 +53,9 @@ macro_rules! source_via_db {
                 &mut self,
                 sql: &str,
                 context: &str,
-                f: &mut dyn FnMut(Vec<$crate::engine::value::Value>) -> $crate::error::Result<()>,
+                f: &mut dyn FnMut(
+                    &mut Vec<$crate::engine::value::Value>,
+                ) -> $crate::error::Result<()>,
             ) -> $crate::error::Result<()> {
                 self.db.query(sql, context, f)
             }
@@ -135,13 +137,15 @@ pub trait Source: Send {
     /// The longest query text, in bytes, to send in one statement.
     fn max_query_bytes(&self) -> usize;
 
-    /// Runs `sql` and hands each row to `f` in the order the server returns them.
-    /// `context` says what the query is for, for error messages.
+    /// Runs `sql` and hands each row to `f` in the order the server returns them, in a vector
+    /// that `f` may take the values from: the next row is put in the same vector, cleared, so
+    /// a row costs no allocation of its own. `context` says what the query is for, for error
+    /// messages.
     fn query(
         &mut self,
         sql: &str,
         context: &str,
-        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+        f: &mut dyn FnMut(&mut Vec<Value>) -> Result<()>,
     ) -> Result<()>;
 
     /// Whether this session, inside its snapshot, can hold keys in temporary tables for a scan

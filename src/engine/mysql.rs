@@ -602,7 +602,7 @@ impl Source for MySqlSource {
         &mut self,
         sql: &str,
         context: &str,
-        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+        f: &mut dyn FnMut(&mut Vec<Value>) -> Result<()>,
     ) -> Result<()> {
         let url = self.url.clone();
         let stmt = self
@@ -614,15 +614,15 @@ impl Source for MySqlSource {
             .exec_iter(&stmt, ())
             .map_err(|e| query_err(&url, context, e))?;
         let mut failure = None;
+        let mut values = Vec::new();
         for row in result.by_ref() {
             let row = row.map_err(|e| query_err(&url, context, e))?;
             let columns = row.columns();
-            let raw = row.unwrap();
-            let mut values = Vec::with_capacity(raw.len());
-            for (v, col) in raw.into_iter().zip(columns.iter()) {
+            values.clear();
+            for (v, col) in row.unwrap().into_iter().zip(columns.iter()) {
                 values.push(convert(v, col));
             }
-            if let Err(e) = f(values) {
+            if let Err(e) = f(&mut values) {
                 failure = Some(e);
                 break;
             }

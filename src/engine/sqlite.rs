@@ -264,17 +264,18 @@ impl Source for SqliteSource {
         &mut self,
         sql: &str,
         context: &str,
-        f: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+        f: &mut dyn FnMut(&mut Vec<Value>) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(context, e))?;
         let n = stmt.column_count();
         let mut rows = stmt.query([]).map_err(|e| self.err(context, e))?;
+        let mut values = Vec::with_capacity(n);
         while let Some(row) = rows.next().map_err(|e| Error::Query {
             url: self.url.clone(),
             context: context.to_string(),
             reason: e.to_string(),
         })? {
-            let mut values = Vec::with_capacity(n);
+            values.clear();
             for i in 0..n {
                 let v = row.get_ref(i).map_err(|e| Error::Query {
                     url: self.url.clone(),
@@ -292,7 +293,7 @@ impl Source for SqliteSource {
                     ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
                 });
             }
-            f(values)?;
+            f(&mut values)?;
         }
         Ok(())
     }
