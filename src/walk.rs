@@ -198,24 +198,18 @@ impl KeyMap {
     /// Takes the map: its keys move into the list rather than being copied (keys of strings
     /// are an allocation or more each).
     pub fn read_list(self) -> (KeyList, Vec<Slot>) {
-        fn read<K: Ord>(
-            m: HashMap<K, Slot>,
-            sort: impl FnOnce(&mut [(K, Slot)]),
-        ) -> (Vec<K>, Vec<Slot>) {
+        fn by_key<K: Ord>(m: HashMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
             let mut rows: Vec<(K, Slot)> = m.into_iter().filter(|(_, s)| slot_read(*s)).collect();
-            sort(&mut rows);
-            rows.into_iter().unzip()
-        }
-        fn by_key<K: Ord>(rows: &mut [(K, Slot)]) {
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            rows.into_iter().unzip()
         }
         match self {
             KeyMap::Ints(m) => {
-                let (k, s) = read(m, by_key);
+                let (k, s) = by_key(m);
                 (KeyList::Ints(k), s)
             }
             KeyMap::Pairs(m) => {
-                let (k, s) = read(m, by_key);
+                let (k, s) = by_key(m);
                 (KeyList::Pairs(k), s)
             }
             KeyMap::General(m) => {
@@ -225,23 +219,20 @@ impl KeyMap {
                     .filter(|e| slot_read(e.slot))
                     .map(|e| (e.key, e.slot))
                     .collect();
-                let sort = |rows: &mut [(Key, Slot)]| {
-                    // First in the order the rows came in (their places in the spool): a
-                    // scan's rows come in key order, and so do a message's, so the keys are
-                    // then in long runs, which the stable sort by key merges without comparing
-                    // the keys of strings much (bench/shapes.py's strings, listing every
-                    // table: 280 -> 180 million instructions). Integer keys compare as
-                    // cheaply as their places do: sorted once.
-                    rows.sort_unstable_by_key(|(_, s)| slot_offset(*s));
-                    // Keys that all lead with one value (one tenant's) are put in order by the
-                    // rest: the same order, without comparing that value, a UUID say, each time.
-                    if shared_lead(rows.iter().map(|(k, _)| &k[..])).is_some() {
-                        rows.sort_by(|a, b| a.0[1..].cmp(&b.0[1..]));
-                    } else {
-                        rows.sort_by(|a, b| a.0.cmp(&b.0));
-                    }
-                };
-                sort(&mut rows);
+                // First in the order the rows came in (their places in the spool): a scan's
+                // rows come in key order, and so do a message's, so the keys are then in long
+                // runs, which the stable sort by key merges without comparing the keys of
+                // strings much (bench/shapes.py's strings, listing every table: 280 -> 180
+                // million instructions). Integer keys compare as cheaply as their places do:
+                // sorted once.
+                rows.sort_unstable_by_key(|(_, s)| slot_offset(*s));
+                // Keys that all lead with one value (one tenant's) are put in order by the
+                // rest: the same order, without comparing that value, a UUID say, each time.
+                if shared_lead(rows.iter().map(|(k, _)| &k[..])).is_some() {
+                    rows.sort_by(|a, b| a.0[1..].cmp(&b.0[1..]));
+                } else {
+                    rows.sort_by(|a, b| a.0.cmp(&b.0));
+                }
                 let (k, s) = rows.into_iter().unzip();
                 (KeyList::General(k), s)
             }
