@@ -1051,57 +1051,65 @@ enum Msg {
     Failed(Error),
 }
 
-/// Rows handed over at once, one after the other in one vector: the i-th ends at `ends[i]`.
-/// A vector a row cost an allocation on the connection's thread and a free on the walk's (the
-/// integer benchmark: 200,000 of each, 4% of its instructions).
-#[derive(Default)]
-struct Rows {
-    values: Vec<Value>,
+/// The rows of one message, one after the other in one vector: the i-th ends at `ends[i]`.
+/// As values ([`Rows`]) and as the spool's records ([`Records`]).
+struct Packed<T> {
+    items: Vec<T>,
     ends: Vec<usize>,
 }
 
-impl Rows {
-    fn with_capacity(values: usize, rows: usize) -> Rows {
-        Rows {
-            values: Vec::with_capacity(values),
+impl<T> Default for Packed<T> {
+    fn default() -> Self {
+        Packed::with_capacity(0, 0)
+    }
+}
+
+impl<T> Packed<T> {
+    fn with_capacity(items: usize, rows: usize) -> Packed<T> {
+        Packed {
+            items: Vec::with_capacity(items),
             ends: Vec::with_capacity(rows),
         }
     }
 
-    /// Moves the values of `row` in, leaving it empty.
-    fn push(&mut self, row: &mut Vec<Value>) {
-        self.values.append(row);
-        self.ends.push(self.values.len());
+    /// Ends the row whose items were put in since the last.
+    fn end_row(&mut self) {
+        self.ends.push(self.items.len());
     }
 
     fn len(&self) -> usize {
         self.ends.len()
     }
 
-    fn row(&self, i: usize) -> &[Value] {
-        let start = match i {
-            0 => 0,
-            _ => self.ends[i - 1],
-        };
-        &self.values[start..self.ends[i]]
-    }
-}
-
-/// The spool's records of a message's rows, encoded on the connection's thread: the i-th row's
-/// ends at `ends[i]` of `bytes`. Empty when the rows are not spooled.
-#[derive(Default)]
-struct Records {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl Records {
-    fn get(&self, i: usize) -> Option<&[u8]> {
+    /// The items of the `i`-th row; None past the last.
+    fn get(&self, i: usize) -> Option<&[T]> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.bytes.get(start..end)
+        self.items.get(start..end)
     }
 }
+
+/// Rows handed over at once. A vector a row cost an allocation on the connection's thread and
+/// a free on the walk's (the integer benchmark: 200,000 of each, 4% of its instructions).
+type Rows = Packed<Value>;
+
+impl Rows {
+    /// Moves the values of `row` in, leaving it empty.
+    fn push(&mut self, row: &mut Vec<Value>) {
+        self.items.append(row);
+        self.end_row();
+    }
+
+    /// The `i`-th row, which exists (as a slice's `[i]`, out of range is a bug).
+    fn row(&self, i: usize) -> &[Value] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.items[start..self.ends[i]]
+    }
+}
+
+/// The spool's records of a message's rows, encoded on the connection's thread. Empty when the
+/// rows are not spooled.
+type Records = Packed<u8>;
 
 /// What a connection's thread does with the rows of a table's queries when the walk keeps rows:
 /// encodes each row's first `width` values as the spool's record, then drops those the walk
@@ -1140,8 +1148,8 @@ impl Spooling {
 
     /// Encodes `row`'s record onto `records` and drops the values the walk does not need.
     fn take(&self, row: &mut [Value], records: &mut Records) -> Result<()> {
-        crate::spool::encode_record(&row[..self.width.min(row.len())], &mut records.bytes)?;
-        records.ends.push(records.bytes.len());
+        crate::spool::encode_record(&row[..self.width.min(row.len())], &mut records.items)?;
+        records.end_row();
         for (v, keep) in row.iter_mut().zip(&self.keep) {
             if !keep {
                 *v = Value::Null;
@@ -1255,16 +1263,14 @@ fn run_queries(
                         // The next message starts with room for as much as this one held:
                         // grown from nothing, each message's records were copied on the way
                         // (3% of the integer benchmark's instructions).
-                        let room = Records {
-                            // An eighth more: the next message's rows may take a little more,
-                            // and growing the buffer then copies it all (2,500 copies of 256
-                            // KiB, 1.2% of the integer benchmark's instructions).
-                            bytes: Vec::with_capacity(
-                                records.bytes.len() + records.bytes.len() / 8,
-                            ),
-                            ends: Vec::with_capacity(records.ends.len()),
-                        };
-                        let more = Rows::with_capacity(rows.values.len(), rows.len());
+                        // An eighth more: the next message's rows may take a little more,
+                        // and growing the buffer then copies it all (2,500 copies of 256 KiB,
+                        // 1.2% of the integer benchmark's instructions).
+                        let room = Records::with_capacity(
+                            records.items.len() + records.items.len() / 8,
+                            records.len(),
+                        );
+                        let more = Rows::with_capacity(rows.items.len(), rows.len());
                         let full = std::mem::replace(&mut rows, more);
                         let records = std::mem::replace(&mut records, room);
                         // The walk stopped listening (it met an error elsewhere, which it reports).
