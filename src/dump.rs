@@ -188,8 +188,11 @@ pub struct TableStats {
 pub trait DumpProgress {
     /// The walk has `rows` rows of the subset so far, the last of them from `table`.
     fn reading(&mut self, _table: &str, _rows: u64) {}
-    /// The walk is done: `rows` rows will be written.
+    /// The walk is done: `rows` rows will be written, or fewer (see [`DumpProgress::fewer`]).
     fn start(&mut self, _rows: u64) {}
+    /// `rows` of those counted at the start are written no more: they were read twice
+    /// (a table the walk lists its keys of without looking them up, [`KeyMap::listing`]).
+    fn fewer(&mut self, _rows: u64) {}
     /// `done` rows of the dump are written; `table` is being written.
     fn advance(&mut self, _table: &str, _done: u64) {}
 }
@@ -487,6 +490,11 @@ pub fn run(
                 &mut |rows| progress.advance(name, done + rows),
             )?;
             stats.rows += n;
+            if let Some(twice) = (subset.count(name) as u64).checked_sub(n)
+                && twice > 0
+            {
+                progress.fewer(twice);
+            }
             stats.tables.push(TableStats {
                 table: name.clone(),
                 rows: n,

@@ -1006,6 +1006,130 @@ fn sqlite_string_keys_in_another_case_bring_their_parent_once() {
     assert!(upper > 0, "references keep their case");
 }
 
+/// Rows of a table that leads nowhere (no children, nothing references it) are kept by the walk
+/// as they come, not looked up: a row that two child edges bring (a message whose author and
+/// channel are both the tenant's) is still written once, for keys of one integer, of two, and
+/// of text alike, and the counts the dump reports are the rows written.
+#[test]
+fn sqlite_rows_two_edges_bring_are_written_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "
+        CREATE TABLE orgs (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE users (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs (id));
+        CREATE TABLE channels (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs (id));
+        CREATE TABLE messages (id INTEGER PRIMARY KEY,
+          author_id INTEGER NOT NULL REFERENCES users (id),
+          channel_id INTEGER NOT NULL REFERENCES channels (id), body TEXT);
+        CREATE TABLE reads (user_id INTEGER NOT NULL REFERENCES users (id),
+          channel_id INTEGER NOT NULL REFERENCES channels (id), PRIMARY KEY (user_id, channel_id));
+        CREATE TABLE pins (code TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),
+          channel_id INTEGER NOT NULL REFERENCES channels (id));";
+    let open = |name: &str| {
+        let path = dir.path().join(name);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(schema).unwrap();
+        (path, conn)
+    };
+    let (src, conn) = open("src.db");
+    conn.execute_batch(
+        "INSERT INTO orgs VALUES (1, 'A'), (2, 'B');
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+           INSERT INTO users SELECT i, 1 + (i > 20) FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
+           INSERT INTO channels SELECT i, 1 + (i > 10) FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+           INSERT INTO messages SELECT i, 1 + (i * 7) % 40, 1 + (i * 13) % 20, 'm' || i FROM n;
+         INSERT INTO reads SELECT u.id, c.id FROM users u, channels c WHERE (u.id + c.id) % 3 = 0;
+         INSERT INTO pins SELECT 'p-' || u.id || '-' || c.id, u.id, c.id
+           FROM users u, channels c WHERE (u.id * c.id) % 5 = 1;",
+    )
+    .unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:
+  orgs:
+    children: [users, channels]
+  users:
+    children:
+      - {table: messages, via: author_id}
+      - {table: reads, via: user_id}
+      - {table: pins, via: user_id}
+  channels:
+    children:
+      - {table: messages, via: channel_id}
+      - {table: reads, via: channel_id}
+      - {table: pins, via: channel_id}
+",
+    );
+    let out = dir.path().join("dump.sql");
+    let stats = dir.path().join("stats.json");
+    let url = format!("sqlite:{}", src.display());
+    dump_with_graph(
+        &url,
+        &graph,
+        &[
+            "--root",
+            "orgs.id=1",
+            "--stats-json",
+            stats.to_str().unwrap(),
+        ],
+        &out,
+    );
+    let (_, dst) = open("dst.db");
+    let text = std::fs::read_to_string(&out).unwrap();
+    dst.execute_batch(&format!("PRAGMA foreign_keys = ON; {text}"))
+        .expect("the dump loads: no row twice, foreign keys checked");
+    let count = |c: &rusqlite::Connection, sql: &str| -> i64 {
+        c.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let mut total = 0;
+    for table in ["messages", "reads", "pins"] {
+        let both = count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM {table} WHERE {} IN (SELECT id FROM users WHERE org_id = 1) \
+                 AND channel_id IN (SELECT id FROM channels WHERE org_id = 1)",
+                if table == "messages" {
+                    "author_id"
+                } else {
+                    "user_id"
+                }
+            ),
+        );
+        assert!(both > 0, "{table}: some rows are brought by both edges");
+        let want = count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM {table} WHERE {} IN (SELECT id FROM users WHERE org_id = 1) \
+                 OR channel_id IN (SELECT id FROM channels WHERE org_id = 1)",
+                if table == "messages" {
+                    "author_id"
+                } else {
+                    "user_id"
+                }
+            ),
+        );
+        let got = count(&dst, &format!("SELECT count(*) FROM {table}"));
+        assert_eq!(got, want, "{table}");
+        let reported = stats["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .unwrap()["rows"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(reported, want, "{table}: rows in --stats-json");
+        total += want;
+    }
+    for table in ["orgs", "users", "channels"] {
+        total += count(&dst, &format!("SELECT count(*) FROM {table}"));
+    }
+    assert_eq!(trailer_rows(&text), total as u64, "rows in the trailer");
+}
+
 /// Rows are written as text on several threads, a batch of them each, unless a cleanser needs
 /// them in order (it then writes them on one thread): a table of many batches comes out byte
 /// for byte the same either way, whole and in key order.

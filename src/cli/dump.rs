@@ -277,6 +277,12 @@ impl crate::dump::DumpProgress for Bar {
         }
     }
 
+    fn fewer(&mut self, rows: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(b.length().unwrap_or(0).saturating_sub(rows));
+        }
+    }
+
     fn advance(&mut self, table: &str, done: u64) {
         if let Some(b) = &self.0 {
             b.set_position(done);
