@@ -934,12 +934,7 @@ fn sqlite_string_keys_in_another_case_bring_their_parent_once() {
         CREATE TABLE revisions (id INTEGER PRIMARY KEY, org_id TEXT COLLATE NOCASE NOT NULL,
           slug TEXT COLLATE NOCASE NOT NULL, author BLOB NOT NULL REFERENCES members (id),
           FOREIGN KEY (org_id, slug) REFERENCES docs (org_id, slug));";
-    let open = |name: &str| {
-        let path = dir.path().join(name);
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(schema).unwrap();
-        (path, conn)
-    };
+    let open = |name: &str| sqlite_file(dir.path(), name, schema);
     let (src, conn) = open("src.db");
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
@@ -1024,12 +1019,7 @@ fn sqlite_rows_two_edges_bring_are_written_once() {
           channel_id INTEGER NOT NULL REFERENCES channels (id), PRIMARY KEY (user_id, channel_id));
         CREATE TABLE pins (code TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),
           channel_id INTEGER NOT NULL REFERENCES channels (id));";
-    let open = |name: &str| {
-        let path = dir.path().join(name);
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(schema).unwrap();
-        (path, conn)
-    };
+    let open = |name: &str| sqlite_file(dir.path(), name, schema);
     let (src, conn) = open("src.db");
     conn.execute_batch(
         "INSERT INTO orgs VALUES (1, 'A'), (2, 'B');
@@ -1086,31 +1076,26 @@ fn sqlite_rows_two_edges_bring_are_written_once() {
         serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     let mut total = 0;
     for table in ["messages", "reads", "pins"] {
-        let both = count(
-            &conn,
-            &format!(
-                "SELECT count(*) FROM {table} WHERE {} IN (SELECT id FROM users WHERE org_id = 1) \
-                 AND channel_id IN (SELECT id FROM channels WHERE org_id = 1)",
-                if table == "messages" {
-                    "author_id"
-                } else {
-                    "user_id"
-                }
-            ),
+        // The rows whose user and channel are the tenant's: both, or either.
+        let of_tenant = |join: &str| {
+            let user = if table == "messages" {
+                "author_id"
+            } else {
+                "user_id"
+            };
+            count(
+                &conn,
+                &format!(
+                    "SELECT count(*) FROM {table} WHERE {user} IN (SELECT id FROM users WHERE \
+                     org_id = 1) {join} channel_id IN (SELECT id FROM channels WHERE org_id = 1)"
+                ),
+            )
+        };
+        assert!(
+            of_tenant("AND") > 0,
+            "{table}: some rows are brought by both edges"
         );
-        assert!(both > 0, "{table}: some rows are brought by both edges");
-        let want = count(
-            &conn,
-            &format!(
-                "SELECT count(*) FROM {table} WHERE {} IN (SELECT id FROM users WHERE org_id = 1) \
-                 OR channel_id IN (SELECT id FROM channels WHERE org_id = 1)",
-                if table == "messages" {
-                    "author_id"
-                } else {
-                    "user_id"
-                }
-            ),
-        );
+        let want = of_tenant("OR");
         let got = count(&dst, &format!("SELECT count(*) FROM {table}"));
         assert_eq!(got, want, "{table}");
         let reported = stats["tables"]

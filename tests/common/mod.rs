@@ -128,6 +128,14 @@ pub fn write_graph(dir: &Path, yaml: &str) -> PathBuf {
     graph
 }
 
+/// A SQLite file `name` in `dir` with the tables of `schema`: its path and a connection to it.
+pub fn sqlite_file(dir: &Path, name: &str, schema: &str) -> (PathBuf, rusqlite::Connection) {
+    let path = dir.join(name);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(schema).unwrap();
+    (path, conn)
+}
+
 /// Runs partialdump and insists it succeeded.
 pub fn partialdump_ok(args: &[&str]) -> Output {
     let o = partialdump(args);
