@@ -910,17 +910,24 @@ const HOLD_GROWTH: f64 = 64.0;
 const SCAN_KEY_BYTES: usize = 1 << 20;
 
 /// Fewest rows (by the source's estimate) in each range of a scan split over connections; and
-/// at least twice the keys the scan filters on, which every range's query carries (600,000
-/// keys cost MariaDB 0.8 s to parse; a 2,000,000-row table scanned in 4 ranges spent 3 s on
-/// its key lists, 0.7 s on its rows).
+/// at least as many as the keys the scan filters on, which every range's query carries
+/// (600,000 keys cost MariaDB 0.8 s to parse; a 2,000,000-row table scanned in 4 ranges spent
+/// 3 s on its key lists, 0.7 s on its rows); twice as many when they are in key tables, which
+/// each range loads anew.
+///
+/// A range then reads and sends more than the server spends on its copy of the list, and the
+/// last scan of a walk, which often runs alone, is shared by the cores. The benchmark's
+/// `comments` at scale 1 (246,000 rows, 64,000 keys) in 2 ranges rather than 1: the server's
+/// CPU 0.61 -> 0.68 s, the dump 0.542 -> 0.531 s (medians of 25 runs, turn about, 2 cores); in 3
+/// ranges, with `task_tags` in 3 too, 0.568 s.
 const SPLIT_MIN_ROWS: u64 = 10_000;
 
 /// And at least a row for every this many bytes of the key lists: the server's parse of a
 /// list goes by its bytes as much as by its keys. Integer keys take 6-7 bytes each, so this
-/// asks no more of them; keys of text take more (bench/shapes.py's strings: 60,000 slugs, 0.8
-/// MB, cost MariaDB about 60 ms a copy; its scan of 600,000 revisions took 390 ms of server time
-/// in one query, 480 ms in 2 ranges, 570 ms in 4).
-const SPLIT_LIST_BYTES_PER_ROW: u64 = 3;
+/// asks about as much of them as their number does; keys of text take more (bench/shapes.py's
+/// strings: 60,000 slugs, 0.8 MB, cost MariaDB about 60 ms a copy; its scan of 600,000
+/// revisions took 390 ms of server time in one query, 480 ms in 2 ranges, 570 ms in 4).
+const SPLIT_LIST_BYTES_PER_ROW: u64 = 6;
 
 /// Most distinct values of the first key column a scan names for the server to find their
 /// rows by an index (see [`Queries::leading_cond`]); far below the 1,000 values at which
@@ -2105,11 +2112,11 @@ impl<'a> Planner<'a> {
             .collect();
         // Each range's query carries the whole key list, which the server parses again: the
         // ranges must be long next to it (by its bytes too, unless in key tables).
-        let text = if keyed { 0 } else { bytes as u64 };
+        let (text, per_key) = if keyed { (0, 2) } else { (bytes as u64, 1) };
         let pieces = match &child.split_column {
             Some(_) => (child.rows_estimate.unwrap_or(0)
                 / SPLIT_MIN_ROWS
-                    .max(2 * keys as u64)
+                    .max(per_key * keys as u64)
                     .max(text / SPLIT_LIST_BYTES_PER_ROW))
             .clamp(1, self.connections as u64) as usize,
             None => 1,
