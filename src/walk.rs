@@ -650,7 +650,14 @@ impl Subset {
                     // The walk looks keys up only in tables whose rows lead somewhere: to
                     // children, or as rows referenced. The others' keys are kept for writing
                     // their rows, only where rows are.
-                    keys: match spool.is_some() && !model.relations.iter().any(|r| &r.parent == t) {
+                    // (Names compared as MySQL may spell them, in any case: a table wrongly
+                    // taken as leading nowhere would have its keys looked up in a list.)
+                    keys: match spool.is_some()
+                        && !model
+                            .relations
+                            .iter()
+                            .any(|r| r.parent.eq_ignore_ascii_case(t))
+                    {
                         true => KeyMap::listing(),
                         false => KeyMap::default(),
                     },
@@ -1354,10 +1361,14 @@ fn run_queries(
 }
 
 /// The keys of a listing map (as the rows came, so in the order of their places in the spool)
-/// in key order, each once, with their slots.
+/// in key order, each once, with their slots; as [`KeyMap::read_list`], only those of rows read.
 fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
     fn sorted<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> (Vec<K>, Vec<Slot>) {
-        let mut rows: Vec<(K, Slot)> = keys.into_iter().zip(slots).collect();
+        let mut rows: Vec<(K, Slot)> = keys
+            .into_iter()
+            .zip(slots)
+            .filter(|(_, s)| slot_read(*s))
+            .collect();
         // Stable: of a row read twice, the place it was first spooled at is kept.
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         rows.dedup_by(|a, b| a.0 == b.0);
@@ -1373,7 +1384,11 @@ fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
             (KeyList::Pairs(k), s)
         }
         KeyList::General(k) => {
-            let mut rows: Vec<(Key, Slot)> = k.into_iter().zip(slots).collect();
+            let mut rows: Vec<(Key, Slot)> = k
+                .into_iter()
+                .zip(slots)
+                .filter(|(_, s)| slot_read(*s))
+                .collect();
             // In runs of key order already (as [`KeyMap::read_list`] puts them first), merged
             // by the stable sort; keys that all lead with one value compared by the rest.
             if shared_lead(rows.iter().map(|(k, _)| &k[..])).is_some() {
@@ -3029,14 +3044,17 @@ mod tests {
             let (mut hashed, mut listing) = (KeyMap::default(), KeyMap::listing());
             for (offset, key) in keys.iter().enumerate() {
                 let read = READ | offset as u64;
-                let (slot, new) = hashed.entry(key);
-                if new {
+                let (slot, _) = hashed.entry(key);
+                if !slot_read(*slot) {
                     *slot = read;
                 }
                 let (slot, new) = listing.entry(key);
                 assert!(new, "every key is new to a listing map");
                 *slot = read;
             }
+            // Met but not read (which the walk never does to a listing map): not listed.
+            hashed.entry(&int(1000));
+            listing.entry(&int(1000));
             assert!(matches!(listing, KeyMap::Listed(..)));
             assert_eq!(slots(listing), slots(hashed), "{keys:?}");
         }
