@@ -269,6 +269,8 @@ impl KeyMap {
             (KeyMap::Ints(_), Shape::Int(_))
                 | (KeyMap::Pairs(_), Shape::Pair(..))
                 | (KeyMap::General(_), _)
+                // Lists any key as it is.
+                | (KeyMap::Listed(..), _)
         );
         if fits {
             return;
@@ -293,7 +295,7 @@ impl KeyMap {
                     }
                 }
                 KeyMap::General(m) => general = std::mem::take(m),
-                // Lists any key as it is: never fitted.
+                // Not here: a listing map fits any key (above).
                 KeyMap::Listed(..) => return,
             }
             KeyMap::General(general)
