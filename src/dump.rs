@@ -186,7 +186,8 @@ pub struct TableStats {
 
 /// Told how a dump advances (a progress bar, or nothing).
 pub trait DumpProgress {
-    /// The walk has `rows` rows of the subset so far, the last of them from `table`.
+    /// The walk has read `rows` rows of the subset so far, the last of them from `table` (a row
+    /// of a table it lists the keys of, read twice, counts twice: see [`DumpProgress::fewer`]).
     fn reading(&mut self, _table: &str, _rows: u64) {}
     /// The walk is done: `rows` rows will be written, or fewer (see [`DumpProgress::fewer`]).
     fn start(&mut self, _rows: u64) {}
