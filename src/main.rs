@@ -50,10 +50,10 @@ fn tune_malloc() {}
 
 /// The MySQL driver reads each packet (a row) into a buffer from a pool of 128, rather than
 /// into a new one: the integer benchmark's 200,000 rows took an allocation, a reallocation as
-/// it grew and a free each (1.4% of the dump's instructions, 1.623 -> 1.600 billion). A buffer goes back to the pool
-/// cut to at most this many bytes, so that rows of megabytes of blob leave at most 128 times
-/// this in it (the driver's default, 4 MiB, would let it keep 512 MiB). Rows up to it, most,
-/// then read into buffers of their size already.
+/// it grew and a free each (1.4% of the dump's instructions, 1.623 -> 1.600 billion). A buffer
+/// goes back to the pool cut to at most this many bytes, so that rows of megabytes of blob
+/// leave at most 128 times this in it (the driver's default, 4 MiB, would let it keep 512
+/// MiB). Rows up to it, most, then read into buffers of their size already.
 const MYSQL_BUFFER_BYTES: &str = "65536";
 
 /// Sets the cap above (unless the environment sets its own). Before any thread starts.

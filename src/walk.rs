@@ -248,13 +248,7 @@ impl KeyMap {
                 // million instructions). Integer keys compare as cheaply as their places do:
                 // sorted once.
                 rows.sort_unstable_by_key(|(_, s)| slot_offset(*s));
-                // Keys that all lead with one value (one tenant's) are put in order by the
-                // rest: the same order, without comparing that value, a UUID say, each time.
-                if shared_lead(rows.iter().map(|(k, _)| &k[..])).is_some() {
-                    rows.sort_by(|a, b| a.0[1..].cmp(&b.0[1..]));
-                } else {
-                    rows.sort_by(|a, b| a.0.cmp(&b.0));
-                }
+                sort_general(&mut rows);
                 let (k, s) = rows.into_iter().unzip();
                 (KeyList::General(k), s)
             }
@@ -1362,6 +1356,19 @@ fn run_queries(
     }
 }
 
+/// Puts keys of any shape in key order, stably: rows in the order of their places in the spool
+/// (a scan's rows come in key order, and so do a message's) are then in long runs, which the
+/// sort merges without comparing keys of strings much. Keys that all lead with one value (one
+/// tenant's) are put in order by the rest: the same order, without comparing that value, a UUID
+/// say, each time.
+fn sort_general(rows: &mut [(Key, Slot)]) {
+    if shared_lead(rows.iter().map(|(k, _)| &k[..])).is_some() {
+        rows.sort_by(|a, b| a.0[1..].cmp(&b.0[1..]));
+    } else {
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+}
+
 /// The keys of a listing map (as the rows came, so in the order of their places in the spool)
 /// in key order, each once, with their slots; as [`KeyMap::read_list`], only those of rows read.
 fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
@@ -1391,13 +1398,8 @@ fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
                 .zip(slots)
                 .filter(|(_, s)| slot_read(*s))
                 .collect();
-            // In runs of key order already (as [`KeyMap::read_list`] puts them first), merged
-            // by the stable sort; keys that all lead with one value compared by the rest.
-            if shared_lead(rows.iter().map(|(k, _)| &k[..])).is_some() {
-                rows.sort_by(|a, b| a.0[1..].cmp(&b.0[1..]));
-            } else {
-                rows.sort_by(|a, b| a.0.cmp(&b.0));
-            }
+            // In the order of their places already, as [`KeyMap::read_list`] puts them first.
+            sort_general(&mut rows);
             rows.dedup_by(|a, b| a.0 == b.0);
             let (k, s) = rows.into_iter().unzip();
             (KeyList::General(k), s)
