@@ -11,7 +11,7 @@ use crate::sink::RowSink;
 use crate::spool::{RawRows, Spool, SpoolReader};
 use crate::walk::{
     Batch, DEFAULT_BATCH_KEYS, Key, KeyList, KeyMap, Root, SelfRefs, Slot, Subset, Walker,
-    for_each_batch, in_clause, slot_offset,
+    for_each_batch, in_clause, slot_bytes, slot_offset,
 };
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +81,9 @@ struct Collected<'a> {
     extra: &'a mut [Box<dyn Source>],
 }
 
+/// Most rows read back from the spool at once, however short.
+const MAX_BATCH_ROWS: usize = 1 << 16;
+
 /// Bytes of rows read back from the spool at once (the rows of one batch are read in the order
 /// they sit in the file; more at once means fewer, longer reads, and more memory).
 const SPOOL_BATCH_BYTES: usize = 4 << 20;
@@ -92,13 +95,18 @@ const SPOOL_BATCH_BYTES: usize = 4 << 20;
 /// 64 KiB batches took 61, 59 and 71 ms).
 const FORMAT_BATCH_BYTES: usize = 256 << 10;
 
+/// Bytes of rows out at once to the threads that write them as text, unless one batch is more:
+/// rows of megabytes then go one batch at a time (a batch is at least a row). Batches of
+/// narrower rows are fewer than this allows.
+const FORMAT_OUT_BYTES: usize = 4 << 20;
+
 /// Reads the rows at `positions` (into `slots`) back from the spool, a batch at a time: about
-/// `bytes` of rows whatever their width, each batch read in file order.
+/// `bytes` of rows (at most 4/3 of it, or one row longer than that) whatever their width, each
+/// batch read in file order.
 struct SpoolBatches<'a> {
     slots: &'a [Slot],
     positions: &'a [u32],
     done: usize,
-    batch_len: usize,
     bytes: usize,
 }
 
@@ -108,7 +116,6 @@ impl<'a> SpoolBatches<'a> {
             slots,
             positions,
             done: 0,
-            batch_len: 256,
             bytes,
         }
     }
@@ -124,13 +131,24 @@ impl<'a> SpoolBatches<'a> {
         if self.is_done() {
             return Ok(None);
         }
-        let batch = &positions[self.done..positions.len().min(self.done + self.batch_len)];
+        // By the records' lengths as their slots tell them, within a factor of two: each is
+        // taken at 3/4 of its bound (a row of 4 MB among rows of 100 bytes comes alone, not
+        // with the 40,000 rows the width of the others fits in a batch).
+        let (mut len, mut bytes) = (0, 0);
+        for &p in &positions[self.done..] {
+            let bound = slot_bytes(self.slots[p as usize]);
+            bytes += bound - bound / 4;
+            if len > 0 && bytes > self.bytes as u64 || len == MAX_BATCH_ROWS {
+                break;
+            }
+            len += 1;
+        }
+        let batch = &positions[self.done..self.done + len];
         let offsets: Vec<u64> = batch
             .iter()
             .map(|&p| slot_offset(self.slots[p as usize]))
             .collect();
         rows.read_batch(&offsets, raw)?;
-        self.batch_len = (self.bytes / (raw.bytes() / batch.len()).max(1)).clamp(16, 1 << 16);
         self.done += batch.len();
         Ok(Some(batch))
     }
@@ -946,8 +964,9 @@ impl RowWriter<'_> {
     }
 
     /// Writes the batches on `threads` threads while this one reads the next from the spool;
-    /// hands them to `deliver` in order. At most `threads + 1` batches are out at once, so
-    /// memory stays bounded whatever the table's size. A table of one batch is written here.
+    /// hands them to `deliver` in order. At most `threads + 1` batches, and about
+    /// [`FORMAT_OUT_BYTES`] of rows, are out at once, so memory stays bounded whatever the
+    /// table's size and the rows' width. A table of one batch is written here.
     fn write_all_threaded(
         &self,
         mut batches: SpoolBatches,
@@ -993,9 +1012,14 @@ impl RowWriter<'_> {
             drop(done_tx);
             let mut free: Vec<(RawRows, Formatted)> = Vec::new();
             let mut waiting: BTreeMap<usize, (RawRows, Formatted)> = BTreeMap::new();
+            // The bytes of each batch out, in order.
+            let mut out_bytes: std::collections::VecDeque<usize> = Default::default();
             let (mut sent, mut next, mut more) = (0, 0, true);
             loop {
-                while more && sent - next <= threads {
+                while more
+                    && sent - next <= threads
+                    && out_bytes.iter().sum::<usize>() < FORMAT_OUT_BYTES
+                {
                     let (mut raw, out) = free.pop().unwrap_or_default();
                     let batch = match first.take() {
                         Some((batch, read)) => {
@@ -1006,6 +1030,7 @@ impl RowWriter<'_> {
                     };
                     match batch {
                         Some(batch) => {
+                            out_bytes.push_back(raw.bytes());
                             // The threads stop only once `jobs` is dropped, or on a panic,
                             // which `done` reports.
                             let _ = jobs.send((sent, batch, raw, out));
@@ -1025,7 +1050,10 @@ impl RowWriter<'_> {
                     waiting.insert(n, (raw, out));
                 };
                 deliver(&mut out)?;
-                free.push((raw, out));
+                // Buffers grown for rows of megabytes go, rather than stay for the rest.
+                if out_bytes.pop_front().unwrap_or(0) <= 2 * FORMAT_BATCH_BYTES {
+                    free.push((raw, out));
+                }
                 next += 1;
             }
         })

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 /// The prefix of the trailer line.
@@ -187,7 +188,8 @@ const OUTPUT_QUEUE: usize = 4;
 /// instead of a fresh 1 MiB buffer for each (whose pages fault in anew once glibc has handed
 /// the freed one back to the system). The benchmark's large tenant: 18,500-19,500 page faults
 /// and 246 ms of CPU, 12,500-15,000 and 235-238 ms with the buffers reused (`perf stat -r 10`).
-/// Headers and comments are simply freed.
+/// Headers and comments are simply freed, and so are buffers over twice the statement size
+/// (a statement of one row of megabytes), which would otherwise stay for the rest of the dump.
 const SPARE_MIN: usize = 64 << 10;
 
 /// The body is hashed and everything written on a thread of its own, so that formatting the
@@ -196,6 +198,9 @@ const SPARE_MIN: usize = 64 << 10;
 struct Output<W: Write + Send + 'static> {
     /// The thread and its queue, while it runs.
     thread: Option<(SyncSender<Chunk>, JoinHandle<Written<W>>)>,
+    /// Bytes queued for the thread, and how many may be (see [`Queued`]).
+    queued: Arc<Queued>,
+    most_queued: usize,
     /// Statement buffers the thread is done with, for the next statements.
     spare: Option<Receiver<String>>,
     /// The destination, back from the thread once it stopped (none if the thread panicked).
@@ -204,15 +209,58 @@ struct Output<W: Write + Send + 'static> {
     what: String,
 }
 
+/// Bytes of text queued for the output thread and not written yet; whether the thread stopped.
+/// The queue holds OUTPUT_QUEUE statements, and no more than as many statements' worth of
+/// bytes unless one statement is more: a statement of one row of megabytes goes alone.
+#[derive(Default)]
+struct Queued {
+    state: Mutex<(usize, bool)>,
+    written: Condvar,
+}
+
+impl Queued {
+    fn lock(&self) -> MutexGuard<'_, (usize, bool)> {
+        // Nothing panics while holding the lock.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until `bytes` more may be queued (always, when nothing is), and counts them.
+    fn add(&self, bytes: usize, most: usize) {
+        let mut state = self.lock();
+        while !state.1 && state.0 > 0 && state.0 + bytes > most {
+            state = self
+                .written
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.0 += bytes;
+    }
+
+    fn written(&self, bytes: usize) {
+        let mut state = self.lock();
+        state.0 = state.0.saturating_sub(bytes);
+        self.written.notify_all();
+    }
+
+    fn stopped(&self) {
+        self.lock().1 = true;
+        self.written.notify_all();
+    }
+}
+
 fn thread_failed() -> std::io::Error {
     std::io::Error::other("the thread writing the dump failed")
 }
 
 impl<W: Write + Send + 'static> Output<W> {
-    fn start(mut out: W) -> Output<W> {
+    fn start(mut out: W, max_statement_bytes: usize) -> Output<W> {
+        let spare_max = max_statement_bytes.saturating_mul(2).max(SPARE_MIN);
         let (tx, rx) = sync_channel::<Chunk>(OUTPUT_QUEUE);
         let (spare_tx, spare) = sync_channel::<String>(OUTPUT_QUEUE);
+        let queued = Arc::new(Queued::default());
+        let written = queued.clone();
         let thread = std::thread::spawn(move || {
+            let _stopped = OnStop(&written);
             let mut hasher = BodyHash::written();
             for (mut text, hashed) in rx {
                 if hashed {
@@ -221,7 +269,8 @@ impl<W: Write + Send + 'static> Output<W> {
                 if let Err(e) = out.write_all(text.as_bytes()) {
                     return (out, hasher, Err(e));
                 }
-                if text.capacity() >= SPARE_MIN {
+                written.written(text.len());
+                if (SPARE_MIN..=spare_max).contains(&text.capacity()) {
                     text.clear();
                     // Full (or no one to take it): the buffer is simply freed.
                     let _ = spare_tx.try_send(text);
@@ -231,6 +280,8 @@ impl<W: Write + Send + 'static> Output<W> {
         });
         Output {
             thread: Some((tx, thread)),
+            queued,
+            most_queued: OUTPUT_QUEUE * max_statement_bytes.max(SPARE_MIN),
             spare: Some(spare),
             out: None,
             what: "the dump".into(),
@@ -257,6 +308,7 @@ impl<W: Write + Send + 'static> Output<W> {
 
     fn send(&mut self, text: String, hashed: bool) -> Result<()> {
         if let Some((tx, _)) = &self.thread {
+            self.queued.add(text.len(), self.most_queued);
             if tx.send((text, hashed)).is_ok() {
                 return Ok(());
             }
@@ -286,6 +338,15 @@ impl<W: Write + Send + 'static> Output<W> {
     }
 }
 
+/// Tells [`Queued`] the output thread stopped, however it did: nothing waits for it then.
+struct OnStop<'a>(&'a Queued);
+
+impl Drop for OnStop<'_> {
+    fn drop(&mut self) {
+        self.0.stopped();
+    }
+}
+
 impl<W: Write + Send + 'static> Drop for Output<W> {
     /// Waits for the thread, so the destination is dropped (a temporary file removed) before
     /// the process can exit.
@@ -297,7 +358,7 @@ impl<W: Write + Send + 'static> Drop for Output<W> {
 impl<W: Write + Send + 'static> SqlWriter<W> {
     pub fn new(out: W, dialect: &'static dyn Dialect, max_statement_bytes: usize) -> Self {
         SqlWriter {
-            out: Output::start(out),
+            out: Output::start(out, max_statement_bytes),
             dialect,
             max_statement_bytes,
             statement: String::new(),
@@ -337,7 +398,10 @@ impl<W: Write + Send + 'static> SqlWriter<W> {
 
     fn flush_statement(&mut self) -> Result<()> {
         if self.rows_in_statement > 0 {
-            let next = self.out.buffer(self.statement.capacity());
+            // As large as the last, unless that held a row of megabytes.
+            let next = self
+                .out
+                .buffer(self.statement.capacity().min(2 * self.max_statement_bytes));
             let mut s = std::mem::replace(&mut self.statement, next);
             s.push_str(";\n");
             self.body(s)?;

@@ -53,11 +53,17 @@ impl Batch {
 }
 
 /// What the walk knows of one row: whether it is owned and whether it was read (and where the
-/// spool keeps it), packed into one word so a key costs about 16 bytes in its map.
+/// spool keeps it, and about how long its record is), packed into one word so a key costs about
+/// 16 bytes in its map.
 pub type Slot = u64;
 const OWNED: Slot = 1 << 63;
 const READ: Slot = 1 << 62;
-const OFFSET: Slot = READ - 1;
+/// The bits of a record's length in the spool (1-33: its record is shorter than 2^that), which
+/// lets the dump read rows back in batches of a bounded size whatever their width.
+const SIZE_SHIFT: u32 = 56;
+const SIZE: Slot = 0x3f << SIZE_SHIFT;
+/// Offsets up to 64 PiB.
+const OFFSET: Slot = (1 << SIZE_SHIFT) - 1;
 
 /// Whether the row is owned (a root or a row reached from one by child edges).
 pub fn slot_owned(slot: Slot) -> bool {
@@ -72,6 +78,18 @@ pub fn slot_read(slot: Slot) -> bool {
 /// Where the spool keeps the row.
 pub fn slot_offset(slot: Slot) -> u64 {
     slot & OFFSET
+}
+
+/// At most how many bytes the row's record takes in the spool (under twice as many as it
+/// does).
+pub fn slot_bytes(slot: Slot) -> u64 {
+    1 << ((slot & SIZE) >> SIZE_SHIFT)
+}
+
+/// The slot of a row read, spooled at `offset` in a record of `bytes`.
+fn read_slot(offset: u64, bytes: u64) -> Slot {
+    let bits = u64::from(u64::BITS - bytes.leading_zeros());
+    READ | (offset & OFFSET) | (bits << SIZE_SHIFT & SIZE)
 }
 
 /// The keys of one table, each with its [`Slot`] (hashed: the walk looks keys up for every
@@ -723,14 +741,17 @@ impl Subset {
             }
             return Ok(());
         }
-        let offset = match &mut self.spool {
-            Some(spool) if layout.row_width > 0 => match record {
-                Some(record) => spool.append_record(record)?,
-                None => spool.append(&row[..layout.row_width])?,
-            },
-            _ => 0,
+        let (offset, bytes) = match &mut self.spool {
+            Some(spool) if layout.row_width > 0 => {
+                let offset = match record {
+                    Some(record) => spool.append_record(record)?,
+                    None => spool.append(&row[..layout.row_width])?,
+                };
+                (offset, spool.len() - offset)
+            }
+            _ => (0, 0),
         };
-        *slot = READ | (offset & OFFSET) | if owned { OWNED } else { 0 };
+        *slot = read_slot(offset, bytes) | if owned { OWNED } else { 0 };
         tk.read += 1;
         if owned && layout.children {
             tk.pending_children.push(&key);
@@ -1101,8 +1122,9 @@ struct ScanJob {
 
 /// What a connection's thread hands the walk.
 enum Msg {
-    /// Rows of query `i`, and with a spool their records ([`Records`]).
-    Rows(usize, Rows, Records),
+    /// Rows of query `i`, and with a spool their records ([`Records`]); their bytes, counted
+    /// by [`Work::hand_over`].
+    Rows(usize, Rows, Records, usize),
     Done(usize, f64),
     Failed(Error),
 }
@@ -1247,13 +1269,21 @@ fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String>
 struct Work {
     state: Mutex<Waiting>,
     ready: Condvar,
+    taken: Condvar,
 }
 
 #[derive(Default)]
 struct Waiting {
     queue: VecDeque<(usize, WalkQuery)>,
     closed: bool,
+    /// Bytes of rows handed over and not yet taken by the walk.
+    handed: usize,
 }
+
+/// Most bytes of rows handed over by the connections' threads and not yet taken by the walk,
+/// unless one message is more: the channel holds a few messages of rows, whose width sets
+/// their size (messages of one 4 MB row each held 68 MB in the channel).
+const HANDED_BYTES: usize = 16 << 20;
 
 impl Work {
     fn lock(&self) -> MutexGuard<'_, Waiting> {
@@ -1286,6 +1316,27 @@ impl Work {
     fn close(&self) {
         self.lock().closed = true;
         self.ready.notify_all();
+        self.taken.notify_all();
+    }
+
+    /// Waits until `bytes` more rows may be handed over (always, when none are), and counts
+    /// them.
+    fn hand_over(&self, bytes: usize) {
+        let mut waiting = self.lock();
+        while !waiting.closed && waiting.handed > 0 && waiting.handed + bytes > HANDED_BYTES {
+            waiting = self
+                .taken
+                .wait(waiting)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        waiting.handed += bytes;
+    }
+
+    /// The walk took rows handed over.
+    fn take(&self, bytes: usize) {
+        let mut waiting = self.lock();
+        waiting.handed = waiting.handed.saturating_sub(bytes);
+        self.taken.notify_all();
     }
 }
 
@@ -1315,7 +1366,8 @@ fn run_queries(
                     }
                     rows.push(row);
                     if rows.len() == ROWS_PER_MESSAGE || bytes >= MESSAGE_BYTES {
-                        bytes = 0;
+                        // About what the message holds: its records, or its rows.
+                        let size = std::mem::take(&mut bytes);
                         // The next message starts with room for as much as this one held:
                         // grown from nothing, each message's records were copied on the way
                         // (3% of the integer benchmark's instructions).
@@ -1329,8 +1381,9 @@ fn run_queries(
                         let more = Rows::with_capacity(rows.items.len(), rows.len());
                         let full = std::mem::replace(&mut rows, more);
                         let records = std::mem::replace(&mut records, room);
+                        work.hand_over(size);
                         // The walk stopped listening (it met an error elsewhere, which it reports).
-                        tx.send(Msg::Rows(i, full, records))
+                        tx.send(Msg::Rows(i, full, records, size))
                             .map_err(|_| Error::Usage("the walk stopped".into()))?;
                     }
                     Ok(())
@@ -1342,9 +1395,11 @@ fn run_queries(
                     .try_for_each(|t| conn.drop_key_table(&t.name, &q.context))
             });
         let sent = match result {
-            Ok(()) => tx
-                .send(Msg::Rows(i, rows, records))
-                .and_then(|()| tx.send(Msg::Done(i, started.elapsed().as_secs_f64()))),
+            Ok(()) => {
+                work.hand_over(bytes);
+                tx.send(Msg::Rows(i, rows, records, bytes))
+            }
+            .and_then(|()| tx.send(Msg::Done(i, started.elapsed().as_secs_f64()))),
             Err(e) => {
                 let _ = tx.send(Msg::Failed(e));
                 return;
@@ -1766,7 +1821,8 @@ impl<'a> Planner<'a> {
                 ));
             };
             match msg {
-                Msg::Rows(i, rows, records) => {
+                Msg::Rows(i, rows, records, size) => {
+                    work.take(size);
                     let (table, read) = reads[i];
                     let order = match read {
                         Reads::Rows { .. } if subset.spool.is_some() => {
@@ -2843,6 +2899,19 @@ mod tests {
     fn slots(map: KeyMap) -> Vec<(Key, Slot)> {
         let (keys, slots) = map.read_list();
         (0..keys.len()).map(|i| keys.key(i)).zip(slots).collect()
+    }
+
+    #[test]
+    fn a_slot_keeps_its_offset_and_bounds_its_record_within_twice() {
+        for offset in [0, 1, 4096, (1 << 40) + 3, OFFSET] {
+            for bytes in [1u64, 5, 63, 64, 65, 1_500_000, 4_000_004, u64::from(u32::MAX) + 4] {
+                let slot = read_slot(offset, bytes) | OWNED;
+                assert_eq!(slot_offset(slot), offset);
+                assert!(slot_read(slot) && slot_owned(slot));
+                let bound = slot_bytes(slot);
+                assert!(bytes < bound && bound <= 2 * bytes, "{bytes} bytes: {bound}");
+            }
+        }
     }
 
     /// Rows come out ordered by their key columns (here the second and first), whatever
