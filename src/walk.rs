@@ -2904,12 +2904,25 @@ mod tests {
     #[test]
     fn a_slot_keeps_its_offset_and_bounds_its_record_within_twice() {
         for offset in [0, 1, 4096, (1 << 40) + 3, OFFSET] {
-            for bytes in [1u64, 5, 63, 64, 65, 1_500_000, 4_000_004, u64::from(u32::MAX) + 4] {
+            let widths = [
+                1,
+                5,
+                63,
+                64,
+                65,
+                1_500_000,
+                4_000_004,
+                u64::from(u32::MAX) + 4,
+            ];
+            for bytes in widths {
                 let slot = read_slot(offset, bytes) | OWNED;
                 assert_eq!(slot_offset(slot), offset);
                 assert!(slot_read(slot) && slot_owned(slot));
                 let bound = slot_bytes(slot);
-                assert!(bytes < bound && bound <= 2 * bytes, "{bytes} bytes: {bound}");
+                assert!(
+                    bytes < bound && bound <= 2 * bytes,
+                    "{bytes} bytes: {bound}"
+                );
             }
         }
     }
