@@ -98,7 +98,7 @@ const FORMAT_BATCH_BYTES: usize = 256 << 10;
 /// Bytes of rows out at once to the threads that write them as text, unless one batch is more:
 /// rows of megabytes then go one batch at a time (a batch is at least a row). Batches of
 /// narrower rows are fewer than this allows.
-const FORMAT_OUT_BYTES: usize = 4 << 20;
+const FORMAT_OUT_BYTES: usize = 2 << 20;
 
 /// Reads the rows at `positions` (into `slots`) back from the spool, a batch at a time: about
 /// `bytes` of rows (at most 4/3 of it, or one row longer than that) whatever their width, each
@@ -190,6 +190,9 @@ pub struct DumpStats {
     /// Why `--jobs auto` read over one connection only (the server refused the lock).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The process's peak resident memory, where the system tells it (set by the command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_memory_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, serde::Serialize)]

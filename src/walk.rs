@@ -1283,7 +1283,7 @@ struct Waiting {
 /// Most bytes of rows handed over by the connections' threads and not yet taken by the walk,
 /// unless one message is more: the channel holds a few messages of rows, whose width sets
 /// their size (messages of one 4 MB row each held 68 MB in the channel).
-const HANDED_BYTES: usize = 16 << 20;
+const HANDED_BYTES: usize = 4 << 20;
 
 impl Work {
     fn lock(&self) -> MutexGuard<'_, Waiting> {

@@ -1,7 +1,7 @@
 //! `partialdump dump`: write one referentially complete subset as SQL.
 
 use crate::config;
-use crate::dump::{DumpRequest, prepare, run as run_dump};
+use crate::dump::{DumpRequest, DumpStats, prepare, run as run_dump};
 use crate::engine::{open_source, url::ConnUrl};
 use crate::error::{Error, Result};
 use crate::sink::SqlWriter;
@@ -212,6 +212,10 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
         }
     };
     bar.finish();
+    let stats = DumpStats {
+        peak_memory_bytes: super::peak_memory_bytes(),
+        ..stats
+    };
     if let Some(path) = &args.stats_json {
         let text = serde_json::to_string_pretty(&stats).unwrap_or_default();
         std::fs::write(path, text + "\n").map_err(|source| Error::Output {

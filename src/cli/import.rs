@@ -102,7 +102,10 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let report = result?;
+    let report = ImportReport {
+        peak_memory_bytes: super::peak_memory_bytes(),
+        ..result?
+    };
     if let Some(path) = &args.stats_json {
         write_stats(path, &report)?;
     }

@@ -79,3 +79,12 @@ pub fn run() -> Result<ExitCode> {
         Command::Cleansers(args) => cleansers::run(args),
     }
 }
+
+/// The process's peak resident memory so far (`VmHWM`), on Linux; None elsewhere or when
+/// `/proc` does not say.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -74,6 +74,9 @@ pub struct ImportReport {
     pub seconds: f64,
     /// Things the user should know (tables with INSERT triggers, ...).
     pub warnings: Vec<String>,
+    /// The process's peak resident memory, where the system tells it (set by the command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_memory_bytes: Option<u64>,
 }
 
 /// Progress while importing: called after every statement.
