@@ -430,19 +430,7 @@ fn where_filters_limit_what_children_bring_in() {
 fn stats_json_reports_rows_bytes_and_seconds_per_table() {
     let src = SqliteDb::fixture(true);
     let out = src.path.with_file_name("d.sql");
-    let stats = src.path.with_file_name("stats.json");
-    dump(
-        &src.url(),
-        &[
-            "--root",
-            "accounts.id=1",
-            "--stats-json",
-            stats.to_str().unwrap(),
-        ],
-        &out,
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let v = dump_with_stats(&src.url(), &graph(), &["--root", "accounts.id=1"], &out);
     let text = std::fs::read_to_string(&out).unwrap();
     let trailer_rows = trailer_rows(&text);
     let tables = v["tables"].as_array().unwrap();
@@ -1053,19 +1041,8 @@ fn sqlite_rows_two_edges_bring_are_written_once() {
 ",
     );
     let out = dir.path().join("dump.sql");
-    let stats = dir.path().join("stats.json");
     let url = format!("sqlite:{}", src.display());
-    dump_with_graph(
-        &url,
-        &graph,
-        &[
-            "--root",
-            "orgs.id=1",
-            "--stats-json",
-            stats.to_str().unwrap(),
-        ],
-        &out,
-    );
+    let stats = dump_with_stats(&url, &graph, &["--root", "orgs.id=1"], &out);
     let (_, dst) = open("dst.db");
     let text = std::fs::read_to_string(&out).unwrap();
     dst.execute_batch(&format!("PRAGMA foreign_keys = ON; {text}"))
@@ -1073,8 +1050,6 @@ fn sqlite_rows_two_edges_bring_are_written_once() {
     let count = |c: &rusqlite::Connection, sql: &str| -> i64 {
         c.query_row(sql, [], |r| r.get(0)).unwrap()
     };
-    let stats: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     let mut total = 0;
     for table in ["messages", "reads", "pins"] {
         // The rows whose user and channel are the tenant's: both, or either.
@@ -1529,23 +1504,10 @@ fn sqlite_wide_rows_are_dumped_in_bounded_memory() {
     drop(conn);
     let graph = write_graph(dir.path(), "tables:\n  accounts:\n    children: [files]\n");
     let out = dir.path().join("dump.sql");
-    let stats = dir.path().join("stats.json");
     let url = format!("sqlite:{}", src.display());
-    dump_with_graph(
-        &url,
-        &graph,
-        &[
-            "--root",
-            "accounts.id=2",
-            "--stats-json",
-            stats.to_str().unwrap(),
-        ],
-        &out,
-    );
+    let stats = dump_with_stats(&url, &graph, &["--root", "accounts.id=2"], &out);
     // The dump's own peak (its VmHWM), which `wait4` would not tell apart from this test
     // process's memory, the child's before it became partialdump.
-    let stats: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     let peak = stats["peak_memory_bytes"]
         .as_u64()
         .expect("peak_memory_bytes");

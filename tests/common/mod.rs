@@ -74,6 +74,14 @@ pub fn dump_with_graph(url: &str, graph: &Path, args: &[&str], out: &Path) {
     assert!(o.status.success(), "dump {all:?} failed:\n{}", stderr(&o));
 }
 
+/// [`dump_with_graph`] with `--stats-json` (beside `out`): the statistics it wrote.
+pub fn dump_with_stats(url: &str, graph: &Path, args: &[&str], out: &Path) -> serde_json::Value {
+    let stats = out.with_extension("json");
+    let args = [args, &["--stats-json", stats.to_str().unwrap()]].concat();
+    dump_with_graph(url, graph, &args, out);
+    serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap()
+}
+
 /// Dumps `root` of `url` with `graph` into `out` with `extra` options and `--stats-json`;
 /// returns how many times each table was read by a scan, from the stats.
 pub fn dump_counting_scans(
@@ -83,15 +91,8 @@ pub fn dump_counting_scans(
     extra: &[&str],
     out: &Path,
 ) -> std::collections::BTreeMap<String, u64> {
-    let stats = out.with_extension("json");
-    let args = [
-        &["--root", root, "--stats-json", stats.to_str().unwrap()][..],
-        extra,
-    ]
-    .concat();
-    dump_with_graph(url, graph, &args, out);
-    let stats: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let args = [&["--root", root][..], extra].concat();
+    let stats = dump_with_stats(url, graph, &args, out);
     stats["tables"]
         .as_array()
         .unwrap()
