@@ -6,6 +6,7 @@
 //! into a [`spool`]) → [`dump`] (rows written in load order, each table in key order) → [`sink`]
 //! (SQL text in the source's [`dialect`]).
 
+pub mod budget;
 pub mod check;
 pub mod cleanse;
 pub mod cli;

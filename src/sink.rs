@@ -17,13 +17,14 @@
 //! unchanged database have the same body and the same trailer. Format 1 (the first releases)
 //! had a SHA-256 there; [`BodyHash`] reads both.
 
+use crate::budget::{ByteBudget, CloseOnDrop};
 use crate::dialect::Dialect;
 use crate::engine::value::{Value, hex};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 /// The prefix of the trailer line.
@@ -198,54 +199,16 @@ const SPARE_MIN: usize = 64 << 10;
 struct Output<W: Write + Send + 'static> {
     /// The thread and its queue, while it runs.
     thread: Option<(SyncSender<Chunk>, JoinHandle<Written<W>>)>,
-    /// Bytes queued for the thread, and how many may be (see [`Queued`]).
-    queued: Arc<Queued>,
-    most_queued: usize,
+    /// Text queued for the thread and not written yet: OUTPUT_QUEUE statements, and no more
+    /// than as many statements' worth of bytes (a statement of one row of megabytes goes
+    /// alone).
+    queued: Arc<ByteBudget>,
     /// Statement buffers the thread is done with, for the next statements.
     spare: Option<Receiver<String>>,
     /// The destination, back from the thread once it stopped (none if the thread panicked).
     out: Option<W>,
     /// The destination in messages ("the dump to standard output").
     what: String,
-}
-
-/// Bytes of text queued for the output thread and not written yet; whether the thread stopped.
-/// The queue holds OUTPUT_QUEUE statements, and no more than as many statements' worth of
-/// bytes unless one statement is more: a statement of one row of megabytes goes alone.
-#[derive(Default)]
-struct Queued {
-    state: Mutex<(usize, bool)>,
-    written: Condvar,
-}
-
-impl Queued {
-    fn lock(&self) -> MutexGuard<'_, (usize, bool)> {
-        // Nothing panics while holding the lock.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Waits until `bytes` more may be queued (always, when nothing is), and counts them.
-    fn add(&self, bytes: usize, most: usize) {
-        let mut state = self.lock();
-        while !state.1 && state.0 > 0 && state.0 + bytes > most {
-            state = self
-                .written
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        state.0 += bytes;
-    }
-
-    fn written(&self, bytes: usize) {
-        let mut state = self.lock();
-        state.0 = state.0.saturating_sub(bytes);
-        self.written.notify_all();
-    }
-
-    fn stopped(&self) {
-        self.lock().1 = true;
-        self.written.notify_all();
-    }
 }
 
 fn thread_failed() -> std::io::Error {
@@ -257,10 +220,13 @@ impl<W: Write + Send + 'static> Output<W> {
         let spare_max = max_statement_bytes.saturating_mul(2).max(SPARE_MIN);
         let (tx, rx) = sync_channel::<Chunk>(OUTPUT_QUEUE);
         let (spare_tx, spare) = sync_channel::<String>(OUTPUT_QUEUE);
-        let queued = Arc::new(Queued::default());
+        let queued = Arc::new(ByteBudget::new(
+            OUTPUT_QUEUE * max_statement_bytes.max(SPARE_MIN),
+        ));
         let written = queued.clone();
         let thread = std::thread::spawn(move || {
-            let _stopped = OnStop(&written);
+            // However the thread stops, nothing waits for it then.
+            let _stopped = CloseOnDrop(&written);
             let mut hasher = BodyHash::written();
             for (mut text, hashed) in rx {
                 if hashed {
@@ -269,7 +235,7 @@ impl<W: Write + Send + 'static> Output<W> {
                 if let Err(e) = out.write_all(text.as_bytes()) {
                     return (out, hasher, Err(e));
                 }
-                written.written(text.len());
+                written.give_back(text.len());
                 if (SPARE_MIN..=spare_max).contains(&text.capacity()) {
                     text.clear();
                     // Full (or no one to take it): the buffer is simply freed.
@@ -281,7 +247,6 @@ impl<W: Write + Send + 'static> Output<W> {
         Output {
             thread: Some((tx, thread)),
             queued,
-            most_queued: OUTPUT_QUEUE * max_statement_bytes.max(SPARE_MIN),
             spare: Some(spare),
             out: None,
             what: "the dump".into(),
@@ -308,7 +273,7 @@ impl<W: Write + Send + 'static> Output<W> {
 
     fn send(&mut self, text: String, hashed: bool) -> Result<()> {
         if let Some((tx, _)) = &self.thread {
-            self.queued.add(text.len(), self.most_queued);
+            self.queued.take(text.len());
             if tx.send((text, hashed)).is_ok() {
                 return Ok(());
             }
@@ -335,15 +300,6 @@ impl<W: Write + Send + 'static> Output<W> {
         let (out, hasher, written) = thread.join().map_err(|_| thread_failed())?;
         self.out = Some(out);
         written.map(|()| hasher)
-    }
-}
-
-/// Tells [`Queued`] the output thread stopped, however it did: nothing waits for it then.
-struct OnStop<'a>(&'a Queued);
-
-impl Drop for OnStop<'_> {
-    fn drop(&mut self) {
-        self.0.stopped();
     }
 }
 

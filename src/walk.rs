@@ -7,6 +7,7 @@
 //! table is scanned once instead (in ranges of its integer primary key over the connections),
 //! keeping the rows whose columns hold one of the keys.
 
+use crate::budget::ByteBudget;
 use crate::config::Mode;
 use crate::dialect::Dialect;
 use crate::engine::Source;
@@ -1122,8 +1123,8 @@ struct ScanJob {
 
 /// What a connection's thread hands the walk.
 enum Msg {
-    /// Rows of query `i`, and with a spool their records ([`Records`]); their bytes, counted
-    /// by [`Work::hand_over`].
+    /// Rows of query `i`, and with a spool their records ([`Records`]); their bytes, taken
+    /// from [`Work::handed`].
     Rows(usize, Rows, Records, usize),
     Done(usize, f64),
     Failed(Error),
@@ -1265,19 +1266,27 @@ fn qualified(dialect: &dyn Dialect, alias: &str, cols: &[String]) -> Vec<String>
 }
 
 /// The queries waiting for a free connection, and whether the walk needs no more.
-#[derive(Default)]
 struct Work {
     state: Mutex<Waiting>,
     ready: Condvar,
-    taken: Condvar,
+    /// Rows handed over by the connections' threads and not yet taken by the walk.
+    handed: ByteBudget,
+}
+
+impl Default for Work {
+    fn default() -> Self {
+        Work {
+            state: Mutex::default(),
+            ready: Condvar::new(),
+            handed: ByteBudget::new(HANDED_BYTES),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Waiting {
     queue: VecDeque<(usize, WalkQuery)>,
     closed: bool,
-    /// Bytes of rows handed over and not yet taken by the walk.
-    handed: usize,
 }
 
 /// Most bytes of rows handed over by the connections' threads and not yet taken by the walk,
@@ -1316,27 +1325,7 @@ impl Work {
     fn close(&self) {
         self.lock().closed = true;
         self.ready.notify_all();
-        self.taken.notify_all();
-    }
-
-    /// Waits until `bytes` more rows may be handed over (always, when none are), and counts
-    /// them.
-    fn hand_over(&self, bytes: usize) {
-        let mut waiting = self.lock();
-        while !waiting.closed && waiting.handed > 0 && waiting.handed + bytes > HANDED_BYTES {
-            waiting = self
-                .taken
-                .wait(waiting)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        waiting.handed += bytes;
-    }
-
-    /// The walk took rows handed over.
-    fn take(&self, bytes: usize) {
-        let mut waiting = self.lock();
-        waiting.handed = waiting.handed.saturating_sub(bytes);
-        self.taken.notify_all();
+        self.handed.close();
     }
 }
 
@@ -1381,7 +1370,7 @@ fn run_queries(
                         let more = Rows::with_capacity(rows.items.len(), rows.len());
                         let full = std::mem::replace(&mut rows, more);
                         let records = std::mem::replace(&mut records, room);
-                        work.hand_over(size);
+                        work.handed.take(size);
                         // The walk stopped listening (it met an error elsewhere, which it reports).
                         tx.send(Msg::Rows(i, full, records, size))
                             .map_err(|_| Error::Usage("the walk stopped".into()))?;
@@ -1396,7 +1385,7 @@ fn run_queries(
             });
         let sent = match result {
             Ok(()) => {
-                work.hand_over(bytes);
+                work.handed.take(bytes);
                 tx.send(Msg::Rows(i, rows, records, bytes))
             }
             .and_then(|()| tx.send(Msg::Done(i, started.elapsed().as_secs_f64()))),
@@ -1822,7 +1811,7 @@ impl<'a> Planner<'a> {
             };
             match msg {
                 Msg::Rows(i, rows, records, size) => {
-                    work.take(size);
+                    work.handed.give_back(size);
                     let (table, read) = reads[i];
                     let order = match read {
                         Reads::Rows { .. } if subset.spool.is_some() => {

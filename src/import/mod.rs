@@ -9,6 +9,7 @@
 pub mod reader;
 mod references;
 
+use crate::budget::{ByteBudget, CloseOnDrop};
 use crate::dialect::{Dialect, OnConflict};
 use crate::engine::Target;
 use crate::engine::value::Value;
@@ -85,8 +86,32 @@ pub struct Progress<'a> {
     pub rows: u64,
 }
 
-/// Statements parsed ahead of the one the target is loading.
+/// Statements parsed ahead of the one the target is loading: this many, and no more than
+/// READ_AHEAD_BYTES of them in the dump unless one statement is more (a statement of one row of
+/// megabytes is parsed ahead alone).
 const READ_AHEAD: usize = 4;
+const READ_AHEAD_BYTES: usize = 16 << 20;
+
+/// The statements the parser hands over, giving their bytes back to its budget as they come.
+struct Statements<'a> {
+    rx: Receiver<Result<Parsed>>,
+    budget: &'a ByteBudget,
+}
+
+impl Statements<'_> {
+    fn recv(&self) -> std::result::Result<Result<Parsed>, std::sync::mpsc::RecvError> {
+        let next = self.rx.recv();
+        if let Ok(Ok(Parsed::Statement(s))) = &next {
+            self.budget.give_back(parsed_bytes(s));
+        }
+        next
+    }
+}
+
+/// What a parsed statement counts for in the parser's budget: its size in the dump.
+fn parsed_bytes(s: &Located) -> usize {
+    usize::try_from(s.bytes).unwrap_or(usize::MAX)
+}
 
 /// What the parsing thread hands over: each statement, then the end once the trailer checked.
 enum Parsed {
@@ -96,10 +121,17 @@ enum Parsed {
 
 /// Parses the whole dump into `tx`, ending with [`Parsed::End`] or the first error.
 /// Stops early when the receiver is gone (the load failed).
-fn parse_into<R: BufRead>(mut reader: DumpReader<R>, tx: SyncSender<Result<Parsed>>) {
+fn parse_into<R: BufRead>(
+    mut reader: DumpReader<R>,
+    tx: SyncSender<Result<Parsed>>,
+    budget: &ByteBudget,
+) {
     loop {
         let parsed = match reader.next_statement() {
-            Ok(Some(statement)) => Ok(Parsed::Statement(statement)),
+            Ok(Some(statement)) => {
+                budget.take(parsed_bytes(&statement));
+                Ok(Parsed::Statement(statement))
+            }
             Ok(None) => {
                 let _ = tx.send(reader.finish().map(|_| Parsed::End));
                 return;
@@ -125,13 +157,17 @@ pub fn import<R: BufRead + Send>(
     let mut created = Vec::new();
     target.begin(options.disable_fk_checks)?;
     let header = reader.header().clone();
+    let budget = ByteBudget::new(READ_AHEAD_BYTES);
     let loaded = std::thread::scope(|scope| {
         let (tx, rx) = sync_channel(READ_AHEAD);
-        scope.spawn(move || parse_into(reader, tx));
-        // Returning drops `rx`, which stops the parser if the load ended early.
+        let budget = &budget;
+        scope.spawn(move || parse_into(reader, tx, budget));
+        // Returning drops `rx` and closes the budget, which stops the parser if the load ended
+        // early.
+        let _closed = CloseOnDrop(budget);
         load(
             &header,
-            rx,
+            Statements { rx, budget },
             target,
             &mut schema,
             &mut created,
@@ -170,7 +206,7 @@ fn drop_created(target: &mut dyn Target, created: &[String]) {
 
 fn load(
     header: &Header,
-    parsed: Receiver<Result<Parsed>>,
+    parsed: Statements,
     target: &mut dyn Target,
     schema: &mut Schema,
     created: &mut Vec<String>,
