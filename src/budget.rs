@@ -32,13 +32,13 @@ impl ByteBudget {
     /// this one would take the total over the budget, unless the budget is closed.
     pub fn take(&self, bytes: usize) {
         let mut state = self.lock();
-        while !state.1 && state.0 > 0 && state.0 + bytes > self.most {
+        while !state.1 && state.0 > 0 && state.0.saturating_add(bytes) > self.most {
             state = self
                 .given_back
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        state.0 += bytes;
+        state.0 = state.0.saturating_add(bytes);
     }
 
     /// Gives back the bytes of an item taken in (or dropped).
