@@ -221,7 +221,9 @@ impl<W: Write + Send + 'static> Output<W> {
         let (tx, rx) = sync_channel::<Chunk>(OUTPUT_QUEUE);
         let (spare_tx, spare) = sync_channel::<String>(OUTPUT_QUEUE);
         let queued = Arc::new(ByteBudget::new(
-            OUTPUT_QUEUE * max_statement_bytes.max(SPARE_MIN),
+            max_statement_bytes
+                .max(SPARE_MIN)
+                .saturating_mul(OUTPUT_QUEUE),
         ));
         let written = queued.clone();
         let thread = std::thread::spawn(move || {
@@ -355,9 +357,11 @@ impl<W: Write + Send + 'static> SqlWriter<W> {
     fn flush_statement(&mut self) -> Result<()> {
         if self.rows_in_statement > 0 {
             // As large as the last, unless that held a row of megabytes.
-            let next = self
-                .out
-                .buffer(self.statement.capacity().min(2 * self.max_statement_bytes));
+            let next = self.out.buffer(
+                self.statement
+                    .capacity()
+                    .min(self.max_statement_bytes.saturating_mul(2)),
+            );
             let mut s = std::mem::replace(&mut self.statement, next);
             s.push_str(";\n");
             self.body(s)?;
