@@ -11,9 +11,10 @@ use crate::budget::ByteBudget;
 use crate::config::Mode;
 use crate::dialect::Dialect;
 use crate::engine::Source;
-use crate::engine::value::{Value, shared_lead};
+use crate::engine::value::Value;
 use crate::error::{Error, Result};
 use crate::graph::{ChildEdge, Model, Relation, TableModel};
+use crate::packed::{self, PackedKeys};
 use crate::spool::Spool;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
@@ -108,59 +109,70 @@ pub enum KeyMap {
     Listed(KeyList, Vec<Slot>),
 }
 
-/// Keys of any other shape (strings, several columns), each kept with its hash: the table
-/// grows by moving entries rather than hashing every key again, which reads each key's values
-/// from wherever they lie in memory (growing took 5.8% of the strings shape's client time by
-/// `perf`, against 1.9% of its instructions).
+/// Keys of any other shape (strings, several columns), packed ([`crate::packed`]) one after
+/// the other, with a hash table of their hashes and positions: the table grows by moving
+/// entries rather than hashing every key again (growing took 5.8% of the strings shape's
+/// client time by `perf`, against 1.9% of its instructions, when keys were vectors of values).
+/// A key of a UUID and a slug takes about 90 bytes, against 200 as values.
 #[derive(Debug, Default)]
 pub struct GeneralKeys {
-    table: hashbrown::HashTable<HashedKey>,
+    keys: PackedKeys,
+    slots: Vec<Slot>,
+    /// Each key's hash and position in `keys`.
+    table: hashbrown::HashTable<(u64, usize)>,
     hasher: foldhash::fast::RandomState,
-}
-
-#[derive(Debug)]
-struct HashedKey {
-    hash: u64,
-    key: Key,
-    slot: Slot,
+    /// Where a key met is packed.
+    scratch: Vec<u8>,
 }
 
 impl GeneralKeys {
-    fn hash(&self, key: &[Value]) -> u64 {
-        std::hash::BuildHasher::hash_one(&self.hasher, key)
+    fn hash(&self, packed: &[u8]) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, packed)
     }
 
     fn get(&self, key: &[Value]) -> Option<Slot> {
-        let hash = self.hash(key);
+        packed::with_packed(key, |p| self.get_packed(p))
+    }
+
+    fn get_packed(&self, packed: &[u8]) -> Option<Slot> {
+        let hash = self.hash(packed);
         self.table
-            .find(hash, |e| e.hash == hash && e.key[..] == *key)
-            .map(|e| e.slot)
+            .find(hash, |&(h, i)| h == hash && self.keys.get(i) == packed)
+            .map(|&(_, i)| self.slots[i])
     }
 
     /// The slot of `key`, added as 0 when new (the key copied only then); and whether it is.
     fn entry(&mut self, key: &[Value]) -> (&mut Slot, bool) {
-        let hash = self.hash(key);
-        match self
-            .table
-            .entry(hash, |e| e.hash == hash && e.key[..] == *key, |e| e.hash)
-        {
-            hashbrown::hash_table::Entry::Occupied(e) => (&mut e.into_mut().slot, false),
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        packed::encode(key, &mut scratch);
+        let hash = self.hash(&scratch);
+        let keys = &self.keys;
+        let (at, new) = match self.table.entry(
+            hash,
+            |&(h, i)| h == hash && keys.get(i) == &scratch[..],
+            |&(h, _)| h,
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => (e.get().1, false),
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let e = e.insert(HashedKey {
-                    hash,
-                    key: key.to_vec(),
-                    slot: 0,
-                });
-                (&mut e.into_mut().slot, true)
+                let at = self.keys.len();
+                e.insert((hash, at));
+                self.keys.push_packed(&scratch);
+                self.slots.push(0);
+                (at, true)
             }
-        }
+        };
+        self.scratch = scratch;
+        (&mut self.slots[at], new)
     }
 
     /// Adds `key`, which the map does not hold.
-    fn insert_new(&mut self, key: Key, slot: Slot) {
-        let hash = self.hash(&key);
-        self.table
-            .insert_unique(hash, HashedKey { hash, key, slot }, |e| e.hash);
+    fn insert_new(&mut self, key: &[Value], slot: Slot) {
+        let at = self.keys.len();
+        self.keys.push(key);
+        self.slots.push(slot);
+        let hash = self.hash(self.keys.get(at));
+        self.table.insert_unique(hash, (hash, at), |&(h, _)| h);
     }
 }
 
@@ -210,7 +222,7 @@ impl KeyMap {
         match self {
             KeyMap::Ints(m) => m.len(),
             KeyMap::Pairs(m) => m.len(),
-            KeyMap::General(m) => m.table.len(),
+            KeyMap::General(m) => m.slots.len(),
             KeyMap::Listed(_, slots) => slots.len(),
         }
     }
@@ -226,6 +238,14 @@ impl KeyMap {
                 .find(|&i| keys.key(i) == key)
                 .map(|i| slots[i]),
             _ => None,
+        }
+    }
+
+    /// The slot of a key packed by [`crate::packed`].
+    fn get_packed(&self, packed: &[u8]) -> Option<Slot> {
+        match self {
+            KeyMap::General(m) => m.get_packed(packed),
+            _ => self.get(&packed::decode(packed)),
         }
     }
 
@@ -254,22 +274,15 @@ impl KeyMap {
                 (KeyList::Pairs(k), s)
             }
             KeyMap::General(m) => {
-                let mut rows: Vec<(Key, Slot)> = m
-                    .table
-                    .into_iter()
-                    .filter(|e| slot_read(e.slot))
-                    .map(|e| (e.key, e.slot))
+                // Packed keys compare by `memcmp`: sorted as they are (keys of values, which
+                // compare value by value, were first put in the order of their places in the
+                // spool, for the sort to merge long runs: 280 -> 180 million instructions).
+                let mut order: Vec<usize> = (0..m.keys.len())
+                    .filter(|&i| slot_read(m.slots[i]))
                     .collect();
-                // First in the order the rows came in (their places in the spool): a scan's
-                // rows come in key order, and so do a message's, so the keys are then in long
-                // runs, which the stable sort by key merges without comparing the keys of
-                // strings much (bench/shapes.py's strings, listing every table: 280 -> 180
-                // million instructions). Integer keys compare as cheaply as their places do:
-                // sorted once.
-                rows.sort_unstable_by_key(|(_, s)| slot_offset(*s));
-                sort_general(&mut rows);
-                let (k, s) = rows.into_iter().unzip();
-                (KeyList::General(k), s)
+                order.sort_unstable_by(|&a, &b| m.keys.get(a).cmp(m.keys.get(b)));
+                let slots = order.iter().map(|&i| m.slots[i]).collect();
+                (KeyList::General(m.keys.select(&order)), slots)
             }
         }
     }
@@ -299,12 +312,12 @@ impl KeyMap {
             match self {
                 KeyMap::Ints(m) => {
                     for (i, s) in m.iter() {
-                        general.insert_new(int_key(*i), *s);
+                        general.insert_new(&int_key(*i), *s);
                     }
                 }
                 KeyMap::Pairs(m) => {
                     for (p, s) in m.iter() {
-                        general.insert_new(pair_key(*p), *s);
+                        general.insert_new(&pair_key(*p), *s);
                     }
                 }
                 KeyMap::General(m) => general = std::mem::take(m),
@@ -349,13 +362,13 @@ impl KeyMap {
     }
 }
 
-/// Keys addressed by position, compactly (8 or 16 bytes a key for integer keys): a table's
-/// keys in key order, or the keys waiting for the walk to follow them.
+/// Keys addressed by position, compactly (8 or 16 bytes a key for integer keys, packed bytes
+/// for others): a table's keys in key order, or the keys waiting for the walk to follow them.
 #[derive(Debug)]
 pub enum KeyList {
     Ints(Vec<i64>),
     Pairs(Vec<(i64, i64)>),
-    General(Vec<Key>),
+    General(PackedKeys),
 }
 
 impl Default for KeyList {
@@ -381,7 +394,7 @@ impl KeyList {
         match self {
             KeyList::Ints(v) => int_key(v[i]),
             KeyList::Pairs(v) => pair_key(v[i]),
-            KeyList::General(v) => v[i].clone(),
+            KeyList::General(v) => v.key(i),
         }
     }
 
@@ -390,14 +403,17 @@ impl KeyList {
         match (&mut *self, shape(key)) {
             (KeyList::Ints(v), Shape::Int(i)) => v.push(i),
             (KeyList::Pairs(v), Shape::Pair(a, b)) => v.push((a, b)),
-            (KeyList::General(v), _) => v.push(key.to_vec()),
+            (KeyList::General(v), _) => v.push(key),
             (list, shape) => {
                 *list = match (list.is_empty(), shape) {
                     (true, Shape::Int(i)) => KeyList::Ints(vec![i]),
                     (true, Shape::Pair(a, b)) => KeyList::Pairs(vec![(a, b)]),
                     _ => {
-                        let mut all: Vec<Key> = (0..list.len()).map(|i| list.key(i)).collect();
-                        all.push(key.to_vec());
+                        let mut all = PackedKeys::default();
+                        for i in 0..list.len() {
+                            all.push(&list.key(i));
+                        }
+                        all.push(key);
                         KeyList::General(all)
                     }
                 }
@@ -410,6 +426,7 @@ impl KeyList {
         match (&mut *self, other) {
             (KeyList::Ints(a), KeyList::Ints(b)) => a.extend_from_slice(b),
             (KeyList::Pairs(a), KeyList::Pairs(b)) => a.extend_from_slice(b),
+            (KeyList::General(a), KeyList::General(b)) => b.iter().for_each(|k| a.push_packed(k)),
             _ => {
                 for i in 0..other.len() {
                     self.push(&other.key(i));
@@ -435,7 +452,9 @@ impl KeyList {
             }
             (KeyList::Pairs(v), 1) => dialect.write_literal(&Value::Int(v[i].1), out),
             (KeyList::Pairs(_), _) => {}
-            (KeyList::General(v), _) => dialect.write_values(v[i].get(from..).unwrap_or(&[]), out),
+            (KeyList::General(v), _) => {
+                dialect.write_values(v.key(i).get(from..).unwrap_or(&[]), out)
+            }
         }
     }
 
@@ -448,7 +467,7 @@ impl KeyList {
                 let lead = v.first()?.0;
                 v.iter().all(|p| p.0 == lead).then_some(Value::Int(lead))
             }
-            KeyList::General(v) => shared_lead(v.iter().map(|k| &k[..])).cloned(),
+            KeyList::General(v) => v.shared_lead().and_then(|lead| packed::decode(lead).pop()),
         }
     }
 
@@ -494,7 +513,7 @@ impl KeyList {
         match self {
             KeyList::Ints(v) => KeyList::Ints(v.drain(..n).collect()),
             KeyList::Pairs(v) => KeyList::Pairs(v.drain(..n).collect()),
-            KeyList::General(v) => KeyList::General(v.drain(..n).collect()),
+            KeyList::General(v) => KeyList::General(v.take_front(n)),
         }
     }
 
@@ -506,14 +525,11 @@ impl KeyList {
         }
     }
 
-    /// Up to `n` keys from position `start`, general ones borrowed: a copy of a key of
-    /// strings is an allocation per value.
-    pub fn borrowed_chunk(&self, start: usize, n: usize) -> Vec<Cow<'_, [Value]>> {
-        let range = start..self.len().min(start + n);
-        match self {
-            KeyList::General(v) => v[range].iter().map(|k| Cow::Borrowed(&k[..])).collect(),
-            _ => range.map(|i| Cow::Owned(self.key(i))).collect(),
-        }
+    /// Up to `n` keys from position `start`, as values.
+    pub fn chunk(&self, start: usize, n: usize) -> Vec<Cow<'_, [Value]>> {
+        (start..self.len().min(start + n))
+            .map(|i| Cow::Owned(self.key(i)))
+            .collect()
     }
 
     /// The position of `key` (the list is sorted).
@@ -521,24 +537,7 @@ impl KeyList {
         match (self, shape(key)) {
             (KeyList::Ints(v), Shape::Int(i)) => v.binary_search(&i).ok(),
             (KeyList::Pairs(v), Shape::Pair(a, b)) => v.binary_search(&(a, b)).ok(),
-            (KeyList::General(v), _) => match (v.first(), v.last()) {
-                // In order, so when the first and last keys lead with one value (one tenant's),
-                // every key does: only the rest is compared.
-                (Some(first), Some(last))
-                    if key.len() > 1 && first.len() == key.len() && first[0] == last[0] =>
-                {
-                    if key[0] != first[0] {
-                        return None;
-                    }
-                    match key {
-                        // One value after the lead (a slug): compared as it is, not as a
-                        // slice of one.
-                        [_, rest] => v.binary_search_by(|k| k[1].cmp(rest)).ok(),
-                        _ => v.binary_search_by(|k| k[1..].cmp(&key[1..])).ok(),
-                    }
-                }
-                _ => v.binary_search_by(|k| k.as_slice().cmp(key)).ok(),
-            },
+            (KeyList::General(v), _) => v.position(key),
             _ => None,
         }
     }
@@ -1078,7 +1077,21 @@ impl SharedKeys {
             let fits = match &**list {
                 KeyList::Ints(v) => v.is_empty(),
                 KeyList::Pairs(v) => v.iter().all(|p| note(&Value::Int(p.0))),
-                KeyList::General(v) => v.iter().all(|k| k.len() > 1 && note(&k[0])),
+                KeyList::General(v) => {
+                    // Decoded only when it changes: a tenant's keys share one.
+                    let mut last: &[u8] = &[];
+                    v.iter().all(|k| {
+                        let lead = &k[..packed::first_len(k)];
+                        if lead.len() == k.len() {
+                            return false;
+                        }
+                        if lead == last {
+                            return true;
+                        }
+                        last = lead;
+                        packed::decode(lead).first().is_some_and(&mut note)
+                    })
+                }
             };
             if !fits {
                 return None;
@@ -1400,19 +1413,6 @@ fn run_queries(
     }
 }
 
-/// Puts keys of any shape in key order, stably: rows in the order of their places in the spool
-/// (a scan's rows come in key order, and so do a message's) are then in long runs, which the
-/// sort merges without comparing keys of strings much. Keys that all lead with one value (one
-/// tenant's) are put in order by the rest: the same order, without comparing that value, a UUID
-/// say, each time.
-fn sort_general(rows: &mut [(Key, Slot)]) {
-    if shared_lead(rows.iter().map(|(k, _)| &k[..])).is_some() {
-        rows.sort_by(|a, b| a.0[1..].cmp(&b.0[1..]));
-    } else {
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-}
-
 /// The keys of a listing map (as the rows came, so in the order of their places in the spool)
 /// in key order, each once, with their slots; as [`KeyMap::read_list`], only those of rows read.
 fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
@@ -1437,16 +1437,12 @@ fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
             (KeyList::Pairs(k), s)
         }
         KeyList::General(k) => {
-            let mut rows: Vec<(Key, Slot)> = k
-                .into_iter()
-                .zip(slots)
-                .filter(|(_, s)| slot_read(*s))
-                .collect();
-            // In the order of their places already, as [`KeyMap::read_list`] puts them first.
-            sort_general(&mut rows);
-            rows.dedup_by(|a, b| a.0 == b.0);
-            let (k, s) = rows.into_iter().unzip();
-            (KeyList::General(k), s)
+            let mut order: Vec<usize> = (0..k.len()).filter(|&i| slot_read(slots[i])).collect();
+            // Stable, as above; in the order of their places already, so in long runs.
+            order.sort_by(|&a, &b| k.get(a).cmp(k.get(b)));
+            order.dedup_by(|a, b| k.get(*a) == k.get(*b));
+            let s = order.iter().map(|&i| slots[i]).collect();
+            (KeyList::General(k.select(&order)), s)
         }
     }
 }
@@ -2281,7 +2277,7 @@ impl<'a> Planner<'a> {
         };
         let mut next = 0;
         while next < keys.len() {
-            let chunk = keys.borrowed_chunk(next, per_query);
+            let chunk = keys.chunk(next, per_query);
             // Sized once, however many times the query names the list.
             let n = batch_len(dialect, &chunk, batch);
             let mut keys_in = |cols: &[String]| in_list(dialect, cols, &chunk[..n]);
@@ -2347,7 +2343,12 @@ fn unread(keys: KeyList, map: &KeyMap) -> KeyList {
                 .filter(|&(a, b)| wanted(&[Value::Int(a), Value::Int(b)]))
                 .collect(),
         ),
-        KeyList::General(v) => KeyList::General(v.into_iter().filter(|k| wanted(k)).collect()),
+        KeyList::General(v) => {
+            let order: Vec<usize> = (0..v.len())
+                .filter(|&i| map.get_packed(v.get(i)).is_none_or(|s| !slot_read(s)))
+                .collect();
+            KeyList::General(v.select(&order))
+        }
     }
 }
 
@@ -2875,7 +2876,7 @@ pub fn for_each_batch(
     let mut next = from;
     let to = to.min(keys.len());
     while next < to {
-        let chunk = keys.borrowed_chunk(next, max.min(to - next));
+        let chunk = keys.chunk(next, max.min(to - next));
         next += f(&chunk)?.max(1);
     }
     Ok(())
@@ -3165,7 +3166,7 @@ mod tests {
         assert!(matches!(list, KeyList::Pairs(_)));
         list.push(&[Value::Int(3)]);
         assert_eq!(
-            list.borrowed_chunk(0, 5),
+            list.chunk(0, 5),
             [pair(1, 9), vec![Value::Int(3)]].map(Cow::<[Value]>::Owned)
         );
     }

@@ -1546,3 +1546,66 @@ fn sqlite_wide_rows_are_dumped_in_bounded_memory() {
         "every row's body as in the source"
     );
 }
+
+/// Keys of strings held within the issue's memory budget (64 MiB and 32 bytes a key): 150,000
+/// documents keyed by a UUID and a slug, which the walk holds in a hash table (they have
+/// children) and in the list of keys whose children it looks for. Held as vectors of values,
+/// about 260 bytes a key, they took the dump to 80 MiB.
+#[test]
+fn sqlite_string_keys_are_held_within_the_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "
+        CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE docs (org_id TEXT NOT NULL REFERENCES orgs (id), slug TEXT NOT NULL,
+          title TEXT, PRIMARY KEY (org_id, slug));
+        CREATE TABLE revisions (id INTEGER PRIMARY KEY, org_id TEXT NOT NULL,
+          slug TEXT NOT NULL, FOREIGN KEY (org_id, slug) REFERENCES docs (org_id, slug));";
+    let (src, conn) = sqlite_file(dir.path(), "src.db", schema);
+    let org = |n: u32| format!("00000000-0000-4000-8000-00000000000{n}");
+    conn.execute_batch(&format!(
+        "INSERT INTO orgs VALUES ('{}', 'A'), ('{}', 'B');
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+           INSERT INTO docs SELECT '00000000-0000-4000-8000-00000000000' || (1 + i % 2),
+             'doc-' || i, 'title ' || i FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+           INSERT INTO revisions SELECT i, '00000000-0000-4000-8000-00000000000' || (1 + i % 2),
+             'doc-' || i FROM n;",
+        org(1),
+        org(2)
+    ))
+    .unwrap();
+    drop(conn);
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  orgs:\n    children: [docs]\n  docs:\n    children: [revisions]\n",
+    );
+    let out = dir.path().join("dump.sql");
+    let url = format!("sqlite:{}", src.display());
+    let stats = dump_with_stats(
+        &url,
+        &graph,
+        &["--root", &format!("orgs.id={}", org(2))],
+        &out,
+    );
+    let rows = |table: &str| {
+        stats["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .map(|t| t["rows"].as_u64().unwrap())
+    };
+    assert_eq!(
+        (rows("orgs"), rows("docs"), rows("revisions")),
+        (Some(1), Some(150_000), Some(500))
+    );
+    let keys = stats["rows"].as_u64().unwrap();
+    let peak = stats["peak_memory_bytes"].as_u64().expect("a peak");
+    let budget = (64 << 20) + 32 * keys;
+    assert!(
+        peak <= budget,
+        "{keys} keys took the dump to {} MiB at its peak, over its budget of {} MiB",
+        peak >> 20,
+        budget >> 20
+    );
+}
