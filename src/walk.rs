@@ -234,9 +234,7 @@ impl KeyMap {
             (KeyMap::Ints(m), Shape::Int(i)) => m.get(&i).copied(),
             (KeyMap::Pairs(m), Shape::Pair(a, b)) => m.get(&(a, b)).copied(),
             (KeyMap::General(m), _) => m.get(key),
-            (KeyMap::Listed(keys, slots), _) => (0..keys.len())
-                .find(|&i| keys.key(i) == key)
-                .map(|i| slots[i]),
+            (KeyMap::Listed(keys, slots), _) => keys.find(key).map(|i| slots[i]),
             _ => None,
         }
     }
@@ -530,6 +528,16 @@ impl KeyList {
         (start..self.len().min(start + n))
             .map(|i| Cow::Owned(self.key(i)))
             .collect()
+    }
+
+    /// The first position of `key`, going through the list (which need not be in order).
+    fn find(&self, key: &[Value]) -> Option<usize> {
+        match (self, shape(key)) {
+            (KeyList::Ints(v), Shape::Int(i)) => v.iter().position(|&x| x == i),
+            (KeyList::Pairs(v), Shape::Pair(a, b)) => v.iter().position(|&x| x == (a, b)),
+            (KeyList::General(v), _) => packed::with_packed(key, |p| v.iter().position(|k| k == p)),
+            _ => None,
+        }
     }
 
     /// The position of `key` (the list is sorted).
@@ -3132,6 +3140,9 @@ mod tests {
             hashed.entry(&int(1000));
             listing.entry(&int(1000));
             assert!(matches!(listing, KeyMap::Listed(..)));
+            for key in keys.iter().chain([&int(1000), &int(-1)]) {
+                assert_eq!(listing.get(key), hashed.get(key), "{key:?}");
+            }
             assert_eq!(slots(listing), slots(hashed), "{keys:?}");
         }
     }
