@@ -154,7 +154,10 @@ pub fn plan(
                     ));
                     report.queries.push(QueryPlan {
                         purpose: format!("children in {name} of {} rows", r.parent),
-                        sql: queries.children(edge, &mut |c| placeholder(c)),
+                        sql: match queries.by_value(r) {
+                            true => queries.children_by_values(edge, &mut |c| placeholder(c)),
+                            false => queries.children(edge, &mut |c| placeholder(c)),
+                        },
                     });
                 }
             }

@@ -680,7 +680,8 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
 /// string key with a self-reference), in a case-insensitive collation where references may
 /// hold their parent's key in another case: the walk reads a child's reference as the parent's
 /// key, and the row it then finds is recorded under its own key, once. Logins are children of
-/// members by their unique email, which is not the key (a join finds them). The children of
+/// members by their unique email, which is not the key (looked up by the emails the members'
+/// rows hold). The children of
 /// org-a's 3,000 documents are read by a scan (their composite keys in its text) and by
 /// lookups, to the same dump, which loads with foreign-key checks on.
 const STRING_KEYED_SCHEMA: &str = "
@@ -1429,8 +1430,8 @@ fn mysql_keys_of_one_tenant_are_looked_up_in_that_tenant() {
 }
 
 /// Children by a unique column of the parent that is not its key (logins by a member's email),
-/// with a filter naming a column both tables have: SQLite reads them through the join to the
-/// parent's rows, and only those of the root's members.
+/// with a filter naming a column both tables have: SQLite reads them by the emails of the
+/// members read, and only those of the root's members.
 #[test]
 fn sqlite_children_by_a_unique_email_are_those_of_the_members_read() {
     let dir = tempfile::tempdir().unwrap();
