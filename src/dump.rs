@@ -887,9 +887,12 @@ struct Formatted {
     restores: Vec<Restore>,
 }
 
-/// Threads that write rows as text: one per core, at most 8.
+/// Threads that write rows as text: one per core, at most 8. Asked of the system once: on
+/// Linux `available_parallelism` reads the cgroup's CPU quota, five system calls, which a dump
+/// of 300 small tables made for every table.
 fn format_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
 /// What writing a table's rows as text takes; shared by the threads that do it.
