@@ -331,7 +331,16 @@ impl Model {
             }
         }
 
-        // Child (ownership) edges.
+        // Child (ownership) edges. The relations from each parent to each child (looked up for every child edge: a
+        // schema of 2,000 tables went through all 4,000 relations for each of 2,000 edges).
+        let mut between: std::collections::HashMap<(&str, &str), Vec<usize>> =
+            std::collections::HashMap::new();
+        for r in &relations {
+            between
+                .entry((r.parent.as_str(), r.child.as_str()))
+                .or_default()
+                .push(r.id);
+        }
         for (name, entry) in graph.file.tables.iter() {
             for c in &entry.spec.children {
                 let spec = &c.value;
@@ -344,9 +353,11 @@ impl Model {
                     ),
                     None => None,
                 };
-                let candidates: Vec<&Relation> = relations
-                    .iter()
-                    .filter(|r| r.parent == *name && r.child == child.name)
+                let candidates: Vec<&Relation> = between
+                    .get(&(name.as_str(), child.name.as_str()))
+                    .into_iter()
+                    .flatten()
+                    .map(|&id| &relations[id])
                     .filter(|r| via.as_ref().is_none_or(|v| *v == r.columns))
                     .collect();
                 let relation = match candidates.as_slice() {
@@ -565,23 +576,42 @@ impl Model {
                 deps.entry(c).or_default().insert(p);
             }
         }
-        let mut done: BTreeSet<String> = BTreeSet::new();
-        while done.len() < deps.len() {
-            let ready = deps
-                .iter()
-                .find(|(g, d)| !done.contains(*g) && d.iter().all(|p| done.contains(p)))
-                .map(|(g, _)| g.clone());
-            let Some(g) = ready else {
-                // Cannot happen: every cycle was broken or grouped above.
-                return Err(Error::Plan(
-                    "internal error: the load order still has a cycle after breaking cycles".into(),
-                ));
-            };
-            match plan.fk_off_group_of(&g) {
-                Some(i) => plan.order.extend(plan.fk_off_groups[i].0.iter().cloned()),
-                None => plan.order.push(g.clone()),
+        // The first ready group by name each time, from a set of the ready ones (looking
+        // through every group for the first ready one took 0.13 s of a schema of 2,000 tables).
+        let mut waiting: BTreeMap<&str, usize> =
+            deps.iter().map(|(g, d)| (g.as_str(), d.len())).collect();
+        let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (g, d) in &deps {
+            for p in d {
+                dependents.entry(p.as_str()).or_default().push(g.as_str());
             }
-            done.insert(g);
+        }
+        let mut ready: BTreeSet<&str> = waiting
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(g, _)| *g)
+            .collect();
+        let mut placed = 0;
+        while let Some(g) = ready.pop_first() {
+            match plan.fk_off_group_of(g) {
+                Some(i) => plan.order.extend(plan.fk_off_groups[i].0.iter().cloned()),
+                None => plan.order.push(g.to_string()),
+            }
+            placed += 1;
+            for &d in dependents.get(g).into_iter().flatten() {
+                if let Some(n) = waiting.get_mut(d) {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(d);
+                    }
+                }
+            }
+        }
+        if placed < deps.len() {
+            // Cannot happen: every cycle was broken or grouped above.
+            return Err(Error::Plan(
+                "internal error: the load order still has a cycle after breaking cycles".into(),
+            ));
         }
         Ok(plan)
     }

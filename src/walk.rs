@@ -1691,6 +1691,9 @@ struct Planner<'a> {
     connections: usize,
     /// The model's tables, by position.
     tables: Vec<&'a TableModel>,
+    /// Each table's position, by name (a schema of 2,000 tables spent 7% of the client's time
+    /// finding them by going through the names).
+    ids: HashMap<&'a str, usize>,
     /// Per table: the child edges into it.
     into: Vec<Vec<EdgeIn>>,
     /// Per table: whether the walk may read its children by a scan (see [`Planner::new`]).
@@ -1716,7 +1719,12 @@ impl<'a> Planner<'a> {
         key_tables: bool,
     ) -> Planner<'a> {
         let names: Vec<&String> = model.tables.keys().collect();
-        let id = |t: &str| names.iter().position(|n| *n == t).unwrap_or_default();
+        let ids: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let id = |t: &str| ids.get(t).copied().unwrap_or_default();
         let mut into = vec![Vec::new(); names.len()];
         let mut next = vec![Vec::new(); names.len()];
         for (p, t) in model.tables.values().enumerate() {
@@ -1771,6 +1779,7 @@ impl<'a> Planner<'a> {
             full_rows,
             connections,
             tables,
+            ids,
             into,
             scannable,
             key_tables,
@@ -1780,11 +1789,7 @@ impl<'a> Planner<'a> {
 
     fn id(&self, table: &str) -> usize {
         // Every table of a relation or root is a table of the model.
-        self.model
-            .tables
-            .keys()
-            .position(|n| n == table)
-            .unwrap_or_default()
+        self.ids.get(table).copied().unwrap_or_default()
     }
 
     /// Feeds the connections until nothing is pending and no query runs; takes their rows in.
