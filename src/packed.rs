@@ -22,7 +22,7 @@ pub fn encode(key: &[Value], out: &mut Vec<u8>) {
 }
 
 fn encode_value(v: &Value, out: &mut Vec<u8>) {
-    out.push(rank(v));
+    out.push(v.rank());
     match v {
         Value::Null => {}
         Value::Int(i) => out.extend_from_slice(&((*i as u64) ^ (1 << 63)).to_be_bytes()),
@@ -83,23 +83,6 @@ fn encode_bytes(bytes: &[u8], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(rest);
     out.extend_from_slice(&[0, 0]);
-}
-
-/// The rank [`Value`]'s `Ord` orders variants by.
-fn rank(v: &Value) -> u8 {
-    match v {
-        Value::Null => 0,
-        Value::Int(_) => 1,
-        Value::UInt(_) => 2,
-        Value::Float(_) => 3,
-        Value::Double(_) => 4,
-        Value::Decimal(_) => 5,
-        Value::Text(_) => 6,
-        Value::Bytes(_) => 7,
-        Value::Date { .. } => 8,
-        Value::DateTime { .. } => 9,
-        Value::Time { .. } => 10,
-    }
 }
 
 /// The values of a key [`encode`] wrote.

@@ -1691,9 +1691,6 @@ struct Planner<'a> {
     connections: usize,
     /// The model's tables, by position.
     tables: Vec<&'a TableModel>,
-    /// Each table's position, by name (a schema of 2,000 tables spent 7% of the client's time
-    /// finding them by going through the names).
-    ids: HashMap<&'a str, usize>,
     /// Per table: the child edges into it.
     into: Vec<Vec<EdgeIn>>,
     /// Per table: whether the walk may read its children by a scan (see [`Planner::new`]).
@@ -1719,12 +1716,7 @@ impl<'a> Planner<'a> {
         key_tables: bool,
     ) -> Planner<'a> {
         let names: Vec<&String> = model.tables.keys().collect();
-        let ids: HashMap<&str, usize> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str(), i))
-            .collect();
-        let id = |t: &str| ids.get(t).copied().unwrap_or_default();
+        let id = |t: &str| model.position(t).unwrap_or_default();
         let mut into = vec![Vec::new(); names.len()];
         let mut next = vec![Vec::new(); names.len()];
         for (p, t) in model.tables.values().enumerate() {
@@ -1779,7 +1771,6 @@ impl<'a> Planner<'a> {
             full_rows,
             connections,
             tables,
-            ids,
             into,
             scannable,
             key_tables,
@@ -1789,7 +1780,7 @@ impl<'a> Planner<'a> {
 
     fn id(&self, table: &str) -> usize {
         // Every table of a relation or root is a table of the model.
-        self.ids.get(table).copied().unwrap_or_default()
+        self.model.position(table).unwrap_or_default()
     }
 
     /// Feeds the connections until nothing is pending and no query runs; takes their rows in.
@@ -2068,20 +2059,7 @@ impl<'a> Planner<'a> {
         keys: &KeyList,
         round: &mut Vec<WalkQuery>,
     ) {
-        let child = &self.model.relations[edge.relation].child;
-        self.batches(keys, round, |queries, keys_in, n| WalkQuery {
-            sql: queries.children(edge, keys_in),
-            context: format!(
-                "finding the children in {child} of {n} rows of {}",
-                parent.name
-            ),
-            table: child_id,
-            read: Reads::Rows {
-                owned: true,
-                via: Some(edge.relation),
-            },
-            key_tables: Vec::new(),
-        });
+        self.lookups_of(parent, edge, child_id, (keys, false), round);
     }
 
     /// Queries looking up the children through `edge` of owned rows of `parent` by `values`,
@@ -2104,12 +2082,27 @@ impl<'a> Planner<'a> {
                 set.push(&v);
             }
         }
-        if set.is_empty() {
-            return;
+        if !set.is_empty() {
+            self.lookups_of(parent, edge, child_id, (&set, true), round);
         }
+    }
+
+    /// Queries looking up the children through `edge` of `keys` of `parent`, or (`by_values`)
+    /// of the values its rows hold in the columns the relation references.
+    fn lookups_of(
+        &self,
+        parent: &TableModel,
+        edge: &ChildEdge,
+        child_id: usize,
+        (keys, by_values): (&KeyList, bool),
+        round: &mut Vec<WalkQuery>,
+    ) {
         let child = &self.model.relations[edge.relation].child;
-        self.batches(&set, round, |queries, keys_in, n| WalkQuery {
-            sql: queries.children_by_values(edge, keys_in),
+        self.batches(keys, round, |queries, keys_in, n| WalkQuery {
+            sql: match by_values {
+                true => queries.children_by_values(edge, keys_in),
+                false => queries.children(edge, keys_in),
+            },
             context: format!(
                 "finding the children in {child} of {n} rows of {}",
                 parent.name
@@ -2575,12 +2568,7 @@ impl Queries<'_> {
             .iter()
             .map(|d| DirectAt {
                 relation: d.relation,
-                parent: self
-                    .model
-                    .tables
-                    .keys()
-                    .position(|n| *n == d.parent)
-                    .unwrap_or_default(),
+                parent: self.model.position(&d.parent).unwrap_or_default(),
                 columns: d.columns.iter().map(|c| at(c, &mut cols)).collect(),
                 flag: None,
             })
@@ -2676,19 +2664,8 @@ impl Queries<'_> {
         edge: &ChildEdge,
         keys_in: &mut dyn FnMut(&[String]) -> String,
     ) -> String {
-        let r = &self.model.relations[edge.relation];
-        let child = &self.model.tables[&r.child];
-        let (join, cond) = self.match_clause(r, keys_in);
-        let mut sql = format!(
-            "SELECT {} FROM {} c{join} WHERE {cond}{}",
-            self.select(child, "c").0,
-            self.q(&child.name),
-            self.when_clause(r, "c")
-        );
-        for f in edge.filter.iter().chain(child.filter.iter()) {
-            sql.push_str(&format!(" AND ({f})"));
-        }
-        sql
+        let (join, cond) = self.match_clause(&self.model.relations[edge.relation], keys_in);
+        self.children_where(edge, &join, &cond)
     }
 
     /// The children through `edge` of rows that hold, in the columns the relation references,
@@ -2699,10 +2676,17 @@ impl Queries<'_> {
         keys_in: &mut dyn FnMut(&[String]) -> String,
     ) -> String {
         let r = &self.model.relations[edge.relation];
-        let child = &self.model.tables[&r.child];
         let cond = keys_in(&qualified(self.dialect, "c", &r.columns));
+        self.children_where(edge, "", &cond)
+    }
+
+    /// The children through `edge` (the child aliased `c`, `join` after it) where `cond`
+    /// holds, with the relation's condition and the edge's and the child's filters.
+    fn children_where(&self, edge: &ChildEdge, join: &str, cond: &str) -> String {
+        let r = &self.model.relations[edge.relation];
+        let child = &self.model.tables[&r.child];
         let mut sql = format!(
-            "SELECT {} FROM {} c WHERE {cond}{}",
+            "SELECT {} FROM {} c{join} WHERE {cond}{}",
             self.select(child, "c").0,
             self.q(&child.name),
             self.when_clause(r, "c")

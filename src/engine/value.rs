@@ -44,7 +44,8 @@ pub enum Value {
 }
 
 impl Value {
-    fn rank(&self) -> u8 {
+    /// The order [`Value`]'s `Ord` puts values of different variants in.
+    pub fn rank(&self) -> u8 {
         match self {
             Value::Null => 0,
             Value::Int(_) => 1,
