@@ -13,7 +13,6 @@ use crate::walk::{
     Batch, DEFAULT_BATCH_KEYS, Key, KeyList, KeyMap, Root, SelfRefs, Slot, Subset, Walker,
     for_each_batch, in_clause, slot_bytes, slot_offset,
 };
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};
 
@@ -663,7 +662,7 @@ fn self_ordered(
         let ckey: Vec<String> = t.key.iter().map(|k| format!("c.{}", q(k))).collect();
         let pkey: Vec<String> = t.key.iter().map(|k| format!("p.{}", q(k))).collect();
         let batch = prepared.batch;
-        let sql = |chunk: &[Cow<'_, [Value]>]| {
+        let sql = |chunk: &[Key]| {
             let (in_list, n) = in_clause(dialect, &ckey, chunk, batch);
             let sql = format!(
                 "SELECT {}, {} FROM {} c JOIN {} p ON {} WHERE {in_list}",
@@ -725,7 +724,7 @@ fn self_ordered(
 }
 
 /// Writes the query for a chunk of keys; returns it and how many of the keys it holds.
-type ChunkQuery<'a> = dyn Fn(&[Cow<'_, [Value]>]) -> (String, usize) + Sync + 'a;
+type ChunkQuery<'a> = dyn Fn(&[Key]) -> (String, usize) + Sync + 'a;
 
 /// Fewest keys a query of [`referenced_positions`] is given on a connection of its own.
 const SELF_ORDER_PART_KEYS: usize = 256;
