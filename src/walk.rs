@@ -1715,10 +1715,10 @@ impl<'a> Planner<'a> {
         connections: usize,
         key_tables: bool,
     ) -> Planner<'a> {
-        let names: Vec<&String> = model.tables.keys().collect();
+        let n = model.tables.len();
         let id = |t: &str| model.position(t).unwrap_or_default();
-        let mut into = vec![Vec::new(); names.len()];
-        let mut next = vec![Vec::new(); names.len()];
+        let mut into = vec![Vec::new(); n];
+        let mut next = vec![Vec::new(); n];
         for (p, t) in model.tables.values().enumerate() {
             for (i, edge) in t.children.iter().enumerate() {
                 let c = id(&model.relations[edge.relation].child);
@@ -1730,9 +1730,9 @@ impl<'a> Planner<'a> {
                 next[p].push(c);
             }
         }
-        let reaches = (0..names.len())
+        let reaches = (0..n)
             .map(|from| {
-                let mut seen = vec![false; names.len()];
+                let mut seen = vec![false; n];
                 let mut stack = next[from].clone();
                 while let Some(t) = stack.pop() {
                     if !std::mem::replace(&mut seen[t], true) {
@@ -1748,7 +1748,7 @@ impl<'a> Planner<'a> {
             full_rows,
         };
         let tables: Vec<&'a TableModel> = model.tables.values().collect();
-        let scannable = (0..names.len())
+        let scannable = (0..n)
             .map(|c| {
                 let child = tables[c];
                 batch.scans
