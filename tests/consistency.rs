@@ -350,6 +350,12 @@ impl LoggingServer {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
+        // A directory of temporary files of its own: a server starting (and the installer's)
+        // deletes every `#sql*` file in its tmpdir, which in /tmp are the live temporary tables
+        // of the suite's shared server, which then crashes (signal 11 in ha_maria::drop_table).
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let tmpdir = format!("--tmpdir={}", tmp.display());
         // mariadbd will not run as root: then it runs as `mysql`, which must own its files.
         let root = Command::new("id")
             .arg("-u")
@@ -369,6 +375,7 @@ impl LoggingServer {
         let installed = Command::new("mariadb-install-db")
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(&tmpdir)
             .args(user)
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .output();
@@ -400,6 +407,7 @@ impl LoggingServer {
             let mut child = Command::new("mariadbd")
                 .arg("--no-defaults")
                 .arg(format!("--datadir={}", data.display()))
+                .arg(&tmpdir)
                 .args(user)
                 .args([
                     "--skip-grant-tables",
