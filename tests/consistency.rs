@@ -372,6 +372,19 @@ impl LoggingServer {
         } else {
             &[]
         };
+        // A file such as the shared server's temporary tables, owned as they are: it must
+        // outlive this server's installation and start.
+        let marker =
+            std::env::temp_dir().join(format!("#sql-partialdump-{test}-{}", std::process::id()));
+        std::fs::write(&marker, b"").unwrap();
+        if root {
+            let chown = Command::new("chown")
+                .arg("mysql:mysql")
+                .arg(&marker)
+                .status()
+                .unwrap();
+            assert!(chown.success(), "chown {} to mysql", marker.display());
+        }
         let installed = Command::new("mariadb-install-db")
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
@@ -443,6 +456,13 @@ impl LoggingServer {
                 std::thread::sleep(Duration::from_millis(100));
             };
             if ours {
+                assert!(
+                    marker.exists(),
+                    "starting a server of the test's own deleted {}: it would delete the shared \
+                     server's live temporary tables too",
+                    marker.display()
+                );
+                let _ = std::fs::remove_file(&marker);
                 return Some(LoggingServer {
                     child,
                     port,
