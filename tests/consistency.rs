@@ -456,12 +456,15 @@ impl LoggingServer {
                 std::thread::sleep(Duration::from_millis(100));
             };
             if ours {
-                assert!(
-                    marker.exists(),
-                    "starting a server of the test's own deleted {}: it would delete the shared \
-                     server's live temporary tables too",
-                    marker.display()
-                );
+                if !marker.exists() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "starting a server of the test's own deleted {}: it would delete the \
+                         shared server's live temporary tables too",
+                        marker.display()
+                    );
+                }
                 let _ = std::fs::remove_file(&marker);
                 return Some(LoggingServer {
                     child,
