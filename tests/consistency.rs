@@ -403,6 +403,7 @@ impl LoggingServer {
             }
             Err(e) => {
                 eprintln!("SKIPPED {test}: mariadb-install-db cannot run ({e})");
+                let _ = std::fs::remove_file(&marker);
                 return None;
             }
         }
