@@ -192,7 +192,7 @@ impl Model {
                     .iter()
                     .map(|c| column_at(t, c, k.pos))
                     .collect::<Result<Vec<_>>>()?,
-                None => t.primary_key.clone(),
+                None => t.row_key(),
             };
             let integer_key = !key.is_empty()
                 && key
@@ -485,8 +485,9 @@ impl Model {
             }
             if tm.key.is_empty() {
                 return Err(Error::Plan(format!(
-                    "table `{t}` has no primary key, so its rows cannot be told apart. Declare one in {} \
-                     as `{t}: {{key: [<column>, ...]}}` (a unique, NOT NULL column set).",
+                    "table `{t}` has no primary key and no unique index of NOT NULL columns, so its rows \
+                     cannot be told apart. Declare a key in {} as `{t}: {{key: [<column>, ...]}}` (a \
+                     column set that is unique and NOT NULL in its rows), or add a primary key to the table.",
                     self.graph_path
                 )));
             }

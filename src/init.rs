@@ -126,7 +126,12 @@ pub fn init(
             ));
         }
         if t.primary_key.is_empty() {
-            lines.push("# no primary key: if rows of this table are dumped, declare `key: [<unique columns>]`".into());
+            let key = t.row_key();
+            lines.push(if key.is_empty() {
+                "# no primary key and no unique index of NOT NULL columns: if rows of this table are dumped, declare `key: [<unique columns>]`".into()
+            } else {
+                format!("# no primary key: rows are told apart by the unique index ({})", key.join(", "))
+            });
         }
         // Convention suggestions.
         let fks = fk_columns(t);

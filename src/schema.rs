@@ -13,8 +13,8 @@ pub struct Table {
     pub name: String,
     /// Columns in their ordinal order.
     pub columns: Vec<Column>,
-    /// Primary key columns in key order; empty when the table has none (a unique NOT NULL
-    /// index is used instead when there is one).
+    /// Primary key columns in key order; empty when the table has none (see [`Table::row_key`]
+    /// for the key rows are told apart by then).
     pub primary_key: Vec<String>,
     pub foreign_keys: Vec<ForeignKey>,
     /// The column lists of the table's indexes (primary key included), in index order.
@@ -78,6 +78,25 @@ impl Table {
                         .iter()
                         .all(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
             })
+    }
+
+    /// The columns that tell the table's rows apart: the primary key, else (as InnoDB picks its
+    /// clustered index) a unique index whose columns are all NOT NULL, the one of fewest
+    /// columns, then the first listed; empty when there is neither.
+    pub fn row_key(&self) -> Vec<String> {
+        if !self.primary_key.is_empty() {
+            return self.primary_key.clone();
+        }
+        self.unique
+            .iter()
+            .filter(|u| {
+                !u.is_empty()
+                    && u.iter()
+                        .all(|c| self.column(c).is_some_and(|col| !col.nullable))
+            })
+            .min_by_key(|u| u.len())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The column names that go into INSERT statements (generated columns left out).

@@ -1610,3 +1610,82 @@ fn sqlite_string_keys_are_held_within_the_memory_budget() {
         budget >> 20
     );
 }
+
+/// A table with no primary key but a unique index of NOT NULL columns has its rows told apart
+/// by that index, as InnoDB itself does (a unique index over a nullable column does not count:
+/// it lets two rows hold NULL): its rows are dumped once each, and a child referencing that
+/// key brings the rows it names. A table with neither is refused by name, with what to do.
+#[test]
+fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
+    let Some(mut src) = mysql_db("rt_uniqkey_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("rt_uniqkey_d") else {
+        return;
+    };
+    let schema = "
+        CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL);
+        CREATE TABLE members (account_id INT NOT NULL, email VARCHAR(100) NOT NULL,
+          nick VARCHAR(20) NULL, UNIQUE KEY by_nick (nick), UNIQUE KEY by_email (account_id, email),
+          FOREIGN KEY (account_id) REFERENCES accounts (id));
+        CREATE TABLE logins (id INT PRIMARY KEY, account_id INT NOT NULL, member_account INT NOT NULL,
+          member_email VARCHAR(100) NOT NULL, FOREIGN KEY (account_id) REFERENCES accounts (id),
+          FOREIGN KEY (member_account, member_email) REFERENCES members (account_id, email));
+        CREATE TABLE notes (account_id INT NOT NULL, body VARCHAR(50) NOT NULL, nick VARCHAR(20) NULL,
+          UNIQUE KEY (nick), FOREIGN KEY (account_id) REFERENCES accounts (id));";
+    for db in [&mut src, &mut dst] {
+        db.script(schema);
+    }
+    src.script(
+        "INSERT INTO accounts VALUES (1, 'one'), (2, 'two'), (3, 'three');
+         INSERT INTO members SELECT 1 + seq % 3, CONCAT('m', seq, '@example.com'),
+           IF(seq % 5 = 0, NULL, CONCAT('n', seq)) FROM seq_1_to_60;
+         INSERT INTO logins SELECT seq, 1, 1 + seq % 3, CONCAT('m', seq, '@example.com') FROM seq_1_to_60;
+         INSERT INTO notes SELECT 1 + seq % 3, 'same', NULL FROM seq_1_to_9",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [members, logins]\n",
+    );
+    let out = dir.path().join("dump.sql");
+    dump_with_graph(&src.url(), &graph, &["--root", "accounts.id=1"], &out);
+    dst.load_file(&out)
+        .expect("the dump loads with foreign-key checks on");
+    let members = |db: &mut MysqlDb, filter: &str| {
+        db.rows(&format!(
+            "SELECT GROUP_CONCAT(CONCAT(account_id, ':', email, ':', IFNULL(nick, '-')) \
+             ORDER BY account_id, email) FROM members {filter}"
+        ))[0][0]
+            .clone()
+    };
+    // Account 1's 20 members, and the 40 of accounts 2 and 3 that its logins name (all of
+    // them): each once.
+    assert_eq!(
+        dst.rows("SELECT COUNT(*) FROM members")[0][0].as_deref(),
+        Some("60")
+    );
+    assert_eq!(members(&mut dst, ""), members(&mut src, ""));
+    assert_eq!(
+        dst.rows("SELECT GROUP_CONCAT(id ORDER BY id) FROM accounts")[0][0].as_deref(),
+        Some("1,2,3")
+    );
+
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [members, logins, notes]\n",
+    );
+    let refused = dir.path().join("refused.sql");
+    let o = dump_into(&src.url(), &graph, &["--root", "accounts.id=1"], &refused);
+    assert!(!o.status.success(), "a table without a key was dumped");
+    assert!(!refused.exists(), "a refused dump left its file");
+    let err = stderr(&o);
+    for part in [
+        "`notes`",
+        "no primary key and no unique index of NOT NULL columns",
+        "notes: {key: [<column>, ...]}",
+        graph.to_str().unwrap(),
+    ] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+}

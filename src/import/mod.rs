@@ -343,7 +343,7 @@ fn load(
                 }
                 let key = schema
                     .table(&table)
-                    .map(|t| t.primary_key.clone())
+                    .map(|t| t.row_key())
                     .unwrap_or_default();
                 let suffix = dialect.on_conflict(options.on_conflict, &columns, &key);
                 // `duplicate`: the failure is about keys that exist already.
