@@ -1689,3 +1689,73 @@ fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
         assert!(err.contains(part), "{part:?} missing from: {err}");
     }
 }
+
+/// MariaDB lists a system-versioned table as `SYSTEM VERSIONED`, not `BASE TABLE`: such a
+/// table is dumped like any other, as its rows stand now (not their history), and loads into
+/// a versioned copy. An INVISIBLE column, which `SELECT *` leaves out, keeps its values; a
+/// partitioned table is read like any other.
+#[test]
+fn mysql_versioned_partitioned_and_invisible_columns_round_trip() {
+    let Some(mut src) = mysql_db("rt_versioned_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("rt_versioned_d") else {
+        return;
+    };
+    let schema = "
+        CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL,
+          secret VARCHAR(20) INVISIBLE NOT NULL DEFAULT 'unset');
+        CREATE TABLE prices (id INT PRIMARY KEY, account_id INT NOT NULL, cents INT NOT NULL,
+          FOREIGN KEY (account_id) REFERENCES accounts (id)) WITH SYSTEM VERSIONING;
+        CREATE TABLE notes (id INT PRIMARY KEY, account_id INT NOT NULL, body TEXT NOT NULL)
+          PARTITION BY HASH (id) PARTITIONS 4;
+        CREATE SEQUENCE ticket_numbers";
+    for db in [&mut src, &mut dst] {
+        db.script(schema);
+    }
+    src.script(
+        "INSERT INTO accounts (id, name, secret) VALUES (1, 'one', 's-1'), (2, 'two', 's-2');
+         INSERT INTO prices SELECT seq, 1 + seq % 2, seq * 100 FROM seq_1_to_10;
+         UPDATE prices SET cents = cents + 1 WHERE id <= 4;
+         INSERT INTO notes SELECT seq, 1 + seq % 2, CONCAT('note ', seq) FROM seq_1_to_10",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [prices, notes]\n  notes:\n    references:\n      \
+         - {columns: account_id, table: accounts}\n",
+    );
+    let out = dir.path().join("dump.sql");
+    dump_with_graph(&src.url(), &graph, &["--root", "accounts.id=2"], &out);
+    let imported = partialdump(&[
+        "import",
+        "--target",
+        &dst.url(),
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let q = |db: &mut MysqlDb, sql: &str| db.rows(sql)[0][0].clone();
+    assert_eq!(
+        q(
+            &mut dst,
+            "SELECT CONCAT(id, ':', name, ':', secret) FROM accounts"
+        )
+        .as_deref(),
+        Some("2:two:s-2")
+    );
+    let prices = "SELECT GROUP_CONCAT(id, ':', cents ORDER BY id) FROM prices";
+    assert_eq!(
+        q(&mut dst, prices).as_deref(),
+        Some("1:101,3:301,5:500,7:700,9:900")
+    );
+    assert_eq!(
+        q(&mut dst, &format!("{prices} FOR SYSTEM_TIME ALL")),
+        q(&mut dst, prices),
+        "the history is not copied, only the rows as they stand"
+    );
+    assert_eq!(
+        q(&mut dst, "SELECT GROUP_CONCAT(id ORDER BY id) FROM notes").as_deref(),
+        Some("1,3,5,7,9")
+    );
+}

@@ -703,7 +703,8 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
         conn,
         url,
         "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') \
+         ORDER BY TABLE_NAME",
         "reading the table list",
     )?;
     let mut tables: BTreeMap<String, Table> = names
