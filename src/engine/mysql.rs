@@ -14,7 +14,7 @@ use crate::schema::{Column, ForeignKey, Schema, Table};
 use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -819,7 +819,15 @@ pub struct MySqlTarget {
     /// A second connection that analyses tables about to be loaded on the bulk path (see
     /// `before_bulk_load`): None until first needed, Some(None) once it failed.
     analyser: Option<Option<Conn>>,
+    /// Per table, the columns of MariaDB's types that read a string of the binary character
+    /// set as their binary form (see `bulk_load`); None until the first bulk load asks.
+    binary_form_columns: Option<HashMap<String, HashSet<String>>>,
 }
+
+/// MariaDB's types that take a string of the `binary` character set as their binary form
+/// (16 bytes of a UUID or an IPv6 address, 4 of an IPv4 one) rather than as their text: the
+/// text `2001:db8::1:2:34`, 16 bytes long, would load as the address `3230:3031:…`.
+const BINARY_FORM_TYPES: &str = "'uuid', 'inet6', 'inet4'";
 
 /// What the next `LOAD DATA LOCAL INFILE` reads: rows already encoded, then every batch that
 /// arrives over `more` until its sender closes (a table loaded in one statement while the rest of
@@ -914,6 +922,30 @@ fn write_field(v: &Value, out: &mut Vec<u8>, scratch: &mut String) {
 }
 
 impl MySqlTarget {
+    /// The columns of [`BINARY_FORM_TYPES`] in the target database, by table (lower-case
+    /// names), asked of the server once.
+    fn binary_form_columns(
+        &mut self,
+    ) -> std::result::Result<&HashMap<String, HashSet<String>>, String> {
+        if self.binary_form_columns.is_none() {
+            let rows: Vec<(String, String)> = self
+                .db
+                .conn
+                .query(format!(
+                    "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE IN ({BINARY_FORM_TYPES})"
+                ))
+                .map_err(|e| format!("reading the columns' types: {e}"))?;
+            let mut by_table: HashMap<String, HashSet<String>> = HashMap::new();
+            for (t, c) in rows {
+                by_table.entry(t).or_default().insert(c.to_lowercase());
+            }
+            self.binary_form_columns = Some(by_table);
+        }
+        // Filled just above when it was not.
+        Ok(self.binary_form_columns.get_or_insert_default())
+    }
+
     pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlTarget> {
         // LOAD DATA LOCAL INFILE reads from this feed, never from a file.
         let feed: Arc<Mutex<Feed>> = Arc::default();
@@ -938,6 +970,7 @@ impl MySqlTarget {
             feed,
             empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
             analyser: None,
+            binary_form_columns: None,
         })
     }
 
@@ -1009,12 +1042,33 @@ impl Target for MySqlTarget {
             }
             Err(_) => return Some(Err("the bulk-load feed's lock is poisoned".into())),
         }
-        let cols: Vec<String> = columns.iter().map(|c| MYSQL.quote_ident(c)).collect();
+        // The rows go as bytes (`CHARACTER SET binary`: a BLOB's bytes as they are), so a
+        // column that would read bytes as its binary form takes them through a variable, as
+        // text.
+        let binary_form = match self.binary_form_columns() {
+            Ok(all) => all.get(table),
+            Err(e) => return Some(Err(e)),
+        };
+        let mut cols: Vec<String> = Vec::with_capacity(columns.len());
+        let mut set: Vec<String> = Vec::new();
+        for (i, c) in columns.iter().enumerate() {
+            if binary_form.is_some_and(|b| b.contains(&c.to_lowercase())) {
+                cols.push(format!("@pd_{i}"));
+                set.push(format!(
+                    "{} = CONVERT(@pd_{i} USING utf8mb4)",
+                    MYSQL.quote_ident(c)
+                ));
+            } else {
+                cols.push(MYSQL.quote_ident(c));
+            }
+        }
         let sql = format!(
             "LOAD DATA LOCAL INFILE 'partialdump-rows' INTO TABLE {} CHARACTER SET binary \
-             FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
+             FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({}){}{}",
             MYSQL.quote_ident(table),
-            cols.join(",")
+            cols.join(","),
+            if set.is_empty() { "" } else { " SET " },
+            set.join(", ")
         );
         let loaded = match self.db.conn.query_iter(&sql) {
             Ok(r) => {
