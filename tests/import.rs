@@ -257,19 +257,13 @@ fn mysql_every_type_round_trips_through_import() {
 /// value must arrive as the source holds it, keys and references of these types included.
 #[test]
 fn mysql_uuid_and_inet_columns_import_as_their_text() {
-    let Some(mut src) = mysql_db("imp_uuid_s") else {
-        return;
-    };
-    let Some(mut dst) = mysql_db("imp_uuid_d") else {
-        return;
-    };
     let schema = "
         CREATE TABLE hosts (id UUID PRIMARY KEY, v6 INET6 NULL, v4 INET4 NULL, name VARCHAR(20) NOT NULL);
         CREATE TABLE pings (id INT PRIMARY KEY, host_id UUID NOT NULL, `from` INET6 NOT NULL,
           FOREIGN KEY (host_id) REFERENCES hosts (id))";
-    for db in [&mut src, &mut dst] {
-        db.script(schema);
-    }
+    let Some((mut src, mut dst)) = mysql_pair("imp_uuid", schema) else {
+        return;
+    };
     src.script(
         "INSERT INTO hosts VALUES
            ('123e4567-e89b-12d3-a456-426655440000', '2001:db8::1:2:34', '10.0.0.1', 'a'),
@@ -913,21 +907,15 @@ fn format_1_dumps_import_and_unknown_formats_are_refused() {
 #[test]
 fn mysql_bulk_loads_into_empty_tables_check_every_reference() {
     use mysql::prelude::Queryable;
-    let Some(mut src) = mysql_db("bulk_refs_s") else {
-        return;
-    };
-    let Some(mut dst) = mysql_db("bulk_refs_d") else {
-        return;
-    };
     let schema = "CREATE TABLE teams (code VARCHAR(8) COLLATE utf8mb4_general_ci PRIMARY KEY, \
                   name VARCHAR(20) NOT NULL) ENGINE=InnoDB; \
                   CREATE TABLE people (id INT PRIMARY KEY, team VARCHAR(8) COLLATE utf8mb4_general_ci NOT NULL, \
                   email VARCHAR(40) NOT NULL UNIQUE, boss_id INT NULL, \
                   FOREIGN KEY (team) REFERENCES teams (code), FOREIGN KEY (boss_id) REFERENCES people (id)) \
                   ENGINE=InnoDB";
-    for db in [&mut src, &mut dst] {
-        db.conn.query_drop(schema).unwrap();
-    }
+    let Some((mut src, mut dst)) = mysql_pair("bulk_refs", schema) else {
+        return;
+    };
     // Person 3 names team A in lower case, which its foreign key accepts (the collation
     // ignores case); person 2's boss comes after it in key order.
     src.conn
@@ -1039,18 +1027,12 @@ fn mysql_bulk_loads_into_empty_tables_check_every_reference() {
 #[test]
 fn mysql_bulk_loads_a_table_of_many_statements_as_one() {
     use mysql::prelude::Queryable;
-    let Some(mut src) = mysql_db("bulk_stream_s") else {
-        return;
-    };
-    let Some(mut dst) = mysql_db("bulk_stream_d") else {
-        return;
-    };
     let schema = "CREATE TABLE groups_ (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL) ENGINE=InnoDB; \
                   CREATE TABLE items (id INT PRIMARY KEY, grp INT NOT NULL, note VARCHAR(60) NOT NULL UNIQUE, \
                   FOREIGN KEY (grp) REFERENCES groups_ (id)) ENGINE=InnoDB";
-    for db in [&mut src, &mut dst] {
-        db.conn.query_drop(schema).unwrap();
-    }
+    let Some((mut src, mut dst)) = mysql_pair("bulk_stream", schema) else {
+        return;
+    };
     src.conn
         .query_drop(
             "INSERT INTO groups_ VALUES (1, 'one'), (2, 'two'); \

@@ -732,15 +732,9 @@ fn scans_and_lookups_load_alike(
 
 #[test]
 fn mysql_string_keys_in_another_case_bring_their_parent_once() {
-    let Some(mut src) = mysql_db("rt_strkey_s") else {
+    let Some((mut src, mut dst)) = mysql_pair("rt_strkey", STRING_KEYED_SCHEMA) else {
         return;
     };
-    let Some(mut dst) = mysql_db("rt_strkey_d") else {
-        return;
-    };
-    for db in [&mut src, &mut dst] {
-        db.script(STRING_KEYED_SCHEMA);
-    }
     for sql in [
         "INSERT INTO orgs VALUES ('org-a', 'A'), ('org-b', 'B'), ('org-c', 'C')",
         // 300 members, a third in each org; member 3 names its org in upper case.
@@ -842,12 +836,6 @@ fn mysql_string_keys_in_another_case_bring_their_parent_once() {
 /// write the same dump as lookups, which loads.
 #[test]
 fn mysql_tenant_led_composite_keys_scan_to_the_same_dump() {
-    let Some(mut src) = mysql_db("rt_tenkey_s") else {
-        return;
-    };
-    let Some(mut dst) = mysql_db("rt_tenkey_d") else {
-        return;
-    };
     let schema = "
         CREATE TABLE tenants (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL);
         CREATE TABLE projects (tenant_id INT NOT NULL, id INT NOT NULL, PRIMARY KEY (tenant_id, id),
@@ -858,9 +846,9 @@ fn mysql_tenant_led_composite_keys_scan_to_the_same_dump() {
         CREATE TABLE comments (tenant_id INT NOT NULL, id INT NOT NULL, task_id INT NOT NULL,
           body VARCHAR(40), PRIMARY KEY (tenant_id, id), KEY (tenant_id, task_id),
           FOREIGN KEY (tenant_id, task_id) REFERENCES tasks (tenant_id, id))";
-    for db in [&mut src, &mut dst] {
-        db.script(schema);
-    }
+    let Some((mut src, mut dst)) = mysql_pair("rt_tenkey", schema) else {
+        return;
+    };
     // Tenant 1 holds 2/3 of every table (the walk scans for its children), tenants 2 and 3
     // the rest. (Ids are unique across tenants here; `twin_tenants` repeats them.)
     let tenant = |n: &str| format!("IF({n} % 3 = 0, 2 + {n} % 2, 1)");
@@ -1617,12 +1605,6 @@ fn sqlite_string_keys_are_held_within_the_memory_budget() {
 /// key brings the rows it names. A table with neither is refused by name, with what to do.
 #[test]
 fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
-    let Some(mut src) = mysql_db("rt_uniqkey_s") else {
-        return;
-    };
-    let Some(mut dst) = mysql_db("rt_uniqkey_d") else {
-        return;
-    };
     let schema = "
         CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL);
         CREATE TABLE members (account_id INT NOT NULL, email VARCHAR(100) NOT NULL,
@@ -1633,9 +1615,9 @@ fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
           FOREIGN KEY (member_account, member_email) REFERENCES members (account_id, email));
         CREATE TABLE notes (account_id INT NOT NULL, body VARCHAR(50) NOT NULL, nick VARCHAR(20) NULL,
           UNIQUE KEY (nick), FOREIGN KEY (account_id) REFERENCES accounts (id));";
-    for db in [&mut src, &mut dst] {
-        db.script(schema);
-    }
+    let Some((mut src, mut dst)) = mysql_pair("rt_uniqkey", schema) else {
+        return;
+    };
     src.script(
         "INSERT INTO accounts VALUES (1, 'one'), (2, 'two'), (3, 'three');
          INSERT INTO members SELECT 1 + seq % 3, CONCAT('m', seq, '@example.com'),
@@ -1696,12 +1678,6 @@ fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
 /// partitioned table is read like any other.
 #[test]
 fn mysql_versioned_partitioned_and_invisible_columns_round_trip() {
-    let Some(mut src) = mysql_db("rt_versioned_s") else {
-        return;
-    };
-    let Some(mut dst) = mysql_db("rt_versioned_d") else {
-        return;
-    };
     let schema = "
         CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL,
           secret VARCHAR(20) INVISIBLE NOT NULL DEFAULT 'unset');
@@ -1710,9 +1686,9 @@ fn mysql_versioned_partitioned_and_invisible_columns_round_trip() {
         CREATE TABLE notes (id INT PRIMARY KEY, account_id INT NOT NULL, body TEXT NOT NULL)
           PARTITION BY HASH (id) PARTITIONS 4;
         CREATE SEQUENCE ticket_numbers";
-    for db in [&mut src, &mut dst] {
-        db.script(schema);
-    }
+    let Some((mut src, mut dst)) = mysql_pair("rt_versioned", schema) else {
+        return;
+    };
     src.script(
         "INSERT INTO accounts (id, name, secret) VALUES (1, 'one', 's-1'), (2, 'two', 's-2');
          INSERT INTO prices SELECT seq, 1 + seq % 2, seq * 100 FROM seq_1_to_10;

@@ -309,6 +309,17 @@ pub fn mysql_db(test: &str) -> Option<MysqlDb> {
     Some(MysqlDb { name, conn, base })
 }
 
+/// A source and a target for `test` (databases named after `<test>_s` and `<test>_d`), each
+/// given the `;`-separated statements of `schema`. None where [`mysql_db`] skips.
+pub fn mysql_pair(test: &str, schema: &str) -> Option<(MysqlDb, MysqlDb)> {
+    let mut src = mysql_db(&format!("{test}_s"))?;
+    let mut dst = mysql_db(&format!("{test}_d"))?;
+    for db in [&mut src, &mut dst] {
+        db.script(schema);
+    }
+    Some((src, dst))
+}
+
 impl MysqlDb {
     /// Runs the `;`-separated statements of `script`.
     pub fn script(&mut self, script: &str) {
