@@ -1046,7 +1046,13 @@ impl Target for MySqlTarget {
         // column that would read bytes as its binary form takes them through a variable, as
         // text.
         let binary_form = match self.binary_form_columns() {
-            Ok(all) => all.get(table),
+            // By its name as written, else in another case (a server with
+            // lower_case_table_names stores names in lower case).
+            Ok(all) => all.get(table).or_else(|| {
+                all.iter()
+                    .find(|(t, _)| t.eq_ignore_ascii_case(table))
+                    .map(|(_, cols)| cols)
+            }),
             Err(e) => return Some(Err(e)),
         };
         let mut cols: Vec<String> = Vec::with_capacity(columns.len());
