@@ -1675,7 +1675,9 @@ fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
 /// MariaDB lists a system-versioned table as `SYSTEM VERSIONED`, not `BASE TABLE`: such a
 /// table is dumped like any other, as its rows stand now (not their history), and loads into
 /// a versioned copy. An INVISIBLE column, which `SELECT *` leaves out, keeps its values; a
-/// partitioned table is read like any other.
+/// partitioned table is read like any other. With `--with-schema` the dump creates both in an
+/// empty database, versioned and partitioned as in the source (import refused the
+/// parentheses of a partitioning clause).
 #[test]
 fn mysql_versioned_partitioned_and_invisible_columns_round_trip() {
     let schema = "
@@ -1684,9 +1686,13 @@ fn mysql_versioned_partitioned_and_invisible_columns_round_trip() {
         CREATE TABLE prices (id INT PRIMARY KEY, account_id INT NOT NULL, cents INT NOT NULL,
           FOREIGN KEY (account_id) REFERENCES accounts (id)) WITH SYSTEM VERSIONING;
         CREATE TABLE notes (id INT PRIMARY KEY, account_id INT NOT NULL, body TEXT NOT NULL)
-          PARTITION BY HASH (id) PARTITIONS 4;
+          PARTITION BY RANGE (id * 2 + 1) (PARTITION low VALUES LESS THAN (9),
+            PARTITION high VALUES LESS THAN MAXVALUE);
         CREATE SEQUENCE ticket_numbers";
     let Some((mut src, mut dst)) = mysql_pair("rt_versioned", schema) else {
+        return;
+    };
+    let Some(mut empty) = mysql_db("rt_versioned_e") else {
         return;
     };
     src.script(
@@ -1701,37 +1707,57 @@ fn mysql_versioned_partitioned_and_invisible_columns_round_trip() {
         "tables:\n  accounts:\n    children: [prices, notes]\n  notes:\n    references:\n      \
          - {columns: account_id, table: accounts}\n",
     );
-    let out = dir.path().join("dump.sql");
-    dump_with_graph(&src.url(), &graph, &["--root", "accounts.id=2"], &out);
-    let imported = partialdump(&[
-        "import",
-        "--target",
-        &dst.url(),
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    let q = |db: &mut MysqlDb, sql: &str| db.rows(sql)[0][0].clone();
-    assert_eq!(
-        q(
-            &mut dst,
-            "SELECT CONCAT(id, ':', name, ':', secret) FROM accounts"
-        )
-        .as_deref(),
-        Some("2:two:s-2")
-    );
-    let prices = "SELECT GROUP_CONCAT(id, ':', cents ORDER BY id) FROM prices";
-    assert_eq!(
-        q(&mut dst, prices).as_deref(),
-        Some("1:101,3:301,5:500,7:700,9:900")
-    );
-    assert_eq!(
-        q(&mut dst, &format!("{prices} FOR SYSTEM_TIME ALL")),
-        q(&mut dst, prices),
-        "the history is not copied, only the rows as they stand"
-    );
-    assert_eq!(
-        q(&mut dst, "SELECT GROUP_CONCAT(id ORDER BY id) FROM notes").as_deref(),
-        Some("1,3,5,7,9")
-    );
+    for (target, with_schema) in [(&mut dst, false), (&mut empty, true)] {
+        let out = dir.path().join(format!("dump-{with_schema}.sql"));
+        let mut args = vec!["--root", "accounts.id=2"];
+        if with_schema {
+            args.push("--with-schema");
+        }
+        dump_with_graph(&src.url(), &graph, &args, &out);
+        let imported = partialdump(&[
+            "import",
+            "--target",
+            &target.url(),
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(imported.status.success(), "{}", stderr(&imported));
+        let q = |db: &mut MysqlDb, sql: &str| db.rows(sql)[0][0].clone();
+        assert_eq!(
+            q(
+                target,
+                "SELECT CONCAT(id, ':', name, ':', secret) FROM accounts"
+            )
+            .as_deref(),
+            Some("2:two:s-2")
+        );
+        let prices = "SELECT GROUP_CONCAT(id, ':', cents ORDER BY id) FROM prices";
+        assert_eq!(
+            q(target, prices).as_deref(),
+            Some("1:101,3:301,5:500,7:700,9:900")
+        );
+        assert_eq!(
+            q(target, &format!("{prices} FOR SYSTEM_TIME ALL")),
+            q(target, prices),
+            "the history is not copied, only the rows as they stand"
+        );
+        assert_eq!(
+            q(target, "SELECT GROUP_CONCAT(id ORDER BY id) FROM notes").as_deref(),
+            Some("1,3,5,7,9")
+        );
+        let name = target.name.clone();
+        assert_eq!(
+            q(
+                target,
+                &format!(
+                    "SELECT GROUP_CONCAT(TABLE_NAME, ':', TABLE_TYPE, ':', CREATE_OPTIONS \
+                     ORDER BY TABLE_NAME) FROM information_schema.TABLES \
+                     WHERE TABLE_SCHEMA = '{name}' AND TABLE_NAME IN ('notes', 'prices')"
+                )
+            )
+            .as_deref(),
+            Some("notes:BASE TABLE:partitioned,prices:SYSTEM VERSIONED:"),
+            "with_schema: {with_schema}"
+        );
+    }
 }

@@ -602,7 +602,8 @@ impl<'a> Parser<'a> {
                     std::str::from_utf8(&t[start..self.pos]).unwrap_or(""),
                 )))
             }
-            b'(' | b')' | b',' | b'=' | b';' => {
+            // `+`, `*` and `/` occur in partitioning expressions only (see `schema_statement`).
+            b'(' | b')' | b',' | b'=' | b';' | b'+' | b'*' | b'/' => {
                 self.pos += 1;
                 Ok(Some(Tok::Punct(c)))
             }
@@ -874,6 +875,9 @@ impl Parser<'_> {
     /// `CREATE [UNIQUE] INDEX IF NOT EXISTS <name> ON <table> (<columns>) [WHERE ...]`.
     /// The definitions are taken as they are (balanced parentheses, quotes closed); the table
     /// options must be plain `name = value` words, so nothing like `AS SELECT` can ride along.
+    /// After `PARTITION` (a partitioned table's clause, as `SHOW CREATE TABLE` writes it:
+    /// `PARTITION BY RANGE (year(`d`)) (PARTITION `a` VALUES LESS THAN (1990), …)`) they may
+    /// also hold parentheses and the arithmetic of a partitioning expression.
     fn schema_statement(&mut self) -> Result<Statement> {
         let kind = match self.next()? {
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("TABLE") => "TABLE",
@@ -897,10 +901,18 @@ impl Parser<'_> {
             return Err(self.err("a table definition without its column list"));
         }
         self.skip_balanced()?;
-        // Table options: words, names, numbers, strings, `=` and `,` only.
+        // Table options: words, names, numbers, strings, `=` and `,` only; in a partitioning
+        // clause, balanced parentheses and `+`, `*`, `/` too.
+        let (mut partitioned, mut depth) = (false, 0usize);
         loop {
             match self.next()? {
-                Some(Tok::Punct(b';')) => break,
+                Some(Tok::Punct(b';')) if depth == 0 => break,
+                Some(Tok::Word(w)) if kind == "TABLE" && w.eq_ignore_ascii_case("PARTITION") => {
+                    partitioned = true;
+                }
+                Some(Tok::Punct(b'(')) if partitioned => depth += 1,
+                Some(Tok::Punct(b')')) if partitioned && depth > 0 => depth -= 1,
+                Some(Tok::Punct(b'+' | b'*' | b'/')) if partitioned && depth > 0 => {}
                 Some(Tok::Word(w))
                     if ["SELECT", "AS", "LIKE", "IGNORE", "REPLACE"]
                         .iter()
@@ -1077,6 +1089,37 @@ mod tests {
         assert_eq!(rows[3][1], Value::Double(0.15));
         assert_eq!(rows[4][1], Value::Decimal("-0.50".into()));
         assert_eq!(rows[5][1], Value::Null);
+    }
+
+    #[test]
+    fn partitioning_clauses_pass_and_carry_nothing_else() {
+        let ok = "CREATE TABLE IF NOT EXISTS `n` (`id` int NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB\n \
+                  PARTITION BY RANGE (`id` * 2 + 1)\n(PARTITION `low` VALUES LESS THAN (9) ENGINE = InnoDB,\n \
+                  PARTITION `high` VALUES LESS THAN MAXVALUE ENGINE = InnoDB);";
+        let Statement::Schema { table, sql } = parse_one(ok, "mysql").unwrap() else {
+            panic!("not a schema statement")
+        };
+        assert_eq!(table, "n");
+        assert!(sql.ends_with("MAXVALUE ENGINE = InnoDB)"), "{sql}");
+        let head = "CREATE TABLE IF NOT EXISTS `n` (`id` int)";
+        for (tail, needle) in [
+            (" (SELECT 1);", "`(` after a table definition"),
+            (
+                " PARTITION BY HASH ((SELECT 1));",
+                "`SELECT` after a table definition",
+            ),
+            (
+                " PARTITION BY HASH (`id`));",
+                "`)` after a table definition",
+            ),
+            (" PARTITION BY HASH (`id`;", "`;` after a table definition"),
+            (" COMMENT = 1 + 1;", "`+` after a table definition"),
+        ] {
+            let err = parse_one(&format!("{head}{tail}"), "mysql")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{tail}: {err}");
+        }
     }
 
     #[test]
