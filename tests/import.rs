@@ -251,14 +251,18 @@ fn mysql_every_type_round_trips_through_import() {
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
 }
 
-/// MariaDB's UUID, INET6 and INET4 columns take a string of the binary character set, which
-/// the bulk path loads its rows as, for their binary form: an address whose text is 16 bytes
-/// long (`2001:db8::1:2:34`) loaded as `3230:3031:…`, and other texts failed the import. Each
-/// value must arrive as the source holds it, keys and references of these types included.
+/// The bulk path loads its rows as strings of the binary character set, which some columns
+/// read as something other than the text they are: MariaDB's UUID, INET6 and INET4 as their
+/// binary form (an address whose text is 16 bytes long, `2001:db8::1:2:34`, loaded as
+/// `3230:3031:…`, and other texts failed the import), and text in another character set than
+/// UTF-8 byte for byte (`café` loaded into latin1 as `cafÃ©`). Each value must arrive as the
+/// source holds it, keys and references of these types included.
 #[test]
-fn mysql_uuid_and_inet_columns_import_as_their_text() {
+fn mysql_uuid_inet_and_latin1_columns_import_as_their_text() {
     let schema = "
-        CREATE TABLE hosts (id UUID PRIMARY KEY, v6 INET6 NULL, v4 INET4 NULL, name VARCHAR(20) NOT NULL);
+        CREATE TABLE hosts (id UUID PRIMARY KEY, v6 INET6 NULL, v4 INET4 NULL, name VARCHAR(20) NOT NULL,
+          city VARCHAR(20) CHARACTER SET latin1 NOT NULL, label VARCHAR(20) CHARACTER SET utf16 NULL,
+          kind ENUM('café', 'thé') CHARACTER SET latin1 NOT NULL, notes TEXT CHARACTER SET cp1251 NULL);
         CREATE TABLE pings (id INT PRIMARY KEY, host_id UUID NOT NULL, `from` INET6 NOT NULL,
           FOREIGN KEY (host_id) REFERENCES hosts (id))";
     let Some((mut src, mut dst)) = mysql_pair("imp_uuid", schema) else {
@@ -266,8 +270,9 @@ fn mysql_uuid_and_inet_columns_import_as_their_text() {
     };
     src.script(
         "INSERT INTO hosts VALUES
-           ('123e4567-e89b-12d3-a456-426655440000', '2001:db8::1:2:34', '10.0.0.1', 'a'),
-           ('00000000-0000-0000-0000-000000000002', '::1', NULL, 'b');
+           ('123e4567-e89b-12d3-a456-426655440000', '2001:db8::1:2:34', '10.0.0.1', 'a',
+            'Zürich', 'ü€😀', 'thé', 'Привет'),
+           ('00000000-0000-0000-0000-000000000002', '::1', NULL, 'b', 'Paris', NULL, 'café', NULL);
          INSERT INTO pings VALUES (1, '123e4567-e89b-12d3-a456-426655440000', 'fe80::1:2:3:4:56'),
            (2, '123e4567-e89b-12d3-a456-426655440000', '::ffff:1.2.3.4'),
            (3, '00000000-0000-0000-0000-000000000002', '::')",
@@ -281,7 +286,9 @@ fn mysql_uuid_and_inet_columns_import_as_their_text() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = |db: &mut MysqlDb| {
         db.rows(
-            "SELECT CONCAT_WS('|', h.id, h.v6, IFNULL(h.v4, '-'), h.name, p.id, p.`from`) \
+            "SELECT CONCAT_WS('|', h.id, h.v6, IFNULL(h.v4, '-'), h.name, CONVERT(h.city USING utf8mb4), \
+             IFNULL(CONVERT(h.label USING utf8mb4), '-'), CONVERT(h.kind USING utf8mb4), \
+             IFNULL(CONVERT(h.notes USING utf8mb4), '-'), p.id, p.`from`) \
              FROM hosts h JOIN pings p ON p.host_id = h.id ORDER BY p.id",
         )
         .into_iter()
@@ -290,9 +297,46 @@ fn mysql_uuid_and_inet_columns_import_as_their_text() {
     };
     let expected: Vec<String> = text(&mut src).into_iter().take(2).collect();
     assert_eq!(text(&mut dst), expected);
-    assert!(expected[0].contains("|2001:db8::1:2:34|"), "{expected:?}");
+    assert!(
+        expected[0].contains("|2001:db8::1:2:34|")
+            && expected[0].contains("|Zürich|ü€😀|thé|Привет|"),
+        "{expected:?}"
+    );
     let v = verify(&src.url(), &dst.url(), &graph, root);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+/// A value the target's column cannot hold fails the bulk load with the server's reason and
+/// the rows the statement held. The rows a failed bulk load wrote stay visible until the
+/// rollback, so they must not be reported as rows the target already had.
+#[test]
+fn mysql_bulk_load_of_a_value_too_long_names_the_rows_not_a_conflict() {
+    let Some((mut src, mut dst)) = mysql_pair(
+        "imp_too_long",
+        "CREATE TABLE teams (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)",
+    ) else {
+        return;
+    };
+    src.script("INSERT INTO teams VALUES (1, 'ok'), (2, 'much too long')");
+    dst.script("ALTER TABLE teams MODIFY name VARCHAR(3) NOT NULL");
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  teams: {mode: lookup}\n");
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph, "teams.id=1", &file);
+    let o = import_file(&dst.url(), &file, &["-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`teams`")
+            && err.contains("name")
+            && err.contains("in the rows with id=1 to id=2"),
+        "{err}"
+    );
+    assert!(!err.contains("already has"), "{err}");
+    assert_eq!(
+        dst.rows("SELECT COUNT(*) FROM teams")[0][0].as_deref(),
+        Some("0")
+    );
 }
 
 #[test]

@@ -819,15 +819,21 @@ pub struct MySqlTarget {
     /// A second connection that analyses tables about to be loaded on the bulk path (see
     /// `before_bulk_load`): None until first needed, Some(None) once it failed.
     analyser: Option<Option<Conn>>,
-    /// Per table, the columns of MariaDB's types that read a string of the binary character
-    /// set as their binary form (see `bulk_load`); None until the first bulk load asks.
-    binary_form_columns: Option<HashMap<String, HashSet<String>>>,
+    /// Per table, the columns that must take the bulk path's bytes as UTF-8 text (see
+    /// [`TEXT_COLUMNS`]); None until the first bulk load asks.
+    text_columns: Option<HashMap<String, HashSet<String>>>,
 }
 
-/// MariaDB's types that take a string of the `binary` character set as their binary form
-/// (16 bytes of a UUID or an IPv6 address, 4 of an IPv4 one) rather than as their text: the
-/// text `2001:db8::1:2:34`, 16 bytes long, would load as the address `3230:3031:…`.
-const BINARY_FORM_TYPES: &str = "'uuid', 'inet6', 'inet4'";
+/// The columns that would read the bulk path's bytes (`CHARACTER SET binary`, so that a BLOB's
+/// bytes go in as they are) as something other than the UTF-8 text they are:
+/// - MariaDB's types that take a binary string as their binary form (16 bytes of a UUID or an
+///   IPv6 address, 4 of an IPv4 one): the text `2001:db8::1:2:34`, 16 bytes long, would load
+///   as the address `3230:3031:…`, and a UUID's text fails;
+/// - text in a character set other than UTF-8 (latin1, utf16, …), which a binary string fills
+///   byte for byte: `café` would load into a latin1 column as `cafÃ©`.
+const TEXT_COLUMNS: &str = "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS \
+    WHERE TABLE_SCHEMA = DATABASE() AND (DATA_TYPE IN ('uuid', 'inet6', 'inet4') \
+    OR CHARACTER_SET_NAME NOT IN ('utf8mb4', 'utf8mb3', 'utf8', 'binary'))";
 
 /// What the next `LOAD DATA LOCAL INFILE` reads: rows already encoded, then every batch that
 /// arrives over `more` until its sender closes (a table loaded in one statement while the rest of
@@ -922,28 +928,23 @@ fn write_field(v: &Value, out: &mut Vec<u8>, scratch: &mut String) {
 }
 
 impl MySqlTarget {
-    /// The columns of [`BINARY_FORM_TYPES`] in the target database, by table (lower-case
-    /// names), asked of the server once.
-    fn binary_form_columns(
-        &mut self,
-    ) -> std::result::Result<&HashMap<String, HashSet<String>>, String> {
-        if self.binary_form_columns.is_none() {
+    /// The [`TEXT_COLUMNS`] of the target database, by table (column names in lower case),
+    /// asked of the server once.
+    fn text_columns(&mut self) -> std::result::Result<&HashMap<String, HashSet<String>>, String> {
+        if self.text_columns.is_none() {
             let rows: Vec<(String, String)> = self
                 .db
                 .conn
-                .query(format!(
-                    "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS \
-                     WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE IN ({BINARY_FORM_TYPES})"
-                ))
+                .query(TEXT_COLUMNS)
                 .map_err(|e| format!("reading the columns' types: {e}"))?;
             let mut by_table: HashMap<String, HashSet<String>> = HashMap::new();
             for (t, c) in rows {
                 by_table.entry(t).or_default().insert(c.to_lowercase());
             }
-            self.binary_form_columns = Some(by_table);
+            self.text_columns = Some(by_table);
         }
         // Filled just above when it was not.
-        Ok(self.binary_form_columns.get_or_insert_default())
+        Ok(self.text_columns.get_or_insert_default())
     }
 
     pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlTarget> {
@@ -970,7 +971,7 @@ impl MySqlTarget {
             feed,
             empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
             analyser: None,
-            binary_form_columns: None,
+            text_columns: None,
         })
     }
 
@@ -1043,9 +1044,9 @@ impl Target for MySqlTarget {
             Err(_) => return Some(Err("the bulk-load feed's lock is poisoned".into())),
         }
         // The rows go as bytes (`CHARACTER SET binary`: a BLOB's bytes as they are), so a
-        // column that would read bytes as its binary form takes them through a variable, as
-        // text.
-        let binary_form = match self.binary_form_columns() {
+        // column that would read bytes as anything but UTF-8 text takes them through a
+        // variable, as that text.
+        let text = match self.text_columns() {
             // By its name as written, else in another case (a server with
             // lower_case_table_names stores names in lower case).
             Ok(all) => all.get(table).or_else(|| {
@@ -1058,7 +1059,7 @@ impl Target for MySqlTarget {
         let mut cols: Vec<String> = Vec::with_capacity(columns.len());
         let mut set: Vec<String> = Vec::new();
         for (i, c) in columns.iter().enumerate() {
-            if binary_form.is_some_and(|b| b.contains(&c.to_lowercase())) {
+            if text.is_some_and(|t| t.contains(&c.to_lowercase())) {
                 cols.push(format!("@pd_{i}"));
                 set.push(format!(
                     "{} = CONVERT(@pd_{i} USING utf8mb4)",

@@ -361,9 +361,7 @@ fn load(
                              --on-conflict update overwrites them)"
                         ),
                         // Not a conflict: say which rows the statement held.
-                        None => key_range(&key, &columns, &rows)
-                            .map(|r| format!(" (in the rows with {r})"))
-                            .unwrap_or_default(),
+                        None => rows_hint(&key, &columns, &rows),
                     }
                 };
                 // The bulk path where the engine has one and it keeps the semantics: it skips
@@ -454,7 +452,14 @@ fn load(
                     let n = match result {
                         Ok(n) => n,
                         Err(msg) => {
-                            let hint = conflict_hint(target, is_duplicate_key(&msg));
+                            // A bulk load that failed on anything but a key may have left
+                            // its rows in the target for now: finding them there says
+                            // nothing of a conflict.
+                            let hint = if is_duplicate_key(&msg) {
+                                conflict_hint(target, true)
+                            } else {
+                                rows_hint(&key, &columns, &rows)
+                            };
                             return Err(fail(&table, format!("{msg}{hint}{within}")));
                         }
                     };
@@ -611,6 +616,13 @@ impl Checks {
 
 /// Whether a server's message is about a duplicate key (MariaDB's bulk path into an empty table
 /// reports one among the statement's own rows as an error "during COMMIT").
+/// ` (in the rows with <key range>)`: which rows a failed statement held.
+fn rows_hint(key: &[String], columns: &[String], rows: &[Vec<Value>]) -> String {
+    key_range(key, columns, rows)
+        .map(|r| format!(" (in the rows with {r})"))
+        .unwrap_or_default()
+}
+
 fn is_duplicate_key(message: &str) -> bool {
     message.contains("Duplicate") || message.contains("during COMMIT")
 }
