@@ -311,6 +311,8 @@ pub struct Prepared {
     pub roots: Vec<Root>,
     pub batch: Batch,
     pub jobs: Jobs,
+    /// What the user must know before trusting the dump (tables read outside the snapshot).
+    pub warnings: Vec<String>,
 }
 
 /// Introspects the source and checks the graph and roots; reads no rows.
@@ -350,7 +352,33 @@ pub fn prepare(
         }
         None => None,
     };
+    let outside: Vec<String> = plan
+        .order
+        .iter()
+        .filter_map(|t| {
+            let engine = model.tables.get(t)?.outside_snapshot.as_ref()?;
+            Some(format!("`{t}` ({engine})"))
+        })
+        .collect();
+    let warnings = match outside.len() {
+        0 => Vec::new(),
+        n => {
+            let (are, them) = if n == 1 {
+                ("a table is", "it")
+            } else {
+                ("tables are", "them")
+            };
+            vec![format!(
+                "{are} read outside the dump's snapshot: {}. An engine without transactions shows \
+                 each query the rows as they are at that moment, so writes while the dump runs can \
+                 leave references to rows that are not in the dump. Stop writes to {them} for the \
+                 dump, or convert {them} to InnoDB (ALTER TABLE … ENGINE=InnoDB).",
+                outside.join(", ")
+            )]
+        }
+    };
     Ok(Prepared {
+        warnings,
         cleanser,
         with_schema: req.with_schema,
         batch: Batch {

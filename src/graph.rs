@@ -99,6 +99,9 @@ pub struct TableModel {
     /// The table's primary key when it is one integer column: a scan of the table can be
     /// split into ranges of it, each read in key order.
     pub split_column: Option<String>,
+    /// The engine's name when the table is read as it is at each query, not in the snapshot
+    /// (see [`Table::outside_snapshot`]).
+    pub outside_snapshot: Option<String>,
 }
 
 /// The graph checked against the schema.
@@ -215,6 +218,9 @@ impl Model {
                     parents: Vec::new(),
                     integer_key,
                     rows_estimate: t.rows_estimate,
+                    outside_snapshot: t
+                        .outside_snapshot()
+                        .then(|| t.engine.clone().unwrap_or_default()),
                     split_column: match t.primary_key.as_slice() {
                         [pk] if t.column(pk).is_some_and(|c| integer_type(&c.data_type)) => {
                             Some(pk.clone())

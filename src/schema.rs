@@ -24,6 +24,8 @@ pub struct Table {
     /// The engine's estimate of the table's row count, when it keeps one (InnoDB's
     /// `TABLE_ROWS`); None when unknown.
     pub rows_estimate: Option<u64>,
+    /// The storage engine, where the source has several (MySQL's `ENGINE`); None for SQLite.
+    pub engine: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +99,16 @@ impl Table {
             .min_by_key(|u| u.len())
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Whether the table's rows are read as they are at each query rather than in the dump's
+    /// snapshot: a MySQL table in an engine without transactions (MyISAM, Aria, MEMORY, ...).
+    pub fn outside_snapshot(&self) -> bool {
+        self.engine.as_deref().is_some_and(|e| {
+            !["InnoDB", "RocksDB", "TokuDB"]
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(e))
+        })
     }
 
     /// The column names that go into INSERT statements (generated columns left out).

@@ -133,6 +133,9 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
         random_seed: args.random_seed,
     });
     let prepared = prepare(source.as_mut(), &graph, &request)?;
+    for w in &prepared.warnings {
+        eprintln!("partialdump: warning: {w}");
+    }
     let header = vec![
         format!(
             "partialdump {} dump, format {}",

@@ -34,6 +34,9 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
     let mut source = open_source(&url)?;
     let request = args.subset.request();
     let prepared = prepare(source.as_mut(), &graph, &request)?;
+    for w in &prepared.warnings {
+        eprintln!("partialdump: warning: {w}");
+    }
     let report = crate::plan::plan(
         source.as_mut(),
         &prepared,

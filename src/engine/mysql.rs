@@ -699,17 +699,17 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
 
 /// Tables, columns, keys and foreign keys of the connection's current database.
 pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
-    let names: Vec<(String, Option<u64>)> = text_rows(
+    let names: Vec<(String, Option<u64>, Option<String>)> = text_rows(
         conn,
         url,
-        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES \
+        "SELECT TABLE_NAME, TABLE_ROWS, ENGINE FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') \
          ORDER BY TABLE_NAME",
         "reading the table list",
     )?;
     let mut tables: BTreeMap<String, Table> = names
         .into_iter()
-        .map(|(n, rows)| {
+        .map(|(n, rows, engine)| {
             (
                 n.clone(),
                 Table {
@@ -722,6 +722,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     // InnoDB's estimate; 0 when its statistics have not been gathered yet,
                     // which says nothing.
                     rows_estimate: rows.filter(|&r| r > 0),
+                    engine,
                 },
             )
         })

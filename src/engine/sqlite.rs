@@ -176,6 +176,7 @@ impl Source for SqliteSource {
                     unique,
                     // SQLite keeps no row count short of counting (or ANALYZE's sqlite_stat1).
                     rows_estimate: None,
+                    engine: None,
                 },
             );
         }

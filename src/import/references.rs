@@ -169,6 +169,7 @@ mod tests {
             indexes: Vec::new(),
             unique: Vec::new(),
             rows_estimate: None,
+            engine: None,
         };
         let mut schema = Schema::default();
         schema.tables.insert("a".into(), table("a", "b"));
