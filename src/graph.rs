@@ -156,13 +156,22 @@ impl Model {
         let names: Vec<&str> = schema.tables.keys().map(String::as_str).collect();
         let table_at = |name: &str, pos: Pos| -> Result<&Table> {
             schema.table(name).ok_or_else(|| {
-                graph.error_at(
-                    pos,
-                    format!(
+                let why = match schema.others.get(name) {
+                    Some(&"view") => format!(
+                        "`{name}` is a view of the source, not a table: it holds no rows of its own. \
+                         List the tables it reads from instead, and create the view in the target \
+                         (--with-schema copies tables only)."
+                    ),
+                    Some(what) => format!(
+                        "`{name}` is a {what} of the source, not a table: a dump copies tables' rows \
+                         only. Remove the entry."
+                    ),
+                    None => format!(
                         "unknown table `{name}`: the source has no such table.{} Fix the name or remove the entry.",
                         hint(name, &names)
                     ),
-                )
+                };
+                graph.error_at(pos, why)
             })
         };
         let column_at = |table: &Table, col: &str, pos: Pos| -> Result<String> {

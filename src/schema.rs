@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 pub struct Schema {
     /// Tables by name (views are not tables and are not listed).
     pub tables: BTreeMap<String, Table>,
+    /// What the other names of the schema are (`view`, `sequence`), so that a graph naming
+    /// one is told why it is no table.
+    pub others: BTreeMap<String, &'static str>,
 }
 
 #[derive(Debug, Clone)]

@@ -121,6 +121,40 @@ fn unknown_table_suggests_the_closest_name() {
     assert!(err.contains("Did you mean `countries`?"), "{err}");
 }
 
+/// A view is no table: the graph naming one is told so at its place, and what to do, rather
+/// than that the source has no such table.
+#[test]
+fn a_view_named_as_a_table_is_called_a_view() {
+    let db = SqliteDb::fixture(true);
+    db.conn
+        .execute_batch("CREATE VIEW big_accounts AS SELECT * FROM accounts WHERE id > 1")
+        .unwrap();
+    let g = edited_graph(&db, |t| {
+        t.replace(
+            "  countries: {mode: lookup}",
+            "  countries: {mode: lookup}\n  big_accounts: {mode: lookup}",
+        )
+    });
+    let line = std::fs::read_to_string(&g)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("  big_accounts:"))
+        .unwrap()
+        + 1;
+    let err = dump_fails(
+        &db.url(),
+        &g,
+        &["--root", "accounts.id=1"],
+        &db.path.with_file_name("o.sql"),
+    );
+    assert!(
+        err.contains(&format!(
+            "graph.yaml:{line}:3: `big_accounts` is a view of the source, not a table"
+        )) && err.contains("List the tables it reads from instead"),
+        "{err}"
+    );
+}
+
 #[test]
 fn unknown_column_names_table_and_column() {
     let db = SqliteDb::fixture(true);

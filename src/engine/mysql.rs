@@ -699,17 +699,30 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
 
 /// Tables, columns, keys and foreign keys of the connection's current database.
 pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
-    let names: Vec<(String, Option<u64>, Option<String>)> = text_rows(
+    let names: Vec<(String, String, Option<u64>, Option<String>)> = text_rows(
         conn,
         url,
-        "SELECT TABLE_NAME, TABLE_ROWS, ENGINE FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') \
-         ORDER BY TABLE_NAME",
+        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, ENGINE FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
         "reading the table list",
     )?;
+    let mut others = BTreeMap::new();
     let mut tables: BTreeMap<String, Table> = names
         .into_iter()
-        .map(|(n, rows, engine)| {
+        .filter(|(n, kind, ..)| match kind.as_str() {
+            // MariaDB lists a system-versioned table as such.
+            "BASE TABLE" | "SYSTEM VERSIONED" => true,
+            kind => {
+                let what = if kind == "SEQUENCE" {
+                    "sequence"
+                } else {
+                    "view"
+                };
+                others.insert(n.clone(), what);
+                false
+            }
+        })
+        .map(|(n, _, rows, engine)| {
             (
                 n.clone(),
                 Table {
@@ -809,7 +822,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
             }),
         }
     }
-    Ok(Schema { tables })
+    Ok(Schema { tables, others })
 }
 
 /// A database being imported into: the same reads as a source, plus one write transaction.

@@ -85,15 +85,22 @@ impl Source for SqliteSource {
     fn introspect(&mut self) -> Result<Schema> {
         let ctx = "reading the table list";
         let names = self.strings(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
             &[],
             ctx,
         )?;
         let mut tables = BTreeMap::new();
+        let mut others = BTreeMap::new();
         for row in names {
-            let Some(name) = row.into_iter().next().flatten() else {
+            let mut row = row.into_iter();
+            let Some(name) = row.next().flatten() else {
                 continue;
             };
+            if row.next().flatten().as_deref() == Some("view") {
+                others.insert(name, "view");
+                continue;
+            }
             // cid, name, type, notnull, dflt_value, pk, hidden
             let cols = self.strings(
                 "SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid",
@@ -194,7 +201,7 @@ impl Source for SqliteSource {
                 }
             }
         }
-        Ok(Schema { tables })
+        Ok(Schema { tables, others })
     }
 
     fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>> {
