@@ -50,7 +50,9 @@ fn name_findings(graph: &LoadedGraph, schema: &Schema) -> Vec<Finding> {
                 out.push(Finding {
                     kind: "unknown-table",
                     location: at(graph, pos),
-                    message: format!("the source has no table `{name}`.{}", hint(name, &tables)),
+                    message: schema.not_a_table(name).unwrap_or_else(|| {
+                        format!("the source has no table `{name}`.{}", hint(name, &tables))
+                    }),
                     fix: None,
                 });
                 None

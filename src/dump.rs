@@ -226,10 +226,13 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
     let table_names: Vec<&str> = model.tables.keys().map(String::as_str).collect();
     let table = |name: &str, arg: &str| -> Result<&TableModel> {
         let t = model.tables.get(name).ok_or_else(|| {
-            Error::Usage(format!(
-                "root `{arg}`: the source has no table `{name}`.{}",
-                hint(name, &table_names)
-            ))
+            Error::Usage(match crate::schema::not_a_table(&model.others, name) {
+                Some(why) => format!("root `{arg}`: {why}"),
+                None => format!(
+                    "root `{arg}`: the source has no table `{name}`.{}",
+                    hint(name, &table_names)
+                ),
+            })
         })?;
         if t.mode == Mode::Skip {
             return Err(Error::Usage(format!(

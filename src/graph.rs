@@ -111,6 +111,8 @@ pub struct Model {
     pub relations: Vec<Relation>,
     pub graph_path: String,
     pub graph_sha256: String,
+    /// The source's names that are no tables (views, sequences), and what they are.
+    pub others: BTreeMap<String, &'static str>,
     /// Each table's position among `tables`, by name (the walk asks it for every query: going
     /// through the names took 7% of the client's time on a schema of 2,000 tables).
     positions: std::collections::HashMap<String, usize>,
@@ -156,21 +158,12 @@ impl Model {
         let names: Vec<&str> = schema.tables.keys().map(String::as_str).collect();
         let table_at = |name: &str, pos: Pos| -> Result<&Table> {
             schema.table(name).ok_or_else(|| {
-                let why = match schema.others.get(name) {
-                    Some(&"view") => format!(
-                        "`{name}` is a view of the source, not a table: it holds no rows of its own. \
-                         List the tables it reads from instead, and create the view in the target \
-                         (--with-schema copies tables only)."
-                    ),
-                    Some(what) => format!(
-                        "`{name}` is a {what} of the source, not a table: a dump copies tables' rows \
-                         only. Remove the entry."
-                    ),
-                    None => format!(
+                let why = schema.not_a_table(name).unwrap_or_else(|| {
+                    format!(
                         "unknown table `{name}`: the source has no such table.{} Fix the name or remove the entry.",
                         hint(name, &names)
-                    ),
-                };
+                    )
+                });
                 graph.error_at(pos, why)
             })
         };
@@ -436,6 +429,7 @@ impl Model {
             relations,
             graph_path: graph.path.clone(),
             graph_sha256: graph.sha256.clone(),
+            others: schema.others.clone(),
         })
     }
 

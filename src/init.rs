@@ -55,10 +55,13 @@ pub fn init(
     graph_name: &str,
 ) -> Result<String> {
     let Some(_) = schema.table(root) else {
-        return Err(Error::Usage(format!(
-            "--root-table {root}: the source has no such table.{}",
-            hint(root, schema.tables.keys())
-        )));
+        return Err(Error::Usage(match schema.not_a_table(root) {
+            Some(why) => format!("--root-table {root}: {why}"),
+            None => format!(
+                "--root-table {root}: the source has no such table.{}",
+                hint(root, schema.tables.keys())
+            ),
+        }));
     };
 
     // Ownership, breadth first from the root.

@@ -54,6 +54,25 @@ impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name)
     }
+
+    /// Why `name`, which is no table, is no table, when the source has it as something else.
+    pub fn not_a_table(&self, name: &str) -> Option<String> {
+        not_a_table(&self.others, name)
+    }
+}
+
+/// `` `name` is a view of the source, not a table: … `` when `others` lists `name`.
+pub fn not_a_table(others: &BTreeMap<String, &'static str>, name: &str) -> Option<String> {
+    Some(match *others.get(name)? {
+        "view" => format!(
+            "`{name}` is a view of the source, not a table: it holds no rows of its own. List \
+             the tables it reads from instead, and create the view in the target (--with-schema \
+             copies tables only)."
+        ),
+        what => format!(
+            "`{name}` is a {what} of the source, not a table: a dump copies tables' rows only."
+        ),
+    })
 }
 
 impl Table {

@@ -153,6 +153,16 @@ fn a_view_named_as_a_table_is_called_a_view() {
         )) && err.contains("List the tables it reads from instead"),
         "{err}"
     );
+    let err = dump_fails(
+        &db.url(),
+        &graph(),
+        &["--root", "big_accounts.id=2"],
+        &db.path.with_file_name("o.sql"),
+    );
+    assert!(
+        err.contains("root `big_accounts.id=2`: `big_accounts` is a view of the source"),
+        "{err}"
+    );
 }
 
 #[test]
