@@ -100,7 +100,7 @@ pub struct TableModel {
     /// split into ranges of it, each read in key order.
     pub split_column: Option<String>,
     /// The engine's name when the table is read as it is at each query, not in the snapshot
-    /// (see [`Table::outside_snapshot`]).
+    /// (see [`Table::without_transactions`]).
     pub outside_snapshot: Option<String>,
 }
 
@@ -221,7 +221,7 @@ impl Model {
                     integer_key,
                     rows_estimate: t.rows_estimate,
                     outside_snapshot: t
-                        .outside_snapshot()
+                        .without_transactions()
                         .then(|| t.engine.clone().unwrap_or_default()),
                     split_column: match t.primary_key.as_slice() {
                         [pk] if t.column(pk).is_some_and(|c| integer_type(&c.data_type)) => {

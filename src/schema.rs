@@ -123,9 +123,10 @@ impl Table {
             .unwrap_or_default()
     }
 
-    /// Whether the table's rows are read as they are at each query rather than in the dump's
-    /// snapshot: a MySQL table in an engine without transactions (MyISAM, Aria, MEMORY, ...).
-    pub fn outside_snapshot(&self) -> bool {
+    /// Whether the table is a MySQL table in an engine without transactions (MyISAM, Aria,
+    /// MEMORY, ...): its rows are read as they are at each query rather than in a snapshot,
+    /// and rows written to it stay whatever is rolled back.
+    pub fn without_transactions(&self) -> bool {
         self.engine.as_deref().is_some_and(|e| {
             !["InnoDB", "RocksDB", "TokuDB"]
                 .iter()

@@ -339,6 +339,46 @@ fn mysql_bulk_load_of_a_value_too_long_names_the_rows_not_a_conflict() {
     );
 }
 
+/// An import is all or nothing, which a table without transactions cannot be part of: a
+/// target table of MyISAM is refused, by name and engine, before a row goes into it, and the
+/// rows already loaded into InnoDB tables are rolled back with the rest.
+#[test]
+fn mysql_import_refuses_a_target_table_without_transactions() {
+    let Some((mut src, mut dst)) = mysql_pair(
+        "imp_myisam",
+        "CREATE TABLE accounts (id INT PRIMARY KEY) ENGINE=InnoDB;
+         CREATE TABLE visits (id INT PRIMARY KEY, account_id INT NOT NULL, KEY (account_id)) ENGINE=InnoDB",
+    ) else {
+        return;
+    };
+    src.script("INSERT INTO accounts VALUES (1); INSERT INTO visits VALUES (1, 1), (2, 1)");
+    dst.script("ALTER TABLE visits ENGINE=MyISAM");
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [visits]\n  visits:\n    references: \
+         [{columns: account_id, table: accounts}]\n",
+    );
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph, "accounts.id=1", &file);
+    let o = import_file(&dst.url(), &file, &["-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("the target's table `visits` is MyISAM, an engine without transactions")
+            && err.contains("ALTER TABLE `visits` ENGINE=InnoDB")
+            && err.contains("the target is as it was before"),
+        "{err}"
+    );
+    for table in ["accounts", "visits"] {
+        assert_eq!(
+            dst.rows(&format!("SELECT COUNT(*) FROM {table}"))[0][0].as_deref(),
+            Some("0"),
+            "{table}"
+        );
+    }
+}
+
 #[test]
 fn verify_reports_a_difference() {
     let Some(mut src) = engine("sqlite", "", true) else {

@@ -319,6 +319,25 @@ fn load(
                     schema_changed = false;
                 }
                 if !checked.contains(&table) {
+                    // Checked before a row goes in: what went into transactional tables so
+                    // far is rolled back, so the target stays as it was.
+                    if let Some(engine) = schema
+                        .table(&table)
+                        .filter(|t| t.without_transactions())
+                        .and_then(|t| t.engine.clone())
+                    {
+                        return Err(fail(
+                            &table,
+                            format!(
+                                "the target's table `{table}` is {engine}, an engine without transactions: \
+                                 rows loaded into it would stay there if the import failed later, so none \
+                                 are. Convert it first (ALTER TABLE {} ENGINE=InnoDB), or load the dump \
+                                 with the mysql client, which loads it statement by statement without \
+                                 that guarantee",
+                                dialect.quote_ident(&table)
+                            ),
+                        ));
+                    }
                     check_table(schema, &table, &columns, &url)?;
                     if target.empty_table_bulk_insert()
                         && (created.contains(&table) || is_empty(target, &table)?)
