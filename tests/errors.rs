@@ -55,6 +55,26 @@ fn edited_graph(db: &SqliteDb, edit: impl Fn(String) -> String) -> std::path::Pa
     path
 }
 
+/// Dumps accounts.id=1 with the example graph's `countries` entry replaced by `entries`, which
+/// must fail; returns the error and the line of the last entry given.
+fn fails_with_lookup_entry(db: &SqliteDb, entries: &str) -> (String, usize) {
+    let g = edited_graph(db, |t| t.replace("  countries: {mode: lookup}", entries));
+    let last = entries.lines().last().unwrap_or(entries);
+    let line = std::fs::read_to_string(&g)
+        .unwrap()
+        .lines()
+        .position(|l| l == last)
+        .unwrap()
+        + 1;
+    let err = dump_fails(
+        &db.url(),
+        &g,
+        &["--root", "accounts.id=1"],
+        &db.path.with_file_name("o.sql"),
+    );
+    (err, line)
+}
+
 #[test]
 fn yaml_syntax_error_names_file_line_and_column() {
     let db = SqliteDb::fixture(true);
@@ -99,21 +119,7 @@ fn unknown_field_is_reported_at_its_place() {
 #[test]
 fn unknown_table_suggests_the_closest_name() {
     let db = SqliteDb::fixture(true);
-    let g = edited_graph(&db, |t| {
-        t.replace("  countries: {mode: lookup}", "  countrys: {mode: lookup}")
-    });
-    let line = std::fs::read_to_string(&g)
-        .unwrap()
-        .lines()
-        .position(|l| l.starts_with("  countrys:"))
-        .unwrap()
-        + 1;
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let (err, line) = fails_with_lookup_entry(&db, "  countrys: {mode: lookup}");
     assert!(
         err.contains(&format!("graph.yaml:{line}:3: unknown table `countrys`")),
         "{err}"
@@ -129,23 +135,9 @@ fn a_view_named_as_a_table_is_called_a_view() {
     db.conn
         .execute_batch("CREATE VIEW big_accounts AS SELECT * FROM accounts WHERE id > 1")
         .unwrap();
-    let g = edited_graph(&db, |t| {
-        t.replace(
-            "  countries: {mode: lookup}",
-            "  countries: {mode: lookup}\n  big_accounts: {mode: lookup}",
-        )
-    });
-    let line = std::fs::read_to_string(&g)
-        .unwrap()
-        .lines()
-        .position(|l| l.starts_with("  big_accounts:"))
-        .unwrap()
-        + 1;
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
+    let (err, line) = fails_with_lookup_entry(
+        &db,
+        "  countries: {mode: lookup}\n  big_accounts: {mode: lookup}",
     );
     assert!(
         err.contains(&format!(

@@ -306,6 +306,18 @@ fn mysql_uuid_inet_and_latin1_columns_import_as_their_text() {
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
 }
 
+/// Dumps `root` of `src` with the graph `yaml` and imports the file into `dst`, which must
+/// refuse it (exit code 2); returns what the import printed.
+fn import_refused(src: &MysqlDb, dst: &MysqlDb, yaml: &str, root: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), yaml);
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph, root, &file);
+    let o = import_file(&dst.url(), &file, &["-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    stderr(&o)
+}
+
 /// A value the target's column cannot hold fails the bulk load with the server's reason and
 /// the rows the statement held. The rows a failed bulk load wrote stay visible until the
 /// rollback, so they must not be reported as rows the target already had.
@@ -319,13 +331,12 @@ fn mysql_bulk_load_of_a_value_too_long_names_the_rows_not_a_conflict() {
     };
     src.script("INSERT INTO teams VALUES (1, 'ok'), (2, 'much too long')");
     dst.script("ALTER TABLE teams MODIFY name VARCHAR(3) NOT NULL");
-    let dir = tempfile::tempdir().unwrap();
-    let graph = write_graph(dir.path(), "tables:\n  teams: {mode: lookup}\n");
-    let file = dir.path().join("dump.sql");
-    dump_to(&src.url(), &graph, "teams.id=1", &file);
-    let o = import_file(&dst.url(), &file, &["-q"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let err = stderr(&o);
+    let err = import_refused(
+        &src,
+        &dst,
+        "tables:\n  teams: {mode: lookup}\n",
+        "teams.id=1",
+    );
     assert!(
         err.contains("`teams`")
             && err.contains("name")
@@ -353,17 +364,13 @@ fn mysql_import_refuses_a_target_table_without_transactions() {
     };
     src.script("INSERT INTO accounts VALUES (1); INSERT INTO visits VALUES (1, 1), (2, 1)");
     dst.script("ALTER TABLE visits ENGINE=MyISAM");
-    let dir = tempfile::tempdir().unwrap();
-    let graph = write_graph(
-        dir.path(),
+    let err = import_refused(
+        &src,
+        &dst,
         "tables:\n  accounts:\n    children: [visits]\n  visits:\n    references: \
          [{columns: account_id, table: accounts}]\n",
+        "accounts.id=1",
     );
-    let file = dir.path().join("dump.sql");
-    dump_to(&src.url(), &graph, "accounts.id=1", &file);
-    let o = import_file(&dst.url(), &file, &["-q"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let err = stderr(&o);
     assert!(
         err.contains("the target's table `visits` is MyISAM, an engine without transactions")
             && err.contains("ALTER TABLE `visits` ENGINE=InnoDB")
