@@ -712,7 +712,9 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
         .filter(|(n, kind, ..)| match kind.as_str() {
             // MariaDB lists a system-versioned table as such.
             "BASE TABLE" | "SYSTEM VERSIONED" => true,
-            kind => {
+            // Named so that a graph naming one is told what it is (a session's own
+            // temporary tables, listed as TEMPORARY, are left out).
+            "VIEW" | "SYSTEM VIEW" | "SEQUENCE" => {
                 let what = if kind == "SEQUENCE" {
                     "sequence"
                 } else {
@@ -721,6 +723,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                 others.insert(n.clone(), what);
                 false
             }
+            _ => false,
         })
         .map(|(n, _, rows, engine)| {
             (

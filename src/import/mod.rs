@@ -633,8 +633,6 @@ impl Checks {
     }
 }
 
-/// Whether a server's message is about a duplicate key (MariaDB's bulk path into an empty table
-/// reports one among the statement's own rows as an error "during COMMIT").
 /// ` (in the rows with <key range>)`: which rows a failed statement held.
 fn rows_hint(key: &[String], columns: &[String], rows: &[Vec<Value>]) -> String {
     key_range(key, columns, rows)
@@ -642,6 +640,8 @@ fn rows_hint(key: &[String], columns: &[String], rows: &[Vec<Value>]) -> String 
         .unwrap_or_default()
 }
 
+/// Whether a server's message is about a duplicate key (MariaDB's bulk path into an empty table
+/// reports one among the statement's own rows as an error "during COMMIT").
 fn is_duplicate_key(message: &str) -> bool {
     message.contains("Duplicate") || message.contains("during COMMIT")
 }
