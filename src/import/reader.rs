@@ -1096,7 +1096,7 @@ mod tests {
         let ok = "CREATE TABLE IF NOT EXISTS `n` (`id` int NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB\n \
                   PARTITION BY RANGE (`id` * 2 + 1)\n(PARTITION `low` VALUES LESS THAN (9) ENGINE = InnoDB,\n \
                   PARTITION `high` VALUES LESS THAN MAXVALUE ENGINE = InnoDB);";
-        let Statement::Schema { table, sql } = parse_one(ok, "mysql").unwrap() else {
+        let Statement::Schema { table, sql } = parse_one(ok, "mysql").expect("it parses") else {
             panic!("not a schema statement")
         };
         assert_eq!(table, "n");
