@@ -39,6 +39,9 @@ pub struct Column {
     pub generated: bool,
     /// The engine's type name, lower case (`int`, `varchar`, `text`).
     pub data_type: String,
+    /// The character set of a text column, lower case, where the engine has several (MySQL's
+    /// `utf8mb4`, `latin1`, ...); None otherwise.
+    pub charset: Option<String>,
 }
 
 #[derive(Debug, Clone)]

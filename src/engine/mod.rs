@@ -215,7 +215,7 @@ pub trait Target: Source + Send {
     /// exists are skipped and not counted) or the server's message.
     fn bulk_load(
         &mut self,
-        _table: &str,
+        _table: &crate::schema::Table,
         _columns: &[String],
         _rows: &[Vec<Value>],
         _more: Option<std::sync::mpsc::Receiver<Vec<Vec<Value>>>>,

@@ -14,7 +14,7 @@ use crate::schema::{Column, ForeignKey, Schema, Table};
 use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -743,14 +743,16 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
             )
         })
         .collect();
-    let cols: Vec<(String, String, String, String, String)> = text_rows(
+    type ColumnRow = (String, String, String, String, String, Option<String>);
+    let cols: Vec<ColumnRow> = text_rows(
         conn,
         url,
-        "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA FROM information_schema.COLUMNS \
-         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA, CHARACTER_SET_NAME \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, ORDINAL_POSITION",
         "reading the columns",
     )?;
-    for (t, name, nullable, data_type, extra) in cols {
+    for (t, name, nullable, data_type, extra, charset) in cols {
         if let Some(table) = tables.get_mut(&t) {
             let extra = extra.to_uppercase();
             table.columns.push(Column {
@@ -762,6 +764,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     || extra == "VIRTUAL"
                     || extra == "PERSISTENT",
                 data_type: data_type.to_lowercase(),
+                charset: charset.map(|c| c.to_lowercase()),
             });
         }
     }
@@ -836,21 +839,21 @@ pub struct MySqlTarget {
     /// A second connection that analyses tables about to be loaded on the bulk path (see
     /// `before_bulk_load`): None until first needed, Some(None) once it failed.
     analyser: Option<Option<Conn>>,
-    /// Per table, the columns that must take the bulk path's bytes as UTF-8 text (see
-    /// [`TEXT_COLUMNS`]); None until the first bulk load asks.
-    text_columns: Option<HashMap<String, HashSet<String>>>,
 }
 
-/// The columns that would read the bulk path's bytes (`CHARACTER SET binary`, so that a BLOB's
-/// bytes go in as they are) as something other than the UTF-8 text they are:
+/// Whether `c` would read the bulk path's bytes (`CHARACTER SET binary`, so that a BLOB's bytes
+/// go in as they are) as something other than the UTF-8 text they are:
 /// - MariaDB's types that take a binary string as their binary form (16 bytes of a UUID or an
 ///   IPv6 address, 4 of an IPv4 one): the text `2001:db8::1:2:34`, 16 bytes long, would load
 ///   as the address `3230:3031:…`, and a UUID's text fails;
 /// - text in a character set other than UTF-8 (latin1, utf16, …), which a binary string fills
 ///   byte for byte: `café` would load into a latin1 column as `cafÃ©`.
-const TEXT_COLUMNS: &str = "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS \
-    WHERE TABLE_SCHEMA = DATABASE() AND (DATA_TYPE IN ('uuid', 'inet6', 'inet4') \
-    OR CHARACTER_SET_NAME NOT IN ('utf8mb4', 'utf8mb3', 'utf8', 'binary'))";
+fn reads_bytes_as_other_than_text(c: &Column) -> bool {
+    matches!(c.data_type.as_str(), "uuid" | "inet6" | "inet4")
+        || c.charset
+            .as_deref()
+            .is_some_and(|cs| !matches!(cs, "utf8mb4" | "utf8mb3" | "utf8" | "binary"))
+}
 
 /// What the next `LOAD DATA LOCAL INFILE` reads: rows already encoded, then every batch that
 /// arrives over `more` until its sender closes (a table loaded in one statement while the rest of
@@ -945,25 +948,6 @@ fn write_field(v: &Value, out: &mut Vec<u8>, scratch: &mut String) {
 }
 
 impl MySqlTarget {
-    /// The [`TEXT_COLUMNS`] of the target database, by table (column names in lower case),
-    /// asked of the server once.
-    fn text_columns(&mut self) -> std::result::Result<&HashMap<String, HashSet<String>>, String> {
-        if self.text_columns.is_none() {
-            let rows: Vec<(String, String)> = self
-                .db
-                .conn
-                .query(TEXT_COLUMNS)
-                .map_err(|e| format!("reading the columns' types: {e}"))?;
-            let mut by_table: HashMap<String, HashSet<String>> = HashMap::new();
-            for (t, c) in rows {
-                by_table.entry(t).or_default().insert(c.to_lowercase());
-            }
-            self.text_columns = Some(by_table);
-        }
-        // Filled just above when it was not.
-        Ok(self.text_columns.get_or_insert_default())
-    }
-
     pub fn connect(m: &MySqlUrl, url: String) -> Result<MySqlTarget> {
         // LOAD DATA LOCAL INFILE reads from this feed, never from a file.
         let feed: Arc<Mutex<Feed>> = Arc::default();
@@ -988,7 +972,6 @@ impl MySqlTarget {
             feed,
             empty_table_bulk_insert: has_empty_table_bulk_insert(&version),
             analyser: None,
-            text_columns: None,
         })
     }
 
@@ -1043,7 +1026,7 @@ impl Target for MySqlTarget {
 
     fn bulk_load(
         &mut self,
-        table: &str,
+        table: &Table,
         columns: &[String],
         rows: &[Vec<Value>],
         more: Option<Receiver<Vec<Vec<Value>>>>,
@@ -1063,20 +1046,10 @@ impl Target for MySqlTarget {
         // The rows go as bytes (`CHARACTER SET binary`: a BLOB's bytes as they are), so a
         // column that would read bytes as anything but UTF-8 text takes them through a
         // variable, as that text.
-        let text = match self.text_columns() {
-            // By its name as written, else in another case (a server with
-            // lower_case_table_names stores names in lower case).
-            Ok(all) => all.get(table).or_else(|| {
-                all.iter()
-                    .find(|(t, _)| t.eq_ignore_ascii_case(table))
-                    .map(|(_, cols)| cols)
-            }),
-            Err(e) => return Some(Err(e)),
-        };
         let mut cols: Vec<String> = Vec::with_capacity(columns.len());
         let mut set: Vec<String> = Vec::new();
         for (i, c) in columns.iter().enumerate() {
-            if text.is_some_and(|t| t.contains(&c.to_lowercase())) {
+            if table.column(c).is_some_and(reads_bytes_as_other_than_text) {
                 cols.push(format!("@pd_{i}"));
                 set.push(format!(
                     "{} = CONVERT(@pd_{i} USING utf8mb4)",
@@ -1089,7 +1062,7 @@ impl Target for MySqlTarget {
         let sql = format!(
             "LOAD DATA LOCAL INFILE 'partialdump-rows' INTO TABLE {} CHARACTER SET binary \
              FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({}){}{}",
-            MYSQL.quote_ident(table),
+            MYSQL.quote_ident(&table.name),
             cols.join(","),
             if set.is_empty() { "" } else { " SET " },
             set.join(", ")

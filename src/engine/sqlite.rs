@@ -123,6 +123,7 @@ impl Source for SqliteSource {
                     nullable: get(2) != "1" && pk_pos == 0,
                     generated: hidden == 2 || hidden == 3,
                     data_type: get(1).to_lowercase(),
+                    charset: None,
                     name: col_name,
                 });
             }

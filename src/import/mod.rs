@@ -385,18 +385,21 @@ fn load(
                 };
                 // The bulk path where the engine has one and it keeps the semantics: it skips
                 // existing keys, which `error` turns into an error and `update` cannot use.
-                let bulk_loads = options.on_conflict != OnConflict::Update
-                    && !options.no_bulk_load
-                    && schema.table(&table).is_some_and(bulk_loadable);
+                let bulk_table = schema
+                    .table(&table)
+                    .filter(|t| bulk_loadable(t))
+                    .filter(|_| options.on_conflict != OnConflict::Update && !options.no_bulk_load);
+                let streaming = bulk_path && bulk_table.is_some();
                 // What the bulk path loaded, from how many rows, and which statements it held.
-                let streaming = bulk_loads && bulk_path;
-                let (bulk, given, within) = if streaming {
+                let (bulk, given, within) = if let Some(bulk_table) =
+                    bulk_table.filter(|_| streaming)
+                {
                     // An empty table on the engine's bulk path: this statement and the ones after
                     // it for the same table and columns go in as one statement, streamed while the
                     // rest are parsed (MariaDB spends ~9 ms at the end of each such statement).
                     let (streamed, last, loaded) = std::thread::scope(|scope| {
                         let (tx, rx) = sync_channel::<Vec<Vec<Value>>>(READ_AHEAD);
-                        let (t, c, r) = (&table, &columns, &rows);
+                        let (t, c, r) = (bulk_table, &columns, &rows);
                         let target = &mut *target;
                         let loader = scope.spawn(move || target.bulk_load(t, c, r, Some(rx)));
                         let mut streamed =
@@ -460,8 +463,8 @@ fn load(
                         ));
                     };
                     (Some(loaded), streamed, within)
-                } else if bulk_loads {
-                    let loaded = target.bulk_load(&table, &columns, &rows, None);
+                } else if let Some(bulk_table) = bulk_table {
+                    let loaded = target.bulk_load(bulk_table, &columns, &rows, None);
                     (loaded, rows.len() as u64, String::new())
                 } else {
                     (None, 0, String::new())
