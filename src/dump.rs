@@ -258,20 +258,19 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
                 )));
             };
             let col = col.trim();
-            let column = t
+            let at = t
                 .columns
                 .iter()
-                .find(|c| c.eq_ignore_ascii_case(col))
+                .position(|c| c.eq_ignore_ascii_case(col))
                 .ok_or_else(|| {
                     Error::Usage(format!(
                         "root `{arg}`: table `{tname}` has no column `{col}`.{}",
                         hint(col, &t.columns)
                     ))
                 })?;
-            let value = match val.trim().parse::<i64>() {
-                Ok(i) => Value::Int(i),
-                Err(_) => Value::Text(val.to_string()),
-            };
+            let column = &t.columns[at];
+            let value = root_value(val, t.binary.get(at).copied().unwrap_or(false))
+                .map_err(|why| Error::Usage(format!("root `{arg}`: column `{column}` {why}")))?;
             let mut lit = String::new();
             dialect.write_literal(&value, &mut lit);
             cond.push(format!("{} = {lit}", dialect.quote_ident(column)));
@@ -303,6 +302,27 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
         ));
     }
     Ok(roots)
+}
+
+/// The value a root names: an integer, bytes written in hex (`0x00ff`) for a column of bytes,
+/// else text; an error saying why when hex for such a column is not hex.
+fn root_value(val: &str, binary: bool) -> std::result::Result<Value, String> {
+    if let Ok(i) = val.trim().parse::<i64>() {
+        return Ok(Value::Int(i));
+    }
+    let hex = val
+        .trim()
+        .strip_prefix("0x")
+        .or_else(|| val.trim().strip_prefix("0X"));
+    match (binary, hex) {
+        (true, Some(digits)) => const_hex::decode(digits).map(Value::Bytes).map_err(|_| {
+            format!(
+                "holds bytes, and `{val}` is no hex value: write them as 0x and an even number \
+                 of hex digits (0x00ff), or choose the row with --root-where."
+            )
+        }),
+        _ => Ok(Value::Text(val.to_string())),
+    }
 }
 
 /// Everything about a dump that is known before rows are read.

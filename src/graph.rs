@@ -86,6 +86,9 @@ pub struct TableModel {
     pub key: Vec<String>,
     /// Columns written to INSERTs, in table order (generated columns left out).
     pub columns: Vec<String>,
+    /// Per column of `columns`, whether it holds bytes (BINARY, VARBINARY, BLOB): a root's
+    /// value for it may be written in hex (`0x00ff`).
+    pub binary: Vec<bool>,
     /// Per-table filter on rows brought in by child edges.
     pub filter: Option<String>,
     /// Child edges where this table is the parent.
@@ -145,6 +148,11 @@ fn integer_type(t: &str) -> bool {
         t,
         "int" | "integer" | "tinyint" | "smallint" | "mediumint" | "bigint"
     )
+}
+
+/// Whether a column of type `t` (lower case) holds bytes rather than text or numbers.
+fn binary_type(t: &str) -> bool {
+    t.contains("blob") || t.contains("binary")
 }
 
 impl Model {
@@ -213,6 +221,10 @@ impl Model {
                         .unwrap_or_default(),
                     key,
                     columns: t.insert_columns().map(|c| c.name.clone()).collect(),
+                    binary: t
+                        .insert_columns()
+                        .map(|c| binary_type(&c.data_type))
+                        .collect(),
                     filter: spec
                         .and_then(|s| s.filter.as_ref())
                         .map(|f| f.value.clone()),

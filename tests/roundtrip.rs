@@ -1809,3 +1809,65 @@ fn mysql_tables_without_transactions_are_named_in_a_warning() {
         "a dump of InnoDB tables alone warns of nothing"
     );
 }
+
+/// A root whose key holds bytes (SQLite BLOB, MariaDB BINARY(16), as UUIDs often are) is named
+/// in hex, `0x…`, as MySQL writes such literals: before, the value was taken as text and
+/// matched no row. What is not hex is refused with what to write.
+#[test]
+fn a_root_key_of_bytes_is_named_in_hex() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  acct:\n    children: [item]\n");
+    let out = dir.path().join("dump.sql");
+    let (src, conn) = sqlite_file(
+        dir.path(),
+        "src.db",
+        "CREATE TABLE acct (id BLOB PRIMARY KEY, name TEXT);
+         CREATE TABLE item (id INTEGER PRIMARY KEY, acct_id BLOB NOT NULL REFERENCES acct (id));
+         INSERT INTO acct VALUES (X'00ff10', 'one'), (X'00ff11', 'two');
+         INSERT INTO item VALUES (1, X'00ff10'), (2, X'00ff11'), (3, X'00ff10');",
+    );
+    drop(conn);
+    let sqlite = format!("sqlite:{}", src.display());
+    let stats = dump_with_stats(&sqlite, &graph, &["--root", "acct.id=0x00FF10"], &out);
+    let rows = |stats: &serde_json::Value, table: &str| {
+        stats["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .map(|t| t["rows"].as_u64().unwrap())
+    };
+    assert_eq!(rows(&stats, "acct"), Some(1));
+    assert_eq!(rows(&stats, "item"), Some(2));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("'one'") && !text.contains("'two'"), "{text}");
+
+    let o = dump_into(&sqlite, &graph, &["--root", "acct.id=0x00ff1"], &out);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("column `id` holds bytes") && err.contains("even number of hex digits"),
+        "{err}"
+    );
+
+    let Some(mut my) = mysql_db("rt_hex_root") else {
+        return;
+    };
+    my.script(
+        "CREATE TABLE acct (id BINARY(16) PRIMARY KEY, name VARCHAR(10));
+         CREATE TABLE item (id INT PRIMARY KEY, acct_id BINARY(16) NOT NULL,
+           FOREIGN KEY (acct_id) REFERENCES acct (id));
+         INSERT INTO acct VALUES (UNHEX('0123456789abcdef0123456789abcdef'), 'one'),
+           (UNHEX('fedcba9876543210fedcba9876543210'), 'two');
+         INSERT INTO item VALUES (1, UNHEX('0123456789abcdef0123456789abcdef')),
+           (2, UNHEX('fedcba9876543210fedcba9876543210'));",
+    );
+    let stats = dump_with_stats(
+        &my.url(),
+        &graph,
+        &["--root", "acct.id=0x0123456789ABCDEF0123456789abcdef"],
+        &out,
+    );
+    assert_eq!(rows(&stats, "acct"), Some(1));
+    assert_eq!(rows(&stats, "item"), Some(1));
+}

@@ -62,7 +62,8 @@ pub struct SubsetArgs {
     #[arg(long, value_name = "FILE")]
     pub graph: PathBuf,
 
-    /// A root row: TABLE.COLUMN=VALUE, composite keys as TABLE.C1=V1,C2=V2 (repeatable)
+    /// A root row: TABLE.COLUMN=VALUE, composite keys as TABLE.C1=V1,C2=V2, a column of bytes in
+    /// hex (TABLE.ID=0x00ff) (repeatable)
     #[arg(long, value_name = "TABLE.COL=VALUE")]
     pub root: Vec<String>,
 
