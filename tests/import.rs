@@ -506,6 +506,20 @@ fn refusals(kind: &str, test: &str) {
         good[..trailer_at].to_vec(),
     ));
     cases.push(("empty input".into(), Vec::new()));
+    // Another tool's SQL (mysqldump's first lines): refused, with what loads it.
+    let other = format!(
+        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n--\n{}",
+        &text[text.find("INSERT").unwrap()..trailer_at]
+    );
+    let path = dir.path().join("other.sql");
+    std::fs::write(&path, &other).unwrap();
+    let err = stderr(&import_file(&dst.url(), &path, &[]));
+    assert!(
+        err.contains("other.sql:1: this is not a partialdump dump")
+            && err.contains("with the database's own client"),
+        "{err}"
+    );
+    cases.push(("another tool's SQL".into(), other.into_bytes()));
     for (what, bytes) in cases {
         let path = dir.path().join("bad.sql");
         std::fs::write(&path, &bytes).unwrap();

@@ -109,15 +109,15 @@ impl<R: BufRead> DumpReader<R> {
             pending_line: None,
             backslash_is_literal: false,
         };
+        const NOT_A_DUMP: &str = "this is not a partialdump dump (its first line is not `-- \
+             partialdump …`). import loads only what `partialdump dump` wrote, whose last line proves \
+             it whole; load other SQL (a mysqldump file, say) with the database's own client, \
+             `mysql db < file.sql` or `sqlite3 file.db < file.sql`";
         while let Some(line) = r.raw_line()? {
             if let Some(text) = line.strip_prefix(b"-- ") {
                 let text = String::from_utf8_lossy(text).trim_end().to_string();
                 if r.line_no == 1 && !text.starts_with("partialdump ") {
-                    return Err(bad(
-                        &r.name,
-                        1,
-                        "this is not a partialdump dump (its first line is not `-- partialdump …`)",
-                    ));
+                    return Err(bad(&r.name, 1, NOT_A_DUMP));
                 }
                 if r.line_no == 1 {
                     r.hasher = format_of(&text).and_then(BodyHash::for_format).ok_or_else(|| {
@@ -142,11 +142,7 @@ impl<R: BufRead> DumpReader<R> {
                 r.header.lines.push(text);
             } else {
                 if r.line_no == 1 {
-                    return Err(bad(
-                        &r.name,
-                        1,
-                        "this is not a partialdump dump (its first line is not `-- partialdump …`)",
-                    ));
+                    return Err(bad(&r.name, 1, NOT_A_DUMP));
                 }
                 r.pending_line = Some(line);
                 break;
