@@ -42,6 +42,9 @@ pub struct Column {
     /// The character set of a text column, lower case, where the engine has several (MySQL's
     /// `utf8mb4`, `latin1`, ...); None otherwise.
     pub charset: Option<String>,
+    /// The collation a text column compares by, lower case (MySQL's `utf8mb4_general_ci`,
+    /// SQLite's `nocase`); None where the engine does not say (bytes, numbers).
+    pub collation: Option<String>,
 }
 
 #[derive(Debug, Clone)]

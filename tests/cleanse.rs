@@ -499,3 +499,95 @@ fn mysql_cleansed_example_loads_with_fk_checks() {
         vec![vec![Some("2".into())]]
     );
 }
+
+/// A reference holding its parent's email in other capitals (which a foreign key on a
+/// case-insensitive column accepts, and the walk follows) is cleansed to the parent's fake, so
+/// the dump still loads with foreign-key checks on. Before, each spelling got a fake of its
+/// own and the import refused the dangling reference.
+#[test]
+fn references_in_another_case_are_cleansed_like_their_parent() {
+    let graph = "tables:\n  orgs:\n    children: [members]\n  members:\n    children: [audit]\n    \
+                 cleanse:\n      email: {fake: email}\n";
+    let rows = "INSERT INTO orgs VALUES (1);
+        INSERT INTO members VALUES (1, 1, 'alice@corp.com'), (2, 1, 'Bob@Corp.com ');
+        INSERT INTO audit VALUES (1, 'alice@corp.com'), (2, 'ALICE@CORP.COM'), (3, 'bob@corp.com')";
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), graph);
+    // The audit rows' emails, as the dump in `out` writes them, by id; and the members'.
+    let written = |out: &Path| {
+        let text = std::fs::read_to_string(out).unwrap();
+        let emails = |table: &str| -> Vec<String> {
+            let at = text
+                .find(&format!("INSERT INTO `{table}`"))
+                .or_else(|| text.find(&format!("INSERT INTO \"{table}\"")))
+                .unwrap();
+            let body = &text[at..at + text[at..].find(";\n").unwrap()];
+            body.split("'")
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect()
+        };
+        (emails("members"), emails("audit"))
+    };
+    let check = |members: Vec<String>, audit: Vec<String>| {
+        assert_eq!(members.len(), 2);
+        assert!(
+            !members
+                .iter()
+                .any(|m| m.to_lowercase().contains("corp.com"))
+        );
+        assert_eq!(
+            audit,
+            [&*members[0], &members[0], &members[1]],
+            "{members:?}"
+        );
+    };
+
+    let schema = "CREATE TABLE orgs (id INTEGER PRIMARY KEY);
+         CREATE TABLE members (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs (id),
+           email TEXT NOT NULL UNIQUE COLLATE NOCASE);
+         CREATE TABLE audit (id INTEGER PRIMARY KEY,
+           member_email TEXT NOT NULL COLLATE NOCASE REFERENCES members (email));";
+    let (src, conn) = sqlite_file(dir.path(), "src.db", schema);
+    // SQLite's NOCASE does not ignore trailing spaces.
+    conn.execute_batch(&rows.replace("'Bob@Corp.com '", "'Bob@Corp.com'"))
+        .unwrap();
+    drop(conn);
+    let out = dir.path().join("sqlite.sql");
+    let url = format!("sqlite:{}", src.display());
+    dump_with_graph(
+        &url,
+        &graph,
+        &["--root", "orgs.id=1", "--random-seed", "7"],
+        &out,
+    );
+    let (members, audit) = written(&out);
+    check(members, audit);
+    let (copy, _) = sqlite_file(dir.path(), "copy.db", schema);
+    let target = format!("sqlite:{}", copy.display());
+    partialdump_ok(&["import", "--target", &target, "-q", out.to_str().unwrap()]);
+
+    let Some((mut my, dst)) = mysql_pair(
+        "cl_case",
+        "CREATE TABLE orgs (id INT PRIMARY KEY);
+         CREATE TABLE members (id INT PRIMARY KEY, org_id INT NOT NULL, email VARCHAR(100) NOT NULL
+           UNIQUE, FOREIGN KEY (org_id) REFERENCES orgs (id)) COLLATE utf8mb4_general_ci;
+         CREATE TABLE audit (id INT PRIMARY KEY, member_email VARCHAR(100) NOT NULL,
+           FOREIGN KEY (member_email) REFERENCES members (email)) COLLATE utf8mb4_general_ci",
+    ) else {
+        return;
+    };
+    my.script(rows);
+    let out = dir.path().join("mysql.sql");
+    dump_with_graph(
+        &my.url(),
+        &graph,
+        &["--root", "orgs.id=1", "--random-seed", "7"],
+        &out,
+    );
+    let (members, audit) = written(&out);
+    check(members, audit);
+    dst.load_file(&out)
+        .expect("loads with foreign-key checks on");
+}

@@ -111,6 +111,72 @@ struct ColumnRule {
     domain: String,
     /// The column type's largest number, for `hash: number`.
     max: u64,
+    /// What differences between texts the column's collation ignores.
+    fold: Fold,
+}
+
+/// The differences between two texts a column's collation ignores. Values it holds equal must
+/// cleanse to one value: a reference holding its parent's email in capitals (which a foreign
+/// key on a case-insensitive column accepts) must still name the parent's cleansed email.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Fold {
+    /// Letters compare without case: of ASCII only (SQLite's NOCASE), or of every script.
+    case: Option<Case>,
+    /// Trailing spaces are ignored (MySQL's PAD SPACE collations, SQLite's RTRIM).
+    trailing_spaces: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Case {
+    Ascii,
+    Unicode,
+}
+
+impl Fold {
+    /// Of a column's collation, as the schema names it (lower case): SQLite's `binary`,
+    /// `nocase` and `rtrim`; MySQL's and MariaDB's `<charset>_..._ci` (case-insensitive),
+    /// `_cs`/`_bin` (not), all PAD SPACE but the `nopad` ones and MySQL 8's `_0900_` ones.
+    /// Accents are not folded: a reference differing from its parent only in accents (which
+    /// `utf8mb4_general_ci` accepts) still cleanses to another value.
+    fn of(collation: Option<&str>) -> Fold {
+        match collation {
+            None | Some("binary") => Fold::default(),
+            Some("nocase") => Fold {
+                case: Some(Case::Ascii),
+                trailing_spaces: false,
+            },
+            Some("rtrim") => Fold {
+                case: None,
+                trailing_spaces: true,
+            },
+            Some(c) if c.contains('_') => Fold {
+                case: c.ends_with("_ci").then_some(Case::Unicode),
+                trailing_spaces: !c.contains("nopad") && !c.contains("_0900_"),
+            },
+            // A collation the application defined: its rules are unknown.
+            Some(_) => Fold::default(),
+        }
+    }
+
+    /// `v` as the collation sees it, when it sees it otherwise than as it is.
+    fn apply(self, v: &Value) -> Option<Value> {
+        let Value::Text(t) = v else {
+            return None;
+        };
+        if self == Fold::default() {
+            return None;
+        }
+        let t = match self.trailing_spaces {
+            true => t.trim_end_matches(' '),
+            false => t.as_str(),
+        };
+        let folded = match self.case {
+            Some(Case::Unicode) => t.to_lowercase(),
+            Some(Case::Ascii) => t.to_ascii_lowercase(),
+            None => t.to_string(),
+        };
+        Some(Value::Text(folded))
+    }
 }
 
 /// A resolved rule and where it came from, for messages.
@@ -550,6 +616,7 @@ impl Cleanser {
                     compiled,
                     domain,
                     max: max_for(&column.data_type),
+                    fold: Fold::of(column.collation.as_deref()),
                 },
             );
         }
@@ -647,7 +714,7 @@ impl Cleanser {
             if let Some(r) = rule
                 && !matches!(r.compiled, Compiled::Template(_))
             {
-                *v = self.derive(&r.compiled, &r.domain, r.max, v);
+                *v = self.derive_folded(r, v);
             }
         }
         for (i, rule) in rules.iter().enumerate() {
@@ -671,6 +738,28 @@ impl Cleanser {
                 }
                 values[i] = Value::Text(s);
             }
+        }
+    }
+
+    /// A column's value through its rule. Where the output is drawn from the value alone
+    /// (`fake`, `hash`), values the column's collation holds equal (`ALICE@CORP.COM`,
+    /// `alice@corp.com`) give one output; rules that keep the value's form (`mask`, `regex`,
+    /// ...) see it as it is.
+    fn derive_folded(&mut self, r: &ColumnRule, v: &Value) -> Value {
+        let folded = match r.compiled {
+            Compiled::Fake { .. } | Compiled::Hash { .. } => r.fold.apply(v),
+            _ => None,
+        };
+        match folded {
+            Some(f) => {
+                let out = self.derive(&r.compiled, &r.domain, r.max, &f);
+                // Never the original, in the case it came in either.
+                match text_of(&out) == text_of(v) {
+                    true => Value::Text(hex(&self.seed(&r.domain, &f, u32::MAX))),
+                    false => out,
+                }
+            }
+            None => self.derive(&r.compiled, &r.domain, r.max, v),
         }
     }
 
@@ -1075,6 +1164,37 @@ mod tests {
             Some(vec![PathStep::Key("a".into()), PathStep::Index(2)])
         );
         assert_eq!(parse_path("a.b"), None);
+    }
+
+    #[test]
+    fn collations_fold_what_they_ignore() {
+        let text = |s: &str| Value::Text(s.into());
+        let folded = |collation: Option<&str>, s: &str| Fold::of(collation).apply(&text(s));
+        // MariaDB's and MySQL's case-insensitive PAD SPACE collations: case and trailing spaces.
+        for c in [
+            "utf8mb4_general_ci",
+            "latin1_swedish_ci",
+            "utf8mb4_uca1400_ai_ci",
+        ] {
+            assert_eq!(
+                folded(Some(c), "Ärger@X.com  "),
+                Some(text("ärger@x.com")),
+                "{c}"
+            );
+        }
+        // Case-sensitive ones compare trailing spaces only, unless NO PAD.
+        assert_eq!(folded(Some("utf8mb4_bin"), "Ab  "), Some(text("Ab")));
+        assert_eq!(folded(Some("utf8mb4_nopad_bin"), "Ab "), None);
+        assert_eq!(folded(Some("utf8mb4_0900_ai_ci"), "Ab "), Some(text("ab ")));
+        // SQLite's: NOCASE folds ASCII letters only, RTRIM trailing spaces, BINARY nothing.
+        assert_eq!(folded(Some("nocase"), "ÄB "), Some(text("Äb ")));
+        assert_eq!(folded(Some("rtrim"), "AB "), Some(text("AB")));
+        assert_eq!(folded(Some("binary"), "AB"), None);
+        assert_eq!(folded(None, "AB"), None);
+        assert_eq!(
+            Fold::of(Some("utf8mb4_general_ci")).apply(&Value::Int(1)),
+            None
+        );
     }
 
     #[test]

@@ -743,16 +743,24 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
             )
         })
         .collect();
-    type ColumnRow = (String, String, String, String, String, Option<String>);
+    type ColumnRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
     let cols: Vec<ColumnRow> = text_rows(
         conn,
         url,
-        "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA, CHARACTER_SET_NAME \
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+        "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA, CHARACTER_SET_NAME, \
+         COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
          ORDER BY TABLE_NAME, ORDINAL_POSITION",
         "reading the columns",
     )?;
-    for (t, name, nullable, data_type, extra, charset) in cols {
+    for (t, name, nullable, data_type, extra, charset, collation) in cols {
         if let Some(table) = tables.get_mut(&t) {
             let extra = extra.to_uppercase();
             table.columns.push(Column {
@@ -765,6 +773,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     || extra == "PERSISTENT",
                 data_type: data_type.to_lowercase(),
                 charset: charset.map(|c| c.to_lowercase()),
+                collation: collation.map(|c| c.to_lowercase()),
             });
         }
     }

@@ -117,6 +117,13 @@ impl Source for SqliteSource {
                     pk.push((pk_pos, col_name.clone()));
                 }
                 let hidden: i64 = get(4).parse().unwrap_or(0);
+                // BINARY, NOCASE, RTRIM or one the application defined; a column SQLite cannot
+                // describe (none known) compares as bytes.
+                let collation = self
+                    .conn
+                    .column_metadata(None, name.as_str(), col_name.as_str())
+                    .ok()
+                    .and_then(|(_, coll, ..)| coll.map(|c| c.to_string_lossy().to_lowercase()));
                 columns.push(Column {
                     // A primary key column is NOT NULL whatever it says (SQLite allows NULL
                     // in non-INTEGER primary keys only as a legacy quirk).
@@ -124,6 +131,7 @@ impl Source for SqliteSource {
                     generated: hidden == 2 || hidden == 3,
                     data_type: get(1).to_lowercase(),
                     charset: None,
+                    collation,
                     name: col_name,
                 });
             }
