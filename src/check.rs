@@ -286,7 +286,7 @@ pub fn check(
                         fix: None,
                     });
                 }
-                for (t, c) in crate::cleanse::unruled(graph, schema, &plan.order) {
+                for (t, c) in crate::cleanse::unruled(graph, schema, &model, &plan.order) {
                     out.push(Finding {
                         kind: "uncleansed-column",
                         location: format!("{t}.{c}"),

@@ -591,3 +591,47 @@ fn references_in_another_case_are_cleansed_like_their_parent() {
     dst.load_file(&out)
         .expect("loads with foreign-key checks on");
 }
+
+/// A column that references a cleansed one is cleansed by the same rule (so the reference
+/// still matches): `check` does not report it as uncleansed, as strict cleansing does not.
+/// Before, `check` named it and told the user to give it a rule of its own.
+#[test]
+fn check_counts_a_rule_passed_on_to_a_referencing_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = sqlite_file(
+        dir.path(),
+        "src.db",
+        "CREATE TABLE members (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, phone TEXT);
+         CREATE TABLE audit (id INTEGER PRIMARY KEY,
+           member_email TEXT NOT NULL REFERENCES members (email));
+         CREATE INDEX audit_member_email ON audit (member_email);",
+    );
+    let graph = write_graph(
+        dir.path(),
+        "cleanse: {strict: true}\ntables:\n  members:\n    children: [audit]\n    cleanse:\n      \
+         email: {fake: email}\n",
+    );
+    let url = format!("sqlite:{}", db.display());
+    let o = partialdump(&[
+        "check",
+        "--source",
+        &url,
+        "--graph",
+        graph.to_str().unwrap(),
+    ]);
+    let findings = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        findings.contains("members.phone: uncleansed-column"),
+        "{findings}"
+    );
+    assert!(!findings.contains("member_email"), "{findings}");
+    // The strict dump names the same column, and no other.
+    let o = dump_into(
+        &url,
+        &graph,
+        &["--root-where", "members:1 = 1"],
+        &dir.path().join("o.sql"),
+    );
+    let err = stderr(&o);
+    assert!(err.contains("no cleansing rule: members.phone."), "{err}");
+}

@@ -364,9 +364,75 @@ impl Resolver<'_> {
     }
 }
 
-/// Personal-looking columns of `tables` that have no rule, as `(table, column)`.
-pub fn unruled(graph: &LoadedGraph, schema: &Schema, tables: &[String]) -> Vec<(String, String)> {
-    let rules = explicit_and_pattern_rules(graph, schema).unwrap_or_default();
+/// Rules by (table, lower-case column), as [`explicit_and_pattern_rules`] finds them.
+type Rules = BTreeMap<(String, String), (Placed, Pos)>;
+
+/// A rule on a referenced column applies to every column referencing it (a reference must
+/// still match its parent): adds those to `rules`; an error where a referencing column has a
+/// rule of its own that differs.
+fn propagate(graph: &LoadedGraph, model: &Model, rules: &mut Rules) -> Result<()> {
+    loop {
+        let mut changed = false;
+        for r in model.relations.iter().filter(|r| !r.nullified) {
+            for (c, p) in r.columns.iter().zip(&r.ref_columns) {
+                let Some((parent_rule, pos)) =
+                    rules.get(&(r.parent.clone(), p.to_lowercase())).cloned()
+                else {
+                    continue;
+                };
+                if parent_rule.rule == Rule::Keep {
+                    continue;
+                }
+                match rules.get(&(r.child.clone(), c.to_lowercase())) {
+                    Some((existing, _)) if existing.rule == parent_rule.rule => {}
+                    Some((existing, epos)) if existing.rule != Rule::Keep => {
+                        return Err(graph.error_at(
+                            *epos,
+                            format!(
+                                "`{}.{c}` references `{}.{p}`, which is cleansed with {:?} ({}), but it has its own \
+                                 rule {:?} ({}): the reference would no longer match. Give both the same rule, or \
+                                 remove the one on `{}.{c}`.",
+                                r.child, r.parent, parent_rule.rule, parent_rule.origin, existing.rule, existing.origin, r.child
+                            ),
+                        ));
+                    }
+                    _ => {
+                        rules.insert(
+                            (r.child.clone(), c.to_lowercase()),
+                            (
+                                Placed {
+                                    rule: parent_rule.rule.clone(),
+                                    origin: format!(
+                                        "{} (it references {}.{p})",
+                                        parent_rule.origin, r.parent
+                                    ),
+                                },
+                                pos,
+                            ),
+                        );
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Personal-looking columns of `tables` that have no rule, as `(table, column)`: neither one of
+/// their own nor one a referenced column passes on (see [`propagate`]).
+pub fn unruled(
+    graph: &LoadedGraph,
+    schema: &Schema,
+    model: &Model,
+    tables: &[String],
+) -> Vec<(String, String)> {
+    let mut rules = explicit_and_pattern_rules(graph, schema).unwrap_or_default();
+    // Rules that cannot meet are reported by [`Cleanser::resolve`]; this lists what is left.
+    let _ = propagate(graph, model, &mut rules);
     let mut out = Vec::new();
     for t in tables {
         let Some(table) = schema.table(t) else {
@@ -383,11 +449,8 @@ pub fn unruled(graph: &LoadedGraph, schema: &Schema, tables: &[String]) -> Vec<(
 }
 
 /// Rules from `tables.<t>.cleanse` and `cleanse.patterns`, by (table, lower-case column).
-fn explicit_and_pattern_rules(
-    graph: &LoadedGraph,
-    schema: &Schema,
-) -> Result<BTreeMap<(String, String), (Placed, Pos)>> {
-    let mut rules: BTreeMap<(String, String), (Placed, Pos)> = BTreeMap::new();
+fn explicit_and_pattern_rules(graph: &LoadedGraph, schema: &Schema) -> Result<Rules> {
+    let mut rules: Rules = BTreeMap::new();
     for (tname, entry) in graph.file.tables.iter() {
         let Some(table) = schema.table(tname) else {
             continue;
@@ -487,55 +550,7 @@ impl Cleanser {
             None => "en".into(),
         };
 
-        // A rule on a referenced column applies to every column referencing it.
-        loop {
-            let mut changed = false;
-            for r in model.relations.iter().filter(|r| !r.nullified) {
-                for (c, p) in r.columns.iter().zip(&r.ref_columns) {
-                    let Some((parent_rule, pos)) =
-                        rules.get(&(r.parent.clone(), p.to_lowercase())).cloned()
-                    else {
-                        continue;
-                    };
-                    if parent_rule.rule == Rule::Keep {
-                        continue;
-                    }
-                    match rules.get(&(r.child.clone(), c.to_lowercase())) {
-                        Some((existing, _)) if existing.rule == parent_rule.rule => {}
-                        Some((existing, epos)) if existing.rule != Rule::Keep => {
-                            return Err(graph.error_at(
-                                *epos,
-                                format!(
-                                    "`{}.{c}` references `{}.{p}`, which is cleansed with {:?} ({}), but it has its own \
-                                     rule {:?} ({}): the reference would no longer match. Give both the same rule, or \
-                                     remove the one on `{}.{c}`.",
-                                    r.child, r.parent, parent_rule.rule, parent_rule.origin, existing.rule, existing.origin, r.child
-                                ),
-                            ));
-                        }
-                        _ => {
-                            rules.insert(
-                                (r.child.clone(), c.to_lowercase()),
-                                (
-                                    Placed {
-                                        rule: parent_rule.rule.clone(),
-                                        origin: format!(
-                                            "{} (it references {}.{p})",
-                                            parent_rule.origin, r.parent
-                                        ),
-                                    },
-                                    pos,
-                                ),
-                            );
-                            changed = true;
-                        }
-                    }
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
+        propagate(graph, model, &mut rules)?;
 
         if strict {
             let missing: Vec<String> = included
