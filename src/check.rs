@@ -275,6 +275,7 @@ pub fn check(
                 let options = crate::cleanse::CleanseOptions {
                     strict: false,
                     random_seed: Some(0),
+                    strictness_reported_apart: true,
                 };
                 if let Err(e) =
                     crate::cleanse::Cleanser::resolve(graph, schema, &model, &plan.order, &options)

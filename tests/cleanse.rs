@@ -625,6 +625,15 @@ fn check_counts_a_rule_passed_on_to_a_referencing_column() {
         "{findings}"
     );
     assert!(!findings.contains("member_email"), "{findings}");
+    // Once, as that finding: not again as an error of the cleansing rules.
+    assert_eq!(
+        findings
+            .lines()
+            .filter(|l| l.contains("members.phone"))
+            .count(),
+        1,
+        "{findings}"
+    );
     // The strict dump names the same column, and no other.
     let o = dump_into(
         &url,

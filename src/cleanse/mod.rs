@@ -65,6 +65,9 @@ pub struct CleanseOptions {
     pub strict: bool,
     /// `--random-seed N`: throwaway data without a secret.
     pub random_seed: Option<u64>,
+    /// For `check`, which reports every unruled column as a finding of its own ([`unruled`]):
+    /// strictness, asked for here or in the graph file, is no error.
+    pub strictness_reported_apart: bool,
 }
 
 /// A rule ready to run.
@@ -531,7 +534,8 @@ impl Cleanser {
     ) -> Result<Option<Cleanser>> {
         let spec = graph.file.cleanse.as_ref().map(|s| &s.value);
         let mut rules = explicit_and_pattern_rules(graph, schema)?;
-        let strict = options.strict || spec.is_some_and(|s| s.strict);
+        let strict = (options.strict || spec.is_some_and(|s| s.strict))
+            && !options.strictness_reported_apart;
         if rules.is_empty() && !strict {
             return Ok(None);
         }

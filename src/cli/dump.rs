@@ -132,6 +132,7 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     request.cleanse = Some(crate::cleanse::CleanseOptions {
         strict: args.strict_cleansing,
         random_seed: args.random_seed,
+        ..Default::default()
     });
     let prepared = prepare(source.as_mut(), &graph, &request)?;
     for w in &prepared.warnings {
