@@ -371,7 +371,16 @@ fn query_err(url: &str, context: &str, e: mysql::Error) -> Error {
     Error::Query {
         url: url.to_string(),
         context: context.to_string(),
-        reason: e.to_string(),
+        reason: reason(&e),
+    }
+}
+
+/// What went wrong, as the server says it (`ERROR 1146 (42S02): Table 'x' doesn't exist`),
+/// without the driver's `MySqlError { … }` around it; the driver's words for other errors.
+fn reason(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(me) => me.to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -489,9 +498,10 @@ impl Source for MySqlSource {
                     }
                 ),
                 reason: format!(
-                    "{e}. Reading over several connections needs the RELOAD privilege, and no \
+                    "{}. Reading over several connections needs the RELOAD privilege, and no \
                      other backup holding that lock for more than {wait} s; grant \
-                     RELOAD or retry later, or use --jobs 1 (one connection, no lock)."
+                     RELOAD or retry later, or use --jobs 1 (one connection, no lock).",
+                    reason(&e)
                 ),
             })?;
         for s in std::iter::once(&mut *self).chain(others.iter_mut()) {
@@ -559,8 +569,9 @@ impl Source for MySqlSource {
             url: url.clone(),
             context: context.to_string(),
             reason: format!(
-                "{e}. The scan keeps its keys in a temporary table of its session; with \
-                 --lookups-only the dump reads those rows by key instead, without one"
+                "{}. The scan keeps its keys in a temporary table of its session; with \
+                 --lookups-only the dump reads those rows by key instead, without one",
+                reason(&e)
             ),
         };
         self.conn
@@ -1029,7 +1040,7 @@ impl Target for MySqlTarget {
                 Ok(n)
             }
             Err(mysql::Error::MySqlError(e)) => Err(e.message),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(reason(&e)),
         }
     }
 
@@ -1083,7 +1094,7 @@ impl Target for MySqlTarget {
                 Ok(out)
             }
             Err(mysql::Error::MySqlError(e)) => Err(e.message),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(reason(&e)),
         };
         // The stream is closed whatever happened: a server that never asked for the rows must
         // not leave their sender waiting.
