@@ -770,14 +770,7 @@ impl Cleanser {
             _ => None,
         };
         match folded {
-            Some(f) => {
-                let out = self.derive(&r.compiled, &r.domain, r.max, &f);
-                // Never the original, in the case it came in either.
-                match text_of(&out) == text_of(v) {
-                    true => Value::Text(hex(&self.seed(&r.domain, &f, u32::MAX))),
-                    false => out,
-                }
-            }
+            Some(f) => self.derive_avoiding(&r.compiled, &r.domain, r.max, &f, v),
             None => self.derive(&r.compiled, &r.domain, r.max, v),
         }
     }
@@ -785,6 +778,19 @@ impl Cleanser {
     /// One value through one rule, with uniqueness kept for unique domains and the original
     /// never written back.
     fn derive(&mut self, rule: &Compiled, domain: &str, max: u64, original: &Value) -> Value {
+        self.derive_avoiding(rule, domain, max, original, original)
+    }
+
+    /// [`Cleanser::derive`] of `original`, never writing `also` either (the value as it came,
+    /// where `original` is the folded form its collation compares).
+    fn derive_avoiding(
+        &mut self,
+        rule: &Compiled,
+        domain: &str,
+        max: u64,
+        original: &Value,
+        also: &Value,
+    ) -> Value {
         if original.is_null() {
             return Value::Null;
         }
@@ -796,11 +802,12 @@ impl Cleanser {
         }
         let unique = self.unique_domains.contains(domain);
         let original_text = text_of(original);
+        let also_text = text_of(also);
         let orig_hash = hash64(&original_text);
         for attempt in 0..64 {
             let out = self.derive_once(rule, domain, max, original, attempt);
             let out_text = text_of(&out);
-            if out_text == original_text
+            if (out_text == original_text || out_text == also_text)
                 && !matches!(rule, Compiled::Regex { .. } | Compiled::Json(_))
             {
                 continue; // never the original
