@@ -1063,15 +1063,8 @@ fn sqlite_rows_two_edges_bring_are_written_once() {
         let want = of_tenant("OR");
         let got = count(&dst, &format!("SELECT count(*) FROM {table}"));
         assert_eq!(got, want, "{table}");
-        let reported = stats["tables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["table"] == table)
-            .unwrap()["rows"]
-            .as_i64()
-            .unwrap();
-        assert_eq!(reported, want, "{table}: rows in --stats-json");
+        let reported = stats_rows(&stats, table).map(|n| n as i64);
+        assert_eq!(reported, Some(want), "{table}: rows in --stats-json");
         total += want;
     }
     for table in ["orgs", "users", "channels"] {
@@ -1576,14 +1569,7 @@ fn sqlite_string_keys_are_held_within_the_memory_budget() {
         &["--root", &format!("orgs.id={}", org(2))],
         &out,
     );
-    let rows = |table: &str| {
-        stats["tables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["table"] == table)
-            .map(|t| t["rows"].as_u64().unwrap())
-    };
+    let rows = |table: &str| stats_rows(&stats, table);
     assert_eq!(
         (rows("orgs"), rows("docs"), rows("revisions")),
         (Some(1), Some(150_000), Some(500))
@@ -1829,16 +1815,8 @@ fn a_root_key_of_bytes_is_named_in_hex() {
     drop(conn);
     let sqlite = format!("sqlite:{}", src.display());
     let stats = dump_with_stats(&sqlite, &graph, &["--root", "acct.id=0x00FF10"], &out);
-    let rows = |stats: &serde_json::Value, table: &str| {
-        stats["tables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["table"] == table)
-            .map(|t| t["rows"].as_u64().unwrap())
-    };
-    assert_eq!(rows(&stats, "acct"), Some(1));
-    assert_eq!(rows(&stats, "item"), Some(2));
+    assert_eq!(stats_rows(&stats, "acct"), Some(1));
+    assert_eq!(stats_rows(&stats, "item"), Some(2));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("'one'") && !text.contains("'two'"), "{text}");
 
@@ -1868,6 +1846,6 @@ fn a_root_key_of_bytes_is_named_in_hex() {
         &["--root", "acct.id=0x0123456789ABCDEF0123456789abcdef"],
         &out,
     );
-    assert_eq!(rows(&stats, "acct"), Some(1));
-    assert_eq!(rows(&stats, "item"), Some(1));
+    assert_eq!(stats_rows(&stats, "acct"), Some(1));
+    assert_eq!(stats_rows(&stats, "item"), Some(1));
 }

@@ -82,6 +82,16 @@ pub fn dump_with_stats(url: &str, graph: &Path, args: &[&str], out: &Path) -> se
     serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap()
 }
 
+/// The rows `--stats-json`'s `stats` report for `table` (None: the table is not in them).
+pub fn stats_rows(stats: &serde_json::Value, table: &str) -> Option<u64> {
+    stats["tables"]
+        .as_array()
+        .expect("--stats-json lists tables")
+        .iter()
+        .find(|t| t["table"] == table)
+        .map(|t| t["rows"].as_u64().expect("a table's rows are a count"))
+}
+
 /// Dumps `root` of `url` with `graph` into `out` with `extra` options and `--stats-json`;
 /// returns how many times each table was read by a scan, from the stats.
 pub fn dump_counting_scans(
