@@ -317,10 +317,21 @@ pub fn parse(text: &str, path: &str) -> Result<LoadedGraph> {
             path: path.to_string(),
             line,
             column,
-            message: format!(
-                "{}. See docs/graph-format.md for the format.",
-                strip_position(&e.without_snippet().to_string())
-            ),
+            message: match e.without_snippet() {
+                // The parser's own words tell how to configure the parser, which a graph's
+                // author cannot.
+                serde_saphyr::Error::DuplicateMappingKey { key, .. } => format!(
+                    "{} is given twice in the same mapping (a table listed twice under \
+                     `tables:`, say), and one would silently replace the other: merge them \
+                     into one entry",
+                    key.as_deref()
+                        .map_or_else(|| "a key".to_string(), |k| format!("`{k}`"))
+                ),
+                other => format!(
+                    "{}. See docs/graph-format.md for the format.",
+                    strip_position(&other.to_string())
+                ),
+            },
         }
     })?;
     if let Some(v) = &file.version

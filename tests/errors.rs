@@ -116,6 +116,27 @@ fn unknown_field_is_reported_at_its_place() {
     assert!(err.contains("graph.yaml:"), "{err}");
 }
 
+/// A table listed twice says so in the graph's words, at the second entry, and what to do;
+/// not how to configure the YAML parser, which the graph's author cannot.
+#[test]
+fn a_table_listed_twice_is_named_at_its_second_entry() {
+    let db = SqliteDb::fixture(true);
+    let g = edited_graph(&db, |t| format!("{t}  plans: {{mode: skip}}\n"));
+    let line = std::fs::read_to_string(&g).unwrap().lines().count();
+    let err = dump_fails(
+        &db.url(),
+        &g,
+        &["--root", "accounts.id=1"],
+        &db.path.with_file_name("o.sql"),
+    );
+    assert!(
+        err.contains(&format!("graph.yaml:{line}:3: `plans` is given twice")),
+        "{err}"
+    );
+    assert!(err.contains("merge them into one entry"), "{err}");
+    assert!(!err.contains("DuplicateKeyPolicy"), "{err}");
+}
+
 #[test]
 fn unknown_table_suggests_the_closest_name() {
     let db = SqliteDb::fixture(true);
