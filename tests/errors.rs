@@ -55,6 +55,16 @@ fn edited_graph(db: &SqliteDb, edit: impl Fn(String) -> String) -> std::path::Pa
     path
 }
 
+/// Dumps accounts.id=1 of `db` with the graph `g`, which must fail; returns the error.
+fn account_1_fails(db: &SqliteDb, g: &Path) -> String {
+    dump_fails(
+        &db.url(),
+        g,
+        &["--root", "accounts.id=1"],
+        &db.path.with_file_name("o.sql"),
+    )
+}
+
 /// Dumps accounts.id=1 with the example graph's `countries` entry replaced by `entries`, which
 /// must fail; returns the error and the line of the last entry given.
 fn fails_with_lookup_entry(db: &SqliteDb, entries: &str) -> (String, usize) {
@@ -66,12 +76,7 @@ fn fails_with_lookup_entry(db: &SqliteDb, entries: &str) -> (String, usize) {
         .position(|l| l == last)
         .unwrap()
         + 1;
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let err = account_1_fails(db, &g);
     (err, line)
 }
 
@@ -81,12 +86,7 @@ fn yaml_syntax_error_names_file_line_and_column() {
     let g = edited_graph(&db, |t| {
         t.replace("  plans: {mode: lookup}", "  plans: {mode: lookup")
     });
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let err = account_1_fails(&db, &g);
     let line = std::fs::read_to_string(&g)
         .unwrap()
         .lines()
@@ -106,12 +106,7 @@ fn unknown_field_is_reported_at_its_place() {
     let g = edited_graph(&db, |t| {
         t.replace("  plans: {mode: lookup}", "  plans: {mod: lookup}")
     });
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let err = account_1_fails(&db, &g);
     assert!(err.contains("unknown field `mod`"), "{err}");
     assert!(err.contains("graph.yaml:"), "{err}");
 }
@@ -123,12 +118,7 @@ fn a_table_listed_twice_is_named_at_its_second_entry() {
     let db = SqliteDb::fixture(true);
     let g = edited_graph(&db, |t| format!("{t}  plans: {{mode: skip}}\n"));
     let line = std::fs::read_to_string(&g).unwrap().lines().count();
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let err = account_1_fails(&db, &g);
     assert!(
         err.contains(&format!("graph.yaml:{line}:3: `plans` is given twice")),
         "{err}"
@@ -184,12 +174,7 @@ fn unknown_column_names_table_and_column() {
     let g = edited_graph(&db, |t| {
         t.replace("nullify: [last_session_id]", "nullify: [last_sesion_id]")
     });
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let err = account_1_fails(&db, &g);
     assert!(
         err.contains("unknown column `users.last_sesion_id`"),
         "{err}"
@@ -308,12 +293,7 @@ fn wrong_password_is_not_echoed() {
 fn edge_to_skipped_table_needs_nullify() {
     let db = SqliteDb::fixture(true);
     let g = edited_graph(&db, |t| t.replace("    nullify: [last_session_id]\n", ""));
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let err = account_1_fails(&db, &g);
     assert!(
         err.contains("`users.last_session_id` references the skipped table `sessions`"),
         "{err}"
@@ -345,12 +325,7 @@ fn ambiguous_child_edge_asks_for_via() {
             "  audit_events:\n    references:\n      - {columns: account_id, table: accounts}\n      - {columns: id, table: accounts}",
         )
     });
-    let err = dump_fails(
-        &db.url(),
-        &g,
-        &["--root", "accounts.id=1"],
-        &db.path.with_file_name("o.sql"),
-    );
+    let err = account_1_fails(&db, &g);
     assert!(
         err.contains("`audit_events` references `accounts` in 2 ways"),
         "{err}"
