@@ -97,7 +97,7 @@ fn connect_advice(e: &mysql::Error) -> String {
         mysql::Error::DriverError(d) => {
             format!("{d}. Is the server running and reachable at that host and port?")
         }
-        other => other.to_string(),
+        other => reason(other),
     }
 }
 
