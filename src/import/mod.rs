@@ -392,7 +392,7 @@ fn load(
                 let streaming = bulk_path && bulk_table.is_some();
                 // What the bulk path loaded, from how many rows, and which statements it held.
                 let (bulk, given, within) = if let Some(bulk_table) =
-                    bulk_table.filter(|_| streaming)
+                    bulk_table.filter(|_| bulk_path)
                 {
                     // An empty table on the engine's bulk path: this statement and the ones after
                     // it for the same table and columns go in as one statement, streamed while the
