@@ -107,8 +107,9 @@ fn name_findings(graph: &LoadedGraph, schema: &Schema) -> Vec<Finding> {
     out
 }
 
-/// The broad kind of a column type, for comparing the two ends of a reference.
-fn family(data_type: &str) -> Option<&'static str> {
+/// The broad kind of a column type (`integer`, `text`, `binary`, ...), for comparing the two
+/// ends of a reference and for reading a root's value.
+pub(crate) fn family(data_type: &str) -> Option<&'static str> {
     let t = data_type.to_ascii_lowercase();
     if t.is_empty() {
         return None; // SQLite: no declared type, anything goes

@@ -150,11 +150,6 @@ fn integer_type(t: &str) -> bool {
     )
 }
 
-/// Whether a column of type `t` (lower case) holds bytes rather than text or numbers.
-fn binary_type(t: &str) -> bool {
-    t.contains("blob") || t.contains("binary")
-}
-
 impl Model {
     /// The position of `table` among the model's tables (in name order).
     pub fn position(&self, table: &str) -> Option<usize> {
@@ -223,7 +218,7 @@ impl Model {
                     columns: t.insert_columns().map(|c| c.name.clone()).collect(),
                     binary: t
                         .insert_columns()
-                        .map(|c| binary_type(&c.data_type))
+                        .map(|c| crate::check::family(&c.data_type) == Some("binary"))
                         .collect(),
                     filter: spec
                         .and_then(|s| s.filter.as_ref())
