@@ -7,11 +7,12 @@ use crate::engine::Source;
 use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
 use crate::graph::{Model, Plan, TableModel};
+use crate::packed::PackedKeys;
 use crate::sink::RowSink;
 use crate::spool::{RawRows, Spool, SpoolReader};
 use crate::walk::{
-    Batch, DEFAULT_BATCH_KEYS, Key, KeyList, KeyMap, Root, SelfRefs, Slot, Subset, Walker,
-    for_each_batch, in_clause, slot_bytes, slot_offset,
+    Batch, DEFAULT_BATCH_KEYS, Key, KeyList, KeyMap, Listing, Root, SelfRefs, Slot, Subset, Walker,
+    for_each_batch, in_clause, read_order, slot_bytes, slot_offset,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};
@@ -77,11 +78,27 @@ impl std::str::FromStr for Jobs {
 struct Collected<'a> {
     subset: &'a mut Subset,
     rows: &'a mut SpoolReader,
-    extra: &'a mut [Box<dyn Source>],
+    extra: &'a mut Extra,
+}
+
+/// The walk's other connections, in its snapshot.
+type Extra = Vec<Box<dyn Source>>;
+
+/// What writing a table reports as it goes.
+struct Hooks<'a> {
+    /// This many of the table's rows are written.
+    progress: &'a mut dyn FnMut(u64),
+    /// The table's rows are ordered (once, before any is written; for a table without rows
+    /// too): the next table's keys may be listed, and connections no table left needs end.
+    ordered: &'a mut dyn FnMut(&mut Extra) -> Result<()>,
 }
 
 /// Most rows read back from the spool at once, however short.
 const MAX_BATCH_ROWS: usize = 1 << 16;
+
+/// Bytes of rows read back from the spool at once by a pass over a few of their columns
+/// ([`spooled`]).
+const PASS_BATCH_BYTES: usize = 512 << 10;
 
 /// Bytes of rows read back from the spool at once (the rows of one batch are read in the order
 /// they sit in the file; more at once means fewer, longer reads, and more memory).
@@ -153,19 +170,109 @@ impl<'a> SpoolBatches<'a> {
     }
 }
 
-/// Reads the rows at `positions` back from the spool, hands `f` each batch with its positions.
+/// Reads the rows at `positions` back from the spool, hands `f` each batch with its positions:
+/// for a pass that reads a few columns of each row (their keys, their references), best in the
+/// order the rows sit in the spool. The batches are small (every stretch read is anyway): the
+/// passes over the documents of bench/shapes' strings at five times its size held 8 MiB each.
 fn spooled(
     rows: &mut SpoolReader,
     slots: &[Slot],
     positions: &[u32],
     mut f: impl FnMut(&[u32], &RawRows) -> Result<()>,
 ) -> Result<()> {
-    let mut batches = SpoolBatches::new(slots, positions, SPOOL_BATCH_BYTES);
+    let mut batches = SpoolBatches::new(slots, positions, PASS_BATCH_BYTES);
     let mut raw = RawRows::default();
     while let Some(batch) = batches.next(rows, &mut raw)? {
         f(batch, &raw)?;
     }
     Ok(())
+}
+
+/// The positions of `t`'s key columns among its columns: where a row in the spool holds them.
+fn key_positions(t: &TableModel) -> Vec<usize> {
+    t.key
+        .iter()
+        .filter_map(|k| t.columns.iter().position(|c| c.eq_ignore_ascii_case(k)))
+        .collect()
+}
+
+/// A table's rows read, in key order ([`KeyMap::read_list`]) and each once: their slots, and
+/// their keys where the map held them or `keep` asks. Keys the map did not hold are read back
+/// from the rows in the spool (`key` says where a row holds its key): a pass over the table's
+/// rows, which the page cache mostly holds, the spool being just written.
+pub(crate) fn keys_in_order(
+    map: KeyMap,
+    rows: &mut SpoolReader,
+    key: &[usize],
+    keep: bool,
+) -> Result<Ordered> {
+    let slots = match map.read_list() {
+        Listing::Keys(keys, slots) => {
+            return Ok(Ordered {
+                keys: Some(keys),
+                slots,
+            });
+        }
+        Listing::InRows(slots) => slots,
+    };
+    // In the order the rows sit in the spool, for reading them back (a map's keys are in the
+    // order they were met, which a row's is not when it was referenced before it was read).
+    let mut slots = slots;
+    slots.sort_unstable_by_key(|&s| slot_offset(s));
+    let mut keys = PackedKeys::default();
+    keys.reserve_keys(slots.len());
+    let mut values = Vec::with_capacity(key.len());
+    let all: Vec<u32> = (0..slots.len() as u32).collect();
+    spooled(rows, &slots, &all, |batch, raw| {
+        for j in 0..batch.len() {
+            raw.decode_columns(j, key, &mut values)?;
+            keys.push(&values);
+        }
+        Ok(())
+    })?;
+    let order = read_order(&keys, &slots);
+    let ordered = order.iter().map(|&i| slots[i as usize]).collect();
+    if !keep {
+        return Ok(Ordered {
+            keys: None,
+            slots: ordered,
+        });
+    }
+    // The keys in key order, laid out before the keys as the rows sit are dropped, and filled
+    // from the rows a second time: a copy of them beside the keys would double the memory
+    // they take (the documents of bench/shapes' strings at five times its size: 19 MiB and
+    // 16 MiB more; peak RSS 101-104 -> 86-90 MiB).
+    let mut sorted = PackedKeys::laid_out(order.iter().map(|&i| keys.get(i as usize).len()));
+    drop(keys);
+    let mut place = vec![u32::MAX; slots.len()];
+    for (p, &i) in order.iter().enumerate() {
+        place[i as usize] = p as u32;
+    }
+    let mut kept: Vec<u32> = order;
+    kept.sort_unstable();
+    let mut packed = Vec::new();
+    spooled(rows, &slots, &kept, |batch, raw| {
+        for (j, &i) in batch.iter().enumerate() {
+            raw.decode_columns(j, key, &mut values)?;
+            packed.clear();
+            crate::packed::encode(&values, &mut packed);
+            if !sorted.fill(place[i as usize] as usize, &packed) {
+                return Err(crate::spool::corrupt());
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Ordered {
+        keys: Some(KeyList::General(sorted)),
+        slots: ordered,
+    })
+}
+
+/// A table's rows in key order ([`keys_in_order`]).
+pub(crate) struct Ordered {
+    /// Their keys, when held or needed (to order rows that reference each other).
+    pub keys: Option<KeyList>,
+    pub slots: Vec<Slot>,
 }
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
@@ -482,14 +589,16 @@ pub fn run(
         .with_connections(&mut extra)
         .with_progress(&mut |table, rows| progress.reading(table, rows))
         .run(&prepared.roots)?;
-    // The walk's other connections end here unless ordering rows asks the source for more:
-    // each holds the driver's buffers, a few MiB (peak RSS of the benchmark's large tenant
-    // 46.7-48.9 -> 40.1-42.0 MiB).
-    if !orders_by_the_source(prepared) {
-        for conn in &mut extra {
-            conn.end_snapshot()?;
-        }
-        extra.clear();
+    // The walk's other connections end here, or once the last table whose order asks the
+    // source is ordered: each holds the driver's buffers, a few MiB (peak RSS of the
+    // benchmark's large tenant 46.7-48.9 -> 40.1-42.0 MiB).
+    let last_asking = prepared
+        .plan
+        .order
+        .iter()
+        .rposition(|name| asks_the_source(prepared, &subset, name));
+    if last_asking.is_none() {
+        end_snapshots(&mut extra)?;
     }
     let mut rows = subset
         .spool
@@ -522,27 +631,58 @@ pub fn run(
     };
     let mut restores: Vec<Restore> = Vec::new();
     let mut open_group: Option<usize> = None;
-    // The keys of each table are put in key order on a thread of their own, the next tables'
+    // The keys of each table are put in key order on a thread of their own, the next table's
     // while this one writes: sorting 120,000 keys of strings takes tens of milliseconds that
-    // nothing else would run beside. Two tables ahead at most; a map's memory goes as its list
-    // is made.
+    // nothing else would run beside. Only once this table is ordered (its keys are then
+    // dropped), and one table ahead: bench/shapes' strings at five times its size held the
+    // keys of its documents, ordered by the source, beside its revisions' being sorted (peak
+    // RSS 96-106 -> 90-96 MiB, with the connections ending once the documents are ordered).
+    // A map's memory goes as its list is made.
     let maps: Vec<Option<KeyMap>> = prepared
         .plan
         .order
         .iter()
         .map(|name| subset.take_keys(name))
         .collect();
+    // Where each table's rows hold its key (keys the maps do not hold are read back there).
+    let key_columns: Vec<Vec<usize>> = prepared
+        .plan
+        .order
+        .iter()
+        .map(|name| key_positions(&prepared.model.tables[name]))
+        .collect();
+    let keep_keys: Vec<bool> = prepared
+        .plan
+        .order
+        .iter()
+        .map(|name| prepared.plan.self_refs.contains_key(name))
+        .collect();
+    let mut key_rows = rows.try_clone()?;
     std::thread::scope(|scope| -> Result<()> {
-        let (listed, lists) = std::sync::mpsc::sync_channel(1);
+        let (listed, lists) = std::sync::mpsc::sync_channel(0);
+        let (go, wait) = std::sync::mpsc::sync_channel::<()>(1);
         scope.spawn(move || {
-            for map in maps {
+            for (i, ((map, key), keep)) in maps
+                .into_iter()
+                .zip(&key_columns)
+                .zip(keep_keys)
+                .enumerate()
+            {
                 // The write stopped (an error): nothing more to list.
-                if listed.send(map.map(KeyMap::read_list)).is_err() {
+                if i > 0 && wait.recv().is_err() {
+                    return;
+                }
+                let list = map
+                    .map(|m| keys_in_order(m, &mut key_rows, key, keep))
+                    .transpose();
+                let failed = list.is_err();
+                // The write stopped (an error): nothing more to list.
+                if listed.send(list).is_err() || failed {
                     return;
                 }
             }
         });
-        for name in &prepared.plan.order {
+        for (i, name) in prepared.plan.order.iter().enumerate() {
             let group = prepared.plan.fk_off_group_of(name);
             if group != open_group {
                 if open_group.is_some() {
@@ -555,8 +695,12 @@ pub fn run(
             }
             let (table_started, bytes_before) = (std::time::Instant::now(), sink.bytes_written());
             let done = stats.rows;
-            // Sent for every table in order, unless the thread panicked (which the scope raises).
-            let keys = lists.recv().ok().flatten();
+            // Sent for every table in order, unless the thread failed (its error came first)
+            // or panicked (which the scope raises).
+            let keys = match lists.recv() {
+                Ok(listed) => listed?,
+                Err(_) => None,
+            };
             let n = write_table(
                 source,
                 prepared,
@@ -568,7 +712,17 @@ pub fn run(
                 (name, keys),
                 sink,
                 &mut restores,
-                &mut |rows| progress.advance(name, done + rows),
+                Hooks {
+                    progress: &mut |rows| progress.advance(name, done + rows),
+                    ordered: &mut |extra| {
+                        // The lister may go on to the next table (or has stopped, on an error).
+                        let _ = go.send(());
+                        match last_asking {
+                            Some(last) if i >= last => end_snapshots(extra),
+                            _ => Ok(()),
+                        }
+                    },
+                },
             )?;
             stats.rows += n;
             if let Some(twice) = (subset.count(name) as u64).checked_sub(n)
@@ -590,10 +744,6 @@ pub fn run(
     })?;
     if open_group.is_some() {
         sink.foreign_key_checks(true, "")?;
-    }
-    // Kept to the end for ordering rows that reference each other (see [`self_ordered`]).
-    for conn in &mut extra {
-        conn.end_snapshot()?;
     }
     for r in &restores {
         sink.restore(&r.table, &r.key_cols, &r.key, &r.cols, &r.values)?;
@@ -640,17 +790,28 @@ fn schema_tables(prepared: &Prepared) -> Vec<String> {
     tables
 }
 
-/// Whether writing asks the source which row a row references, to order the rows of a table
-/// that references itself ([`self_ordered`]): unless the table's key is integers and its
-/// references hold it, which the walk notes as it reads the rows.
-fn orders_by_the_source(prepared: &Prepared) -> bool {
-    prepared.plan.self_refs.iter().any(|(name, rids)| {
-        let t = &prepared.model.tables[name];
-        !t.integer_key
-            || rids
-                .iter()
-                .any(|&rid| self_key_columns(t, &prepared.model.relations[rid]).is_none())
-    })
+/// Whether ordering the rows of `name` may ask the source which row a row references (a
+/// table that references itself, [`self_ordered`]): when a reference is to other columns than
+/// the key (every row is asked), or when the table's key is not integers and a row read
+/// references another (rows whose reference is not the key to the byte are asked). Else the
+/// rows are ordered from what the walk noted and the spool holds.
+fn asks_the_source(prepared: &Prepared, subset: &Subset, name: &str) -> bool {
+    let Some(rids) = prepared.plan.self_refs.get(name) else {
+        return false;
+    };
+    let t = &prepared.model.tables[name];
+    rids.iter()
+        .any(|&rid| self_key_columns(t, &prepared.model.relations[rid]).is_none())
+        || !t.integer_key && subset.table(name).is_some_and(|tk| tk.references_itself)
+}
+
+/// Ends the snapshots of the walk's other connections, and the connections.
+fn end_snapshots(extra: &mut Extra) -> Result<()> {
+    for conn in extra.iter_mut() {
+        conn.end_snapshot()?;
+    }
+    extra.clear();
+    Ok(())
 }
 
 /// For a self-reference to the table's own key: the columns holding the referenced row's
@@ -706,7 +867,8 @@ fn self_ordered(
             // (a string key held in another case, a case-insensitive collation) that are no
             // key to the byte are resolved by the source below.
             let mut parent = Vec::with_capacity(cols.len());
-            let all: Vec<u32> = (0..n_keys as u32).collect();
+            let mut all: Vec<u32> = (0..n_keys as u32).collect();
+            all.sort_unstable_by_key(|&i| slot_offset(slots[i as usize]));
             spooled(rows, slots, &all, |positions, raw| {
                 for (j, &ci) in positions.iter().enumerate() {
                     raw.decode_columns(j, &cols, &mut parent)?;
@@ -862,10 +1024,10 @@ fn write_table(
     source: &mut dyn Source,
     prepared: &Prepared,
     collected: &mut Collected,
-    (name, listed): (&str, Option<(KeyList, Vec<Slot>)>),
+    (name, listed): (&str, Option<Ordered>),
     sink: &mut dyn RowSink,
     restores: &mut Vec<Restore>,
-    progress: &mut dyn FnMut(u64),
+    hooks: Hooks,
 ) -> Result<u64> {
     let t = &prepared.model.tables[name];
     let Collected {
@@ -873,19 +1035,21 @@ fn write_table(
         rows,
         extra,
     } = collected;
-    // The table's keys in key order ([`KeyMap::read_list`]), and where its rows are.
-    let Some((keys, slots)) = listed else {
+    // Where the table's rows are, in key order ([`keys_in_order`]).
+    let Some(Ordered { keys, slots }) = listed.filter(|o| !o.slots.is_empty()) else {
+        (hooks.ordered)(extra)?;
         return Ok(0);
     };
     let noted = subset.take_self_refs(name);
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    let (ordered, looped) = if prepared.plan.self_refs.contains_key(name) {
-        self_ordered((source, extra), prepared, t, (&keys, &slots), &noted, rows)?
-    } else {
-        ((0..keys.len() as u32).collect(), Vec::new())
+    let (ordered, looped) = match &keys {
+        // Kept for every table that references itself.
+        Some(keys) if prepared.plan.self_refs.contains_key(name) => {
+            self_ordered((source, extra), prepared, t, (keys, &slots), &noted, rows)?
+        }
+        _ => ((0..slots.len() as u32).collect(), Vec::new()),
     };
+    drop(keys);
+    (hooks.ordered)(extra)?;
 
     // Columns written as NULL: nullified references always; deferred (cycle-breaking) ones
     // are restored afterwards.
@@ -906,7 +1070,7 @@ fn write_table(
     let format = sink.row_format();
     let writer = RowWriter {
         t,
-        keys: &keys,
+        key: &key_positions(t),
         nulled: &nulled,
         deferred: &deferred,
         format: &*format,
@@ -934,7 +1098,7 @@ fn write_table(
             sink.rows(&out.text, &out.ends)?;
             restores.append(&mut out.restores);
             count += out.ends.len() as u64;
-            progress(count);
+            (hooks.progress)(count);
             Ok(())
         };
         match &prepared.cleanser {
@@ -970,7 +1134,8 @@ fn format_threads() -> usize {
 /// What writing a table's rows as text takes; shared by the threads that do it.
 struct RowWriter<'a> {
     t: &'a TableModel,
-    keys: &'a KeyList,
+    /// Where a row holds its key.
+    key: &'a [usize],
     /// Columns always written as NULL (nullified references).
     nulled: &'a [usize],
     /// Columns written as NULL where they hold a value, restored afterwards (broken cycles).
@@ -993,7 +1158,7 @@ impl RowWriter<'_> {
         out.text.clear();
         out.ends.clear();
         out.restores.clear();
-        for (j, &p) in positions.iter().enumerate() {
+        for j in 0..positions.len() {
             raw.decode(j, values)?;
             if let Some(c) = cleanser.as_deref_mut() {
                 c.apply(&t.name, &t.columns, values);
@@ -1001,12 +1166,16 @@ impl RowWriter<'_> {
             for &i in self.nulled {
                 values[i] = Value::Null;
             }
+            // The key as written (cleansed), for the rows restored; a key is never NULL, so
+            // none of its columns is among those written as NULL.
+            let mut key: Option<Key> = None;
             for cols in self.deferred {
                 if cols.iter().any(|&i| !values[i].is_null()) {
-                    let mut key = self.keys.key(p as usize);
-                    if let Some(c) = cleanser.as_deref_mut() {
-                        c.apply(&t.name, &t.key, &mut key);
-                    }
+                    let key = key
+                        .get_or_insert_with(|| {
+                            self.key.iter().map(|&i| values[i].clone()).collect()
+                        })
+                        .clone();
                     out.restores.push(Restore {
                         table: t.name.clone(),
                         key_cols: t.key.clone(),

@@ -265,16 +265,52 @@ impl PackedKeys {
     }
 
     /// The keys at `order`, in that order.
-    pub fn select(&self, order: &[usize]) -> PackedKeys {
-        let bytes = order.iter().map(|&i| self.get(i).len()).sum();
+    pub fn select(&self, order: impl ExactSizeIterator<Item = usize> + Clone) -> PackedKeys {
+        let bytes = order.clone().map(|i| self.get(i).len()).sum();
         let mut out = PackedKeys {
             bytes: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(order.len()),
         };
-        for &i in order {
+        for i in order {
             out.push_packed(self.get(i));
         }
         out
+    }
+
+    /// Room for keys of `lengths` (in bytes packed), in that order, to be filled in any order
+    /// by [`PackedKeys::fill`]: no more memory than the keys take.
+    pub fn laid_out(lengths: impl ExactSizeIterator<Item = usize>) -> PackedKeys {
+        let mut ends = Vec::with_capacity(lengths.len());
+        let mut end = 0;
+        for n in lengths {
+            end += n;
+            ends.push(end);
+        }
+        PackedKeys {
+            bytes: vec![0; end],
+            ends,
+        }
+    }
+
+    /// Puts the packed key `packed` at position `i` of keys [`PackedKeys::laid_out`]; false
+    /// (and nothing put) if its length is not the one laid out.
+    pub fn fill(&mut self, i: usize, packed: &[u8]) -> bool {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        match self.bytes.get_mut(start..self.ends[i]) {
+            Some(place) if place.len() == packed.len() => {
+                place.copy_from_slice(packed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Makes room for `n` more keys (of bytes not counted).
+    pub fn reserve_keys(&mut self, n: usize) {
+        self.ends.reserve_exact(n);
     }
 
     /// Takes the first `n` keys, leaving the rest.
@@ -430,7 +466,7 @@ mod tests {
         let front = list.take_front(2);
         assert_eq!((0..2).map(|i| front.key(i)).collect::<Vec<_>>(), keys[..2]);
         assert_eq!((0..3).map(|i| list.key(i)).collect::<Vec<_>>(), keys[2..]);
-        assert_eq!(list.select(&[2, 0]).key(0), keys[4]);
+        assert_eq!(list.select([2, 0].into_iter()).key(0), keys[4]);
         list.push(&[Value::Text("other".into()), Value::Int(1)]);
         assert_eq!(list.shared_lead(), None);
         assert_eq!(PackedKeys::default().shared_lead(), None);

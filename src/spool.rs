@@ -245,6 +245,19 @@ impl SpoolReader {
         Ok(())
     }
 
+    /// Another reader of the same rows, for another thread: on a second handle of the file,
+    /// each reading at the offsets it asks for.
+    pub fn try_clone(&self) -> Result<SpoolReader> {
+        Ok(SpoolReader {
+            file: self.file.try_clone().map_err(spool_error)?,
+            len: self.len,
+            window: Vec::new(),
+            filled: 0,
+            start: 0,
+            slack: SLACK,
+        })
+    }
+
     fn holds(&self, offset: u64, len: u64) -> bool {
         offset >= self.start && offset + len <= self.start + self.filled as u64
     }
@@ -276,14 +289,32 @@ fn read_at(file: &mut File, buf: &mut [u8], offset: u64) -> std::io::Result<()> 
     file.read_exact_at(buf, offset)
 }
 
-#[cfg(not(unix))]
+/// On Windows, `seek_read` reads at the offset it is given, whatever another reader of the
+/// file (a [`SpoolReader::try_clone`]) does meanwhile.
+#[cfg(windows)]
+fn read_at(file: &mut File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(any(unix, windows)))]
 fn read_at(file: &mut File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     file.seek(SeekFrom::Start(offset))?;
     file.read_exact(buf)
 }
 
-fn corrupt() -> Error {
+/// The error of a row read back that is not what was spooled.
+pub(crate) fn corrupt() -> Error {
     spool_error(std::io::Error::new(
         std::io::ErrorKind::InvalidData,
         "the temporary file changed under the dump (a row read back is incomplete)",

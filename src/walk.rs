@@ -105,29 +105,78 @@ pub enum KeyMap {
     General(GeneralKeys),
     /// The keys of a table the walk never looks a key up in ([`KeyMap::listing`]), each with
     /// its slot, as the rows came: appended, not hashed. A row read twice (through two child
-    /// edges, say) is listed twice here and once by [`KeyMap::read_list`].
-    Listed(KeyList, Vec<Slot>),
+    /// edges, say) is listed twice here and once by [`KeyMap::read_list`]. Keys of other
+    /// forms than integers are not held (None): writing reads them back from the rows in the
+    /// spool ([`Listing::InRows`]).
+    Listed(Option<KeyList>, Vec<Slot>),
 }
 
-/// Keys of any other shape (strings, several columns), packed ([`crate::packed`]) one after
-/// the other, with a hash table of their hashes and positions: the table grows by moving
-/// entries rather than hashing every key again (growing took 5.8% of the strings shape's
-/// client time by `perf`, against 1.9% of its instructions, when keys were vectors of values).
-/// A key of a UUID and a slug takes about 90 bytes, against 200 as values.
-#[derive(Debug, Default)]
+/// What stands for a key of any other shape (strings, several columns) in a [`GeneralKeys`]:
+/// the key's packed bytes ([`crate::packed`]) when they are under 16, else 15 bytes of a keyed
+/// BLAKE3 hash of them; the last byte tells which (the length, or 0xff).
+type Digest = [u8; 16];
+
+/// Keys of any other shape, each as its [`Digest`] with its slot, and a hash table of their
+/// positions. The keys themselves are not held: a key is found by its digest, and writing
+/// reads the keys of the rows read back from the spool ([`Listing::InRows`]). A key costs 24
+/// bytes and its place in the table (5 bytes a bucket), whatever its length: bench/shapes'
+/// strings at five times its size (1,100,000 keys, a document's key a UUID and a slug)
+/// peaked at 113-131 MiB of RSS holding the keys packed, about 80 bytes a key.
+///
+/// The hash is keyed with a secret drawn for each map, so no one who can write keys into the
+/// source can choose two that collide; two keys of a million share a digest by chance with a
+/// probability under 10^-24.
+#[derive(Debug)]
 pub struct GeneralKeys {
-    keys: PackedKeys,
-    slots: Vec<Slot>,
-    /// Each key's hash and position in `keys`.
-    table: hashbrown::HashTable<(u64, usize)>,
+    entries: Vec<(Digest, Slot)>,
+    /// Positions in `entries`, hashed by their digest. (A table of 2^32 keys would take 96
+    /// GiB in `entries` first.)
+    table: hashbrown::HashTable<u32>,
     hasher: foldhash::fast::RandomState,
-    /// Where a key met is packed.
-    scratch: Vec<u8>,
+    secret: [u8; 32],
+}
+
+impl Default for GeneralKeys {
+    fn default() -> Self {
+        // Four outputs of std's SipHash under keys it draws from the system's random source.
+        let state = std::hash::RandomState::new();
+        let mut secret = [0u8; 32];
+        for (i, part) in secret.chunks_exact_mut(8).enumerate() {
+            part.copy_from_slice(&std::hash::BuildHasher::hash_one(&state, i).to_le_bytes());
+        }
+        GeneralKeys {
+            entries: Vec::new(),
+            table: hashbrown::HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            secret,
+        }
+    }
 }
 
 impl GeneralKeys {
-    fn hash(&self, packed: &[u8]) -> u64 {
-        std::hash::BuildHasher::hash_one(&self.hasher, packed)
+    fn digest(&self, packed: &[u8]) -> Digest {
+        let mut d = [0u8; 16];
+        match packed.len() {
+            // Short keys (a number, a date, a short code) as they are: no hash to compute.
+            n @ 0..16 => {
+                d[..n].copy_from_slice(packed);
+                d[15] = n as u8;
+            }
+            _ => {
+                let hash = blake3::keyed_hash(&self.secret, packed);
+                d[..15].copy_from_slice(&hash.as_bytes()[..15]);
+                d[15] = 0xff;
+            }
+        }
+        d
+    }
+
+    fn hash(&self, d: &Digest) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, d)
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
     }
 
     fn get(&self, key: &[Value]) -> Option<Slot> {
@@ -135,44 +184,31 @@ impl GeneralKeys {
     }
 
     fn get_packed(&self, packed: &[u8]) -> Option<Slot> {
-        let hash = self.hash(packed);
+        let d = self.digest(packed);
         self.table
-            .find(hash, |&(h, i)| h == hash && self.keys.get(i) == packed)
-            .map(|&(_, i)| self.slots[i])
+            .find(self.hash(&d), |&i| self.entries[i as usize].0 == d)
+            .map(|&i| self.entries[i as usize].1)
     }
 
-    /// The slot of `key`, added as 0 when new (the key copied only then); and whether it is.
+    /// The slot of `key`, added as 0 when new; and whether it is.
     fn entry(&mut self, key: &[Value]) -> (&mut Slot, bool) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        packed::encode(key, &mut scratch);
-        let hash = self.hash(&scratch);
-        let keys = &self.keys;
+        let d = packed::with_packed(key, |p| self.digest(p));
+        let hash = self.hash(&d);
+        let (entries, hasher) = (&mut self.entries, &self.hasher);
         let (at, new) = match self.table.entry(
             hash,
-            |&(h, i)| h == hash && keys.get(i) == &scratch[..],
-            |&(h, _)| h,
+            |&i| entries[i as usize].0 == d,
+            |&i| std::hash::BuildHasher::hash_one(hasher, entries[i as usize].0),
         ) {
-            hashbrown::hash_table::Entry::Occupied(e) => (e.get().1, false),
+            hashbrown::hash_table::Entry::Occupied(e) => (*e.get() as usize, false),
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let at = self.keys.len();
-                e.insert((hash, at));
-                self.keys.push_packed(&scratch);
-                self.slots.push(0);
+                let at = entries.len();
+                e.insert(at as u32);
+                entries.push((d, 0));
                 (at, true)
             }
         };
-        self.scratch = scratch;
-        (&mut self.slots[at], new)
-    }
-
-    /// Adds `key`, which the map does not hold.
-    fn insert_new(&mut self, key: &[Value], slot: Slot) {
-        let at = self.keys.len();
-        self.keys.push(key);
-        self.slots.push(slot);
-        let hash = self.hash(self.keys.get(at));
-        self.table.insert_unique(hash, (hash, at), |&(h, _)| h);
+        (&mut self.entries[at].1, new)
     }
 }
 
@@ -215,26 +251,26 @@ impl KeyMap {
     /// 97-100 MiB, client CPU 2.70-2.84 -> 2.38-2.41 s (3 runs each, taken turn about); at
     /// scale 1, 1.598 -> 1.575 billion instructions.
     pub fn listing() -> KeyMap {
-        KeyMap::Listed(KeyList::default(), Vec::new())
+        KeyMap::Listed(Some(KeyList::default()), Vec::new())
     }
 
     fn len(&self) -> usize {
         match self {
             KeyMap::Ints(m) => m.len(),
             KeyMap::Pairs(m) => m.len(),
-            KeyMap::General(m) => m.slots.len(),
+            KeyMap::General(m) => m.len(),
             KeyMap::Listed(_, slots) => slots.len(),
         }
     }
 
-    /// The slot of `key`. In a listing map, found by going through the list (the walk never
-    /// asks one).
+    /// The slot of `key`. In a listing map, found by going through the list, if it holds its
+    /// keys (the walk never asks one).
     pub fn get(&self, key: &[Value]) -> Option<Slot> {
         match (self, shape(key)) {
             (KeyMap::Ints(m), Shape::Int(i)) => m.get(&i).copied(),
             (KeyMap::Pairs(m), Shape::Pair(a, b)) => m.get(&(a, b)).copied(),
             (KeyMap::General(m), _) => m.get(key),
-            (KeyMap::Listed(keys, slots), _) => keys.find(key).map(|i| slots[i]),
+            (KeyMap::Listed(keys, slots), _) => keys.as_ref()?.find(key).map(|i| slots[i]),
             _ => None,
         }
     }
@@ -252,36 +288,37 @@ impl KeyMap {
         self.get(key).filter(|s| slot_read(*s)).map(slot_owned)
     }
 
-    /// The rows read, in key order: their keys (compactly, for access by position) and slots.
-    /// Takes the map: its keys move into the list rather than being copied (keys of strings
-    /// are an allocation or more each).
-    pub fn read_list(self) -> (KeyList, Vec<Slot>) {
+    /// The rows read, in key order: their keys (compactly, for access by position) and slots;
+    /// or, for keys the map does not hold, the slots of the rows to read them from.
+    pub fn read_list(self) -> Listing {
         fn by_key<K: Ord>(m: HashMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
             let mut rows: Vec<(K, Slot)> = m.into_iter().filter(|(_, s)| slot_read(*s)).collect();
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             rows.into_iter().unzip()
         }
         match self {
-            KeyMap::Listed(keys, slots) => listed_by_key(keys, slots),
+            KeyMap::Listed(Some(keys), slots) => {
+                let (k, s) = listed_by_key(keys, slots);
+                Listing::Keys(k, s)
+            }
+            KeyMap::Listed(None, slots) => {
+                Listing::InRows(slots.into_iter().filter(|s| slot_read(*s)).collect())
+            }
             KeyMap::Ints(m) => {
                 let (k, s) = by_key(m);
-                (KeyList::Ints(k), s)
+                Listing::Keys(KeyList::Ints(k), s)
             }
             KeyMap::Pairs(m) => {
                 let (k, s) = by_key(m);
-                (KeyList::Pairs(k), s)
+                Listing::Keys(KeyList::Pairs(k), s)
             }
-            KeyMap::General(m) => {
-                // Packed keys compare by `memcmp`: sorted as they are (keys of values, which
-                // compare value by value, were first put in the order of their places in the
-                // spool, for the sort to merge long runs: 280 -> 180 million instructions).
-                let mut order: Vec<usize> = (0..m.keys.len())
-                    .filter(|&i| slot_read(m.slots[i]))
-                    .collect();
-                order.sort_unstable_by(|&a, &b| m.keys.get(a).cmp(m.keys.get(b)));
-                let slots = order.iter().map(|&i| m.slots[i]).collect();
-                (KeyList::General(m.keys.select(&order)), slots)
-            }
+            KeyMap::General(m) => Listing::InRows(
+                m.entries
+                    .into_iter()
+                    .map(|(_, s)| s)
+                    .filter(|s| slot_read(*s))
+                    .collect(),
+            ),
         }
     }
 
@@ -310,12 +347,12 @@ impl KeyMap {
             match self {
                 KeyMap::Ints(m) => {
                     for (i, s) in m.iter() {
-                        general.insert_new(&int_key(*i), *s);
+                        *general.entry(&int_key(*i)).0 = *s;
                     }
                 }
                 KeyMap::Pairs(m) => {
                     for (p, s) in m.iter() {
-                        general.insert_new(&pair_key(*p), *s);
+                        *general.entry(&pair_key(*p)).0 = *s;
                     }
                 }
                 KeyMap::General(m) => general = std::mem::take(m),
@@ -341,9 +378,17 @@ impl KeyMap {
             // Copied only when new: most keys met are known (a row's references to rows
             // read), and copying a key of strings allocates.
             (KeyMap::General(m), _) => return m.entry(key),
-            // Every key is new to a listing map: nothing looks keys up in it.
-            (KeyMap::Listed(keys, slots), _) => {
-                keys.push(key);
+            // Every key is new to a listing map: nothing looks keys up in it. It holds keys
+            // of integers; others are read back from the rows.
+            (KeyMap::Listed(keys, slots), shape) => {
+                match (keys.as_mut(), shape) {
+                    (Some(KeyList::Ints(v)), Shape::Int(i)) => v.push(i),
+                    (Some(KeyList::Pairs(v)), Shape::Pair(a, b)) => v.push((a, b)),
+                    (Some(list), Shape::Int(_) | Shape::Pair(..)) if list.is_empty() => {
+                        list.push(key)
+                    }
+                    _ => *keys = None,
+                }
                 slots.push(0);
                 new = true;
                 slots
@@ -358,6 +403,17 @@ impl KeyMap {
         };
         (slot, new)
     }
+}
+
+/// A table's rows read, as writing needs them ([`KeyMap::read_list`]).
+#[derive(Debug)]
+pub enum Listing {
+    /// Their keys in key order, and their slots.
+    Keys(KeyList, Vec<Slot>),
+    /// The slots of the rows whose keys the map does not hold (keys of strings, say): writing
+    /// reads the keys back from the rows and sorts them ([`listed_by_key`]). A row may be
+    /// here twice (see [`KeyMap::Listed`]).
+    InRows(Vec<Slot>),
 }
 
 /// Keys addressed by position, compactly (8 or 16 bytes a key for integer keys, packed bytes
@@ -580,6 +636,9 @@ pub struct TableKeys {
     pending_indirect: KeyList,
     /// The table's references to itself held in its rows (when the rows are kept).
     pub self_refs: SelfRefs,
+    /// Whether a row read references another row of the table (a reference to itself held
+    /// in the row and not NULL; noted when the rows are kept).
+    pub references_itself: bool,
 }
 
 impl TableKeys {
@@ -594,6 +653,9 @@ impl TableKeys {
             }
         };
         let pairs = &mut self.self_refs[at].1;
+        if !parent.iter().any(Value::is_null) {
+            self.references_itself = true;
+        }
         match (key, parent) {
             (_, p) if p.iter().any(Value::is_null) => {}
             ([Value::Int(k)], [Value::Int(p)]) => {
@@ -1460,7 +1522,7 @@ fn run_queries(
 
 /// The keys of a listing map (as the rows came, so in the order of their places in the spool)
 /// in key order, each once, with their slots; as [`KeyMap::read_list`], only those of rows read.
-fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
+pub fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
     fn sorted<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> (Vec<K>, Vec<Slot>) {
         let mut rows: Vec<(K, Slot)> = keys
             .into_iter()
@@ -1482,14 +1544,26 @@ fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
             (KeyList::Pairs(k), s)
         }
         KeyList::General(k) => {
-            let mut order: Vec<usize> = (0..k.len()).filter(|&i| slot_read(slots[i])).collect();
-            // Stable, as above; in the order of their places already, so in long runs.
-            order.sort_by(|&a, &b| k.get(a).cmp(k.get(b)));
-            order.dedup_by(|a, b| k.get(*a) == k.get(*b));
-            let s = order.iter().map(|&i| slots[i]).collect();
-            (KeyList::General(k.select(&order)), s)
+            let order = read_order(&k, &slots);
+            let s = order.iter().map(|&i| slots[i as usize]).collect();
+            let k = k.select(order.iter().map(|&i| i as usize));
+            (KeyList::General(k), s)
         }
     }
+}
+
+/// Of the rows with keys `keys` and slots `slots` (side by side), those read, in key order and
+/// each once (the first of a row met twice): their positions. Sorts positions of 4 bytes, not
+/// the keys.
+pub fn read_order(keys: &PackedKeys, slots: &[Slot]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..keys.len() as u32)
+        .filter(|&i| slot_read(slots[i as usize]))
+        .collect();
+    // Stable, as above; in the order of their places already, so in long runs.
+    let key = |i: &u32| keys.get(*i as usize);
+    order.sort_by(|a, b| key(a).cmp(key(b)));
+    order.dedup_by(|a, b| key(a) == key(b));
+    order
 }
 
 /// Creates and fills the key tables `q` joins, on `conn`.
@@ -2431,7 +2505,7 @@ fn unread(keys: KeyList, map: &KeyMap) -> KeyList {
             let order: Vec<usize> = (0..v.len())
                 .filter(|&i| map.get_packed(v.get(i)).is_none_or(|s| !slot_read(s)))
                 .collect();
-            KeyList::General(v.select(&order))
+            KeyList::General(v.select(order.into_iter()))
         }
     }
 }
@@ -3005,9 +3079,34 @@ pub fn for_each_batch(
 mod tests {
     use super::*;
 
-    fn slots(map: KeyMap) -> Vec<(Key, Slot)> {
-        let (keys, slots) = map.read_list();
-        (0..keys.len()).map(|i| keys.key(i)).zip(slots).collect()
+    /// Rows spooled as the walk spools them; here a row is its key.
+    struct Spooled(Spool);
+
+    impl Spooled {
+        fn new() -> Spooled {
+            Spooled(Spool::new().expect("a spool in the temporary directory"))
+        }
+
+        /// The slot of a row with `key`, spooled now.
+        fn read(&mut self, key: &[Value]) -> Slot {
+            let at = self.0.append(key).expect("a row spooled");
+            read_slot(at, self.0.len() - at)
+        }
+
+        /// The rows of `map` read, in key order, with their slots; the keys it does not hold
+        /// read back from the rows (each `width` values).
+        fn listed(self, map: KeyMap, width: usize) -> (KeyList, Vec<Slot>) {
+            let mut rows = self.0.into_reader().expect("the spool read back");
+            let key: Vec<usize> = (0..width).collect();
+            let listed =
+                crate::dump::keys_in_order(map, &mut rows, &key, true).expect("keys read back");
+            (listed.keys.expect("kept"), listed.slots)
+        }
+
+        fn slots(self, map: KeyMap, width: usize) -> Vec<(Key, Slot)> {
+            let (keys, slots) = self.listed(map, width);
+            (0..keys.len()).map(|i| keys.key(i)).zip(slots).collect()
+        }
     }
 
     #[test]
@@ -3120,17 +3219,18 @@ mod tests {
         let key = |t: &str, slug: &str| vec![Value::Text(t.into()), Value::Text(slug.into())];
         for tenants in [&["t"][..], &["t", "u"][..]] {
             let mut map = KeyMap::default();
+            let mut rows = Spooled::new();
             let mut want = Vec::new();
-            for (i, slug) in ["b", "a", "c", "B", "aa"].iter().enumerate() {
+            for slug in ["b", "a", "c", "B", "aa"] {
                 for t in tenants {
-                    *map.entry(&key(t, slug)).0 |= READ | i as u64;
+                    *map.entry(&key(t, slug)).0 = rows.read(&key(t, slug));
                     want.push(key(t, slug));
                 }
             }
             // Met but not read: not listed.
             map.entry(&key("t", "z"));
             want.sort();
-            let (list, _) = map.read_list();
+            let (list, _) = rows.listed(map, 2);
             let listed: Vec<Key> = (0..list.len()).map(|i| list.key(i)).collect();
             assert_eq!(listed, want, "{tenants:?}");
             for (i, k) in want.iter().enumerate() {
@@ -3218,27 +3318,44 @@ mod tests {
     #[test]
     fn listing_maps_list_each_row_once_as_hashed_maps_do() {
         let int = |i: i64| vec![Value::Int(i)];
+        let big = |u: u64| vec![Value::UInt(u)];
         let pair = |a: i64, b: i64| vec![Value::Int(a), Value::Int(b)];
         let text = |t: &str, s: &str| vec![Value::Text(t.into()), Value::Text(s.into())];
-        let cases: Vec<Vec<Key>> = vec![
-            [5, 3, 9, 3, 1, 5, 7].map(int).to_vec(),
-            vec![pair(2, 1), pair(1, 9), pair(2, 1), pair(1, 2), pair(1, 9)],
-            ["b", "a", "c", "a", "B", "aa", "c"]
-                .map(|s| text("t", s))
-                .to_vec(),
-            vec![
-                int(4),
-                int(2),
-                text("t", "x"),
-                int(4),
-                pair(1, 1),
-                text("t", "x"),
-            ],
+        let cases: Vec<(Vec<Key>, usize)> = vec![
+            ([5, 3, 9, 3, 1, 5, 7].map(int).to_vec(), 1),
+            (
+                vec![pair(2, 1), pair(1, 9), pair(2, 1), pair(1, 2), pair(1, 9)],
+                2,
+            ),
+            (
+                ["b", "a", "c", "a", "B", "aa", "c"]
+                    .map(|s| text("t", s))
+                    .to_vec(),
+                2,
+            ),
+            // Integers, then one beyond i64 (a BIGINT UNSIGNED key): the listing map no
+            // longer holds its keys, and reads them back.
+            (
+                vec![
+                    int(4),
+                    int(2),
+                    big(u64::MAX),
+                    int(4),
+                    big(u64::MAX),
+                    int(-1),
+                ],
+                1,
+            ),
+            (
+                vec![pair(1, 1), text("t", "x"), pair(1, 1), text("t", "x")],
+                2,
+            ),
         ];
-        for keys in cases {
+        for (keys, width) in cases {
             let (mut hashed, mut listing) = (KeyMap::default(), KeyMap::listing());
-            for (offset, key) in keys.iter().enumerate() {
-                let read = READ | offset as u64;
+            let mut rows = Spooled::new();
+            for key in &keys {
+                let read = rows.read(key);
                 let (slot, _) = hashed.entry(key);
                 if !slot_read(*slot) {
                     *slot = read;
@@ -3248,39 +3365,110 @@ mod tests {
                 *slot = read;
             }
             // Met but not read (which the walk never does to a listing map): not listed.
-            hashed.entry(&int(1000));
-            listing.entry(&int(1000));
-            assert!(matches!(listing, KeyMap::Listed(..)));
-            for key in keys.iter().chain([&int(1000), &int(-1)]) {
-                assert_eq!(listing.get(key), hashed.get(key), "{key:?}");
+            let unread = vec![Value::Int(1000); width];
+            hashed.entry(&unread);
+            listing.entry(&unread);
+            if let KeyMap::Listed(Some(_), _) = listing {
+                for key in keys.iter().chain([&unread, &int(-7)]) {
+                    assert_eq!(listing.get(key), hashed.get(key), "{key:?}");
+                }
             }
-            assert_eq!(slots(listing), slots(hashed), "{keys:?}");
+            let hashed = rows.slots(hashed, width);
+            let mut rows = Spooled::new();
+            // The same rows again, at the same places, for the listing map's reading back.
+            let mut again = KeyMap::listing();
+            for key in &keys {
+                let slot = rows.read(key);
+                *again.entry(key).0 = slot;
+            }
+            again.entry(&unread);
+            assert!(matches!(again, KeyMap::Listed(..)));
+            assert_eq!(rows.slots(again, width), hashed, "{keys:?}");
         }
+    }
+
+    /// Keys of strings are held as digests: keys packed in under 16 bytes as they are, longer
+    /// ones hashed. Keys on either side of that length, and keys alike but for their last
+    /// byte or their length, are each found as themselves and as no other.
+    #[test]
+    fn keys_held_as_digests_are_each_found_as_themselves() {
+        let mut map = KeyMap::default();
+        let mut keys = Vec::new();
+        for len in 0..40 {
+            for last in ["a", "b", "\0"] {
+                let text = format!("{}{last}", "x".repeat(len));
+                keys.push(vec![Value::Text(text.clone()), Value::Int(1)]);
+                keys.push(vec![Value::Bytes(text.into_bytes())]);
+            }
+        }
+        for (i, key) in keys.iter().enumerate() {
+            let (slot, new) = map.entry(key);
+            assert!(new, "{key:?} taken for another key");
+            *slot = READ | i as u64;
+        }
+        assert!(matches!(map, KeyMap::General(_)));
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(map.get(key), Some(READ | i as u64), "{key:?}");
+            assert!(!map.entry(key).1, "{key:?}");
+        }
+        assert_eq!(map.get(&[Value::Text("x".repeat(41))]), None);
+        assert_eq!(map.get(&[Value::Bytes(b"a".to_vec()), Value::Int(1)]), None);
+    }
+
+    /// Writing a table without self-references needs its rows' order, not their keys: the
+    /// order is the same whether the keys are kept or not.
+    #[test]
+    fn keys_read_back_order_the_rows_the_same_kept_or_not() {
+        let text = |s: &str| vec![Value::Text(s.into())];
+        let keys = ["m", "b", "zz", "b", "a", "m"].map(text);
+        let spool = |keep: bool| {
+            let (mut map, mut rows) = (KeyMap::listing(), Spooled::new());
+            let mut spooled = Vec::new();
+            for key in &keys {
+                let slot = rows.read(key);
+                *map.entry(key).0 = slot;
+                spooled.push(slot);
+            }
+            let mut rows = rows.0.into_reader().expect("the spool read back");
+            let ordered =
+                crate::dump::keys_in_order(map, &mut rows, &[0], keep).expect("keys read back");
+            (ordered, spooled)
+        };
+        let ((kept, spooled), (bare, _)) = (spool(true), spool(false));
+        assert!(bare.keys.is_none());
+        assert_eq!(kept.slots, bare.slots);
+        let listed = kept.keys.expect("kept");
+        let listed: Vec<Key> = (0..listed.len()).map(|i| listed.key(i)).collect();
+        assert_eq!(listed, ["a", "b", "m", "zz"].map(text));
+        // Each row once, at the place it was first spooled at.
+        assert_eq!(bare.slots, [4, 1, 0, 2].map(|i| spooled[i]));
     }
 
     #[test]
     fn key_maps_keep_every_key_when_their_form_changes() {
         let pair = |a, b| vec![Value::Int(a), Value::Int(b)];
         let mut map = KeyMap::default();
+        let mut rows = Spooled::new();
+        let mut read = Vec::new();
         for (i, key) in [pair(2, 1), pair(1, 9), pair(2, 1)].iter().enumerate() {
             let (slot, new) = map.entry(key);
             assert_eq!(new, i < 2, "{key:?}");
-            *slot |= READ | i as u64;
+            if new {
+                *slot = rows.read(key);
+                read.push(*slot);
+            }
         }
         assert!(matches!(map, KeyMap::Pairs(_)));
         // A key of another form: the map turns general and keeps what it had.
-        let odd = vec![Value::Text("x".into())];
-        *map.entry(&odd).0 |= READ | 7;
+        let odd = vec![Value::Text("x".into()), Value::Int(0)];
+        let slot = rows.read(&odd);
+        *map.entry(&odd).0 = slot;
         assert!(matches!(map, KeyMap::General(_)));
         assert_eq!(map.owned(&pair(1, 9)), Some(false));
         assert_eq!(map.owned(&pair(5, 5)), None);
         assert_eq!(
-            slots(map),
-            vec![
-                (pair(1, 9), READ | 1),
-                (pair(2, 1), READ | 2),
-                (odd, READ | 7)
-            ]
+            rows.slots(map, 2),
+            vec![(pair(1, 9), read[1]), (pair(2, 1), read[0]), (odd, slot)]
         );
 
         let mut list = KeyList::default();
