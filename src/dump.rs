@@ -668,7 +668,8 @@ pub fn run(
                 .zip(keep_keys)
                 .enumerate()
             {
-                // The write stopped (an error): nothing more to list.
+                // Once the table before is ordered; or the write stopped (an error), and
+                // nothing more is to be listed.
                 if i > 0 && wait.recv().is_err() {
                     return;
                 }
