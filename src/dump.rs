@@ -188,11 +188,21 @@ fn spooled(
     Ok(())
 }
 
-/// The positions of `t`'s key columns among its columns: where a row in the spool holds them.
+/// Where a row in the spool holds `t`'s key columns: among its columns, or after them, in key
+/// order, those that are not (see [`crate::walk::Layout::row_width`]).
 fn key_positions(t: &TableModel) -> Vec<usize> {
+    let mut after = t.columns.len();
     t.key
         .iter()
-        .filter_map(|k| t.columns.iter().position(|c| c.eq_ignore_ascii_case(k)))
+        .map(
+            |k| match t.columns.iter().position(|c| c.eq_ignore_ascii_case(k)) {
+                Some(at) => at,
+                None => {
+                    after += 1;
+                    after - 1
+                }
+            },
+        )
         .collect()
 }
 
@@ -1189,6 +1199,8 @@ impl RowWriter<'_> {
                     }
                 }
             }
+            // The key's columns spooled after the row's own, if any, are not written.
+            values.truncate(t.columns.len());
             self.format.row(values, &mut out.text);
             out.ends.push(out.text.len());
         }

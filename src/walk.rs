@@ -2513,7 +2513,8 @@ fn unread(keys: KeyList, map: &KeyMap) -> KeyList {
 /// Where a walk query's row holds what the walk needs, by position.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
-    /// The row's own columns come first, this many (every column when rows are kept; else 0).
+    /// The row's own columns come first, this many when rows are kept (every column, then the
+    /// key's columns that are not among them); else 0.
     pub row_width: usize,
     /// The key columns, in key order.
     pub key: Vec<usize>,
@@ -2627,6 +2628,9 @@ impl Queries<'_> {
             }
         };
         let key: Vec<usize> = t.key.iter().map(|k| at(k, &mut cols)).collect();
+        // Spooled with the row's own columns: the key's columns that are not among them (a
+        // generated column, which no INSERT writes), for writing to read the keys back.
+        let row_width = if self.full_rows { cols.len() } else { 0 };
         let by_value: Vec<(usize, Vec<usize>)> = t
             .children
             .iter()
@@ -2665,7 +2669,7 @@ impl Queries<'_> {
             })
             .collect();
         let layout = Layout {
-            row_width: if self.full_rows { t.columns.len() } else { 0 },
+            row_width,
             key,
             direct,
             indirect,
