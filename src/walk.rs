@@ -95,9 +95,10 @@ fn read_slot(offset: u64, bytes: u64) -> Slot {
 }
 
 /// The keys of one table, each with its [`Slot`] (hashed: the walk looks keys up for every
-/// row it reads and every reference it follows; [`KeyMap::read_list`] sorts them). Keys of one
-/// or two integer columns (tables and many-to-many tables, the common cases) are kept bare:
-/// 16 or 24 bytes a key instead of a hundred, and hashed without looking at value types.
+/// row it reads and every reference it follows; writing puts them in key order, from
+/// [`KeyMap::read_list`]). Keys of one or two integer columns (tables and many-to-many
+/// tables, the common cases) are kept bare: 16 or 24 bytes a key, hashed without looking at
+/// value types; others as digests ([`GeneralKeys`]).
 #[derive(Debug)]
 pub enum KeyMap {
     Ints(HashMap<i64, Slot>),
@@ -105,7 +106,7 @@ pub enum KeyMap {
     General(GeneralKeys),
     /// The keys of a table the walk never looks a key up in ([`KeyMap::listing`]), each with
     /// its slot, as the rows came: appended, not hashed. A row read twice (through two child
-    /// edges, say) is listed twice here and once by [`KeyMap::read_list`]. Keys of other
+    /// edges, say) is listed twice here and once in writing's list. Keys of other
     /// forms than integers are not held (None): writing reads them back from the rows in the
     /// spool ([`Listing::InRows`]).
     Listed(Option<KeyList>, Vec<Slot>),
