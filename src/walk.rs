@@ -117,7 +117,7 @@ pub enum KeyMap {
 /// BLAKE3 hash of them; the last byte tells which (the length, or 0xff).
 type Digest = [u8; 16];
 
-/// Keys of any other shape, each as its [`Digest`] with its slot, and a hash table of their
+/// Keys of any other shape, each as its digest (`Digest`) with its slot, and a hash table of their
 /// positions. The keys themselves are not held: a key is found by its digest, and writing
 /// reads the keys of the rows read back from the spool ([`Listing::InRows`]). A key costs 24
 /// bytes and its place in the table (5 bytes a bucket), whatever its length: bench/shapes'
