@@ -117,8 +117,8 @@ pub enum KeyMap {
 /// BLAKE3 hash of them; the last byte tells which (the length, or 0xff).
 type Digest = [u8; 16];
 
-/// Keys of any other shape, each as its digest (`Digest`) with its slot, and a hash table of their
-/// positions. The keys themselves are not held: a key is found by its digest, and writing
+/// Keys of any other shape, each as its digest (`Digest`) with its slot, and a hash table of
+/// their positions. The keys themselves are not held: a key is found by its digest, and writing
 /// reads the keys of the rows read back from the spool ([`Listing::InRows`]). A key costs 24
 /// bytes and its place in the table (5 bytes a bucket), whatever its length: bench/shapes'
 /// strings at five times its size (1,100,000 keys, a document's key a UUID and a slug)
