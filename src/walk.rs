@@ -298,11 +298,16 @@ impl KeyMap {
             rows.into_iter().unzip()
         }
         match self {
-            KeyMap::Listed(Some(keys), slots) => {
-                let (k, s) = listed_by_key(keys, slots);
-                Listing::Keys(k, s)
+            KeyMap::Listed(Some(KeyList::Ints(k)), slots) => {
+                let (k, s) = listed_by_key(k, slots);
+                Listing::Keys(KeyList::Ints(k), s)
             }
-            KeyMap::Listed(None, slots) => {
+            KeyMap::Listed(Some(KeyList::Pairs(k)), slots) => {
+                let (k, s) = listed_by_key(k, slots);
+                Listing::Keys(KeyList::Pairs(k), s)
+            }
+            // A listing map holds no keys of other forms ([`KeyMap::entry`]).
+            KeyMap::Listed(_, slots) => {
                 Listing::InRows(slots.into_iter().filter(|s| slot_read(*s)).collect())
             }
             KeyMap::Ints(m) => {
@@ -412,7 +417,7 @@ pub enum Listing {
     /// Their keys in key order, and their slots.
     Keys(KeyList, Vec<Slot>),
     /// The slots of the rows whose keys the map does not hold (keys of strings, say): writing
-    /// reads the keys back from the rows and sorts them ([`listed_by_key`]). A row may be
+    /// reads the keys back from the rows and sorts them ([`read_order`]). A row may be
     /// here twice (see [`KeyMap::Listed`]).
     InRows(Vec<Slot>),
 }
@@ -1523,34 +1528,16 @@ fn run_queries(
 
 /// The keys of a listing map (as the rows came, so in the order of their places in the spool)
 /// in key order, each once, with their slots; as [`KeyMap::read_list`], only those of rows read.
-pub fn listed_by_key(keys: KeyList, slots: Vec<Slot>) -> (KeyList, Vec<Slot>) {
-    fn sorted<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> (Vec<K>, Vec<Slot>) {
-        let mut rows: Vec<(K, Slot)> = keys
-            .into_iter()
-            .zip(slots)
-            .filter(|(_, s)| slot_read(*s))
-            .collect();
-        // Stable: of a row read twice, the place it was first spooled at is kept.
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        rows.dedup_by(|a, b| a.0 == b.0);
-        rows.into_iter().unzip()
-    }
-    match keys {
-        KeyList::Ints(k) => {
-            let (k, s) = sorted(k, slots);
-            (KeyList::Ints(k), s)
-        }
-        KeyList::Pairs(k) => {
-            let (k, s) = sorted(k, slots);
-            (KeyList::Pairs(k), s)
-        }
-        KeyList::General(k) => {
-            let order = read_order(&k, &slots);
-            let s = order.iter().map(|&i| slots[i as usize]).collect();
-            let k = k.select(order.iter().map(|&i| i as usize));
-            (KeyList::General(k), s)
-        }
-    }
+fn listed_by_key<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> (Vec<K>, Vec<Slot>) {
+    let mut rows: Vec<(K, Slot)> = keys
+        .into_iter()
+        .zip(slots)
+        .filter(|(_, s)| slot_read(*s))
+        .collect();
+    // Stable: of a row read twice, the place it was first spooled at is kept.
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.dedup_by(|a, b| a.0 == b.0);
+    rows.into_iter().unzip()
 }
 
 /// Of the rows with keys `keys` and slots `slots` (side by side), those read, in key order and
