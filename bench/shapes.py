@@ -90,7 +90,7 @@ def measure(args, srv, work):
         with open(md_out, "rb") as f:
             bench.run(srv.client() + ["--init-command=SET FOREIGN_KEY_CHECKS=0", target], stdin=f)
         v = bench.run([bench.PD, "verify", "--source", srv.url(db), "--target", srv.url(target), "--graph", graph,
-                       "--root", root, "-q"], check=False)
+                       "--root", root, "-q", "--float-digits", "6"], check=False)
         srv.sql(f"DROP DATABASE IF EXISTS `{target}`")
         if v.returncode != 0:
             sys.exit(f"bench: {name}: mysqldump's per-table subset differs from partialdump's:\n"

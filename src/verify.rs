@@ -27,15 +27,27 @@ pub struct TableDigest {
 pub struct DigestSink {
     pub tables: BTreeMap<String, TableDigest>,
     current: String,
+    /// FLOAT (single-precision) values compared to this many significant digits.
+    float_digits: Option<u8>,
 }
 
 /// One value in a form that is the same on every engine.
 pub fn canonical(v: &Value, out: &mut String) {
+    canonical_rounded(v, None, out);
+}
+
+/// [`canonical`], with FLOAT (single-precision) values first rounded to `float_digits`
+/// significant digits when given: `mysqldump` writes FLOAT to 6 (MariaDB's text protocol), so a
+/// copy it made holds `1.23457` where the source holds `1.2345678`.
+fn canonical_rounded(v: &Value, float_digits: Option<u8>, out: &mut String) {
     match v {
         Value::Null => out.push('N'),
         Value::Int(i) => out.push_str(&format!("n{i}")),
         Value::UInt(u) => out.push_str(&format!("n{u}")),
-        Value::Float(f) => canonical_double(f64::from(*f), out),
+        Value::Float(f) => match float_digits {
+            Some(digits) => canonical_double(significant(f64::from(*f), digits), out),
+            None => canonical_double(f64::from(*f), out),
+        },
         Value::Double(d) => canonical_double(*d, out),
         Value::Decimal(s) => {
             let (neg, digits) = match s.strip_prefix('-') {
@@ -74,6 +86,16 @@ pub fn canonical(v: &Value, out: &mut String) {
     }
 }
 
+/// `d` rounded to `digits` significant decimal digits (at least 1).
+fn significant(d: f64, digits: u8) -> f64 {
+    if !d.is_finite() || d == 0.0 {
+        return d;
+    }
+    let precision = usize::from(digits.max(1) - 1);
+    // Rust's own scientific formatting of a finite double always parses back.
+    format!("{d:.precision$e}").parse().unwrap_or(d)
+}
+
 fn canonical_double(d: f64, out: &mut String) {
     out.push('n');
     if d.is_finite() && d.fract() == 0.0 && d.abs() < 9.0e15 {
@@ -84,12 +106,14 @@ fn canonical_double(d: f64, out: &mut String) {
 }
 
 /// A row as [`DigestSink`] hashes it: each value in [`canonical`] form, then a unit separator.
-struct CanonicalRow;
+struct CanonicalRow {
+    float_digits: Option<u8>,
+}
 
 impl RowFormat for CanonicalRow {
     fn row(&self, values: &[Value], out: &mut String) {
         for v in values {
-            canonical(v, out);
+            canonical_rounded(v, self.float_digits, out);
             out.push('\u{1f}');
         }
     }
@@ -124,7 +148,9 @@ impl RowSink for DigestSink {
     }
 
     fn row_format(&self) -> Box<dyn RowFormat + Send> {
-        Box::new(CanonicalRow)
+        Box::new(CanonicalRow {
+            float_digits: self.float_digits,
+        })
     }
 
     fn rows(&mut self, text: &str, ends: &[usize]) -> Result<()> {
@@ -159,7 +185,7 @@ impl RowSink for DigestSink {
     ) -> Result<()> {
         let mut text = String::from("restore\u{1f}");
         for v in key.iter().chain(values) {
-            canonical(v, &mut text);
+            canonical_rounded(v, self.float_digits, &mut text);
             text.push('\u{1f}');
         }
         text.push_str(&cols.join(","));
@@ -174,13 +200,18 @@ impl RowSink for DigestSink {
 
 /// The digest of the subset `request` selects on `db`, and why `--jobs auto` read it over one
 /// connection where it could have read over more (see [`crate::dump::DumpStats::note`]).
+/// `float_digits`: FLOAT values compared to that many significant digits.
 pub fn digest(
     db: &mut dyn Source,
     graph: &LoadedGraph,
     request: &DumpRequest,
+    float_digits: Option<u8>,
 ) -> Result<(BTreeMap<String, TableDigest>, Option<String>)> {
     let prepared = prepare(db, graph, request)?;
-    let mut sink = DigestSink::default();
+    let mut sink = DigestSink {
+        float_digits,
+        ..DigestSink::default()
+    };
     let stats = run(db, &prepared, Vec::new(), &mut sink, &mut ())?;
     Ok((sink.tables, stats.note))
 }

@@ -1283,3 +1283,57 @@ fn sqlite_checks_the_references_of_a_not_null_cycle_before_committing() {
         vec![vec![Some("2".into())]]
     );
 }
+
+/// `mysqldump` writes FLOAT to 6 significant digits, so its copy of `1.2345678` holds `1.23457`:
+/// `verify --float-digits 6` accepts such a copy and still finds a FLOAT that differs within
+/// those digits, and a DOUBLE that differs at all.
+#[test]
+fn mysql_verify_compares_float_to_the_digits_asked_for() {
+    let schema = "CREATE TABLE readings (id INT PRIMARY KEY, f FLOAT, d DOUBLE)";
+    let Some((mut src, mut dst)) = mysql_pair("ver_float", schema) else {
+        return;
+    };
+    src.script(
+        "INSERT INTO readings VALUES (1, 1.2345678, 1.2345678901234567), (2, 16777217, 0.1),
+           (3, -0.000123456789, NULL), (4, NULL, 2.5), (5, 3.0e37, -7)",
+    );
+    let base = url::Url::parse(&mysql_base_url()).unwrap();
+    let copy = Command::new("mariadb-dump")
+        .arg(format!("--host={}", base.host_str().unwrap_or("127.0.0.1")))
+        .arg(format!("--port={}", base.port().unwrap_or(3306)))
+        .arg(format!("--user={}", base.username()))
+        .arg(format!("--password={}", src.password()))
+        .args(["--no-create-info", &src.name, "readings"])
+        .output()
+        .expect("run mariadb-dump (apt-get install mariadb-client)");
+    assert!(copy.status.success(), "{}", stderr(&copy));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.sql");
+    std::fs::write(&file, &copy.stdout).unwrap();
+    assert!(
+        String::from_utf8_lossy(&copy.stdout).contains("1.23457,"),
+        "mysqldump no longer rounds FLOAT to 6 digits: {}",
+        String::from_utf8_lossy(&copy.stdout)
+    );
+    dst.load_file(&file).unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  readings: {}\n");
+    let (s, d) = (src.url(), dst.url());
+    let verify_with = |extra: &[&str]| {
+        let mut args = vec!["verify", "--source", &s, "--target", &d];
+        args.extend_from_slice(&["--graph", graph.to_str().unwrap()]);
+        args.extend_from_slice(&["--root-where", "readings:1=1"]);
+        args.extend_from_slice(extra);
+        partialdump(&args)
+    };
+    let exact = verify_with(&[]);
+    assert_eq!(exact.status.code(), Some(1), "{}", stderr(&exact));
+    let rounded = verify_with(&["--float-digits", "6"]);
+    assert_eq!(rounded.status.code(), Some(0), "{}", stderr(&rounded));
+
+    dst.script("UPDATE readings SET f = 1.23458 WHERE id = 1");
+    let v = verify_with(&["--float-digits", "6"]);
+    assert_eq!(v.status.code(), Some(1), "{}", stderr(&v));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("DIFFERENT"));
+    dst.script("UPDATE readings SET f = 1.23457, d = 1.234567890123 WHERE id = 1");
+    assert_eq!(verify_with(&["--float-digits", "6"]).status.code(), Some(1));
+}

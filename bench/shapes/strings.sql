@@ -2,11 +2,11 @@
 -- members by 16 bytes (BINARY(16)) and a unique email, documents by a two-column string key
 -- (org_id, slug) with a self-reference, revisions by integers. Org ...000000000000 holds 20% of
 -- the rows; some references hold their parent's key in another case (utf8mb4_general_ci).
--- About 1,100,000 rows; MariaDB (its seq_ tables). No FLOAT: mysqldump writes FLOAT rounded, so its
--- subset would not verify as equal.
+-- About 1,100,000 rows; MariaDB (its seq_ tables). members.ratio is a FLOAT, which mysqldump writes
+-- to 6 significant digits: its subset is verified with `--float-digits 6`.
 CREATE TABLE orgs (id CHAR(36) PRIMARY KEY, name VARCHAR(100) NOT NULL, plan ENUM('free','pro','ent') NOT NULL);
 CREATE TABLE members (id BINARY(16) PRIMARY KEY, org_id CHAR(36) NOT NULL, email VARCHAR(200) NOT NULL,
-  created DATETIME(6) NOT NULL, flags BIT(8) NOT NULL, perms SET('r','w','x') NOT NULL, score DOUBLE, ratio DOUBLE,
+  created DATETIME(6) NOT NULL, flags BIT(8) NOT NULL, perms SET('r','w','x') NOT NULL, score DOUBLE, ratio FLOAT,
   UNIQUE KEY (email), FOREIGN KEY (org_id) REFERENCES orgs (id));
 CREATE TABLE docs (org_id CHAR(36) NOT NULL, slug VARCHAR(64) NOT NULL, owner BINARY(16) NOT NULL,
   parent_slug VARCHAR(64) NULL, body MEDIUMTEXT, price DECIMAL(12,4), meta JSON, day DATE, t TIME(3), y YEAR,

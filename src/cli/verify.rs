@@ -24,6 +24,11 @@ pub struct VerifyArgs {
     #[command(flatten)]
     subset: SubsetArgs,
 
+    /// Compare FLOAT (single-precision) columns to N significant digits, e.g. 6 for a copy
+    /// made by `mysqldump`, which writes FLOAT values to 6 (other columns stay exact)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=9))]
+    float_digits: Option<u8>,
+
     /// Print only differences (and nothing when everything matches)
     #[arg(short, long)]
     quiet: bool,
@@ -35,7 +40,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let graph = config::load(&args.subset.graph)?;
     let request = args.subset.request();
     let mut source = open_source(&source_url)?;
-    let (source_digest, note) = digest(source.as_mut(), &graph, &request)?;
+    let (source_digest, note) = digest(source.as_mut(), &graph, &request, args.float_digits)?;
     drop(source);
     if let Some(note) = note.filter(|_| !args.quiet) {
         eprintln!("partialdump: note: source: {note}");
@@ -44,7 +49,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let mut target = open_target(&target_url)?;
     // A target without the root holds none of the subset: every table differs, which is the
     // answer verify gives, not an error.
-    let target_digest = match digest(target.as_mut(), &graph, &request) {
+    let target_digest = match digest(target.as_mut(), &graph, &request, args.float_digits) {
         Ok((digest, note)) => {
             if let Some(note) = note.filter(|_| !args.quiet) {
                 eprintln!("partialdump: note: target: {note}");
