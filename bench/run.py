@@ -231,6 +231,10 @@ def measure_in_work_dir(ap, prefix, measure):
     ap.add_argument("--url", default=os.environ.get("PARTIALDUMP_TEST_MYSQL_URL",
                                                     "mysql://partialdump:partialdump-test@127.0.0.1:3306"))
     args = ap.parse_args()
+    for tool in ["/usr/bin/time", "mariadb", "mariadb-dump", "cargo"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"bench: {tool} is missing; `bash scripts/bench-up.sh` installs what the benchmarks need "
+                     "(cargo comes with the Rust toolchain)")
     work = tempfile.mkdtemp(prefix=prefix)
     try:
         return measure(args, Server(args.url), work)
