@@ -102,6 +102,10 @@ pub struct TableModel {
     /// The table's primary key when it is one integer column: a scan of the table can be
     /// split into ranges of it, each read in key order.
     pub split_column: Option<String>,
+    /// The first column of the table's primary key when it holds integers (the primary key
+    /// may have more): the table's rows lie in its order, so the rows whose first key column
+    /// holds given values lie in the range from the lowest of them to the highest.
+    pub leading_int_column: Option<String>,
     /// The engine's name when the table is read as it is at each query, not in the snapshot
     /// (see [`Table::without_transactions`]).
     pub outside_snapshot: Option<String>,
@@ -236,6 +240,11 @@ impl Model {
                         }
                         _ => None,
                     },
+                    leading_int_column: t
+                        .primary_key
+                        .first()
+                        .filter(|pk| t.column(pk).is_some_and(|c| integer_type(&c.data_type)))
+                        .cloned(),
                 },
             );
         }

@@ -1162,6 +1162,45 @@ impl SharedKeys {
         widths.all(|w| w == Some(first)).then_some(first)
     }
 
+    /// The first value of every key, when they are all integers (keys of one or two integer
+    /// columns); else None.
+    fn first_ints(&self) -> Option<Vec<i64>> {
+        let mut firsts = Vec::with_capacity(self.len());
+        for list in &self.lists {
+            match &**list {
+                KeyList::Ints(v) => firsts.extend_from_slice(v),
+                KeyList::Pairs(v) => firsts.extend(v.iter().map(|p| p.0)),
+                KeyList::General(_) => return None,
+            }
+        }
+        Some(firsts)
+    }
+
+    /// The keys whose first value lies in `[lo, hi)`, as keys of their own; None when none
+    /// does or the keys are not integers.
+    fn within(&self, lo: i128, hi: i128, dialect: &dyn Dialect) -> Option<SharedKeys> {
+        let inside = |v: i64| (lo..hi).contains(&i128::from(v));
+        let mut ints = Vec::new();
+        let mut pairs = Vec::new();
+        for list in &self.lists {
+            match &**list {
+                KeyList::Ints(v) => ints.extend(v.iter().copied().filter(|&k| inside(k))),
+                KeyList::Pairs(v) => pairs.extend(v.iter().copied().filter(|p| inside(p.0))),
+                KeyList::General(_) => return None,
+            }
+        }
+        let list = match (ints.is_empty(), pairs.is_empty()) {
+            (false, true) => KeyList::Ints(ints),
+            (true, false) => KeyList::Pairs(pairs),
+            // None inside, or (never: an edge's keys have one width) both forms.
+            _ => return None,
+        };
+        let list = Arc::new(list);
+        let mut keys = SharedKeys::default();
+        keys.push(&list, list.literal_bytes(dialect));
+        Some(keys)
+    }
+
     /// The keys as one list.
     fn to_list(&self) -> KeyList {
         let mut all = KeyList::default();
@@ -1239,8 +1278,20 @@ struct ScanJob {
     keyed: bool,
     /// The split column's range, once read.
     span: Span,
+    /// Ranges of the table's first key column, each with just the keys that lie in it (see
+    /// [`key_ranges`]): when not empty, the scan reads these instead of `pieces`
+    /// ranges of the split column, and `edges` is empty.
+    key_ranges: Vec<KeyRange>,
     /// Words for messages: "the children of N rows of t".
     what: String,
+}
+
+/// A range `[lo, hi)` of a table's first key column, and the scan edges with the keys that
+/// lie in it.
+struct KeyRange {
+    lo: i128,
+    hi: i128,
+    edges: Vec<ScanEdge>,
 }
 
 /// What a connection's thread hands the walk.
@@ -2242,7 +2293,7 @@ impl<'a> Planner<'a> {
             match self.scan_job(c, lists) {
                 Ok(job) => {
                     subset.tables[c].scans += 1;
-                    if job.pieces > 1 {
+                    if job.pieces > 1 && job.key_ranges.is_empty() {
                         let split = self.model_table(c).split_column.clone().unwrap_or_default();
                         let q = |s: &str| self.dialect.quote_ident(s);
                         round.push(WalkQuery {
@@ -2302,7 +2353,7 @@ impl<'a> Planner<'a> {
                 .join(", ")
         );
         let queries = self.queries();
-        let edges = lists
+        let edges: Vec<ScanEdge> = lists
             .into_iter()
             .map(|(e, keys)| ScanEdge {
                 relation: e.relation,
@@ -2327,12 +2378,21 @@ impl<'a> Planner<'a> {
             .clamp(1, self.connections as u64) as usize,
             None => 1,
         };
+        let key_ranges = match keyed {
+            true => Vec::new(),
+            false => key_ranges(child, &edges, self.connections, self.dialect),
+        };
         Ok(ScanJob {
             table: c,
-            edges,
+            edges: if key_ranges.is_empty() {
+                edges
+            } else {
+                Vec::new()
+            },
             pieces,
             keyed,
             span: Span::Whole,
+            key_ranges,
             what,
         })
     }
@@ -2341,10 +2401,31 @@ impl<'a> Planner<'a> {
     fn scan_queries(&self, job: ScanJob) -> Vec<WalkQuery> {
         let child = self.model_table(job.table);
         let queries = self.queries();
+        if !job.key_ranges.is_empty() {
+            let column = child.leading_int_column.as_deref();
+            return job
+                .key_ranges
+                .into_iter()
+                .map(|r| WalkQuery {
+                    sql: queries.scan(child, &r.edges, column, (Some(r.lo), Some(r.hi)), false),
+                    context: format!("scanning {} for {}", child.name, job.what),
+                    table: job.table,
+                    read: Reads::Rows {
+                        owned: true,
+                        via: match r.edges.as_slice() {
+                            [e] => Some(e.relation),
+                            _ => None,
+                        },
+                    },
+                    key_tables: Vec::new(),
+                })
+                .collect();
+        }
+        let column = child.split_column.as_deref();
         ranges(job.pieces, job.span)
             .into_iter()
             .map(|range| WalkQuery {
-                sql: queries.scan(child, &job.edges, range, job.keyed),
+                sql: queries.scan(child, &job.edges, column, range, job.keyed),
                 context: format!("scanning {} for {}", child.name, job.what),
                 table: job.table,
                 read: Reads::Rows {
@@ -2439,6 +2520,71 @@ impl<'a> Planner<'a> {
             full_rows: self.full_rows,
         }
     }
+}
+
+/// A scan whose every edge's keys lead with the table's first key column (the children
+/// of orders in `order_items (order_id, line)`, say), cut over the connections into ranges
+/// of that column holding as many of the keys' first values each, each range's query
+/// carrying only the keys inside it. The table's rows lie in that column's order, so each
+/// query reads its range alone, and the server parses each key once (a scan split by the
+/// split column carries every key in every range). Empty when the keys do not
+/// lead so, are not integers, or too few or all one value (one tenant's) to cut.
+///
+/// A shop's 150,000 order items of 600,000, by 50,000 order ids spread over the whole table:
+/// 194-281 ms of server time in one query (5 runs), 198-236 ms in four ranges of 12,500 keys
+/// run one after the other (48-78 ms each). The same work, which more cores than these two
+/// share; here the dump measured the same either way.
+fn key_ranges(
+    child: &TableModel,
+    edges: &[ScanEdge],
+    connections: usize,
+    dialect: &dyn Dialect,
+) -> Vec<KeyRange> {
+    let Some(col) = &child.leading_int_column else {
+        return Vec::new();
+    };
+    let pieces =
+        (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS).clamp(1, connections as u64) as usize;
+    if pieces < 2 || !edges.iter().all(|e| e.columns.first() == Some(col)) {
+        return Vec::new();
+    }
+    let mut firsts = Vec::new();
+    for e in edges {
+        match e.keys.first_ints() {
+            Some(f) => firsts.extend(f),
+            None => return Vec::new(),
+        }
+    }
+    firsts.sort_unstable();
+    firsts.dedup();
+    let pieces = pieces.min(firsts.len() / MIN_SPLIT_KEYS);
+    let Some(&last) = firsts.last() else {
+        return Vec::new();
+    };
+    if pieces < 2 {
+        return Vec::new();
+    }
+    let starts: Vec<i128> = (0..pieces)
+        .map(|k| i128::from(firsts[k * firsts.len() / pieces]))
+        .collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &lo)| {
+            let hi = starts.get(k + 1).copied().unwrap_or(i128::from(last) + 1);
+            let edges = edges
+                .iter()
+                .filter_map(|e| {
+                    Some(ScanEdge {
+                        relation: e.relation,
+                        columns: e.columns.clone(),
+                        keys: e.keys.within(lo, hi, dialect)?,
+                    })
+                })
+                .collect();
+            KeyRange { lo, hi, edges }
+        })
+        .collect()
 }
 
 /// `pieces` ranges `[lo, hi)` of the split column that together hold every value of `span`
@@ -2771,14 +2917,15 @@ impl Queries<'_> {
         &self,
         child: &TableModel,
         edges: &[ScanEdge],
+        column: Option<&str>,
         (lo, hi): (Option<i128>, Option<i128>),
         keyed: bool,
     ) -> String {
         if keyed {
-            return self.keyed_scan(child, edges, (lo, hi));
+            return self.keyed_scan(child, edges, column, (lo, hi));
         }
         let mut conds = Vec::new();
-        conds.extend(self.range_conds(child, (lo, hi)));
+        conds.extend(self.range_conds(column, (lo, hi)));
         conds.extend(self.leading_cond(edges));
         let groups: Vec<String> = edges
             .iter()
@@ -2835,6 +2982,7 @@ impl Queries<'_> {
         &self,
         child: &TableModel,
         edges: &[ScanEdge],
+        column: Option<&str>,
         range: (Option<i128>, Option<i128>),
     ) -> String {
         let mut joins = String::new();
@@ -2864,7 +3012,7 @@ impl Queries<'_> {
                 self.q(&crate::engine::key_column(0))
             ));
         }
-        let mut conds = self.range_conds(child, range);
+        let mut conds = self.range_conds(column, range);
         conds.extend(self.leading_cond(edges));
         conds.push(format!("({})", found.join(" OR ")));
         self.scan_select(child, "STRAIGHT_JOIN ", &joins, conds)
@@ -2915,14 +3063,14 @@ impl Queries<'_> {
         }
     }
 
-    /// The conditions on the split column that keep a scan to the range `[lo, hi)`.
+    /// The conditions on `column` that keep a scan to the range `[lo, hi)`.
     fn range_conds(
         &self,
-        child: &TableModel,
+        column: Option<&str>,
         (lo, hi): (Option<i128>, Option<i128>),
     ) -> Vec<String> {
         let mut conds = Vec::new();
-        if let Some(col) = &child.split_column {
+        if let Some(col) = column {
             let col = format!("c.{}", self.q(col));
             if let Some(lo) = lo {
                 conds.push(format!("{col} >= {lo}"));
@@ -3284,7 +3432,7 @@ mod tests {
                 columns: columns.clone(),
                 keys,
             };
-            let sql = queries.scan(&model.tables["tasks"], &[edge], (None, None), false);
+            let sql = queries.scan(&model.tables["tasks"], &[edge], None, (None, None), false);
             (
                 sql.split_once(" WHERE ").expect("a WHERE").1.to_string(),
                 bytes,
@@ -3302,6 +3450,175 @@ mod tests {
             "{two}"
         );
         assert_eq!(text, whole);
+    }
+
+    /// A scan for keys that lead with the table's first key column is cut into ranges of it,
+    /// each query carrying just the keys inside its range, each key in one range; keys of
+    /// one tenant (one first value), or on other columns, are not cut so.
+    #[test]
+    fn key_ranged_scans_carry_each_key_in_one_range() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .expect("a new SQLite file")
+            .execute_batch(
+                "CREATE TABLE orders (id INT PRIMARY KEY);
+                 CREATE TABLE items (order_id INT REFERENCES orders (id), line INT,
+                   PRIMARY KEY (order_id, line));
+                 CREATE TABLE notes (id INT PRIMARY KEY, order_id INT REFERENCES orders (id));
+                 CREATE TABLE projects (tenant_id INT, id INT, PRIMARY KEY (tenant_id, id));
+                 CREATE TABLE tasks (tenant_id INT, id INT, project_id INT,
+                   PRIMARY KEY (tenant_id, id),
+                   FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
+            )
+            .expect("the schema");
+        let path = path.to_str().expect("a UTF-8 path");
+        let schema = crate::engine::sqlite::SqliteSource::open(path, path.into())
+            .expect("the file opens")
+            .introspect()
+            .expect("its schema");
+        let graph = crate::config::parse(
+            "tables:\n  orders:\n    children: [items, notes]\n  projects:\n    children: [tasks]\n",
+            "graph.yaml",
+        )
+        .expect("the graph");
+        let mut model = Model::resolve(&graph, &schema).expect("the model");
+        for t in ["items", "notes", "tasks"] {
+            model.tables.get_mut(t).expect("the table").rows_estimate = Some(100_000);
+        }
+        let dialect = &crate::dialect::MYSQL;
+        let queries = Queries {
+            model: &model,
+            dialect,
+            full_rows: false,
+        };
+        let edge = |parent: &str, child: &str, list: KeyList| {
+            let relation = model
+                .relations
+                .iter()
+                .position(|r| r.child == child && r.parent == parent)
+                .expect("the relation");
+            let columns = queries
+                .direct_columns(&model.relations[relation], &model.tables[parent])
+                .expect("the child holds the key");
+            let list = Arc::new(list);
+            let mut keys = SharedKeys::default();
+            keys.push(&list, list.literal_bytes(dialect));
+            ScanEdge {
+                relation,
+                columns,
+                keys,
+            }
+        };
+        // 1,000 orders, every third id, in no order.
+        let mut ids: Vec<i64> = (0..1000).map(|i| 3 * i + 1).collect();
+        ids.reverse();
+        ids.swap(10, 500);
+        let items = &model.tables["items"];
+        let ranges = key_ranges(
+            items,
+            &[edge("orders", "items", KeyList::Ints(ids.clone()))],
+            4,
+            dialect,
+        );
+        assert_eq!(ranges.len(), 4);
+        let mut seen = Vec::new();
+        let mut last_hi = None;
+        for r in &ranges {
+            assert!(r.lo < r.hi);
+            if let Some(hi) = last_hi {
+                assert_eq!(r.lo, hi, "the ranges follow each other");
+            }
+            last_hi = Some(r.hi);
+            let [e] = r.edges.as_slice() else {
+                panic!("one edge in each range");
+            };
+            let KeyList::Ints(keys) = e.keys.to_list() else {
+                panic!("integer keys");
+            };
+            assert!(keys.iter().all(|&k| (r.lo..r.hi).contains(&i128::from(k))));
+            assert_eq!(keys.len(), 250, "as many keys in each range");
+            let sql = queries.scan(
+                items,
+                &r.edges,
+                items.leading_int_column.as_deref(),
+                (Some(r.lo), Some(r.hi)),
+                false,
+            );
+            assert!(
+                sql.contains(&format!(
+                    "c.`order_id` >= {} AND c.`order_id` < {}",
+                    r.lo, r.hi
+                )),
+                "{sql}"
+            );
+            let listed = sql.matches(',').count();
+            assert!(listed < 300, "the query lists only its range's keys: {sql}");
+            seen.extend(keys);
+        }
+        assert_eq!(ranges[0].lo, 1);
+        assert_eq!(last_hi, Some(2999));
+        seen.sort_unstable();
+        ids.sort_unstable();
+        assert_eq!(seen, ids, "each key in one range");
+
+        // Not cut: keys on a column other than the first of the key, keys of one tenant, one
+        // connection, too few keys.
+        let notes = &model.tables["notes"];
+        assert!(
+            key_ranges(
+                notes,
+                &[edge("orders", "notes", KeyList::Ints(ids.clone()))],
+                4,
+                dialect
+            )
+            .is_empty()
+        );
+        let tenant: Vec<(i64, i64)> = (0..1000).map(|i| (7, i)).collect();
+        let tasks = &model.tables["tasks"];
+        assert!(
+            key_ranges(
+                tasks,
+                &[edge("projects", "tasks", KeyList::Pairs(tenant))],
+                4,
+                dialect
+            )
+            .is_empty()
+        );
+        assert!(
+            key_ranges(
+                items,
+                &[edge("orders", "items", KeyList::Ints(ids.clone()))],
+                1,
+                dialect
+            )
+            .is_empty()
+        );
+        assert!(
+            key_ranges(
+                items,
+                &[edge("orders", "items", KeyList::Ints(vec![1, 2, 3]))],
+                4,
+                dialect
+            )
+            .is_empty()
+        );
+        // Keys of several tenants are cut by tenant.
+        let tenants: Vec<(i64, i64)> = (0..1000).map(|i| (i % 40, i)).collect();
+        let by_tenant = key_ranges(
+            tasks,
+            &[edge("projects", "tasks", KeyList::Pairs(tenants))],
+            4,
+            dialect,
+        );
+        assert_eq!(by_tenant.len(), 4);
+        assert_eq!(
+            by_tenant
+                .iter()
+                .map(|r| r.edges[0].keys.len())
+                .sum::<usize>(),
+            1000
+        );
     }
 
     /// A listing map lists what a hashed map does, given the same rows (some read twice,

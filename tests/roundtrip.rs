@@ -626,6 +626,11 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
         "INSERT INTO task_tag_notes SELECT ROW_NUMBER() OVER (ORDER BY task_id, tag_id, n), \
          task_id, tag_id, CONCAT('note ', n) FROM task_tags, (SELECT 1 AS n UNION SELECT 2) two",
     );
+    // A tag on each bulk task: task_tags, keyed by (task_id, tag_id), is scanned for the
+    // children of 20,000 tasks in ranges of task_id, each carrying the task ids inside it.
+    src.rows(
+        "INSERT INTO task_tags SELECT -CAST(seq AS SIGNED), 1, '2026-01-02' FROM seq_1_to_30000",
+    );
     src.rows("ANALYZE TABLE tasks, comments, task_tags, task_tag_notes");
     let dir = tempfile::tempdir().unwrap();
     let graph = graph_with_task_tag_notes(dir.path());
@@ -643,6 +648,7 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
         // Both edges into comments (from projects and from tasks), in one scan.
         assert_eq!(scans["comments"], 1, "{scans:?}");
         assert_eq!(scans["task_tag_notes"], 1, "{scans:?}");
+        assert_eq!(scans["task_tags"], 1, "{scans:?}");
     }
     assert!(lookup_scans.values().all(|&n| n == 0), "{lookup_scans:?}");
     assert!(
@@ -671,6 +677,11 @@ fn mysql_scans_and_lookups_write_the_same_dump() {
             "6",
         ),
         ("SELECT COUNT(*) FROM task_tag_notes", "6"),
+        (
+            "SELECT COUNT(*) FROM task_tags WHERE added_at = '2026-01-02'",
+            "20000",
+        ),
+        ("SELECT MIN(task_id) FROM task_tags", "-20000"),
     ] {
         assert_eq!(count(&mut dst, sql), want, "{sql}");
     }
