@@ -2401,54 +2401,50 @@ impl<'a> Planner<'a> {
     fn scan_queries(&self, job: ScanJob) -> Vec<WalkQuery> {
         let child = self.model_table(job.table);
         let queries = self.queries();
+        let query = |sql: String, edges: &[ScanEdge], key_tables: Vec<KeyTable>| WalkQuery {
+            sql,
+            context: format!("scanning {} for {}", child.name, job.what),
+            table: job.table,
+            read: Reads::Rows {
+                owned: true,
+                // A row that two edges may have brought references the parent of one.
+                via: match edges {
+                    [e] => Some(e.relation),
+                    _ => None,
+                },
+            },
+            key_tables,
+        };
         if !job.key_ranges.is_empty() {
             let column = child.leading_int_column.as_deref();
             return job
                 .key_ranges
-                .into_iter()
-                .map(|r| WalkQuery {
-                    sql: queries.scan(child, &r.edges, column, (Some(r.lo), Some(r.hi)), false),
-                    context: format!("scanning {} for {}", child.name, job.what),
-                    table: job.table,
-                    read: Reads::Rows {
-                        owned: true,
-                        via: match r.edges.as_slice() {
-                            [e] => Some(e.relation),
-                            _ => None,
-                        },
-                    },
-                    key_tables: Vec::new(),
+                .iter()
+                .map(|r| {
+                    let range = (Some(r.lo), Some(r.hi));
+                    let sql = queries.scan(child, &r.edges, column, range, false);
+                    query(sql, &r.edges, Vec::new())
                 })
                 .collect();
         }
         let column = child.split_column.as_deref();
+        let key_tables = |edges: &[ScanEdge]| match job.keyed {
+            true => edges
+                .iter()
+                .enumerate()
+                .map(|(i, e)| KeyTable {
+                    name: key_table_name(i),
+                    width: e.columns.len(),
+                    keys: e.keys.clone(),
+                })
+                .collect(),
+            false => Vec::new(),
+        };
         ranges(job.pieces, job.span)
             .into_iter()
-            .map(|range| WalkQuery {
-                sql: queries.scan(child, &job.edges, column, range, job.keyed),
-                context: format!("scanning {} for {}", child.name, job.what),
-                table: job.table,
-                read: Reads::Rows {
-                    owned: true,
-                    // A row that two edges may have brought references the parent of one.
-                    via: match job.edges.as_slice() {
-                        [e] => Some(e.relation),
-                        _ => None,
-                    },
-                },
-                key_tables: match job.keyed {
-                    true => job
-                        .edges
-                        .iter()
-                        .enumerate()
-                        .map(|(i, e)| KeyTable {
-                            name: key_table_name(i),
-                            width: e.columns.len(),
-                            keys: e.keys.clone(),
-                        })
-                        .collect(),
-                    false => Vec::new(),
-                },
+            .map(|range| {
+                let sql = queries.scan(child, &job.edges, column, range, job.keyed);
+                query(sql, &job.edges, key_tables(&job.edges))
             })
             .collect()
     }
@@ -3381,32 +3377,34 @@ mod tests {
         }
     }
 
-    /// A scan for the children of keys that all lead with one value (one tenant's) names
-    /// that value once and lists the rest; keys of several tenants are listed whole.
-    #[test]
-    fn scans_name_the_value_every_key_leads_with_once() {
+    /// The model of an SQLite database made by `schema` (statements), with the graph `yaml`.
+    fn model_of(schema: &str, yaml: &str) -> Model {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("t.db");
         rusqlite::Connection::open(&path)
             .expect("a new SQLite file")
-            .execute_batch(
-                "CREATE TABLE projects (tenant_id INT, id INT, PRIMARY KEY (tenant_id, id));
-                 CREATE TABLE tasks (tenant_id INT, id INT, project_id INT,
-                   PRIMARY KEY (tenant_id, id),
-                   FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
-            )
+            .execute_batch(schema)
             .expect("the schema");
         let path = path.to_str().expect("a UTF-8 path");
         let schema = crate::engine::sqlite::SqliteSource::open(path, path.into())
             .expect("the file opens")
             .introspect()
             .expect("its schema");
-        let graph = crate::config::parse(
+        let graph = crate::config::parse(yaml, "graph.yaml").expect("the graph");
+        Model::resolve(&graph, &schema).expect("the model")
+    }
+
+    /// A scan for the children of keys that all lead with one value (one tenant's) names
+    /// that value once and lists the rest; keys of several tenants are listed whole.
+    #[test]
+    fn scans_name_the_value_every_key_leads_with_once() {
+        let model = model_of(
+            "CREATE TABLE projects (tenant_id INT, id INT, PRIMARY KEY (tenant_id, id));
+                 CREATE TABLE tasks (tenant_id INT, id INT, project_id INT,
+                   PRIMARY KEY (tenant_id, id),
+                   FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
             "tables:\n  projects:\n    children: [tasks]\n",
-            "graph.yaml",
-        )
-        .expect("the graph");
-        let model = Model::resolve(&graph, &schema).expect("the model");
+        );
         let queries = Queries {
             model: &model,
             dialect: &crate::dialect::MYSQL,
@@ -3457,12 +3455,8 @@ mod tests {
     /// one tenant (one first value), or on other columns, are not cut so.
     #[test]
     fn key_ranged_scans_carry_each_key_in_one_range() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("t.db");
-        rusqlite::Connection::open(&path)
-            .expect("a new SQLite file")
-            .execute_batch(
-                "CREATE TABLE orders (id INT PRIMARY KEY);
+        let mut model = model_of(
+            "CREATE TABLE orders (id INT PRIMARY KEY);
                  CREATE TABLE items (order_id INT REFERENCES orders (id), line INT,
                    PRIMARY KEY (order_id, line));
                  CREATE TABLE notes (id INT PRIMARY KEY, order_id INT REFERENCES orders (id));
@@ -3470,19 +3464,8 @@ mod tests {
                  CREATE TABLE tasks (tenant_id INT, id INT, project_id INT,
                    PRIMARY KEY (tenant_id, id),
                    FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
-            )
-            .expect("the schema");
-        let path = path.to_str().expect("a UTF-8 path");
-        let schema = crate::engine::sqlite::SqliteSource::open(path, path.into())
-            .expect("the file opens")
-            .introspect()
-            .expect("its schema");
-        let graph = crate::config::parse(
             "tables:\n  orders:\n    children: [items, notes]\n  projects:\n    children: [tasks]\n",
-            "graph.yaml",
-        )
-        .expect("the graph");
-        let mut model = Model::resolve(&graph, &schema).expect("the model");
+        );
         for t in ["items", "notes", "tasks"] {
             model.tables.get_mut(t).expect("the table").rows_estimate = Some(100_000);
         }
@@ -3564,53 +3547,22 @@ mod tests {
 
         // Not cut: keys on a column other than the first of the key, keys of one tenant, one
         // connection, too few keys.
-        let notes = &model.tables["notes"];
-        assert!(
+        let cut = |parent: &str, child: &str, list: KeyList, connections: usize| {
             key_ranges(
-                notes,
-                &[edge("orders", "notes", KeyList::Ints(ids.clone()))],
-                4,
-                dialect
+                &model.tables[child],
+                &[edge(parent, child, list)],
+                connections,
+                dialect,
             )
-            .is_empty()
-        );
+        };
+        assert!(cut("orders", "notes", KeyList::Ints(ids.clone()), 4).is_empty());
         let tenant: Vec<(i64, i64)> = (0..1000).map(|i| (7, i)).collect();
-        let tasks = &model.tables["tasks"];
-        assert!(
-            key_ranges(
-                tasks,
-                &[edge("projects", "tasks", KeyList::Pairs(tenant))],
-                4,
-                dialect
-            )
-            .is_empty()
-        );
-        assert!(
-            key_ranges(
-                items,
-                &[edge("orders", "items", KeyList::Ints(ids.clone()))],
-                1,
-                dialect
-            )
-            .is_empty()
-        );
-        assert!(
-            key_ranges(
-                items,
-                &[edge("orders", "items", KeyList::Ints(vec![1, 2, 3]))],
-                4,
-                dialect
-            )
-            .is_empty()
-        );
+        assert!(cut("projects", "tasks", KeyList::Pairs(tenant), 4).is_empty());
+        assert!(cut("orders", "items", KeyList::Ints(ids.clone()), 1).is_empty());
+        assert!(cut("orders", "items", KeyList::Ints(vec![1, 2, 3]), 4).is_empty());
         // Keys of several tenants are cut by tenant.
         let tenants: Vec<(i64, i64)> = (0..1000).map(|i| (i % 40, i)).collect();
-        let by_tenant = key_ranges(
-            tasks,
-            &[edge("projects", "tasks", KeyList::Pairs(tenants))],
-            4,
-            dialect,
-        );
+        let by_tenant = cut("projects", "tasks", KeyList::Pairs(tenants), 4);
         assert_eq!(by_tenant.len(), 4);
         assert_eq!(
             by_tenant
