@@ -37,6 +37,9 @@ pub struct Relation {
     /// `when` columns: looking children up by them reads only theirs, where without one every
     /// query of lookups reads the whole child table.
     pub indexed: bool,
+    /// The child's primary key starts with the columns: the children of a key lie together in
+    /// the table (InnoDB keeps rows in primary-key order), so a lookup reads them in a run.
+    pub clustered: bool,
 }
 
 impl Relation {
@@ -270,6 +273,7 @@ impl Model {
                     nullable: nullable(t, &fk.columns),
                     nullified: false,
                     indexed: t.has_index_on(&fk.columns),
+                    clustered: t.primary_key_starts_with(&fk.columns),
                 });
             }
         }
@@ -319,6 +323,7 @@ impl Model {
                     child: child.name.clone(),
                     nullable: nullable(child, &columns),
                     indexed: child.has_index_on(&columns) || child.has_index_on(&with_when),
+                    clustered: child.primary_key_starts_with(&columns),
                     columns,
                     parent: parent.name.clone(),
                     ref_columns,

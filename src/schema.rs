@@ -101,13 +101,13 @@ impl Table {
     pub fn has_index_on(&self, cols: &[String]) -> bool {
         std::iter::once(&self.primary_key)
             .chain(&self.indexes)
-            .any(|idx| {
-                !cols.is_empty()
-                    && idx.len() >= cols.len()
-                    && idx[..cols.len()]
-                        .iter()
-                        .all(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
-            })
+            .any(|idx| starts_with_columns(idx, cols))
+    }
+
+    /// Whether the primary key starts with `cols` (in any order): InnoDB keeps the rows in
+    /// primary-key order, so the rows holding given values there lie together.
+    pub fn primary_key_starts_with(&self, cols: &[String]) -> bool {
+        starts_with_columns(&self.primary_key, cols)
     }
 
     /// The columns that tell the table's rows apart: the primary key, else (as InnoDB picks its
@@ -144,4 +144,14 @@ impl Table {
     pub fn insert_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| !c.generated)
     }
+}
+
+/// Whether the index `idx` starts with the columns `cols` (in any order, names compared without
+/// case).
+fn starts_with_columns(idx: &[String], cols: &[String]) -> bool {
+    !cols.is_empty()
+        && idx.len() >= cols.len()
+        && idx[..cols.len()]
+            .iter()
+            .all(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
 }

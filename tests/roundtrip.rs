@@ -463,6 +463,57 @@ fn graph_with_task_tag_notes(dir: &Path) -> PathBuf {
     )
 }
 
+/// Children found through the first columns of their table's primary key lie together in it
+/// (`posts (thread_id, seq)`): a community holding 40% of the threads has its posts looked up
+/// by thread, not read by a scan of every post, while the same share of children found
+/// through an index of their own (`likes (id)`, indexed on `thread_id`), each a lookup of its
+/// row elsewhere in the table, is read by a scan. Both write the dump lookups write.
+#[test]
+fn mysql_children_that_lie_together_are_looked_up() {
+    let Some(mut src) = mysql_db("rt_clustered") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE communities (id INT PRIMARY KEY);
+         CREATE TABLE threads (id INT PRIMARY KEY, community_id INT NOT NULL,
+           FOREIGN KEY (community_id) REFERENCES communities (id));
+         CREATE TABLE posts (thread_id INT NOT NULL, seq INT NOT NULL, body VARCHAR(40),
+           PRIMARY KEY (thread_id, seq), FOREIGN KEY (thread_id) REFERENCES threads (id));
+         CREATE TABLE likes (id INT PRIMARY KEY, thread_id INT NOT NULL, who VARCHAR(20),
+           FOREIGN KEY (thread_id) REFERENCES threads (id));
+         INSERT INTO communities SELECT seq FROM seq_1_to_10;
+         INSERT INTO threads SELECT seq, IF(seq % 5 < 2, 1, 2 + seq % 9) FROM seq_1_to_2000;
+         INSERT INTO posts SELECT t.id, s.seq, CONCAT('post ', s.seq) FROM threads t JOIN seq_1_to_10 s;
+         INSERT INTO likes SELECT (t.id - 1) * 10 + s.seq, t.id, 'me' FROM threads t JOIN seq_1_to_10 s;
+         ANALYZE TABLE communities, threads, posts, likes",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  communities:\n    children: [threads]\n  threads:\n    children: [posts, likes]\n",
+    );
+    let url = src.url();
+    let run = |name: &str, extra: &[&str]| {
+        dump_text_counting_scans(
+            &url,
+            &graph,
+            "communities.id=1",
+            extra,
+            &dir.path().join(name),
+        )
+    };
+    let (chosen, scans) = run("chosen.sql", &["--jobs", "2"]);
+    assert_eq!(scans["posts"], 0, "{scans:?}");
+    assert_eq!(scans["likes"], 1, "{scans:?}");
+    let (looked_up, _) = run("lookups.sql", &["--lookups-only"]);
+    assert!(
+        chosen == looked_up,
+        "the dump differs from the one by lookups"
+    );
+    assert_eq!(chosen.matches("'post ").count(), 8000);
+    assert_eq!(chosen.matches("'me'").count(), 8000);
+}
+
 /// Children through a reference no index serves (a graph's own reference, which has no
 /// foreign key for InnoDB to index): lookups would each read the whole child table, so the walk
 /// reads it by one scan, even for a small tenant, and writes the dump lookups write. With an
