@@ -9,6 +9,12 @@ than bench/run.py's integer keys, side by side, in one run:
     parent's key in another case (bench/shapes/strings.sql, 1,100,000 rows);
   * tenant-keys: every key leads with the tenant's id, (tenant_id, id) (bench/shapes/tenant-keys.sql,
     820,000 rows).
+  * shop: order items keyed by (order_id, line), found through the first column of their primary
+    key; FLOAT, TIMESTAMP, JSON, a generated column, a trigger (bench/shapes/shop.sql, 1,160,000
+    rows);
+  * forum: users keyed by 16 bytes, posts by (thread_id, seq) with replies, post tags and votes
+    by three columns, references to users of other communities (bench/shapes/forum.sql, 790,000
+    rows).
 
 For each, it loads the database, times partialdump's dump of the large tenant (20% of the rows)
 and the same subset dumped by mysqldump once per table with --where subqueries (the two take turns,
@@ -29,6 +35,25 @@ import run as bench  # noqa: E402  (bench/run.py: its timing and server helpers)
 SHAPES = os.path.join(bench.ROOT, "bench", "shapes")
 ORG = "00000000-0000-4000-8000-000000000000"
 
+ORDERS_OF_SHOP_1 = "(SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.shop_id = 1)"
+SHOP_WHERES = {
+    "shops": "id = 1", "categories": "shop_id = 1", "products": "shop_id = 1", "customers": "shop_id = 1",
+    "orders": "customer_id IN (SELECT id FROM customers WHERE shop_id = 1)",
+    "order_items": f"order_id IN {ORDERS_OF_SHOP_1}",
+    "payments": f"order_id IN {ORDERS_OF_SHOP_1}",
+    "audit_log": "customer_id IN (SELECT id FROM customers WHERE shop_id = 1)",
+}
+THREADS_OF_1 = "(SELECT id FROM threads WHERE community_id = 1)"
+# The users of community 1, and every user its posts and votes name (of any community).
+USERS_OF_1 = (f"community_id = 1 OR id IN (SELECT author FROM posts WHERE thread_id IN {THREADS_OF_1}) "
+              f"OR id IN (SELECT voter FROM votes WHERE thread_id IN {THREADS_OF_1})")
+FORUM_WHERES = {
+    "communities": f"id IN (SELECT community_id FROM users WHERE {USERS_OF_1})",
+    "users": USERS_OF_1, "threads": "community_id = 1", "posts": f"thread_id IN {THREADS_OF_1}",
+    "post_tags": f"thread_id IN {THREADS_OF_1}", "votes": f"thread_id IN {THREADS_OF_1}",
+    "tags": f"id IN (SELECT tag_id FROM post_tags WHERE thread_id IN {THREADS_OF_1})",
+}
+
 # name: (generator, graph, root, per-table --where of the same subset)
 DATABASES = {
     "strings": ("strings.sql", "strings.yaml", f"orgs.id={ORG}", {
@@ -45,6 +70,8 @@ DATABASES = {
         "comments": "(tenant_id, task_id) IN (SELECT tenant_id, id FROM tasks WHERE (tenant_id, project_id) IN "
                     "(SELECT tenant_id, id FROM projects WHERE tenant_id = 1))",
     }),
+    "shop": ("shop.sql", "shop.yaml", "shops.id=1", SHOP_WHERES),
+    "forum": ("forum.sql", "forum.yaml", "communities.id=1", FORUM_WHERES),
 }
 
 
