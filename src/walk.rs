@@ -2361,7 +2361,7 @@ impl<'a> Planner<'a> {
             .sum();
         let bytes: usize = lists.iter().map(|(_, keys)| keys.text_bytes()).sum();
         // Pairs of integers that do not all lead with one value go to key tables however few
-        // (see PAIRS_IN_KEY_TABLES).
+        // (see PAIRS_IN_KEY_TABLES), when every edge's keys can.
         let pairs = lists
             .iter()
             .map(
@@ -2372,7 +2372,9 @@ impl<'a> Planner<'a> {
             )
             .sum::<usize>();
         let keyed = bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes)
-            || self.key_tables && pairs >= PAIRS_IN_KEY_TABLES;
+            || self.key_tables
+                && pairs >= PAIRS_IN_KEY_TABLES
+                && lists.iter().all(|(_, k)| k.int_width().is_some());
         if lookups < child.rows_estimate.unwrap_or(0) as f64
             || keyed && !(self.key_tables && lists.iter().all(|(_, k)| k.int_width().is_some()))
         {
