@@ -213,6 +213,11 @@ impl Model {
                 && key
                     .iter()
                     .all(|k| t.column(k).is_some_and(|c| integer_type(&c.data_type)));
+            let leading_int_column = t
+                .primary_key
+                .first()
+                .filter(|pk| t.column(pk).is_some_and(|c| integer_type(&c.data_type)))
+                .cloned();
             tables.insert(
                 t.name.clone(),
                 TableModel {
@@ -237,17 +242,10 @@ impl Model {
                     outside_snapshot: t
                         .without_transactions()
                         .then(|| t.engine.clone().unwrap_or_default()),
-                    split_column: match t.primary_key.as_slice() {
-                        [pk] if t.column(pk).is_some_and(|c| integer_type(&c.data_type)) => {
-                            Some(pk.clone())
-                        }
-                        _ => None,
-                    },
-                    leading_int_column: t
-                        .primary_key
-                        .first()
-                        .filter(|pk| t.column(pk).is_some_and(|c| integer_type(&c.data_type)))
-                        .cloned(),
+                    split_column: leading_int_column
+                        .clone()
+                        .filter(|_| t.primary_key.len() == 1),
+                    leading_int_column,
                 },
             );
         }
