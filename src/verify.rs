@@ -44,10 +44,10 @@ fn canonical_rounded(v: &Value, float_digits: Option<u8>, out: &mut String) {
         Value::Null => out.push('N'),
         Value::Int(i) => out.push_str(&format!("n{i}")),
         Value::UInt(u) => out.push_str(&format!("n{u}")),
-        Value::Float(f) => match float_digits {
-            Some(digits) => canonical_double(significant(f64::from(*f), digits), out),
-            None => canonical_double(f64::from(*f), out),
-        },
+        Value::Float(f) => {
+            let d = f64::from(*f);
+            canonical_double(float_digits.map_or(d, |digits| significant(d, digits)), out);
+        }
         Value::Double(d) => canonical_double(*d, out),
         Value::Decimal(s) => {
             let (neg, digits) = match s.strip_prefix('-') {
