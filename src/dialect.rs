@@ -9,6 +9,51 @@
 use crate::engine::value::{Value, push_hex};
 use std::fmt::Write;
 
+/// A set of integers as bits: bit `v - lo` (of byte `(v - lo) / 8`, lowest bit first) is set
+/// for each value `v` of the set; `lo` and `hi` are its least and greatest values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BitSet {
+    pub lo: i64,
+    pub hi: i64,
+    pub bits: Vec<u8>,
+}
+
+impl BitSet {
+    /// The set of the values `each` gives (it is called twice, and must give the same values
+    /// each time), when there are any and their bits take at most `max_bytes`.
+    pub fn of(each: impl Fn(&mut dyn FnMut(i64)), max_bytes: usize) -> Option<BitSet> {
+        let mut span: Option<(i64, i64)> = None;
+        each(&mut |v| {
+            span = Some(span.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        });
+        let (lo, hi) = span?;
+        let bytes = (i128::from(hi) - i128::from(lo)) / 8 + 1;
+        if bytes > max_bytes as i128 {
+            return None;
+        }
+        // At most max_bytes: the casts cannot truncate.
+        let mut bits = vec![0u8; bytes as usize];
+        each(&mut |v| {
+            let at = (i128::from(v) - i128::from(lo)) as usize;
+            if let Some(b) = bits.get_mut(at / 8) {
+                *b |= 1 << (at % 8);
+            }
+        });
+        Some(BitSet { lo, hi, bits })
+    }
+
+    /// Whether `v` is in the set.
+    pub fn contains(&self, v: i64) -> bool {
+        let at = i128::from(v) - i128::from(self.lo);
+        v <= self.hi
+            && at >= 0
+            && self
+                .bits
+                .get((at / 8) as usize)
+                .is_some_and(|b| b & (1 << (at % 8)) != 0)
+    }
+}
+
 /// What an import does with a row whose key already exists in the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -105,6 +150,23 @@ pub trait Dialect: Sync {
             }
         }
         out.push(')');
+    }
+
+    /// Writes that the integer column `col` holds one of the values of `set` as a test of
+    /// one bit of a byte string, when the engine can (`false`, nothing written, when not).
+    /// For a scan whose list of keys is dense (a tenant's keys among others'), this costs the
+    /// server a few operations a row, where an IN list costs it a binary search a row and the
+    /// parsing and sorting of every key: a scan of 20,000 attachments for the 60,000 tasks of
+    /// one tenant, every fifth id, took MariaDB 22-27 ms this way, 66-69 ms by an IN list,
+    /// and 20 ms with no condition at all.
+    fn write_bit_set(&self, _col: &str, _set: &BitSet, _out: &mut String) -> bool {
+        false
+    }
+
+    /// Whether [`Dialect::write_bit_set`] writes anything (so a caller builds no set for
+    /// nothing).
+    fn bit_sets(&self) -> bool {
+        false
     }
 
     /// The literals of `values`, comma-separated.
@@ -223,6 +285,31 @@ impl Dialect for MySqlDialect {
 
     fn foreign_keys_on(&self) -> Option<&'static str> {
         Some("SET foreign_key_checks = 1;")
+    }
+
+    /// `col >= lo AND col <= hi AND ASCII(SUBSTRING(X'..', ((col - lo) >> 3) + 1, 1)) &
+    /// (1 << ((col - lo) & 7))`. The server tests the conditions of an AND in the order
+    /// written and stops at the first false, so `col - lo` is never negative where it is
+    /// computed (which an unsigned column would refuse). A hex string has the binary
+    /// character set: SUBSTRING counts bytes, and ASCII gives the byte.
+    fn write_bit_set(&self, col: &str, set: &BitSet, out: &mut String) -> bool {
+        let _ = write!(
+            out,
+            "{col} >= {lo} AND {col} <= {hi} AND ASCII(SUBSTRING(X'",
+            lo = set.lo,
+            hi = set.hi
+        );
+        push_hex(&set.bits, out);
+        let _ = write!(
+            out,
+            "', (({col} - ({lo})) >> 3) + 1, 1)) & (1 << (({col} - ({lo})) & 7))",
+            lo = set.lo
+        );
+        true
+    }
+
+    fn bit_sets(&self) -> bool {
+        true
     }
 }
 
@@ -690,5 +777,31 @@ mod tests {
         let mut s = String::new();
         MYSQL.write_in_list(&two, &[&k1[..2], &k3[..2]], &mut s);
         assert_eq!(s, "(a,b) IN (('t',1),('T',3))");
+    }
+
+    /// A set of bits holds each value given (negative, repeated, in any order) and no other,
+    /// down to the last bit of its last byte, and is refused when it would outgrow its room.
+    #[test]
+    fn bit_sets_hold_each_value_given_and_no_other() {
+        let values = [-3_i64, 9, -3, 4, 20, 12];
+        let set = BitSet::of(|f| values.iter().for_each(|&v| f(v)), 8).expect("the set");
+        assert_eq!((set.lo, set.hi, set.bits.len()), (-3, 20, 3));
+        for v in -10..30 {
+            assert_eq!(set.contains(v), values.contains(&v), "{v}");
+        }
+        assert!(BitSet::of(|f| values.iter().for_each(|&v| f(v)), 2).is_none());
+        assert!(BitSet::of(|_| {}, 8).is_none());
+        let far = [i64::MIN, i64::MAX];
+        assert!(BitSet::of(|f| far.iter().for_each(|&v| f(v)), usize::MAX >> 8).is_none());
+        let mut sql = String::new();
+        assert!(MYSQL.write_bit_set("c.x", &set, &mut sql));
+        assert_eq!(
+            sql,
+            // -3 is bit 0 and 4 bit 7 of the first byte, 9 and 12 bits 4 and 7 of the second,
+            // 20 bit 7 of the third.
+            "c.x >= -3 AND c.x <= 20 AND ASCII(SUBSTRING(X'819080', \
+             ((c.x - (-3)) >> 3) + 1, 1)) & (1 << ((c.x - (-3)) & 7))"
+        );
+        assert!(!SQLITE.bit_sets());
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::budget::ByteBudget;
 use crate::config::Mode;
-use crate::dialect::Dialect;
+use crate::dialect::{BitSet, Dialect};
 use crate::engine::Source;
 use crate::engine::value::Value;
 use crate::error::{Error, Result};
@@ -558,7 +558,17 @@ impl KeyList {
             let rest = whole - self.len() * (scratch.len() + 1);
             (lead, rest)
         });
-        ListBytes { whole, lead }
+        let span = |v: &mut dyn Iterator<Item = i64>| {
+            v.fold(None, |s: Option<(i64, i64)>, k| {
+                Some(s.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))))
+            })
+        };
+        let last = match self {
+            KeyList::Ints(v) => span(&mut v.iter().copied()),
+            KeyList::Pairs(v) => span(&mut v.iter().map(|p| p.1)),
+            KeyList::General(_) => None,
+        };
+        ListBytes { whole, lead, last }
     }
 
     /// Takes the first `n` keys (or all), leaving the rest. What is taken holds just its keys:
@@ -1052,6 +1062,10 @@ const HOLD_GROWTH: f64 = 64.0;
 /// slower (0.41 s against 0.39 s, median of 15 runs).
 const SCAN_KEY_BYTES: usize = 1 << 20;
 
+/// The fewest keys a scan tests as a set of bits ([`Dialect::write_bit_set`]) rather than
+/// in an IN list, when the bits take less room: a short list costs the server little either way.
+const BIT_SET_MIN_KEYS: usize = 32;
+
 /// Fewest keys of two integer columns, not all leading with one value, that a scan takes from
 /// key tables rather than from an IN list of pairs in its text, however short the list: MariaDB
 /// compares a row with a list of pairs at far more cost than it probes a MEMORY table. A forum's
@@ -1127,6 +1141,8 @@ enum Span {
 struct ListBytes {
     whole: usize,
     lead: Option<(Value, usize)>,
+    /// Keys of integers: the least and greatest value of their last column.
+    last: Option<(i64, i64)>,
 }
 
 /// Keys held for a child edge, in lists shared with the other child edges of the same parent
@@ -1138,6 +1154,8 @@ pub struct SharedKeys {
     bytes: usize,
     /// When every key held leads with one value: that value, and the bytes of the rest.
     lead: Option<(Value, usize)>,
+    /// Keys of integers: the least and greatest value of their last column.
+    last: Option<(i64, i64)>,
 }
 
 impl SharedKeys {
@@ -1159,8 +1177,31 @@ impl SharedKeys {
                 _ => None,
             };
         }
+        if let Some((lo, hi)) = bytes.last {
+            self.last = Some(self.last.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
         self.lists.push(Arc::clone(keys));
         self.bytes += bytes.whole;
+    }
+
+    /// The bytes a scan's query takes to test the keys as a set of bits (see
+    /// [`Dialect::write_bit_set`]), when it does: keys of one integer, or pairs that all lead
+    /// with one value (tested on the second), at least [`BIT_SET_MIN_KEYS`] of them, whose
+    /// bits' hex digits take no more room than their IN list would.
+    fn bit_set_bytes(&self, dialect: &dyn Dialect) -> Option<usize> {
+        let tested = match (self.int_width(), &self.lead) {
+            (Some(1), _) | (Some(2), Some(_)) => self.last,
+            _ => None,
+        };
+        let (lo, hi) = tested.filter(|_| dialect.bit_sets() && self.len() >= BIT_SET_MIN_KEYS)?;
+        let hex = (i128::from(hi) - i128::from(lo)) / 4 + 2;
+        (hex <= self.text_bytes() as i128).then_some(hex as usize)
+    }
+
+    /// The bytes a scan's query takes for the keys: as a set of bits, or as an IN list.
+    fn scan_bytes(&self, dialect: &dyn Dialect) -> usize {
+        self.bit_set_bytes(dialect)
+            .unwrap_or_else(|| self.text_bytes())
     }
 
     /// Bytes the keys take in a scan's IN list: without their shared first value when they
@@ -1217,6 +1258,24 @@ impl SharedKeys {
         let mut keys = SharedKeys::default();
         keys.push(&list, list.literal_bytes(dialect));
         Some(keys)
+    }
+
+    /// The keys as the set of bits a scan tests them by, when it does (see
+    /// [`SharedKeys::bit_set_bytes`]): the keys' values, or the second of pairs.
+    fn bit_set(&self, dialect: &dyn Dialect) -> Option<BitSet> {
+        self.bit_set_bytes(dialect)?;
+        BitSet::of(
+            |f| {
+                for l in &self.lists {
+                    match &**l {
+                        KeyList::Ints(v) => v.iter().for_each(|&k| f(k)),
+                        KeyList::Pairs(v) => v.iter().for_each(|p| f(p.1)),
+                        KeyList::General(_) => {}
+                    }
+                }
+            },
+            usize::MAX,
+        )
     }
 
     /// The keys as one list.
@@ -2131,11 +2190,16 @@ impl<'a> Planner<'a> {
             {
                 let bytes = bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
                 held.keys[rel].push(&keys, bytes.clone());
-                // Counted whole, though a scan may write less of the keys (see
-                // [`Queries::scan`]): keys of text that all lead with one value, held until a
-                // scan could take them, were found later than lookups find them as they come
-                // (bench/shapes.py's strings: 1.10 s against 1.02 s, 2 cores).
-                if held.keys[rel].bytes <= SCAN_KEY_BYTES.min(self.batch.max_bytes)
+                // Counted as a set of bits when a scan would test them so, else whole, though
+                // a scan may write less of the keys (see [`Queries::scan`]): keys of text
+                // that all lead with one value, held until a scan could take them, were found
+                // later than lookups find them as they come (bench/shapes.py's strings: 1.10 s
+                // against 1.02 s, 2 cores).
+                let held_bytes = match held.keys[rel].bit_set_bytes(self.dialect) {
+                    Some(bits) => bits,
+                    None => held.keys[rel].bytes,
+                };
+                if held_bytes <= SCAN_KEY_BYTES.min(self.batch.max_bytes)
                     || self.key_tables && keys.int_width().is_some()
                 {
                     continue;
@@ -2359,7 +2423,11 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|(e, keys)| self.lookup_cost(e.relation, keys.len()))
             .sum();
-        let bytes: usize = lists.iter().map(|(_, keys)| keys.text_bytes()).sum();
+        // What the keys take in the scan's text, as sets of bits or lists.
+        let bytes: usize = lists
+            .iter()
+            .map(|(_, keys)| keys.scan_bytes(self.dialect))
+            .sum();
         // Pairs of integers that do not all lead with one value go to key tables however few
         // (see PAIRS_IN_KEY_TABLES), when every edge's keys can.
         let pairs = lists
@@ -2405,12 +2473,21 @@ impl<'a> Planner<'a> {
             })
             .collect();
         // Each range's query carries the whole key list, which the server parses again: the
-        // ranges must be long next to it (by its bytes too, unless in key tables).
-        let (text, per_key) = if keyed { (0, 2) } else { (bytes as u64, 1) };
+        // ranges must be long next to it (by its bytes too, unless in key tables). A set of
+        // bits is parsed as one literal, whatever the keys it holds.
+        let listed: usize = edges
+            .iter()
+            .filter(|e| e.keys.bit_set_bytes(self.dialect).is_none())
+            .map(|e| e.keys.len())
+            .sum();
+        let (text, parsed) = match keyed {
+            true => (0, 2 * keys as u64),
+            false => (bytes as u64, listed as u64),
+        };
         let pieces = match &child.split_column {
             Some(_) => (child.rows_estimate.unwrap_or(0)
                 / SPLIT_MIN_ROWS
-                    .max(per_key * keys as u64)
+                    .max(parsed)
                     .max(text / SPLIT_LIST_BYTES_PER_ROW))
             .clamp(1, self.connections as u64) as usize,
             None => 1,
@@ -2989,12 +3066,20 @@ impl Queries<'_> {
                     }
                     _ => 0,
                 };
-                dialect.write_in_list_with(
-                    &columns[from..],
-                    e.keys.len(),
-                    &mut e.keys.key_writer(from, dialect),
-                    &mut g,
-                );
+                // A dense list as a set of bits, when that takes no more room than the list
+                // (the hex digits of its bytes against the list's text).
+                let set = match &columns[from..] {
+                    [_] => e.keys.bit_set(dialect),
+                    _ => None,
+                };
+                if !set.is_some_and(|set| dialect.write_bit_set(&columns[from], &set, &mut g)) {
+                    dialect.write_in_list_with(
+                        &columns[from..],
+                        e.keys.len(),
+                        &mut e.keys.key_writer(from, dialect),
+                        &mut g,
+                    );
+                }
                 g.push_str(") IS TRUE");
                 g.push_str(&self.edge_filter(e.relation));
                 g
@@ -3485,6 +3570,101 @@ mod tests {
             "{two}"
         );
         assert_eq!(text, whole);
+    }
+
+    /// A scan tests dense keys (of one integer, or pairs of one tenant) as a set of bits, and
+    /// lists keys too few or too sparse for bits to take less room than their list.
+    #[test]
+    fn scans_test_dense_keys_as_bits_and_list_sparse_ones() {
+        let model = model_of(
+            "CREATE TABLE orders (id INT PRIMARY KEY);
+                 CREATE TABLE notes (id INT PRIMARY KEY, order_id INT REFERENCES orders (id));
+                 CREATE TABLE projects (tenant_id INT, id INT, PRIMARY KEY (tenant_id, id));
+                 CREATE TABLE tasks (tenant_id INT, id INT, project_id INT,
+                   PRIMARY KEY (tenant_id, id),
+                   FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
+            "tables:\n  orders:\n    children: [notes]\n  projects:\n    children: [tasks]\n",
+        );
+        let dialect = &crate::dialect::MYSQL;
+        let queries = Queries {
+            model: &model,
+            dialect,
+            full_rows: false,
+        };
+        let scan = |parent: &str, child: &str, list: KeyList| {
+            let relation = model
+                .relations
+                .iter()
+                .position(|r| r.child == child && r.parent == parent)
+                .expect("the relation");
+            let columns = queries
+                .direct_columns(&model.relations[relation], &model.tables[parent])
+                .expect("the child holds the key");
+            let list = Arc::new(list);
+            let mut keys = SharedKeys::default();
+            keys.push(&list, list.literal_bytes(dialect));
+            let scan_bytes = keys.scan_bytes(dialect);
+            let edge = ScanEdge {
+                relation,
+                columns,
+                keys,
+            };
+            let sql = queries.scan(&model.tables[child], &[edge], None, (None, None), false);
+            let cond = sql.split_once(" WHERE ").expect("a WHERE").1.to_string();
+            (cond, scan_bytes)
+        };
+        // Every third of 300 orders from 1000: bits 1000 to 1897.
+        let dense: Vec<i64> = (0..300).rev().map(|i| 1000 + 3 * i).collect();
+        let (bits, bytes) = scan("orders", "notes", KeyList::Ints(dense.clone()));
+        assert!(
+            bits.starts_with(
+                "(c.`order_id` >= 1000 AND c.`order_id` <= 1897 AND ASCII(SUBSTRING(X'"
+            ),
+            "{bits}"
+        );
+        assert!(!bits.contains(" IN ("), "{bits}");
+        assert!(bits.len() < 400 && bytes < 300, "{} {bytes}", bits.len());
+        // The same orders a thousand apart, and 31 of them: listed.
+        let sparse: Vec<i64> = dense.iter().map(|k| k * 1000).collect();
+        let (listed, _) = scan("orders", "notes", KeyList::Ints(sparse));
+        assert!(listed.starts_with("(c.`order_id` IN (1897000,"), "{listed}");
+        let (few, _) = scan("orders", "notes", KeyList::Ints(dense[..31].to_vec()));
+        assert!(few.starts_with("(c.`order_id` IN (1897,"), "{few}");
+        // Pairs of one tenant: the tenant named, the rest as bits; of two tenants, listed.
+        let pairs: Vec<(i64, i64)> = dense.iter().map(|&k| (7, k)).collect();
+        let (tenant, _) = scan("projects", "tasks", KeyList::Pairs(pairs.clone()));
+        assert!(
+            tenant.contains(" AND (c.`tenant_id` = 7 AND c.`project_id` >= 1000 AND"),
+            "{tenant}"
+        );
+        let mut two = pairs;
+        two[0].0 = 8;
+        let (tenants, _) = scan("projects", "tasks", KeyList::Pairs(two));
+        assert!(
+            tenants.contains(" AND ((c.`tenant_id`,c.`project_id`) IN ((8,"),
+            "{tenants}"
+        );
+        // SQLite lists them.
+        let sqlite = Queries {
+            model: &model,
+            dialect: &crate::dialect::SQLITE,
+            full_rows: false,
+        };
+        let list = Arc::new(KeyList::Ints(dense));
+        let mut keys = SharedKeys::default();
+        keys.push(&list, list.literal_bytes(&crate::dialect::SQLITE));
+        let relation = model
+            .relations
+            .iter()
+            .position(|r| r.child == "notes")
+            .expect("the relation");
+        let edge = ScanEdge {
+            relation,
+            columns: vec!["order_id".into()],
+            keys,
+        };
+        let sql = sqlite.scan(&model.tables["notes"], &[edge], None, (None, None), false);
+        assert!(sql.contains("\"order_id\" IN (1897,"), "{sql}");
     }
 
     /// A scan for keys that lead with the table's first key column is cut into ranges of it,

@@ -514,6 +514,65 @@ fn mysql_children_that_lie_together_are_looked_up() {
     assert_eq!(chosen.matches("'me'").count(), 8000);
 }
 
+/// Children found by scans whose parents' keys are dense (a tenant's every third id among
+/// others') are tested as a set of bits rather than an IN list; the dump is the one lookups
+/// write. On an unsigned column whose other rows hold values below and above the tenant's
+/// (rows the test must pass over before it subtracts the least key) and NULLs, and on a
+/// signed column whose keys are negative.
+#[test]
+fn mysql_scans_by_dense_keys_find_the_children_lookups_find() {
+    let Some(mut src) = mysql_db("rt_bits") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE tenants (id INT PRIMARY KEY);
+         CREATE TABLE boxes (id BIGINT UNSIGNED PRIMARY KEY, tenant_id INT NOT NULL,
+           FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         CREATE TABLE items (id INT PRIMARY KEY, box_id BIGINT UNSIGNED NULL, label VARCHAR(40),
+           FOREIGN KEY (box_id) REFERENCES boxes (id));
+         CREATE TABLE shelves (id INT PRIMARY KEY, tenant_id INT NOT NULL,
+           FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         CREATE TABLE books (id INT PRIMARY KEY, shelf_id INT NULL, title VARCHAR(40),
+           FOREIGN KEY (shelf_id) REFERENCES shelves (id));
+         INSERT INTO tenants VALUES (1), (2);
+         INSERT INTO boxes SELECT 999 + seq, IF(seq % 3 = 0, 1, 2) FROM seq_1_to_3000;
+         INSERT INTO boxes VALUES (5, 2), (9223372036854775807, 2), (18446744073709551615, 2);
+         INSERT INTO items SELECT ROW_NUMBER() OVER (ORDER BY b.id, s.seq), b.id,
+           CONCAT('item ', b.id, '/', s.seq) FROM boxes b JOIN seq_1_to_5 s;
+         INSERT INTO items SELECT 100000 + seq, NULL, 'loose' FROM seq_1_to_200;
+         INSERT INTO shelves SELECT -CAST(seq AS SIGNED), IF(seq % 3 = 0, 1, 2) FROM seq_1_to_3000;
+         INSERT INTO shelves VALUES (2147483647, 2), (-2147483648, 2);
+         INSERT INTO books SELECT ROW_NUMBER() OVER (ORDER BY sh.id, s.seq), sh.id,
+           CONCAT('book ', sh.id, '/', s.seq) FROM shelves sh JOIN seq_1_to_5 s;
+         INSERT INTO books SELECT 100000 + seq, NULL, 'loose' FROM seq_1_to_200;
+         ANALYZE TABLE tenants, boxes, items, shelves, books",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  tenants:\n    children: [boxes, shelves]\n  boxes:\n    children: [items]\n  \
+         shelves:\n    children: [books]\n",
+    );
+    let url = src.url();
+    let run = |name: &str, extra: &[&str]| {
+        dump_text_counting_scans(&url, &graph, "tenants.id=1", extra, &dir.path().join(name))
+    };
+    let (scanned, scans) = run("scanned.sql", &["--jobs", "2"]);
+    assert_eq!(scans["items"], 1, "{scans:?}");
+    assert_eq!(scans["books"], 1, "{scans:?}");
+    let (looked_up, lookups) = run("lookups.sql", &["--lookups-only"]);
+    assert!(lookups.values().all(|&n| n == 0), "{lookups:?}");
+    assert!(
+        scanned == looked_up,
+        "the dump by scans differs from the one by lookups"
+    );
+    // 1,000 boxes and 1,000 shelves of tenant 1, five children each; none of the others'.
+    assert_eq!(scanned.matches("'item ").count(), 5000);
+    assert_eq!(scanned.matches("'book -").count(), 5000);
+    assert!(!scanned.contains("'loose'"));
+    assert!(!scanned.contains("'item 5/") && !scanned.contains("'book 2147483647/"));
+}
+
 /// Children through a reference no index serves (a graph's own reference, which has no
 /// foreign key for InnoDB to index): lookups would each read the whole child table, so the walk
 /// reads it by one scan, even for a small tenant, and writes the dump lookups write. With an
