@@ -9,49 +9,91 @@
 use crate::engine::value::{Value, push_hex};
 use std::fmt::Write;
 
-/// A set of integers as bits: bit `v - lo` (of byte `(v - lo) / 8`, lowest bit first) is set
-/// for each value `v` of the set; `lo` and `hi` are its least and greatest values.
+/// A set of keys of one or two integer columns as bits, one for each combination of the
+/// columns' values from their least to their greatest (`dims`), the last column's varying
+/// fastest: the key `(v1, v2)` is cell `(v1 - lo1) * (hi2 - lo2 + 1) + (v2 - lo2)`, bit
+/// `cell % 8` of byte `cell / 8`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BitSet {
-    pub lo: i64,
-    pub hi: i64,
+    /// Each column's least and greatest value.
+    pub dims: Vec<(i64, i64)>,
     pub bits: Vec<u8>,
 }
 
 impl BitSet {
-    /// The set of the values `each` gives (it is called twice, and must give the same values
-    /// each time), when there are any and their bits take at most `max_bytes`.
-    pub fn of(each: impl Fn(&mut dyn FnMut(i64)), max_bytes: usize) -> Option<BitSet> {
-        let mut span: Option<(i64, i64)> = None;
-        each(&mut |v| {
-            span = Some(span.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
-        });
-        let (lo, hi) = span?;
-        let bytes = (i128::from(hi) - i128::from(lo)) / 8 + 1;
-        if bytes > max_bytes as i128 {
-            return None;
-        }
-        // At most max_bytes: the casts cannot truncate.
-        let mut bits = vec![0u8; bytes as usize];
-        each(&mut |v| {
-            let at = (i128::from(v) - i128::from(lo)) as usize;
-            if let Some(b) = bits.get_mut(at / 8) {
-                *b |= 1 << (at % 8);
+    /// The set of the keys of `columns` integers that `each` gives (it is called twice, and
+    /// must give the same keys each time), when there are any and their bits take at most
+    /// `max_bytes`.
+    pub fn of(
+        columns: usize,
+        each: impl Fn(&mut dyn FnMut(&[i64])),
+        max_bytes: usize,
+    ) -> Option<BitSet> {
+        let mut dims: Vec<(i64, i64)> = Vec::with_capacity(columns);
+        each(&mut |key| {
+            if dims.is_empty() {
+                dims.extend(key.iter().map(|&v| (v, v)));
+            }
+            for (d, &v) in dims.iter_mut().zip(key) {
+                *d = (d.0.min(v), d.1.max(v));
             }
         });
-        Some(BitSet { lo, hi, bits })
+        if dims.len() != columns || columns == 0 {
+            return None;
+        }
+        let cells = cells(&dims)?;
+        let bytes = cells.div_ceil(8);
+        if bytes > max_bytes as u128 {
+            return None;
+        }
+        // At most max_bytes: the cast cannot truncate.
+        let mut set = BitSet {
+            bits: vec![0u8; bytes as usize],
+            dims,
+        };
+        each(&mut |key| {
+            if let Some(cell) = set.cell(key)
+                && let Some(b) = set.bits.get_mut(cell / 8)
+            {
+                *b |= 1 << (cell % 8);
+            }
+        });
+        Some(set)
     }
 
-    /// Whether `v` is in the set.
-    pub fn contains(&self, v: i64) -> bool {
-        let at = i128::from(v) - i128::from(self.lo);
-        v <= self.hi
-            && at >= 0
-            && self
-                .bits
-                .get((at / 8) as usize)
-                .is_some_and(|b| b & (1 << (at % 8)) != 0)
+    /// The cell of `key`, when it lies within the set's ranges.
+    fn cell(&self, key: &[i64]) -> Option<usize> {
+        let mut cell: i128 = 0;
+        for (&(lo, hi), &v) in self.dims.iter().zip(key) {
+            if v < lo || v > hi {
+                return None;
+            }
+            cell = cell * (i128::from(hi) - i128::from(lo) + 1) + (i128::from(v) - i128::from(lo));
+        }
+        usize::try_from(cell).ok()
     }
+
+    /// Whether `key` is in the set.
+    pub fn contains(&self, key: &[i64]) -> bool {
+        key.len() == self.dims.len()
+            && self
+                .cell(key)
+                .and_then(|c| self.bits.get(c / 8).map(|b| b & (1 << (c % 8)) != 0))
+                .unwrap_or(false)
+    }
+}
+
+/// How many combinations of values `dims` spans; None past `u64`'s range.
+fn cells(dims: &[(i64, i64)]) -> Option<u128> {
+    dims.iter().try_fold(1u128, |n, &(lo, hi)| {
+        let width = u128::try_from(i128::from(hi) - i128::from(lo) + 1).ok()?;
+        n.checked_mul(width).filter(|&n| n <= u128::from(u64::MAX))
+    })
+}
+
+/// The bytes a [`BitSet`] over `dims` would take; None past `u64`'s range.
+pub fn bit_set_bytes(dims: &[(i64, i64)]) -> Option<u64> {
+    cells(dims).map(|c| c.div_ceil(8) as u64)
 }
 
 /// What an import does with a row whose key already exists in the target.
@@ -152,14 +194,14 @@ pub trait Dialect: Sync {
         out.push(')');
     }
 
-    /// Writes that the integer column `col` holds one of the values of `set` as a test of
-    /// one bit of a byte string, when the engine can (`false`, nothing written, when not).
-    /// For a scan whose list of keys is dense (a tenant's keys among others'), this costs the
-    /// server a few operations a row, where an IN list costs it a binary search a row and the
-    /// parsing and sorting of every key: a scan of 20,000 attachments for the 60,000 tasks of
-    /// one tenant, every fifth id, took MariaDB 22-27 ms this way, 66-69 ms by an IN list,
-    /// and 20 ms with no condition at all.
-    fn write_bit_set(&self, _col: &str, _set: &BitSet, _out: &mut String) -> bool {
+    /// Writes that the integer columns `cols` (as many as the set's) hold one of the keys of
+    /// `set` as a test of one bit of a byte string, when the engine can (`false`, nothing
+    /// written, when not). For a scan whose keys are dense (a tenant's among others'), this
+    /// costs the server a few operations a row, where an IN list costs it a binary search a row
+    /// and the parsing and sorting of every key: a scan of 20,000 attachments for the 60,000
+    /// tasks of one tenant, every fifth id, took MariaDB 22-27 ms this way, 66-69 ms by an IN
+    /// list, and 20 ms with no condition at all.
+    fn write_bit_set(&self, _cols: &[String], _set: &BitSet, _out: &mut String) -> bool {
         false
     }
 
@@ -287,24 +329,35 @@ impl Dialect for MySqlDialect {
         Some("SET foreign_key_checks = 1;")
     }
 
-    /// `col >= lo AND col <= hi AND ASCII(SUBSTRING(X'..', ((col - lo) >> 3) + 1, 1)) &
-    /// (1 << ((col - lo) & 7))`. The server tests the conditions of an AND in the order
-    /// written and stops at the first false, so `col - lo` is never negative where it is
-    /// computed (which an unsigned column would refuse). A hex string has the binary
-    /// character set: SUBSTRING counts bytes, and ASCII gives the byte.
-    fn write_bit_set(&self, col: &str, set: &BitSet, out: &mut String) -> bool {
-        let _ = write!(
-            out,
-            "{col} >= {lo} AND {col} <= {hi} AND ASCII(SUBSTRING(X'",
-            lo = set.lo,
-            hi = set.hi
-        );
+    /// `col >= lo AND col <= hi AND ASCII(SUBSTRING(X'..', (cell >> 3) + 1, 1)) & (1 << (cell
+    /// & 7))`, where the cell is `(col - lo)`, or for two columns `(c1 - lo1) * width2 + (c2 -
+    /// lo2)`. The server tests the conditions of an AND in the order written and stops at the
+    /// first false, so no `col - lo` is negative where it is computed (which an unsigned
+    /// column would refuse). A hex string has the binary character set: SUBSTRING counts
+    /// bytes, and ASCII gives the byte.
+    fn write_bit_set(&self, cols: &[String], set: &BitSet, out: &mut String) -> bool {
+        if cols.len() != set.dims.len() {
+            return false;
+        }
+        let mut terms = Vec::with_capacity(cols.len());
+        for (i, (col, &(lo, hi))) in cols.iter().zip(&set.dims).enumerate() {
+            let _ = write!(out, "{col} >= {lo} AND {col} <= {hi} AND ");
+            let width: i128 = set.dims[i + 1..]
+                .iter()
+                .map(|&(lo, hi)| i128::from(hi) - i128::from(lo) + 1)
+                .product();
+            terms.push(match width {
+                1 => format!("{col} - ({lo})"),
+                w => format!("({col} - ({lo})) * {w}"),
+            });
+        }
+        let cell = match terms.as_slice() {
+            [one] => one.clone(),
+            _ => format!("({})", terms.join(") + (")),
+        };
+        out.push_str("ASCII(SUBSTRING(X'");
         push_hex(&set.bits, out);
-        let _ = write!(
-            out,
-            "', (({col} - ({lo})) >> 3) + 1, 1)) & (1 << (({col} - ({lo})) & 7))",
-            lo = set.lo
-        );
+        let _ = write!(out, "', (({cell}) >> 3) + 1, 1)) & (1 << (({cell}) & 7))");
         true
     }
 
@@ -784,17 +837,18 @@ mod tests {
     #[test]
     fn bit_sets_hold_each_value_given_and_no_other() {
         let values = [-3_i64, 9, -3, 4, 20, 12];
-        let set = BitSet::of(|f| values.iter().for_each(|&v| f(v)), 8).expect("the set");
-        assert_eq!((set.lo, set.hi, set.bits.len()), (-3, 20, 3));
+        let of = |max| BitSet::of(1, |f| values.iter().for_each(|&v| f(&[v])), max);
+        let set = of(8).expect("the set");
+        assert_eq!((set.dims.as_slice(), set.bits.len()), (&[(-3, 20)][..], 3));
         for v in -10..30 {
-            assert_eq!(set.contains(v), values.contains(&v), "{v}");
+            assert_eq!(set.contains(&[v]), values.contains(&v), "{v}");
         }
-        assert!(BitSet::of(|f| values.iter().for_each(|&v| f(v)), 2).is_none());
-        assert!(BitSet::of(|_| {}, 8).is_none());
+        assert!(of(2).is_none());
+        assert!(BitSet::of(1, |_| {}, 8).is_none());
         let far = [i64::MIN, i64::MAX];
-        assert!(BitSet::of(|f| far.iter().for_each(|&v| f(v)), usize::MAX >> 8).is_none());
+        assert!(BitSet::of(1, |f| far.iter().for_each(|&v| f(&[v])), usize::MAX).is_none());
         let mut sql = String::new();
-        assert!(MYSQL.write_bit_set("c.x", &set, &mut sql));
+        assert!(MYSQL.write_bit_set(&["c.x".to_string()], &set, &mut sql));
         assert_eq!(
             sql,
             // -3 is bit 0 and 4 bit 7 of the first byte, 9 and 12 bits 4 and 7 of the second,
@@ -802,6 +856,27 @@ mod tests {
             "c.x >= -3 AND c.x <= 20 AND ASCII(SUBSTRING(X'819080', \
              ((c.x - (-3)) >> 3) + 1, 1)) & (1 << ((c.x - (-3)) & 7))"
         );
+        // Pairs: rows of 3 cells (the second column 5 to 7), from (10, 5).
+        let pairs = [[10_i64, 5], [10, 7], [12, 6], [11, 5]];
+        let set = BitSet::of(2, |f| pairs.iter().for_each(|p| f(p)), 8).expect("the set");
+        assert_eq!(set.dims, vec![(10, 12), (5, 7)]);
+        for a in 8..15 {
+            for b in 3..10 {
+                assert_eq!(set.contains(&[a, b]), pairs.contains(&[a, b]), "{a} {b}");
+            }
+        }
+        // Cells 0, 2, 3 and 7.
+        assert_eq!(set.bits, vec![0b1000_1101, 0]);
+        let mut sql = String::new();
+        let cols = ["c.a".to_string(), "c.b".to_string()];
+        assert!(MYSQL.write_bit_set(&cols, &set, &mut sql));
+        assert_eq!(
+            sql,
+            "c.a >= 10 AND c.a <= 12 AND c.b >= 5 AND c.b <= 7 AND ASCII(SUBSTRING(X'8d00', \
+             ((((c.a - (10)) * 3) + (c.b - (5))) >> 3) + 1, 1)) & \
+             (1 << ((((c.a - (10)) * 3) + (c.b - (5))) & 7))"
+        );
+        assert!(!MYSQL.write_bit_set(&cols[..1], &set, &mut String::new()));
         assert!(!SQLITE.bit_sets());
     }
 }

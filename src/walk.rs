@@ -563,12 +563,23 @@ impl KeyList {
                 Some(s.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))))
             })
         };
-        let last = match self {
-            KeyList::Ints(v) => span(&mut v.iter().copied()),
-            KeyList::Pairs(v) => span(&mut v.iter().map(|p| p.1)),
-            KeyList::General(_) => None,
+        let (first, last) = match self {
+            KeyList::Ints(v) => {
+                let s = span(&mut v.iter().copied());
+                (s, s)
+            }
+            KeyList::Pairs(v) => (
+                span(&mut v.iter().map(|p| p.0)),
+                span(&mut v.iter().map(|p| p.1)),
+            ),
+            KeyList::General(_) => (None, None),
         };
-        ListBytes { whole, lead, last }
+        ListBytes {
+            whole,
+            lead,
+            first,
+            last,
+        }
     }
 
     /// Takes the first `n` keys (or all), leaving the rest. What is taken holds just its keys:
@@ -1066,8 +1077,10 @@ const SCAN_KEY_BYTES: usize = 1 << 20;
 /// in an IN list, when the bits take less room: a short list costs the server little either way.
 const BIT_SET_MIN_KEYS: usize = 32;
 
-/// Fewest keys of two integer columns, not all leading with one value, that a scan takes from
-/// key tables rather than from an IN list of pairs in its text, however short the list: MariaDB
+/// Fewest keys of two integer columns, not all leading with one value and too sparse for a set
+/// of bits (which costs the server less still: the forum's post tags and votes for 80,000
+/// posts, 0.555 -> 0.425 s of its CPU), that a scan takes from key tables rather than from an
+/// IN list of pairs in its text, however short the list: MariaDB
 /// compares a row with a list of pairs at far more cost than it probes a MEMORY table. A forum's
 /// post tags and votes, children of 21,690 `(thread_id, seq)` posts (a 550 KB list): the
 /// server's CPU 0.355 -> 0.235 s and the dump 0.280 -> 0.230 s (8 runs each, turn about). Scans
@@ -1141,7 +1154,9 @@ enum Span {
 struct ListBytes {
     whole: usize,
     lead: Option<(Value, usize)>,
-    /// Keys of integers: the least and greatest value of their last column.
+    /// Keys of integers: the least and greatest value of their first column, and of their
+    /// last (the same column for keys of one).
+    first: Option<(i64, i64)>,
     last: Option<(i64, i64)>,
 }
 
@@ -1154,7 +1169,9 @@ pub struct SharedKeys {
     bytes: usize,
     /// When every key held leads with one value: that value, and the bytes of the rest.
     lead: Option<(Value, usize)>,
-    /// Keys of integers: the least and greatest value of their last column.
+    /// Keys of integers: the least and greatest value of their first column, and of their
+    /// last (the same column for keys of one).
+    first: Option<(i64, i64)>,
     last: Option<(i64, i64)>,
 }
 
@@ -1177,25 +1194,39 @@ impl SharedKeys {
                 _ => None,
             };
         }
-        if let Some((lo, hi)) = bytes.last {
-            self.last = Some(self.last.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        let widen = |held: Option<(i64, i64)>, (lo, hi): (i64, i64)| {
+            Some(held.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))))
+        };
+        if let Some(span) = bytes.first {
+            self.first = widen(self.first, span);
+        }
+        if let Some(span) = bytes.last {
+            self.last = widen(self.last, span);
         }
         self.lists.push(Arc::clone(keys));
         self.bytes += bytes.whole;
     }
 
-    /// The bytes a scan's query takes to test the keys as a set of bits (see
-    /// [`Dialect::write_bit_set`]), when it does: keys of one integer, or pairs that all lead
-    /// with one value (tested on the second), at least [`BIT_SET_MIN_KEYS`] of them, whose
-    /// bits' hex digits take no more room than their IN list would.
-    fn bit_set_bytes(&self, dialect: &dyn Dialect) -> Option<usize> {
-        let tested = match (self.int_width(), &self.lead) {
-            (Some(1), _) | (Some(2), Some(_)) => self.last,
+    /// The columns' ranges of the set of bits a scan tests the keys by (see
+    /// [`Dialect::write_bit_set`]): keys of one integer; pairs that all lead with one value,
+    /// by their second (the first is named once); other pairs, by both.
+    fn bit_dims(&self) -> Option<Vec<(i64, i64)>> {
+        match (self.int_width()?, &self.lead) {
+            (1, _) | (2, Some(_)) => Some(vec![self.last?]),
+            (2, None) => Some(vec![self.first?, self.last?]),
             _ => None,
-        };
-        let (lo, hi) = tested.filter(|_| dialect.bit_sets() && self.len() >= BIT_SET_MIN_KEYS)?;
-        let hex = (i128::from(hi) - i128::from(lo)) / 4 + 2;
-        (hex <= self.text_bytes() as i128).then_some(hex as usize)
+        }
+    }
+
+    /// The bytes a scan's query takes to test the keys as a set of bits, when it does: at
+    /// least [`BIT_SET_MIN_KEYS`] keys whose bits' hex digits take no more room than their IN
+    /// list would.
+    fn bit_set_bytes(&self, dialect: &dyn Dialect) -> Option<usize> {
+        if !dialect.bit_sets() || self.len() < BIT_SET_MIN_KEYS {
+            return None;
+        }
+        let hex = 2 * crate::dialect::bit_set_bytes(&self.bit_dims()?)?;
+        (hex <= self.text_bytes() as u64).then_some(hex as usize)
     }
 
     /// The bytes a scan's query takes for the keys: as a set of bits, or as an IN list.
@@ -1261,15 +1292,18 @@ impl SharedKeys {
     }
 
     /// The keys as the set of bits a scan tests them by, when it does (see
-    /// [`SharedKeys::bit_set_bytes`]): the keys' values, or the second of pairs.
+    /// [`SharedKeys::bit_dims`], [`SharedKeys::bit_set_bytes`]).
     fn bit_set(&self, dialect: &dyn Dialect) -> Option<BitSet> {
         self.bit_set_bytes(dialect)?;
+        let both = self.bit_dims()?.len() == 2;
         BitSet::of(
+            if both { 2 } else { 1 },
             |f| {
                 for l in &self.lists {
                     match &**l {
-                        KeyList::Ints(v) => v.iter().for_each(|&k| f(k)),
-                        KeyList::Pairs(v) => v.iter().for_each(|p| f(p.1)),
+                        KeyList::Ints(v) => v.iter().for_each(|&k| f(&[k])),
+                        KeyList::Pairs(v) if both => v.iter().for_each(|p| f(&[p.0, p.1])),
+                        KeyList::Pairs(v) => v.iter().for_each(|p| f(&[p.1])),
                         KeyList::General(_) => {}
                     }
                 }
@@ -2429,15 +2463,13 @@ impl<'a> Planner<'a> {
             .map(|(_, keys)| keys.scan_bytes(self.dialect))
             .sum();
         // Pairs of integers that do not all lead with one value go to key tables however few
-        // (see PAIRS_IN_KEY_TABLES), when every edge's keys can.
+        // (see PAIRS_IN_KEY_TABLES), when every edge's keys can, unless tested as a set of
+        // bits (which costs the server less than a key table).
         let pairs = lists
             .iter()
-            .map(
-                |(_, k)| match k.int_width() == Some(2) && k.lead.is_none() {
-                    true => k.len(),
-                    false => 0,
-                },
-            )
+            .filter(|(_, k)| k.int_width() == Some(2) && k.lead.is_none())
+            .filter(|(_, k)| k.bit_set_bytes(self.dialect).is_none())
+            .map(|(_, k)| k.len())
             .sum::<usize>();
         let keyed = bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes)
             || self.key_tables
@@ -3068,11 +3100,8 @@ impl Queries<'_> {
                 };
                 // A dense list as a set of bits, when that takes no more room than the list
                 // (the hex digits of its bytes against the list's text).
-                let set = match &columns[from..] {
-                    [_] => e.keys.bit_set(dialect),
-                    _ => None,
-                };
-                if !set.is_some_and(|set| dialect.write_bit_set(&columns[from], &set, &mut g)) {
+                let set = e.keys.bit_set(dialect);
+                if !set.is_some_and(|set| dialect.write_bit_set(&columns[from..], &set, &mut g)) {
                     dialect.write_in_list_with(
                         &columns[from..],
                         e.keys.len(),
@@ -3630,19 +3659,29 @@ mod tests {
         assert!(listed.starts_with("(c.`order_id` IN (1897000,"), "{listed}");
         let (few, _) = scan("orders", "notes", KeyList::Ints(dense[..31].to_vec()));
         assert!(few.starts_with("(c.`order_id` IN (1897,"), "{few}");
-        // Pairs of one tenant: the tenant named, the rest as bits; of two tenants, listed.
+        // Pairs of one tenant: the tenant named, the rest as bits; of two tenants, bits of
+        // both columns (2 rows of 898 cells); of tenants far apart, listed.
         let pairs: Vec<(i64, i64)> = dense.iter().map(|&k| (7, k)).collect();
         let (tenant, _) = scan("projects", "tasks", KeyList::Pairs(pairs.clone()));
         assert!(
             tenant.contains(" AND (c.`tenant_id` = 7 AND c.`project_id` >= 1000 AND"),
             "{tenant}"
         );
-        let mut two = pairs;
+        let mut two = pairs.clone();
         two[0].0 = 8;
         let (tenants, _) = scan("projects", "tasks", KeyList::Pairs(two));
         assert!(
-            tenants.contains(" AND ((c.`tenant_id`,c.`project_id`) IN ((8,"),
+            tenants.contains(
+                " AND (c.`tenant_id` >= 7 AND c.`tenant_id` <= 8 AND c.`project_id` >= 1000 AND"
+            ) && tenants.contains("(((c.`tenant_id` - (7)) * 898) + (c.`project_id` - (1000)))"),
             "{tenants}"
+        );
+        let mut far = pairs;
+        far[0].0 = 7_000_000;
+        let (listed, _) = scan("projects", "tasks", KeyList::Pairs(far));
+        assert!(
+            listed.contains(" AND ((c.`tenant_id`,c.`project_id`) IN ((7000000,"),
+            "{listed}"
         );
         // SQLite lists them.
         let sqlite = Queries {
