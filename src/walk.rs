@@ -3545,6 +3545,28 @@ mod tests {
         Model::resolve(&graph, &schema).expect("the model")
     }
 
+    /// The scan edge from `parent` into `child` (whose columns hold the parent's key) with
+    /// `list`'s keys.
+    fn scan_edge(queries: &Queries, parent: &str, child: &str, list: KeyList) -> ScanEdge {
+        let model = queries.model;
+        let relation = model
+            .relations
+            .iter()
+            .position(|r| r.child == child && r.parent == parent)
+            .expect("the relation");
+        let columns = queries
+            .direct_columns(&model.relations[relation], &model.tables[parent])
+            .expect("the child holds the key");
+        let list = Arc::new(list);
+        let mut keys = SharedKeys::default();
+        keys.push(&list, list.literal_bytes(queries.dialect));
+        ScanEdge {
+            relation,
+            columns,
+            keys,
+        }
+    }
+
     /// A scan for the children of keys that all lead with one value (one tenant's) names
     /// that value once and lists the rest; keys of several tenants are listed whole.
     #[test]
@@ -3621,23 +3643,8 @@ mod tests {
             full_rows: false,
         };
         let scan = |parent: &str, child: &str, list: KeyList| {
-            let relation = model
-                .relations
-                .iter()
-                .position(|r| r.child == child && r.parent == parent)
-                .expect("the relation");
-            let columns = queries
-                .direct_columns(&model.relations[relation], &model.tables[parent])
-                .expect("the child holds the key");
-            let list = Arc::new(list);
-            let mut keys = SharedKeys::default();
-            keys.push(&list, list.literal_bytes(dialect));
-            let scan_bytes = keys.scan_bytes(dialect);
-            let edge = ScanEdge {
-                relation,
-                columns,
-                keys,
-            };
+            let edge = scan_edge(&queries, parent, child, list);
+            let scan_bytes = edge.keys.scan_bytes(dialect);
             let sql = queries.scan(&model.tables[child], &[edge], None, (None, None), false);
             let cond = sql.split_once(" WHERE ").expect("a WHERE").1.to_string();
             (cond, scan_bytes)
@@ -3689,19 +3696,7 @@ mod tests {
             dialect: &crate::dialect::SQLITE,
             full_rows: false,
         };
-        let list = Arc::new(KeyList::Ints(dense));
-        let mut keys = SharedKeys::default();
-        keys.push(&list, list.literal_bytes(&crate::dialect::SQLITE));
-        let relation = model
-            .relations
-            .iter()
-            .position(|r| r.child == "notes")
-            .expect("the relation");
-        let edge = ScanEdge {
-            relation,
-            columns: vec!["order_id".into()],
-            keys,
-        };
+        let edge = scan_edge(&sqlite, "orders", "notes", KeyList::Ints(dense));
         let sql = sqlite.scan(&model.tables["notes"], &[edge], None, (None, None), false);
         assert!(sql.contains("\"order_id\" IN (1897,"), "{sql}");
     }
@@ -3731,24 +3726,8 @@ mod tests {
             dialect,
             full_rows: false,
         };
-        let edge = |parent: &str, child: &str, list: KeyList| {
-            let relation = model
-                .relations
-                .iter()
-                .position(|r| r.child == child && r.parent == parent)
-                .expect("the relation");
-            let columns = queries
-                .direct_columns(&model.relations[relation], &model.tables[parent])
-                .expect("the child holds the key");
-            let list = Arc::new(list);
-            let mut keys = SharedKeys::default();
-            keys.push(&list, list.literal_bytes(dialect));
-            ScanEdge {
-                relation,
-                columns,
-                keys,
-            }
-        };
+        let edge =
+            |parent: &str, child: &str, list: KeyList| scan_edge(&queries, parent, child, list);
         // 1,000 orders, every third id, in no order.
         let mut ids: Vec<i64> = (0..1000).map(|i| 3 * i + 1).collect();
         ids.reverse();
