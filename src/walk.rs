@@ -1294,7 +1294,7 @@ impl SharedKeys {
     /// The keys as the set of bits a scan tests them by, when it does (see
     /// [`SharedKeys::bit_dims`], [`SharedKeys::bit_set_bytes`]).
     fn bit_set(&self, dialect: &dyn Dialect) -> Option<BitSet> {
-        self.bit_set_bytes(dialect)?;
+        let hex = self.bit_set_bytes(dialect)?;
         let both = self.bit_dims()?.len() == 2;
         BitSet::of(
             if both { 2 } else { 1 },
@@ -1308,7 +1308,7 @@ impl SharedKeys {
                     }
                 }
             },
-            usize::MAX,
+            hex.div_ceil(2),
         )
     }
 
