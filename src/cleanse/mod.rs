@@ -339,7 +339,9 @@ impl Resolver<'_> {
                 let sub = self.compile(&r.replace, pos, table)?;
                 Compiled::Regex {
                     re,
-                    replace: Box::new((sub, r.replace.domain())),
+                    // The domain a column with the same rule has: an email in a text becomes
+                    // the fake an email column gives it (and shares its uniqueness).
+                    replace: Box::new((sub, format!("{}|{}", r.replace.domain(), self.locale))),
                 }
             }
             Rule::Mask(m) => Compiled::Mask {
@@ -374,7 +376,8 @@ impl Resolver<'_> {
                     let steps = parse_path(p).ok_or_else(|| {
                         self.err(pos, format!("`{p}` is not a JSON path like `$.a.b`, `$.items[*].email` or `$.a[0]`"))
                     })?;
-                    out.push((steps, self.compile(r, pos, table)?, r.domain()));
+                    let domain = format!("{}|{}", r.domain(), self.locale);
+                    out.push((steps, self.compile(r, pos, table)?, domain));
                 }
                 Compiled::Json(out)
             }
