@@ -100,10 +100,6 @@ const MAX_BATCH_ROWS: usize = 1 << 16;
 /// ([`spooled`]).
 const PASS_BATCH_BYTES: usize = 512 << 10;
 
-/// Bytes of rows read back from the spool at once (the rows of one batch are read in the order
-/// they sit in the file; more at once means fewer, longer reads, and more memory).
-const SPOOL_BATCH_BYTES: usize = 4 << 20;
-
 /// Bytes of rows read back at once for the threads that write them as text: several batches
 /// are out at once, each becoming about twice its size in text. Smaller batches keep their
 /// buffers in the allocator's reach (4 MiB batches, each a fresh mapping, made the benchmark's
@@ -1098,13 +1094,10 @@ fn write_table(
             )?;
         }
         // Rows come back from the spool in batches (read in file order), are written as text
-        // (on several threads unless cleansed, whose registries depend on the order of rows),
-        // and go to the sink in the segment's order.
-        let bytes = match prepared.cleanser {
-            Some(_) => SPOOL_BATCH_BYTES,
-            None => FORMAT_BATCH_BYTES,
-        };
-        let batches = SpoolBatches::new(&slots, segment, bytes);
+        // on several threads (cleansed first on this one, in the segment's order, which
+        // the registries keeping cleansed values unique depend on), and go to the sink in the
+        // segment's order.
+        let batches = SpoolBatches::new(&slots, segment, FORMAT_BATCH_BYTES);
         let mut deliver = |out: &mut Formatted| {
             sink.rows(&out.text, &out.ends)?;
             restores.append(&mut out.restores);
@@ -1112,10 +1105,19 @@ fn write_table(
             (hooks.progress)(count);
             Ok(())
         };
-        match &prepared.cleanser {
-            Some(c) => writer.write_all(batches, rows, &mut c.borrow_mut(), &mut deliver)?,
-            None => writer.write_all_threaded(batches, rows, format_threads(), &mut deliver)?,
-        }
+        // Only for a table with a rule: the rows of others are written on the threads alone.
+        let mut cleanser = prepared
+            .cleanser
+            .as_ref()
+            .filter(|c| c.borrow().cleanses(&t.name))
+            .map(|c| c.borrow_mut());
+        writer.write_all(
+            batches,
+            rows,
+            format_threads(),
+            cleanser.as_deref_mut(),
+            &mut deliver,
+        )?;
         if checks_off {
             sink.end_table()?;
             sink.foreign_key_checks(true, "")?;
@@ -1155,100 +1157,134 @@ struct RowWriter<'a> {
 }
 
 impl RowWriter<'_> {
-    /// Writes the rows `positions` of the table (read into `raw`) into `out`, cleansed first
-    /// when `cleanser` is given (what is restored later is the cleansed value too).
-    fn write(
-        &self,
-        positions: &[u32],
-        raw: &RawRows,
-        mut cleanser: Option<&mut Cleanser>,
-        values: &mut Vec<Value>,
-        out: &mut Formatted,
-    ) -> Result<()> {
-        let t = self.t;
+    /// Writes the rows read into `raw` into `out`.
+    fn write(&self, raw: &RawRows, values: &mut Vec<Value>, out: &mut Formatted) -> Result<()> {
         out.text.clear();
         out.ends.clear();
         out.restores.clear();
-        for j in 0..positions.len() {
-            raw.decode(j, values)?;
-            if let Some(c) = cleanser.as_deref_mut() {
-                c.apply(&t.name, &t.columns, values);
-            }
-            for &i in self.nulled {
-                values[i] = Value::Null;
-            }
-            // The key as written (cleansed), for the rows restored; a key is never NULL, so
-            // none of its columns is among those written as NULL.
-            let mut key: Option<Key> = None;
-            for cols in self.deferred {
-                if cols.iter().any(|&i| !values[i].is_null()) {
-                    let key = key
-                        .get_or_insert_with(|| {
-                            self.key.iter().map(|&i| values[i].clone()).collect()
-                        })
-                        .clone();
-                    out.restores.push(Restore {
-                        table: t.name.clone(),
-                        key_cols: t.key.clone(),
-                        key,
-                        cols: cols.iter().map(|&i| t.columns[i].clone()).collect(),
-                        values: cols.iter().map(|&i| values[i].clone()).collect(),
-                    });
-                    for &i in cols {
-                        values[i] = Value::Null;
-                    }
-                }
-            }
-            // The key's columns spooled after the row's own, if any, are not written.
-            values.truncate(t.columns.len());
+        for j in 0..raw.len() {
+            self.values(raw, j, None, values, &mut out.restores)?;
             self.format.row(values, &mut out.text);
             out.ends.push(out.text.len());
         }
         Ok(())
     }
 
-    /// Writes every batch in turn on this thread, cleansing with `cleanser`.
-    fn write_all(
+    /// The rows read into `raw` as they are written, cleansed, one after another into
+    /// `prepared` (as many values a row as the table has columns); what they restore later into
+    /// `restores` (both cleared first).
+    fn prepare(
         &self,
-        mut batches: SpoolBatches,
-        rows: &mut SpoolReader,
+        raw: &RawRows,
         cleanser: &mut Cleanser,
-        deliver: &mut dyn FnMut(&mut Formatted) -> Result<()>,
+        values: &mut Vec<Value>,
+        prepared: &mut Vec<Value>,
+        restores: &mut Vec<Restore>,
     ) -> Result<()> {
-        let (mut raw, mut values, mut out) = Default::default();
-        while let Some(batch) = batches.next(rows, &mut raw)? {
-            self.write(batch, &raw, Some(&mut *cleanser), &mut values, &mut out)?;
-            deliver(&mut out)?;
+        prepared.clear();
+        restores.clear();
+        for j in 0..raw.len() {
+            self.values(raw, j, Some(&mut *cleanser), values, restores)?;
+            prepared.append(values);
         }
         Ok(())
     }
 
-    /// Writes the batches on `threads` threads while this one reads the next from the spool;
-    /// hands them to `deliver` in order. At most `threads + 1` batches, and about
-    /// [`FORMAT_OUT_BYTES`] of rows, are out at once, so memory stays bounded whatever the
-    /// table's size and the rows' width. A table of one batch is written here.
-    fn write_all_threaded(
+    /// Writes rows [`RowWriter::prepare`]d into `out` (its restores are the rows' already).
+    fn write_prepared(&self, prepared: &[Value], out: &mut Formatted) {
+        out.text.clear();
+        out.ends.clear();
+        for row in prepared.chunks(self.t.columns.len().max(1)) {
+            self.format.row(row, &mut out.text);
+            out.ends.push(out.text.len());
+        }
+    }
+
+    /// Row `j` of `raw` into `values` as it is written: cleansed first when `cleanser` is given
+    /// (what is restored later is the cleansed value too), NULL where written as NULL, and
+    /// what a broken cycle restores later pushed to `restores`.
+    fn values(
+        &self,
+        raw: &RawRows,
+        j: usize,
+        cleanser: Option<&mut Cleanser>,
+        values: &mut Vec<Value>,
+        restores: &mut Vec<Restore>,
+    ) -> Result<()> {
+        let t = self.t;
+        raw.decode(j, values)?;
+        if let Some(c) = cleanser {
+            c.apply(&t.name, &t.columns, values);
+        }
+        for &i in self.nulled {
+            values[i] = Value::Null;
+        }
+        // The key as written (cleansed), for the rows restored; a key is never NULL, so
+        // none of its columns is among those written as NULL.
+        let mut key: Option<Key> = None;
+        for cols in self.deferred {
+            if cols.iter().any(|&i| !values[i].is_null()) {
+                let key = key
+                    .get_or_insert_with(|| self.key.iter().map(|&i| values[i].clone()).collect())
+                    .clone();
+                restores.push(Restore {
+                    table: t.name.clone(),
+                    key_cols: t.key.clone(),
+                    key,
+                    cols: cols.iter().map(|&i| t.columns[i].clone()).collect(),
+                    values: cols.iter().map(|&i| values[i].clone()).collect(),
+                });
+                for &i in cols {
+                    values[i] = Value::Null;
+                }
+            }
+        }
+        // The key's columns spooled after the row's own, if any, are not written.
+        values.truncate(t.columns.len());
+        Ok(())
+    }
+
+    /// Writes the batches on `threads` threads while this one reads the next from the spool
+    /// (and cleanses its rows first with `cleanser`, when given: in order, as the registries
+    /// that keep cleansed values unique need); hands them to `deliver` in order. At most
+    /// `threads + 1` batches, and about [`FORMAT_OUT_BYTES`] of rows, are out at once, so
+    /// memory stays bounded whatever the table's size and the rows' width. A table of one
+    /// batch is written here.
+    fn write_all(
         &self,
         mut batches: SpoolBatches,
         rows: &mut SpoolReader,
         threads: usize,
+        mut cleanser: Option<&mut Cleanser>,
         deliver: &mut dyn FnMut(&mut Formatted) -> Result<()>,
     ) -> Result<()> {
-        let mut raw = RawRows::default();
-        let Some(first) = batches.next(rows, &mut raw)? else {
+        let mut values = Vec::new();
+        let mut first = TextJob::default();
+        if batches.next(rows, &mut first.raw)?.is_none() {
             return Ok(());
-        };
+        }
         if batches.is_done() {
             let mut out = Formatted::default();
-            self.write(first, &raw, None, &mut Vec::new(), &mut out)?;
+            match cleanser {
+                Some(c) => {
+                    self.prepare(
+                        &first.raw,
+                        c,
+                        &mut values,
+                        &mut first.prepared,
+                        &mut out.restores,
+                    )?;
+                    self.write_prepared(&first.prepared, &mut out);
+                }
+                None => self.write(&first.raw, &mut values, &mut out)?,
+            }
             return deliver(&mut out);
         }
-        let mut first = Some((first, raw));
-        type Job<'b> = (usize, &'b [u32], RawRows, Formatted);
-        type Done = Result<(usize, RawRows, Formatted)>;
+        let mut first = Some(first);
+        type Job = (usize, TextJob, Formatted);
         let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
         let job_rx = Mutex::new(job_rx);
-        let (done_tx, done) = std::sync::mpsc::channel::<Done>();
+        let (done_tx, done) = std::sync::mpsc::channel::<Result<Job>>();
         std::thread::scope(|scope| {
             // Dropped on the way out, whatever the way: the threads stop once it is.
             let jobs = jobs;
@@ -1259,19 +1295,25 @@ impl RowWriter<'_> {
                     let mut values = Vec::new();
                     loop {
                         let job = job_rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                        let Ok((n, batch, raw, mut out)) = job else {
+                        let Ok((n, batch, mut out)) = job else {
                             return;
                         };
-                        let written = self.write(batch, &raw, None, &mut values, &mut out);
-                        if done_tx.send(written.map(|()| (n, raw, out))).is_err() {
+                        let written = match batch.cleansed {
+                            true => {
+                                self.write_prepared(&batch.prepared, &mut out);
+                                Ok(())
+                            }
+                            false => self.write(&batch.raw, &mut values, &mut out),
+                        };
+                        if done_tx.send(written.map(|()| (n, batch, out))).is_err() {
                             return;
                         }
                     }
                 });
             }
             drop(done_tx);
-            let mut free: Vec<(RawRows, Formatted)> = Vec::new();
-            let mut waiting: BTreeMap<usize, (RawRows, Formatted)> = BTreeMap::new();
+            let mut free: Vec<(TextJob, Formatted)> = Vec::new();
+            let mut waiting: BTreeMap<usize, (TextJob, Formatted)> = BTreeMap::new();
             // The bytes of each batch out, in order.
             let mut out_bytes: std::collections::VecDeque<usize> = Default::default();
             let (mut sent, mut next, mut more) = (0, 0, true);
@@ -1280,39 +1322,43 @@ impl RowWriter<'_> {
                     && sent - next <= threads
                     && out_bytes.iter().sum::<usize>() < FORMAT_OUT_BYTES
                 {
-                    let (mut raw, out) = free.pop().unwrap_or_default();
-                    let batch = match first.take() {
-                        Some((batch, read)) => {
-                            raw = read;
-                            Some(batch)
+                    let (mut batch, mut out) = free.pop().unwrap_or_default();
+                    let read = match first.take() {
+                        Some(read) => {
+                            batch = read;
+                            true
                         }
-                        None => batches.next(rows, &mut raw)?,
+                        None => batches.next(rows, &mut batch.raw)?.is_some(),
                     };
-                    match batch {
-                        Some(batch) => {
-                            out_bytes.push_back(raw.bytes());
-                            // The threads stop only once `jobs` is dropped, or on a panic,
-                            // which `done` reports.
-                            let _ = jobs.send((sent, batch, raw, out));
-                            sent += 1;
-                        }
-                        None => more = false,
+                    if !read {
+                        more = false;
+                        break;
                     }
+                    out_bytes.push_back(batch.raw.bytes());
+                    batch.cleansed = cleanser.is_some();
+                    if let Some(c) = cleanser.as_deref_mut() {
+                        let TextJob { raw, prepared, .. } = &mut batch;
+                        self.prepare(raw, c, &mut values, prepared, &mut out.restores)?;
+                    }
+                    // The threads stop only once `jobs` is dropped, or on a panic, which
+                    // `done` reports.
+                    let _ = jobs.send((sent, batch, out));
+                    sent += 1;
                 }
                 if next == sent {
                     return Ok(());
                 }
-                let (raw, mut out) = loop {
+                let (batch, mut out) = loop {
                     if let Some(ready) = waiting.remove(&next) {
                         break ready;
                     }
-                    let (n, raw, out) = done.recv().map_err(|_| writer_failed())??;
-                    waiting.insert(n, (raw, out));
+                    let (n, batch, out) = done.recv().map_err(|_| writer_failed())??;
+                    waiting.insert(n, (batch, out));
                 };
                 deliver(&mut out)?;
                 // Buffers grown for rows of megabytes go, rather than stay for the rest.
                 if out_bytes.pop_front().unwrap_or(0) <= 2 * FORMAT_BATCH_BYTES {
-                    free.push((raw, out));
+                    free.push((batch, out));
                 }
                 next += 1;
             }
@@ -1320,9 +1366,18 @@ impl RowWriter<'_> {
     }
 }
 
+/// A batch of a table's rows for a thread that writes them as text: as read from the spool,
+/// and, when cleansed, as [`RowWriter::prepare`] made them on the thread that cleanses.
+#[derive(Default)]
+struct TextJob {
+    raw: RawRows,
+    prepared: Vec<Value>,
+    cleansed: bool,
+}
+
 /// Tells the thread waiting for a formatting thread's batches that it panicked (its batch
 /// would never come); the panic itself surfaces when the threads are joined.
-struct OnPanic<'a>(&'a std::sync::mpsc::Sender<Result<(usize, RawRows, Formatted)>>);
+struct OnPanic<'a>(&'a std::sync::mpsc::Sender<Result<(usize, TextJob, Formatted)>>);
 
 impl Drop for OnPanic<'_> {
     fn drop(&mut self) {
