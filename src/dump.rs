@@ -1185,6 +1185,10 @@ impl RowWriter<'_> {
         restores.clear();
         for j in 0..raw.len() {
             self.values(raw, j, Some(&mut *cleanser), values, restores)?;
+            // Rows are told apart by their count of values alone.
+            if values.len() != self.t.columns.len() {
+                return Err(crate::spool::corrupt());
+            }
             prepared.append(values);
         }
         Ok(())
