@@ -1285,6 +1285,8 @@ impl RowWriter<'_> {
             return deliver(&mut out);
         }
         let mut first = Some(first);
+        // Every batch of the table is cleansed first, or none is.
+        let cleansed = cleanser.is_some();
         type Job = (usize, TextJob, Formatted);
         let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
         let job_rx = Mutex::new(job_rx);
@@ -1302,7 +1304,7 @@ impl RowWriter<'_> {
                         let Ok((n, batch, mut out)) = job else {
                             return;
                         };
-                        let written = match batch.cleansed {
+                        let written = match cleansed {
                             true => {
                                 self.write_prepared(&batch.prepared, &mut out);
                                 Ok(())
@@ -1339,7 +1341,6 @@ impl RowWriter<'_> {
                         break;
                     }
                     out_bytes.push_back(batch.raw.bytes());
-                    batch.cleansed = cleanser.is_some();
                     if let Some(c) = cleanser.as_deref_mut() {
                         let TextJob { raw, prepared, .. } = &mut batch;
                         self.prepare(raw, c, &mut values, prepared, &mut out.restores)?;
@@ -1376,7 +1377,6 @@ impl RowWriter<'_> {
 struct TextJob {
     raw: RawRows,
     prepared: Vec<Value>,
-    cleansed: bool,
 }
 
 /// Tells the thread waiting for a formatting thread's batches that it panicked (its batch
