@@ -659,29 +659,19 @@ fn a_large_table_cleanses_the_same_every_run_and_in_every_column() {
            'write to user' || i || '@corp.test, not ' || printf('%.*c', i % 300, 'x') FROM n;",
     )
     .unwrap();
-    let g = dir.path().join("g.yaml");
+    let graph = dir.path().join("g.yaml");
     std::fs::write(
-        &g,
+        &graph,
         "cleanse:\n  patterns:\n    - {column: email, rule: {fake: email}}\n\
-         tables:\n  users:\n    mode: lookup\n    cleanse:\n      \
+         tables:\n  users:\n    cleanse:\n      \
          note: {regex: {pattern: '[\\w.+-]+@[\\w-]+\\.[\\w.]+', replace: {fake: email}}}\n",
     )
     .unwrap();
-    let dump = |name: &str| {
-        let out = dir.path().join(name);
-        let o = Command::new(env!("CARGO_BIN_EXE_partialdump"))
-            .args(["dump", "--source", &format!("sqlite:{}", db.display())])
-            .args([
-                "--graph",
-                g.to_str().unwrap(),
-                "--root-where",
-                "users:id = 1",
-                "-q",
-            ])
-            .args(["-o", out.to_str().unwrap()])
-            .env("PARTIALDUMP_SECRET", "large")
-            .output()
-            .unwrap();
+    let f = Fixture { dir, db, graph };
+    // Every user a root.
+    let dumped = |name: &str| {
+        let out = f.dir.path().join(name);
+        let o = dump(&f, &f.graph, Some("large"), &[], &out);
         assert!(o.status.success(), "{}", stderr(&o));
         let text = std::fs::read_to_string(&out).unwrap();
         text.lines()
@@ -689,8 +679,12 @@ fn a_large_table_cleanses_the_same_every_run_and_in_every_column() {
             .map(String::from)
             .collect::<Vec<_>>()
     };
-    let first = dump("first.sql");
-    assert_eq!(first, dump("second.sql"), "two runs with one secret differ");
+    let first = dumped("first.sql");
+    assert_eq!(
+        first,
+        dumped("second.sql"),
+        "two runs with one secret differ"
+    );
     let rows: Vec<&String> = first.iter().filter(|l| l.starts_with('(')).collect();
     assert_eq!(rows.len(), 60_000);
     for (i, row) in rows.iter().enumerate() {
