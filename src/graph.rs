@@ -112,6 +112,11 @@ pub struct TableModel {
     /// The engine's name when the table is read as it is at each query, not in the snapshot
     /// (see [`Table::without_transactions`]).
     pub outside_snapshot: Option<String>,
+    /// Where the graph declares `key:` for the table, when no unique index of NOT NULL columns
+    /// among those columns vouches for it: the walk then checks each row's key (see
+    /// [`crate::walk`]'s `DeclaredKeys`), as a key that is not unique or holds NULL would
+    /// leave rows out of the dump without a word.
+    pub unvouched_key: Option<Pos>,
 }
 
 /// The graph checked against the schema.
@@ -200,7 +205,8 @@ impl Model {
         for t in schema.tables.values() {
             let entry = graph.file.tables.get(&t.name);
             let spec = entry.map(|e| &e.spec);
-            let key = match spec.and_then(|s| s.key.as_ref()) {
+            let declared = spec.and_then(|s| s.key.as_ref());
+            let key = match declared {
                 Some(k) => k
                     .value
                     .0
@@ -209,6 +215,7 @@ impl Model {
                     .collect::<Result<Vec<_>>>()?,
                 None => t.row_key(),
             };
+            let unvouched_key = declared.filter(|_| !t.vouches_for(&key)).map(|k| k.pos);
             let integer_key = !key.is_empty()
                 && key
                     .iter()
@@ -246,6 +253,7 @@ impl Model {
                         .clone()
                         .filter(|_| t.primary_key.len() == 1),
                     leading_int_column,
+                    unvouched_key,
                 },
             );
         }

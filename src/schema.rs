@@ -129,6 +129,19 @@ impl Table {
             .unwrap_or_default()
     }
 
+    /// Whether the table's indexes make `columns` a key: every one NOT NULL, and a unique
+    /// index (or the primary key) among them, so no two rows hold the same values there.
+    pub fn vouches_for(&self, columns: &[String]) -> bool {
+        let has = |c: &String| columns.iter().any(|k| k.eq_ignore_ascii_case(c));
+        columns
+            .iter()
+            .all(|c| self.column(c).is_some_and(|col| !col.nullable))
+            && self
+                .unique
+                .iter()
+                .any(|u| !u.is_empty() && u.iter().all(has))
+    }
+
     /// Whether the table is a MySQL table in an engine without transactions (MyISAM, Aria,
     /// MEMORY, ...): its rows are read as they are at each query rather than in a snapshot,
     /// and rows written to it stay whatever is rolled back.

@@ -1829,16 +1829,31 @@ impl<'a> Walker<'a> {
         );
         let spool = if full_rows { Some(Spool::new()?) } else { None };
         let mut subset = Subset::new(model, spool);
-        for root in roots {
+        let mut declared = DeclaredKeys::default();
+        for (n, root) in roots.iter().enumerate() {
             let id = planner.id(&root.table);
             let sql = planner.queries().root(root);
             let mut keys = Vec::new();
             let layout = &layouts[id];
+            let t = planner.tables[id];
             source.query(
                 &sql,
                 &format!("finding the root {}", root.display),
                 &mut |row| {
                     let key = values_at(row, &layout.key);
+                    if t.unvouched_key.is_some() {
+                        // As the connections see rows in the walk: the record where it keeps
+                        // rows (see [`Spooling::take`]), else the values.
+                        let query = usize::MAX - n;
+                        match layout.row_width {
+                            0 => declared.check(model, (id, t), query, &key, &*row)?,
+                            width => {
+                                let mut record = Vec::new();
+                                crate::spool::encode_record(&row[..width], &mut record)?;
+                                declared.check(model, (id, t), query, &key, &record[..])?;
+                            }
+                        }
+                    }
                     if key.iter().all(|v| !v.is_null()) {
                         keys.push(key.to_vec());
                     }
@@ -1888,12 +1903,91 @@ impl<'a> Walker<'a> {
                 scope.spawn(move || run_queries(conn, work, &tx, spooling));
             }
             drop(tx);
-            let walked = planner.drive(&mut subset, &layouts, &work, &rx, lookups, &mut progress);
+            let walked = planner.drive(
+                (&mut subset, &mut declared),
+                &layouts,
+                &work,
+                &rx,
+                lookups,
+                &mut progress,
+            );
             // Idle connections stop; busy ones stop at their next rows, `rx` being dropped.
             work.close();
             walked
         })?;
         Ok(subset)
+    }
+}
+
+/// The rows met so far of the tables whose key the graph declares without an index to vouch
+/// for it ([`TableModel::unvouched_key`]): per table, each key with a hash of its row and the
+/// query that read it. The walk keeps one row per key, so two rows under one key would leave
+/// one out of the dump without a word; and a key holding NULL, its row. A row read again is
+/// the same row (one snapshot), where another row under its key differs, unless the two are
+/// alike in every column: then they came in one query, which reads each row once (its
+/// conditions pick rows, its joins match one key-table or parent row each).
+#[derive(Default)]
+struct DeclaredKeys {
+    seen: HashMap<usize, HashMap<Key, (u64, usize)>>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl DeclaredKeys {
+    /// Checks a row that `query` read from table `id` (`t`): its key, and its contents (the
+    /// spool's record of it where the walk keeps rows, else its values).
+    fn check(
+        &mut self,
+        model: &Model,
+        (id, t): (usize, &TableModel),
+        query: usize,
+        key: &[Value],
+        contents: impl std::hash::Hash,
+    ) -> Result<()> {
+        let Some(pos) = t.unvouched_key else {
+            return Ok(());
+        };
+        let what = match key.iter().position(Value::is_null) {
+            Some(i) => format!(
+                "a row of `{}` holds NULL in `{}`, and a row whose key holds NULL would be left \
+                 out of the dump",
+                t.name, t.key[i]
+            ),
+            None => {
+                let hash = std::hash::BuildHasher::hash_one(&self.hasher, contents);
+                // A table outside the snapshot may change between two reads of one row.
+                let again = |&(h, q): &(u64, usize)| {
+                    q != query && (h == hash || t.outside_snapshot.is_some())
+                };
+                match self.seen.entry(id).or_default().entry(key.to_vec()) {
+                    hashbrown::hash_map::Entry::Vacant(v) => {
+                        v.insert((hash, query));
+                        return Ok(());
+                    }
+                    hashbrown::hash_map::Entry::Occupied(o) if again(o.get()) => return Ok(()),
+                    hashbrown::hash_map::Entry::Occupied(_) => format!(
+                        "two rows of `{}` hold ({}) there, and the dump keeps one row per key, \
+                         so it would leave one out",
+                        t.name,
+                        key.iter()
+                            .map(Value::display)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
+            }
+        };
+        Err(Error::Config {
+            path: model.graph_path.clone(),
+            line: pos.line,
+            column: pos.column,
+            message: format!(
+                "the key declared for `{}` ({}) does not tell its rows apart: {what}. Declare \
+                 NOT NULL columns whose values no two rows share, or add a primary key to the \
+                 table.",
+                t.name,
+                t.key.join(", ")
+            ),
+        })
     }
 }
 
@@ -2010,7 +2104,7 @@ impl<'a> Planner<'a> {
     /// Feeds the connections until nothing is pending and no query runs; takes their rows in.
     fn drive(
         &self,
-        subset: &mut Subset,
+        (subset, declared): (&mut Subset, &mut DeclaredKeys),
         layouts: &[Layout],
         work: &Work,
         rx: &Receiver<Msg>,
@@ -2081,8 +2175,19 @@ impl<'a> Planner<'a> {
                         _ => None,
                     };
                     let order = order.unwrap_or_else(|| (0..rows.len()).collect());
+                    let unvouched = self.tables[table].unvouched_key.is_some();
                     for at in order {
                         let row = rows.row(at);
+                        if unvouched && let Reads::Rows { .. } = read {
+                            let key = values_at(row, &layouts[table].key);
+                            let t = (table, self.tables[table]);
+                            // The connection kept only the values the walk needs, and the
+                            // rest in the record.
+                            match records.get(at) {
+                                Some(record) => declared.check(self.model, t, i, &key, record)?,
+                                None => declared.check(self.model, t, i, &key, row)?,
+                            }
+                        }
                         match read {
                             Reads::Rows { owned, via } => subset.found(
                                 &layouts[table],

@@ -1805,6 +1805,65 @@ fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
     ] {
         assert!(err.contains(part), "{part:?} missing from: {err}");
     }
+
+    // A key the graph declares is checked against the rows: account 1's three notes share
+    // (1, 'same'), and every note's nick is NULL. Keeping one row per key would leave rows out
+    // of the dump, so it is refused, pointing at the declaration.
+    for (key, line, why) in [
+        (
+            "[account_id, body]",
+            "two rows of `notes` hold (1, 'same')",
+            "would leave one out",
+        ),
+        (
+            "nick",
+            "a row of `notes` holds NULL in `nick`",
+            "would be left out",
+        ),
+    ] {
+        let graph = write_graph(
+            dir.path(),
+            &format!(
+                "tables:\n  accounts:\n    children: [members, logins, notes]\n  notes:\n    key: {key}\n"
+            ),
+        );
+        let o = dump_into(&src.url(), &graph, &["--root", "accounts.id=1"], &refused);
+        assert!(!o.status.success(), "notes keyed by {key} were dumped");
+        assert!(!refused.exists(), "a refused dump left its file");
+        let err = stderr(&o);
+        let at = format!("{}:5:10:", graph.display());
+        for part in [at.as_str(), line, why, "add a primary key"] {
+            assert!(err.contains(part), "{part:?} missing from: {err}");
+        }
+        let o = partialdump(&[
+            "verify",
+            "--source",
+            &src.url(),
+            "--target",
+            &dst.url(),
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root",
+            "accounts.id=1",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "verify compared notes keyed by {key}"
+        );
+        assert!(stderr(&o).contains(line), "{}", stderr(&o));
+    }
+    // Keys that do tell the rows apart pass, though no index says so: the notes of account 1,
+    // each made unique by its nick.
+    src.script("SET @n = 0; UPDATE notes SET nick = CONCAT('k', @n := @n + 1)");
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [members, logins, notes]\n  notes:\n    key: [account_id, nick]\n",
+    );
+    let kept = dir.path().join("kept.sql");
+    dump_with_graph(&src.url(), &graph, &["--root", "accounts.id=1"], &kept);
+    let text = std::fs::read_to_string(&kept).unwrap();
+    assert!(text.contains("-- rows `notes` 3"), "{text}");
 }
 
 /// MariaDB lists a system-versioned table as `SYSTEM VERSIONED`, not `BASE TABLE`: such a
