@@ -98,6 +98,14 @@ pub enum Error {
         what: String,
         source: std::io::Error,
     },
+
+    /// Reading a file or standard input failed; `hint` says what to do.
+    #[error("cannot read {what}: {source}.{hint}")]
+    Input {
+        what: String,
+        source: std::io::Error,
+        hint: &'static str,
+    },
 }
 
 impl Error {

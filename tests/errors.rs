@@ -540,3 +540,25 @@ fn a_declared_key_that_rows_share_is_refused() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("-- rows \"entries\" 3"), "{text}");
 }
+
+/// Importing a file that is not there names it as a file to read, and says what to do.
+#[test]
+fn importing_a_missing_file_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = sqlite_file(
+        dir.path(),
+        "target.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY);",
+    );
+    let missing = dir.path().join("no-such-dump.sql");
+    let url = format!("sqlite:{}", db.display());
+    let o = partialdump(&["import", "--target", &url, missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for part in [
+        format!("cannot read the dump {}", missing.display()),
+        "Check the path".into(),
+    ] {
+        assert!(err.contains(&part), "{part:?} missing from: {err}");
+    }
+}

@@ -1337,3 +1337,89 @@ fn mysql_verify_compares_float_to_the_digits_asked_for() {
     dst.script("UPDATE readings SET f = 1.23457, d = 1.234567890123 WHERE id = 1");
     assert_eq!(verify_with(&["--float-digits", "6"]).status.code(), Some(1));
 }
+
+/// Sets MariaDB's global max_allowed_packet back to what it was when dropped.
+struct PacketLimit<'a> {
+    db: &'a mut MysqlDb,
+    was: u64,
+}
+
+impl Drop for PacketLimit<'_> {
+    fn drop(&mut self) {
+        use mysql::prelude::Queryable;
+        let _ = self
+            .db
+            .conn
+            .query_drop(format!("SET GLOBAL max_allowed_packet = {}", self.was));
+    }
+}
+
+/// A row larger than the server's max_allowed_packet (which limits what the server takes,
+/// not what it sends) is dumped, as mysqldump can be told to, and imported by the bulk load,
+/// which streams it in pieces. With INSERTs only, its statement would be refused: the import
+/// says so, with the size to raise the limit to, and leaves the target as it was.
+#[test]
+fn mysql_a_row_larger_than_max_allowed_packet_is_dumped_and_imported() {
+    use mysql::prelude::Queryable;
+    let schema = "CREATE TABLE a (id INT PRIMARY KEY);
+        CREATE TABLE files (id INT PRIMARY KEY, a_id INT NOT NULL, data LONGBLOB NOT NULL,
+          FOREIGN KEY (a_id) REFERENCES a (id))";
+    let Some((mut src, mut dst)) = mysql_pair("im_bigrow", schema) else {
+        return;
+    };
+    let limit: u64 = src
+        .conn
+        .query_first("SELECT @@GLOBAL.max_allowed_packet")
+        .unwrap()
+        .unwrap();
+    let size = limit + (4 << 20);
+    {
+        // Only while the row is written: sessions take the global value as they start.
+        src.conn
+            .query_drop(format!("SET GLOBAL max_allowed_packet = {}", 2 * size))
+            .unwrap();
+        let raised = PacketLimit {
+            db: &mut src,
+            was: limit,
+        };
+        let mut writer = mysql_db("im_bigrow_w").unwrap();
+        writer
+            .conn
+            .query_drop(format!(
+                "INSERT INTO `{0}`.a VALUES (1); INSERT INTO `{0}`.files VALUES \
+                 (1, 1, REPEAT('z', {size})), (2, 1, 'small')",
+                raised.db.name
+            ))
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [files]\n");
+    let out = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph, "a.id=1", &out);
+
+    let o = import_file(&dst.url(), &out, &["--no-bulk-load"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for part in [
+        "into table `files`".to_string(),
+        format!("more than the target's max_allowed_packet ({limit} bytes)"),
+        "SET GLOBAL max_allowed_packet =".to_string(),
+        "The import was rolled back".to_string(),
+    ] {
+        assert!(err.contains(&part), "{part:?} missing from: {err}");
+    }
+    assert_eq!(
+        dst.rows("SELECT COUNT(*) FROM a")[0][0].as_deref(),
+        Some("0")
+    );
+
+    let o = import_file(&dst.url(), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        dst.rows(
+            "SELECT GROUP_CONCAT(id, ':', LENGTH(data), ':', LEFT(data, 3) ORDER BY id) FROM files"
+        )[0][0]
+            .as_deref(),
+        Some(format!("1:{size}:zzz,2:5:sma").as_str())
+    );
+}

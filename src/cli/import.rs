@@ -50,9 +50,10 @@ pub struct ImportArgs {
 fn open_input(file: &Option<PathBuf>) -> Result<(Box<dyn BufRead + Send>, String)> {
     match file {
         Some(p) if p.as_os_str() != "-" => {
-            let f = std::fs::File::open(p).map_err(|source| Error::Output {
-                what: format!("the dump {} (cannot open it)", p.display()),
+            let f = std::fs::File::open(p).map_err(|source| Error::Input {
+                what: format!("the dump {}", p.display()),
                 source,
+                hint: " Check the path, or give `-` to read standard input.",
             })?;
             Ok((
                 Box::new(BufReader::with_capacity(1 << 20, f)),

@@ -68,7 +68,11 @@ fn options(m: &MySqlUrl, infile: Option<mysql::LocalInfileHandler>) -> OptsBuild
         .init(vec!["SET NAMES utf8mb4", "SET time_zone = '+00:00'"])
         // Every walk query is new (its key list differs), so a statement cache would only
         // keep their texts here and their statements on the server; each is closed after use.
-        .stmt_cache_size(0);
+        .stmt_cache_size(0)
+        // The protocol's largest, as mysqldump can be told: a row as large as the server
+        // holds is read whatever the server's own max_allowed_packet (which limits what it
+        // takes, not what it sends), and the driver would otherwise refuse one larger than that.
+        .max_allowed_packet(Some(1 << 30));
     if let Some(sock) = &m.socket {
         opts = opts.socket(Some(sock)).prefer_socket(true);
     } else {
@@ -1033,6 +1037,21 @@ impl Target for MySqlTarget {
     }
 
     fn execute(&mut self, sql: &str) -> std::result::Result<u64, String> {
+        // The server would drop the connection without a word on its side.
+        if sql.len() >= self.db.max_packet {
+            return Err(format!(
+                "the statement is {} bytes, more than the target's max_allowed_packet ({} \
+                 bytes), so the server would refuse it (one row this large makes a statement \
+                 this large). Raise it on the target to at least {} (SET GLOBAL \
+                 max_allowed_packet = {}, as a user allowed to; new connections take it). The \
+                 bulk load (LOAD DATA LOCAL INFILE, without --no-bulk-load, where the server \
+                 takes local files) streams rows in pieces and needs no such room",
+                sql.len(),
+                self.db.max_packet,
+                sql.len() + 1,
+                (sql.len() + 1).next_multiple_of(1024)
+            ));
+        }
         match self.db.conn.query_iter(sql) {
             Ok(r) => {
                 let n = r.affected_rows();

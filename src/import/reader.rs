@@ -182,9 +182,10 @@ impl<R: BufRead> DumpReader<R> {
         let n = self
             .input
             .read_until(b'\n', &mut buf)
-            .map_err(|source| Error::Output {
-                what: format!("reading {}", self.name),
+            .map_err(|source| Error::Input {
+                what: self.name.clone(),
                 source,
+                hint: " Nothing was imported.",
             })?;
         if n == 0 {
             return Ok(None);
