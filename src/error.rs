@@ -99,6 +99,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A signal asked the operation to stop, and it did, leaving nothing behind.
+    #[error("stopped by {}: {what}", crate::interrupt::signal_name(*signal))]
+    Interrupted { signal: i32, what: String },
+
     /// Reading a file or standard input failed; `hint` says what to do.
     #[error("cannot read {what}: {source}.{hint}")]
     Input {

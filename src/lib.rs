@@ -19,6 +19,7 @@ pub mod error;
 pub mod graph;
 pub mod import;
 pub mod init;
+pub mod interrupt;
 pub mod packed;
 pub mod plan;
 pub mod schema;

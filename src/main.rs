@@ -3,10 +3,16 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     tune_malloc();
     cap_mysql_buffers();
+    remove_unfinished_files_on_signals();
     match partialdump::cli::run() {
         Ok(code) => code,
         // `partialdump dump | head`: the reader is gone, which is not our failure.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        // As a shell reports a process a signal ended.
+        Err(e @ partialdump::error::Error::Interrupted { signal, .. }) => {
+            eprintln!("partialdump: {e}");
+            ExitCode::from(u8::try_from(128 + signal).unwrap_or(2))
+        }
         Err(e) => {
             eprintln!("partialdump: error: {e}");
             // 1 is kept for "ran, and found differences" (verify); 2 means it could not run.
@@ -63,4 +69,48 @@ fn cap_mysql_buffers() {
         // SAFETY: no other thread exists yet to read or write the environment concurrently.
         unsafe { std::env::set_var(VAR, MYSQL_BUFFER_BYTES) };
     }
+}
+
+/// SIGINT, SIGTERM and SIGHUP (a Ctrl-C, a `kill`, a closed terminal) end the process as they
+/// would, with the exit code a shell gives (128 + the signal's number), but first remove an
+/// unfinished dump's temporary file, which the signal would leave next to where the dump was
+/// to go; an import is asked to stop instead, and rolls back (see `partialdump::interrupt`).
+/// Started after the settings above: it is a thread.
+fn remove_unfinished_files_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // A signal ignored as the process starts stays ignored (`nohup` ignores SIGHUP, a shell
+    // SIGINT for a job it starts in the background).
+    let ignored = |signal: i32| {
+        // SAFETY: with no new action given, sigaction only reads the current one into `old`,
+        // a zeroed sigaction being a valid place for it.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        }
+    };
+    let handled: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !ignored(s))
+        .collect();
+    // Without the handler the signals keep their default action, which ends the process.
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(handled) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            let name = partialdump::interrupt::signal_name(signal);
+            if partialdump::interrupt::request_stop(signal) {
+                eprintln!(
+                    "partialdump: {name}: stopping, and rolling the import back (send it again \
+                     to end at once, leaving the rollback to the server)"
+                );
+                continue;
+            }
+            for said in partialdump::interrupt::remove_pending() {
+                eprintln!("partialdump: stopped by {name}; {said}");
+            }
+            std::process::exit(128 + signal);
+        }
+    });
 }

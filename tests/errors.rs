@@ -562,3 +562,85 @@ fn importing_a_missing_file_names_it() {
         assert!(err.contains(&part), "{part:?} missing from: {err}");
     }
 }
+
+/// A dump that a signal stops (a Ctrl-C, a `kill`) removes the temporary file it was writing,
+/// which the signal would otherwise leave beside where the dump was to go, and ends with the
+/// exit code a shell gives a process the signal ended.
+#[test]
+fn a_signal_stops_a_dump_without_leaving_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = sqlite_file(
+        dir.path(),
+        "big.db",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY);
+         CREATE TABLE c (id INTEGER PRIMARY KEY, a_id INTEGER NOT NULL REFERENCES a (id), note TEXT);
+         INSERT INTO a VALUES (1);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+         INSERT INTO c SELECT i, 1, printf('note %d', i) FROM n;",
+    );
+    let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [c]\n");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("dump.sql");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args(["dump", "--source", &format!("sqlite:{}", db.display())])
+        .args(["--graph", graph.to_str().unwrap(), "--root", "a.id=1", "-q"])
+        .args(["-o", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    // The temporary file is there once the schema is read; a million rows are to come.
+    while std::fs::read_dir(&out_dir).unwrap().next().is_none() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the dump never started its file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: kill only sends a signal to the child, whose process id this is.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(128 + libc::SIGTERM), "{}", stderr(&o));
+    let err = stderr(&o);
+    for part in [
+        "stopped by SIGTERM",
+        "removed the unfinished dump",
+        out.to_str().unwrap(),
+    ] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&out_dir).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    // A signal ignored as the process starts (`nohup`, `trap '' TERM`) stays ignored: the
+    // dump runs to its end.
+    let child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' TERM; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_partialdump"))
+        .args(["dump", "--source", &format!("sqlite:{}", db.display())])
+        .args(["--graph", graph.to_str().unwrap(), "--root", "a.id=1", "-q"])
+        .args(["-o", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&out_dir).unwrap().next().is_none() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the dump never started its file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("rows=1000001"),
+        "{}",
+        &text[text.len() - 200..]
+    );
+}

@@ -1423,3 +1423,81 @@ fn mysql_a_row_larger_than_max_allowed_packet_is_dumped_and_imported() {
         Some(format!("1:{size}:zzz,2:5:sma").as_str())
     );
 }
+
+/// A signal (a Ctrl-C, a `kill`) stops an import as an error would: it rolls back, drops the
+/// tables it created (MySQL commits a CREATE TABLE at once), says so, and ends with the exit
+/// code a shell gives a process the signal ended. Here the dump comes through a pipe that
+/// stops mid-way, as from a source that stalled, so the import is waiting when it is asked.
+#[test]
+fn mysql_a_signal_rolls_an_import_back_and_drops_the_tables_it_created() {
+    use mysql::prelude::Queryable;
+    let Some(mut src) = mysql_db("im_signal_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("im_signal_d") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE a (id INT PRIMARY KEY);
+         CREATE TABLE c (id INT PRIMARY KEY, a_id INT NOT NULL, note VARCHAR(40),
+           FOREIGN KEY (a_id) REFERENCES a (id));
+         INSERT INTO a VALUES (1);
+         INSERT INTO c SELECT seq, 1, CONCAT('note ', seq) FROM seq_1_to_100000",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [c]\n");
+    let file = dir.path().join("dump.sql");
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &src.url(),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "a.id=1",
+        "--with-schema",
+        "-q",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&file).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args(["import", "--target", &dst.url(), "-q"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    {
+        use std::io::Write;
+        stdin.write_all(&bytes[..bytes.len() / 2]).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let tables = |db: &mut MysqlDb| -> Vec<String> {
+        let name = db.name.clone();
+        db.conn
+            .exec(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? \
+                 ORDER BY TABLE_NAME",
+                (name,),
+            )
+            .unwrap()
+    };
+    while tables(&mut dst) != ["a", "c"] {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the import never created its tables"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: kill only sends a signal to the child, whose process id this is.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(o.status.code(), Some(128 + libc::SIGINT), "{}", stderr(&o));
+    let err = stderr(&o);
+    for part in ["stopped by SIGINT", "rolled back", "as it was before"] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+    assert!(tables(&mut dst).is_empty(), "{:?}", tables(&mut dst));
+}

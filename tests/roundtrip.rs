@@ -2122,3 +2122,35 @@ fn sqlite_rows_keyed_by_a_generated_column_are_each_written() {
         loaded.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()
     );
 }
+
+/// A SQLite file that another program holds locked while it writes (here for half a second)
+/// is waited for rather than failed on: the dump reads it once the writer is done, with what
+/// the writer committed.
+#[test]
+fn sqlite_a_file_a_writer_holds_locked_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = sqlite_file(
+        dir.path(),
+        "live.db",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO a VALUES (1, 'before');",
+    );
+    let writer = rusqlite::Connection::open(&db).unwrap();
+    writer
+        .execute_batch("BEGIN EXCLUSIVE; UPDATE a SET name = 'after' WHERE id = 1;")
+        .unwrap();
+    let committing = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        writer.execute_batch("COMMIT").unwrap();
+    });
+    let graph = write_graph(dir.path(), "tables:\n  a: {}\n");
+    let out = dir.path().join("dump.sql");
+    dump_with_graph(
+        &format!("sqlite:{}", db.display()),
+        &graph,
+        &["--root", "a.id=1"],
+        &out,
+    );
+    committing.join().unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("(1,'after')"), "{text}");
+}

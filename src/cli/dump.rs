@@ -196,6 +196,11 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 what: format!("a temporary file in {}", dir.display()),
                 source,
             })?;
+            // Removed if a signal stops the process, which runs no destructor.
+            let _pending = crate::interrupt::Pending::new(
+                tmp.path(),
+                format!("dump {} (nothing was written there)", path.display()),
+            );
             // The temporary file is written through a second handle and stays owned here, so
             // it is removed if anything fails.
             let handle = tmp.reopen().map_err(|source| Error::Output {

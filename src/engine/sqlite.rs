@@ -8,6 +8,9 @@ use crate::schema::{Column, ForeignKey, Schema, Table};
 use rusqlite::{Connection, OpenFlags, types::ValueRef};
 use std::collections::BTreeMap;
 
+/// How long a statement waits for a lock another connection holds on the file.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct SqliteSource {
     conn: Connection,
     url: String,
@@ -32,6 +35,12 @@ impl SqliteSource {
 
     fn open_with(path: &str, url: String, flags: OpenFlags) -> Result<SqliteSource> {
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .and_then(|conn| {
+                // A file another program is writing is locked while it commits: waited for,
+                // rather than failed on at once.
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                Ok(conn)
+            })
             .map_err(|e| Error::Connect {
                 url: url.clone(),
                 reason: e.to_string(),
@@ -40,10 +49,19 @@ impl SqliteSource {
     }
 
     fn err(&self, context: &str, e: rusqlite::Error) -> Error {
+        let busy = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy);
         Error::Query {
             url: self.url.clone(),
             context: context.to_string(),
-            reason: e.to_string(),
+            reason: match busy {
+                true => format!(
+                    "{e}: another connection held a lock on the file for {} s. Run again once \
+                     it is done; in WAL mode (PRAGMA journal_mode = WAL) a reader never waits \
+                     for a writer",
+                    BUSY_TIMEOUT.as_secs()
+                ),
+                false => e.to_string(),
+            },
         }
     }
 

@@ -20,7 +20,8 @@ use references::LoadedReferences;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Default)]
@@ -99,12 +100,32 @@ struct Statements<'a> {
 }
 
 impl Statements<'_> {
+    /// The next statement; an error if a signal asks the import to stop meanwhile (the dump
+    /// may come through a pipe that stays silent).
     fn recv(&self) -> std::result::Result<Result<Parsed>, std::sync::mpsc::RecvError> {
-        let next = self.rx.recv();
+        let next = loop {
+            match self.rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(next) => break Ok(next),
+                Err(RecvTimeoutError::Disconnected) => break Err(std::sync::mpsc::RecvError),
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(signal) = crate::interrupt::stop_requested() {
+                        return Ok(Err(interrupted(signal)));
+                    }
+                }
+            }
+        };
         if let Ok(Ok(Parsed::Statement(s))) = &next {
             self.budget.give_back(parsed_bytes(s));
         }
         next
+    }
+}
+
+/// The import stopped for `signal`: what it says (the caller rolls back, as after any error).
+fn interrupted(signal: i32) -> Error {
+    Error::Interrupted {
+        signal,
+        what: "the import was rolled back; the target is as it was before.".into(),
     }
 }
 
@@ -147,34 +168,39 @@ fn parse_into<R: BufRead>(
 
 /// Imports a dump into `target` in one transaction; rolls back on any error. The dump is
 /// parsed on a thread of its own while the target loads the statement before.
-pub fn import<R: BufRead + Send>(
+pub fn import<R: BufRead + Send + 'static>(
     reader: DumpReader<R>,
     target: &mut dyn Target,
     options: &ImportOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ImportReport> {
+    let _stops = crate::interrupt::Graceful::new();
     let mut schema = target.introspect()?;
     let mut created = Vec::new();
     target.begin(options.disable_fk_checks)?;
     let header = reader.header().clone();
-    let budget = ByteBudget::new(READ_AHEAD_BYTES);
-    let loaded = std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel(READ_AHEAD);
-        let budget = &budget;
-        scope.spawn(move || parse_into(reader, tx, budget));
-        // Returning drops `rx` and closes the budget, which stops the parser if the load ended
-        // early.
-        let _closed = CloseOnDrop(budget);
+    let budget = Arc::new(ByteBudget::new(READ_AHEAD_BYTES));
+    let (tx, rx) = sync_channel(READ_AHEAD);
+    // Not waited for: once the load ends, early or not, the parser stops at its next
+    // statement (`rx` dropped, the budget closed), or stays blocked reading a silent pipe when
+    // a signal stopped the import, and the process ends without it.
+    let parser_budget = budget.clone();
+    std::thread::spawn(move || parse_into(reader, tx, &parser_budget));
+    let loaded = {
+        let _closed = CloseOnDrop(&budget);
         load(
             &header,
-            Statements { rx, budget },
+            Statements {
+                rx,
+                budget: &budget,
+            },
             target,
             &mut schema,
             &mut created,
             options,
             progress,
         )
-    });
+    };
     match loaded.and_then(|report| target.commit().map(|()| report)) {
         Ok(report) => Ok(report),
         Err(e) => {
@@ -249,6 +275,9 @@ fn load(
     // A statement read ahead while streaming a table's rows, to handle next.
     let mut pending: Option<Result<Parsed>> = None;
     loop {
+        if let Some(signal) = crate::interrupt::stop_requested() {
+            return Err(interrupted(signal));
+        }
         let next = match pending.take() {
             Some(next) => next,
             None => match parsed.recv() {
@@ -409,7 +438,9 @@ fn load(
                             rows: ledger.report.rows,
                         });
                         let mut last = number;
-                        loop {
+                        // Asked to stop: the rows streamed so far go in, and the import stops
+                        // before its next statement.
+                        while crate::interrupt::stop_requested().is_none() {
                             match parsed.recv() {
                                 Ok(Ok(Parsed::Statement(Located {
                                     statement:
