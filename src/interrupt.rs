@@ -58,9 +58,9 @@ pub fn stop_requested() -> Option<i32> {
 /// The name of a signal this handles.
 pub fn signal_name(signal: i32) -> &'static str {
     match signal {
-        2 => "SIGINT",
-        15 => "SIGTERM",
-        1 => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
         _ => "a signal",
     }
 }

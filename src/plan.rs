@@ -202,7 +202,7 @@ pub fn plan(
         let scans = subset.table(name).map_or(0, |tk| tk.scans);
         if scans > 0 {
             how.push(format!(
-                "children read by {}",
+                "read as children by {}",
                 if scans == 1 {
                     "a scan of the table".to_string()
                 } else {
