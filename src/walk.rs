@@ -1920,17 +1920,21 @@ impl<'a> Walker<'a> {
 }
 
 /// The rows met so far of the tables whose key the graph declares without an index to vouch
-/// for it ([`TableModel::unvouched_key`]): per table, each key with a hash of its row and the
-/// query that read it. The walk keeps one row per key, so two rows under one key would leave
-/// one out of the dump without a word; and a key holding NULL, its row. A row read again is
-/// the same row (one snapshot), where another row under its key differs, unless the two are
-/// alike in every column: then they came in one query, which reads each row once (its
-/// conditions pick rows, its joins match one key-table or parent row each).
+/// for it ([`TableModel::unvouched_key`]): per table, each key (as two hashes of it, 128 bits)
+/// with a hash of its row and the query that read it, 32 bytes a row. The walk keeps one row
+/// per key, so two rows under one key would leave one out of the dump without a word; and a
+/// key holding NULL, its row. A row read again is the same row (one snapshot), where another
+/// row under its key differs, unless the two are alike in every column: then they came in one
+/// query, which reads each row once (its conditions pick rows, its joins match one key-table or
+/// parent row each).
 #[derive(Default)]
 struct DeclaredKeys {
-    seen: HashMap<usize, HashMap<Key, (u64, usize)>>,
-    hasher: foldhash::fast::RandomState,
+    seen: HashMap<usize, RowsByKey>,
+    hashers: [foldhash::fast::RandomState; 3],
 }
+
+/// A table's keys met (two hashes of each), with a hash of the row and the query it came in.
+type RowsByKey = HashMap<(u64, u64), (u64, usize)>;
 
 impl DeclaredKeys {
     /// Checks a row that `query` read from table `id` (`t`): its key, and its contents (the
@@ -1953,12 +1957,17 @@ impl DeclaredKeys {
                 t.name, t.key[i]
             ),
             None => {
-                let hash = std::hash::BuildHasher::hash_one(&self.hasher, contents);
+                let [k0, k1, rows] = &self.hashers;
+                let hash = std::hash::BuildHasher::hash_one(rows, contents);
+                let key_hash = (
+                    std::hash::BuildHasher::hash_one(k0, key),
+                    std::hash::BuildHasher::hash_one(k1, key),
+                );
                 // A table outside the snapshot may change between two reads of one row.
                 let again = |&(h, q): &(u64, usize)| {
                     q != query && (h == hash || t.outside_snapshot.is_some())
                 };
-                match self.seen.entry(id).or_default().entry(key.to_vec()) {
+                match self.seen.entry(id).or_default().entry(key_hash) {
                     hashbrown::hash_map::Entry::Vacant(v) => {
                         v.insert((hash, query));
                         return Ok(());
