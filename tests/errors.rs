@@ -582,25 +582,30 @@ fn a_signal_stops_a_dump_without_leaving_its_file() {
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let out = out_dir.join("dump.sql");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_partialdump"))
-        .args(["dump", "--source", &format!("sqlite:{}", db.display())])
-        .args(["--graph", graph.to_str().unwrap(), "--root", "a.id=1", "-q"])
-        .args(["-o", out.to_str().unwrap()])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    // The temporary file is there once the schema is read; a million rows are to come.
-    while std::fs::read_dir(&out_dir).unwrap().next().is_none() {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "the dump never started its file"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    // SAFETY: kill only sends a signal to the child, whose process id this is.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let o = child.wait_with_output().unwrap();
+    // Runs the dump through `sh -c script` and sends it SIGTERM once its temporary file is
+    // there (once the schema is read; a million rows are to come).
+    let stopped = |script: &str| {
+        let child = std::process::Command::new("sh")
+            .args(["-c", script, env!("CARGO_BIN_EXE_partialdump")])
+            .args(["dump", "--source", &format!("sqlite:{}", db.display())])
+            .args(["--graph", graph.to_str().unwrap(), "--root", "a.id=1", "-q"])
+            .args(["-o", out.to_str().unwrap()])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while std::fs::read_dir(&out_dir).unwrap().next().is_none() {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "the dump never started its file"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // SAFETY: kill only sends a signal to the child, whose process id this is.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        child.wait_with_output().unwrap()
+    };
+    let o = stopped("exec \"$0\" \"$@\"");
     assert_eq!(o.status.code(), Some(128 + libc::SIGTERM), "{}", stderr(&o));
     let err = stderr(&o);
     for part in [
@@ -615,27 +620,7 @@ fn a_signal_stops_a_dump_without_leaving_its_file() {
 
     // A signal ignored as the process starts (`nohup`, `trap '' TERM`) stays ignored: the
     // dump runs to its end.
-    let child = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("trap '' TERM; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_partialdump"))
-        .args(["dump", "--source", &format!("sqlite:{}", db.display())])
-        .args(["--graph", graph.to_str().unwrap(), "--root", "a.id=1", "-q"])
-        .args(["-o", out.to_str().unwrap()])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while std::fs::read_dir(&out_dir).unwrap().next().is_none() {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "the dump never started its file"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let o = child.wait_with_output().unwrap();
+    let o = stopped("trap '' TERM; exec \"$0\" \"$@\"");
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
