@@ -1849,6 +1849,7 @@ impl<'a> Walker<'a> {
                             0 => declared.check(model, (id, t), query, &key, &*row)?,
                             width => {
                                 let mut record = Vec::new();
+                                let width = width.min(row.len());
                                 crate::spool::encode_record(&row[..width], &mut record)?;
                                 declared.check(model, (id, t), query, &key, &record[..])?;
                             }
