@@ -111,24 +111,34 @@ fn percent_decode(s: &str) -> Option<String> {
         .map(|c| c.into_owned())
 }
 
-/// Removes a password from a URL-looking text that did not parse, for error messages.
+/// Removes a password from a URL-looking text that did not parse, for error messages. A
+/// password may hold `/`, `@`, `:`, `?` or `#` unescaped, so the user info runs to the last
+/// `@`, and without one, whatever follows the first `:` but a port number is hidden (a
+/// password typed without a host would be taken for a port): more is hidden than need be
+/// rather than a piece of a password shown.
 fn redact_text(text: &str) -> String {
-    if let Some(scheme_end) = text.find("://") {
-        let rest = &text[scheme_end + 3..];
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            let userinfo = &rest[..at];
-            if let Some(colon) = userinfo.find(':') {
-                return format!(
-                    "{}{}:***{}",
-                    &text[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &rest[at..]
-                );
-            }
-        }
+    let Some(scheme_end) = text.find("://") else {
+        return text.to_string();
+    };
+    let (head, rest) = text.split_at(scheme_end + 3);
+    if let Some(at) = rest.rfind('@') {
+        let userinfo = &rest[..at];
+        return match userinfo.find(':') {
+            Some(colon) => format!("{head}{}:***{}", &userinfo[..colon], &rest[at..]),
+            None => text.to_string(),
+        };
     }
-    text.to_string()
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].find(':') {
+        Some(colon)
+            if !rest[colon + 1..authority_end]
+                .bytes()
+                .all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{head}{}:***", &rest[..colon])
+        }
+        _ => text.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +155,13 @@ mod tests {
         assert_eq!(m.port, 3307);
         assert_eq!(u.redacted(), "mysql://app@db.example:3307/shop");
         assert!(!format!("{u:?}").contains("cret"));
+        // An `@` in the password, unescaped: the user info runs to the last one.
+        let u = ConnUrl::parse("mysql://app:s@cret@db.example/shop").unwrap();
+        let ConnUrl::MySql(m) = &u else {
+            panic!("not mysql")
+        };
+        assert_eq!(m.password.as_deref(), Some("s@cret"));
+        assert_eq!(u.redacted(), "mysql://app@db.example:3306/shop");
     }
 
     #[test]
@@ -161,10 +178,22 @@ mod tests {
             "mysql://app:hunter2@host",
             "postgres://app:hunter2@host/db",
             "mysql://app:hunter2@ho st/db",
+            // Characters a password may hold that URLs reserve, unescaped: the parser takes a
+            // piece of the password for the host, port or path.
+            "mysql://app:hun:ter2/x@host/db",
+            "mysql://app:h@unt/er2%20@host/db",
+            "mysql://app:hunter2/db",
+            "mysql://app:hun/ter2",
         ] {
             let e = ConnUrl::parse(bad).unwrap_err().to_string();
-            assert!(!e.contains("hunter2"), "{e}");
+            for piece in ["hunter2", "hun", "ter2", "unt", "er2"] {
+                assert!(!e.contains(piece), "{piece:?} of the password in: {e}");
+            }
             assert!(e.contains("bad connection URL"), "{e}");
+            assert!(
+                e.contains("mysql://app:***") || e.contains("postgres://app:***"),
+                "{e}"
+            );
         }
     }
 }
