@@ -46,7 +46,9 @@ impl ConnUrl {
         }
         let parsed = url::Url::parse(text).map_err(|e| {
             bad(&format!(
-                "{e}; write mysql://user:password@host:port/database or sqlite:path/to/file.db"
+                "{e}; write mysql://user:password@host:port/database (with `/`, `:`, `@`, `?` \
+                 or `#` in the password percent-encoded, %2F for `/`, or the password in \
+                 PARTIALDUMP_PASSWORD instead) or sqlite:path/to/file.db"
             ))
         })?;
         match parsed.scheme() {
