@@ -175,7 +175,7 @@ impl Model {
             schema.table(name).ok_or_else(|| {
                 let why = schema.not_a_table(name).unwrap_or_else(|| {
                     format!(
-                        "unknown table `{name}`: the source has no such table.{} Fix the name or remove the entry.",
+                        "unknown table `{name}`: the source has no such table that this user can see.{} Fix the name or remove the entry (or grant the user SELECT on it).",
                         hint(name, &names)
                     )
                 });

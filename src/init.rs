@@ -58,7 +58,7 @@ pub fn init(
         return Err(Error::Usage(match schema.not_a_table(root) {
             Some(why) => format!("--root-table {root}: {why}"),
             None => format!(
-                "--root-table {root}: the source has no such table.{}",
+                "--root-table {root}: the source has no such table that this user can see.{}",
                 hint(root, schema.tables.keys())
             ),
         }));

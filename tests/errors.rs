@@ -289,6 +289,42 @@ fn wrong_password_is_not_echoed() {
     assert!(!err.contains(&db.password()), "password leaked: {err}");
 }
 
+/// MariaDB lists only the tables a user may read: a table the user has no privilege on is
+/// reported as one this user cannot see, with the grant that would show it.
+#[test]
+fn mysql_a_table_the_user_cannot_read_is_named_so() {
+    use mysql::prelude::Queryable;
+    let Some(mut db) = mysql_db("err_hidden") else {
+        return;
+    };
+    db.script(
+        "CREATE TABLE a (id INT PRIMARY KEY);
+         CREATE TABLE secret (id INT PRIMARY KEY, a_id INT NOT NULL, FOREIGN KEY (a_id) REFERENCES a (id));
+         INSERT INTO a VALUES (1)",
+    );
+    let user = db.user_with("pd_hidden", "hidden-Pa55", "USAGE");
+    for host in ["127.0.0.1", "localhost"] {
+        db.conn
+            .query_drop(format!(
+                "GRANT SELECT ON `{}`.a TO 'pd_hidden_{}'@'{host}'",
+                db.name,
+                std::process::id()
+            ))
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [secret]\n");
+    let out = dir.path().join("o.sql");
+    let err = dump_fails(&user.url, &graph, &["--root", "a.id=1"], &out);
+    for part in [
+        "unknown table `secret`",
+        "no such table that this user can see",
+        "grant the user SELECT on it",
+    ] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+}
+
 #[test]
 fn edge_to_skipped_table_needs_nullify() {
     let db = SqliteDb::fixture(true);
