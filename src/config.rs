@@ -308,6 +308,22 @@ pub fn load(path: &Path) -> Result<LoadedGraph> {
 
 /// Parses graph YAML; `path` is used in error messages.
 pub fn parse(text: &str, path: &str) -> Result<LoadedGraph> {
+    // Nothing but blanks and comments: a file emptied, or the wrong one, is more likely than a
+    // graph that means "no children" (that one says `version: 1` at least).
+    let said = text
+        .lines()
+        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if !said {
+        return Err(Error::Config {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            message: "the graph file is empty. It holds `version: 1` and, under `tables:`, \
+                      each table's children (`partialdump init` writes a first one); see \
+                      docs/graph-format.md"
+                .into(),
+        });
+    }
     let file: GraphFile = serde_saphyr::from_str(text).map_err(|e| {
         let (line, column) = e
             .location()

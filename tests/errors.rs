@@ -80,6 +80,22 @@ fn fails_with_lookup_entry(db: &SqliteDb, entries: &str) -> (String, usize) {
     (err, line)
 }
 
+/// A graph file with nothing in it but comments (emptied, or the wrong file) is refused, not
+/// taken for a graph without children that would dump the root row alone.
+#[test]
+fn an_empty_graph_file_is_refused() {
+    let db = SqliteDb::fixture(true);
+    let g = edited_graph(&db, |_| "# nothing yet\n\n".to_string());
+    let err = account_1_fails(&db, &g);
+    for part in [
+        "graph.yaml:1:1:",
+        "the graph file is empty",
+        "partialdump init",
+    ] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+}
+
 #[test]
 fn yaml_syntax_error_names_file_line_and_column() {
     let db = SqliteDb::fixture(true);
