@@ -1513,9 +1513,14 @@ impl Spooling {
         })
     }
 
+    /// Encodes `row`'s record (its first `width` values) onto `out`.
+    fn record(&self, row: &[Value], out: &mut Vec<u8>) -> Result<()> {
+        crate::spool::encode_record(&row[..self.width.min(row.len())], out)
+    }
+
     /// Encodes `row`'s record onto `records` and drops the values the walk does not need.
     fn take(&self, row: &mut [Value], records: &mut Records) -> Result<()> {
-        crate::spool::encode_record(&row[..self.width.min(row.len())], &mut records.items)?;
+        self.record(row, &mut records.items)?;
         records.end_row();
         for (v, keep) in row.iter_mut().zip(&self.keep) {
             if !keep {
@@ -1845,12 +1850,11 @@ impl<'a> Walker<'a> {
                         // As the connections see rows in the walk: the record where it keeps
                         // rows (see [`Spooling::take`]), else the values.
                         let query = usize::MAX - n;
-                        match layout.row_width {
-                            0 => declared.check(model, (id, t), query, &key, &*row)?,
-                            width => {
+                        match Spooling::of(layout) {
+                            None => declared.check(model, (id, t), query, &key, &*row)?,
+                            Some(spooling) => {
                                 let mut record = Vec::new();
-                                let width = width.min(row.len());
-                                crate::spool::encode_record(&row[..width], &mut record)?;
+                                spooling.record(row, &mut record)?;
                                 declared.check(model, (id, t), query, &key, &record[..])?;
                             }
                         }
