@@ -343,10 +343,16 @@ pub fn parse(text: &str, path: &str) -> Result<LoadedGraph> {
                     key.as_deref()
                         .map_or_else(|| "a key".to_string(), |k| format!("`{k}`"))
                 ),
-                other => format!(
-                    "{}. See docs/graph-format.md for the format.",
-                    strip_position(&other.to_string())
-                ),
+                other => {
+                    let text = strip_position(&other.to_string());
+                    // `skip: true` and the like: the mode's name written as a setting.
+                    let mode = ["walk", "lookup", "skip"]
+                        .into_iter()
+                        .find(|m| text.starts_with(&format!("unknown field `{m}`")))
+                        .map(|m| format!(" A table's mode is written as `mode: {m}`."))
+                        .unwrap_or_default();
+                    format!("{text}.{mode} See docs/graph-format.md for the format.")
+                }
             },
         }
     })?;
@@ -427,6 +433,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("app.yaml:3:5: unknown field `childs`"), "{e}");
+        let e = parse("tables:\n  sessions: {skip: true}\n", "app.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("app.yaml:2:14: unknown field `skip`")
+                && e.contains("written as `mode: skip`"),
+            "{e}"
+        );
         let e = parse("tables:\n  a: [\n", "app.yaml")
             .unwrap_err()
             .to_string();

@@ -36,6 +36,9 @@ pub struct DumpRequest {
     pub jobs: Jobs,
     /// Read rows by key lookups only, never by scanning a table.
     pub lookups_only: bool,
+    /// Which database of the command this is (`verify` reads its target as it reads the
+    /// source), for messages and for tables the graph skips.
+    pub side: crate::schema::Side,
 }
 
 /// How many connections a dump reads over at once.
@@ -457,7 +460,8 @@ pub fn prepare(
     graph: &LoadedGraph,
     req: &DumpRequest,
 ) -> Result<Prepared> {
-    let schema = source.introspect()?;
+    let mut schema = source.introspect()?;
+    schema.side = req.side;
     let model = Model::resolve(graph, &schema)?;
     let roots = parse_roots(&model, source.dialect(), req)?;
     let root_tables: BTreeSet<String> = roots.iter().map(|r| r.table.clone()).collect();

@@ -12,7 +12,7 @@
 use crate::config::{LoadedGraph, Mode, Pos};
 use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
-use crate::schema::{Schema, Table};
+use crate::schema::{Schema, Side, Table};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 use std::collections::{BTreeMap, BTreeSet};
@@ -171,33 +171,56 @@ impl Model {
     /// Checks the graph against the schema. Errors point at the graph file.
     pub fn resolve(graph: &LoadedGraph, schema: &Schema) -> Result<Model> {
         let names: Vec<&str> = schema.tables.keys().map(String::as_str).collect();
+        // `verify` reads its target through the same graph: the graph is right for the
+        // source, so a name the target lacks is the target's to fix.
+        let target = schema.side == Side::Target;
         let table_at = |name: &str, pos: Pos| -> Result<&Table> {
             schema.table(name).ok_or_else(|| {
-                let why = schema.not_a_table(name).unwrap_or_else(|| {
-                    format!(
+                let why = schema.not_a_table(name).unwrap_or_else(|| match target {
+                    false => format!(
                         "unknown table `{name}`: the source has no such table that this user can see.{} Fix the name or remove the entry (or grant the user SELECT on it).",
                         hint(name, &names)
-                    )
+                    ),
+                    true => format!(
+                        "table `{name}`: the target has no such table that this user can see, and verify reads the target through the same graph as the source. Create it in the target as the source has it (`dump --with-schema` carries the definitions), or grant the user SELECT on it."
+                    ),
                 });
                 graph.error_at(pos, why)
             })
         };
         let column_at = |table: &Table, col: &str, pos: Pos| -> Result<String> {
             table.column(col).map(|c| c.name.clone()).ok_or_else(|| {
-                graph.error_at(
-                    pos,
-                    format!(
+                let why = match target {
+                    false => format!(
                         "unknown column `{}.{col}`: table `{}` has no such column.{}",
                         table.name,
                         table.name,
                         hint(col, table.columns.iter().map(|c| c.name.as_str()))
                     ),
-                )
+                    true => format!(
+                        "column `{}.{col}`: the target's table `{}` has no such column, and verify reads the target through the same graph as the source. Give the target's table the source's columns.",
+                        table.name, table.name
+                    ),
+                };
+                graph.error_at(pos, why)
+            })
+        };
+        // The graph's entries, but for a table it skips that a target does not have: such a
+        // table is never read, and a copy need not hold it.
+        let listed = || {
+            graph.file.tables.iter().filter(|(name, entry)| {
+                !(target
+                    && schema.table(name).is_none()
+                    && entry
+                        .spec
+                        .mode
+                        .as_ref()
+                        .is_some_and(|m| m.value == Mode::Skip))
             })
         };
 
         // Names first, so every later message can assume they exist.
-        for (name, entry) in graph.file.tables.iter() {
+        for (name, entry) in listed() {
             table_at(name, entry.pos)?;
         }
 
@@ -283,7 +306,7 @@ impl Model {
                 });
             }
         }
-        for (name, entry) in graph.file.tables.iter() {
+        for (name, entry) in listed() {
             let child = table_at(name, entry.pos)?;
             for r in &entry.spec.references {
                 let spec = &r.value;
@@ -341,7 +364,7 @@ impl Model {
         }
 
         // nullify: the named columns' relations are not followed.
-        for (name, entry) in graph.file.tables.iter() {
+        for (name, entry) in listed() {
             let t = table_at(name, entry.pos)?;
             for n in &entry.spec.nullify {
                 let col = column_at(t, &n.value, n.pos)?;
@@ -384,7 +407,7 @@ impl Model {
                 .or_default()
                 .push(r.id);
         }
-        for (name, entry) in graph.file.tables.iter() {
+        for (name, entry) in listed() {
             for c in &entry.spec.children {
                 let spec = &c.value;
                 let child = table_at(&spec.table, c.pos)?;

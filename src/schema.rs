@@ -9,6 +9,27 @@ pub struct Schema {
     /// What the other names of the schema are (`view`, `sequence`), so that a graph naming
     /// one is told why it is no table.
     pub others: BTreeMap<String, &'static str>,
+    /// Which database of the command this is, for messages: `verify` resolves the graph
+    /// against its target too.
+    pub side: Side,
+}
+
+/// The database a schema was read from, as messages name it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Side {
+    #[default]
+    Source,
+    /// `verify`'s copy: a table the graph skips need not exist there.
+    Target,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Side::Source => "source",
+            Side::Target => "target",
+        })
+    }
 }
 
 #[derive(Debug, Clone)]

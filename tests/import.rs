@@ -1501,3 +1501,71 @@ fn mysql_a_signal_rolls_an_import_back_and_drops_the_tables_it_created() {
     }
     assert!(tables(&mut dst).is_empty(), "{:?}", tables(&mut dst));
 }
+
+/// `verify` reads the target through the source's graph: a table the graph skips need not be in
+/// the copy, and a table or column the copy lacks is named as the target's, not the source's.
+#[test]
+fn verify_needs_no_skipped_table_in_the_target_and_names_what_the_target_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE notes (account_id INTEGER REFERENCES accounts (id), body TEXT);
+        CREATE TABLE tags (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts (id), tag TEXT);";
+    let (src, conn) = sqlite_file(dir.path(), "src.db", schema);
+    conn.execute_batch(
+        "INSERT INTO accounts VALUES (1, 'a'), (2, 'b');
+         INSERT INTO notes VALUES (1, 'n'), (1, 'n');
+         INSERT INTO tags VALUES (1, 1, 'x'), (2, 2, 'y');",
+    )
+    .unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [tags]\n  notes: {mode: skip}\n",
+    );
+    let (dst, dst_conn) = sqlite_file(
+        dir.path(),
+        "dst.db",
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE tags (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts (id), tag TEXT);",
+    );
+    let (src, dst) = (
+        format!("sqlite://{}", src.display()),
+        format!("sqlite://{}", dst.display()),
+    );
+    let file = dir.path().join("dump.sql");
+    dump_to(&src, &graph, "accounts.id=1", &file);
+    assert!(import_file(&dst, &file, &[]).status.success());
+    let v = verify(&src, &dst, &graph, "accounts.id=1");
+    assert!(v.status.success(), "{}", stderr(&v));
+    let out = String::from_utf8_lossy(&v.stdout);
+    assert!(out.contains("2 tables match"), "{out}");
+
+    // The copy without the child table: the target's to fix, at the graph's line.
+    dst_conn.execute_batch("DROP TABLE tags").unwrap();
+    let v = verify(&src, &dst, &graph, "accounts.id=1");
+    assert_eq!(v.status.code(), Some(2), "{}", stderr(&v));
+    let err = stderr(&v);
+    assert!(
+        err.contains("graph.yaml:3:16: table `tags`: the target has no such table")
+            && err.contains("Create it in the target")
+            && !err.contains("the source has no"),
+        "{err}"
+    );
+    // And without a column the graph names.
+    dst_conn
+        .execute_batch("CREATE TABLE tags (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts (id), tag TEXT)")
+        .unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [tags]\n  tags:\n    key: [id, tag]\n  notes: {mode: skip}\n",
+    );
+    dst_conn
+        .execute_batch("ALTER TABLE tags RENAME COLUMN tag TO label")
+        .unwrap();
+    let v = verify(&src, &dst, &graph, "accounts.id=1");
+    assert_eq!(v.status.code(), Some(2), "{}", stderr(&v));
+    let err = stderr(&v);
+    assert!(
+        err.contains("column `tags.tag`: the target's table `tags` has no such column"),
+        "{err}"
+    );
+}

@@ -108,6 +108,7 @@ impl SubsetArgs {
             cleanse: None,
             jobs: self.jobs,
             lookups_only: self.lookups_only,
+            side: crate::schema::Side::Source,
         }
     }
 

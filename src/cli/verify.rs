@@ -2,8 +2,10 @@
 
 use super::dump::SubsetArgs;
 use crate::config;
+use crate::dump::DumpRequest;
 use crate::engine::{open_source, open_target, url::ConnUrl};
 use crate::error::{Error, Result};
+use crate::schema::Side;
 use crate::verify::{compare, digest};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -49,7 +51,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let mut target = open_target(&target_url)?;
     // A target without the root holds none of the subset: every table differs, which is the
     // answer verify gives, not an error.
-    let target_digest = match digest(target.as_mut(), &graph, &request, args.float_digits) {
+    let on_target = DumpRequest {
+        side: Side::Target,
+        ..request
+    };
+    let target_digest = match digest(target.as_mut(), &graph, &on_target, args.float_digits) {
         Ok((digest, note)) => {
             if let Some(note) = note.filter(|_| !args.quiet) {
                 eprintln!("partialdump: note: target: {note}");

@@ -10,7 +10,7 @@ use super::value::Value;
 use super::{SharedSnapshot, Source, Target};
 use crate::dialect::{Dialect, MYSQL};
 use crate::error::{Error, Result};
-use crate::schema::{Column, ForeignKey, Schema, Table};
+use crate::schema::{Column, ForeignKey, Schema, Side, Table};
 use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
@@ -852,7 +852,11 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
             }),
         }
     }
-    Ok(Schema { tables, others })
+    Ok(Schema {
+        tables,
+        others,
+        side: Side::Source,
+    })
 }
 
 /// A database being imported into: the same reads as a source, plus one write transaction.

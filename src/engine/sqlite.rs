@@ -4,7 +4,7 @@ use super::value::Value;
 use super::{Source, Target};
 use crate::dialect::{Dialect, SQLITE};
 use crate::error::{Error, Result};
-use crate::schema::{Column, ForeignKey, Schema, Table};
+use crate::schema::{Column, ForeignKey, Schema, Side, Table};
 use rusqlite::{Connection, OpenFlags, types::ValueRef};
 use std::collections::BTreeMap;
 
@@ -228,7 +228,11 @@ impl Source for SqliteSource {
                 }
             }
         }
-        Ok(Schema { tables, others })
+        Ok(Schema {
+            tables,
+            others,
+            side: Side::Source,
+        })
     }
 
     fn schema_ddl(&mut self, table: &str) -> Result<Vec<String>> {
