@@ -463,6 +463,12 @@ pub fn prepare(
     let mut schema = source.introspect()?;
     schema.side = req.side;
     let model = Model::resolve(graph, &schema)?;
+    if let Some((pos, why)) = refused_filters(source, graph, &model)?.into_iter().next() {
+        return Err(graph.error_at(
+            pos,
+            format!("{why} (`partialdump check` tries every condition at once.)"),
+        ));
+    }
     let roots = parse_roots(&model, source.dialect(), req)?;
     let root_tables: BTreeSet<String> = roots.iter().map(|r| r.table.clone()).collect();
     let plan = model.plan(&root_tables)?;
@@ -530,6 +536,56 @@ pub fn prepare(
         plan,
         roots,
     })
+}
+
+/// The graph's `where` conditions the source refuses, each with its place in the graph and a
+/// message: each is tried as the walk's queries carry it (its table aliased as they alias it),
+/// reading no row, so that a mistyped column or a syntax error is told at its line before the
+/// walk starts, rather than by the query that first carries it, halfway through a dump.
+pub fn refused_filters(
+    source: &mut dyn Source,
+    graph: &LoadedGraph,
+    model: &Model,
+) -> Result<Vec<(crate::config::Pos, String)>> {
+    let mut tried = Vec::new();
+    for (name, entry) in graph.file.tables.iter() {
+        // A table the walk never reads (skipped, or absent from a target that skips it).
+        let Some(t) = model.tables.get(name).filter(|t| t.mode != Mode::Skip) else {
+            continue;
+        };
+        if let Some(f) = &entry.spec.filter {
+            // A lookup table's own query aliases it `t`; children's queries alias theirs `c`.
+            let alias = if t.mode == Mode::Lookup { "t" } else { "c" };
+            tried.push((name.as_str(), alias, f.value.as_str(), f.pos, String::new()));
+        }
+        for c in &entry.spec.children {
+            if let Some(f) = &c.value.filter {
+                let child = c.value.table.as_str();
+                let edge = format!(" (the child edge {name} -> {child})");
+                tried.push((child, "c", f.as_str(), c.pos, edge));
+            }
+        }
+    }
+    let mut refused = Vec::new();
+    for (table, alias, condition, pos, edge) in tried {
+        let sql = format!(
+            "SELECT 1 FROM {} {alias} WHERE ({condition}) LIMIT 0",
+            source.dialect().quote_ident(table)
+        );
+        match source.query(&sql, "trying a `where` of the graph", &mut |_| Ok(())) {
+            Ok(()) => {}
+            Err(Error::Query { reason, .. }) => refused.push((
+                pos,
+                format!(
+                    "the `where` condition `{condition}` on `{table}`{edge} is refused by the \
+                     source: {reason}. It is SQL on `{table}`'s rows, as in a WHERE clause, with \
+                     its columns unqualified: fix it."
+                ),
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(refused)
 }
 
 /// The snapshot a walk reads in.

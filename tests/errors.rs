@@ -491,11 +491,13 @@ fn a_query_failing_mid_walk_over_several_connections_ends_the_dump() {
     };
     let dir = tempfile::tempdir().unwrap();
     // The walk reaches task_tags only after accounts, projects and tasks: its query fails
-    // there, on whichever connection runs it, while the others may still be busy or idle.
+    // there, on whichever connection runs it, while the others may still be busy or idle. The
+    // condition is one the server accepts until it meets a row (tried before the walk, it
+    // passes), as a query may fail mid-walk for reasons of the data.
     let g = dir.path().join("graph.yaml");
     let text = std::fs::read_to_string(graph()).unwrap().replace(
         "      - task_tags\n",
-        "      - {table: task_tags, where: \"no_such_column = 1\"}\n",
+        "      - {table: task_tags, where: \"tag_id = (SELECT id FROM tags)\"}\n",
     );
     std::fs::write(&g, text).unwrap();
     for jobs in ["3", "1"] {
@@ -506,11 +508,17 @@ fn a_query_failing_mid_walk_over_several_connections_ends_the_dump() {
             &["--root", "accounts.id=1", "--jobs", jobs],
             &out,
         );
-        assert!(err.contains("no_such_column"), "{err}");
         assert!(err.contains("task_tags"), "{err}");
+        assert!(
+            !err.contains("is refused by the source"),
+            "not mid-walk: {err}"
+        );
         assert!(!err.contains(&db.password()), "password leaked: {err}");
         // The server's words as it writes them, not the driver's wrapping of them.
-        assert!(err.contains("ERROR 1054 (42S22): Unknown column"), "{err}");
+        assert!(
+            err.contains("ERROR 1242 (21000): Subquery returns more than 1 row"),
+            "{err}"
+        );
         assert!(!err.contains("MySqlError {"), "{err}");
     }
 }
@@ -680,4 +688,99 @@ fn a_signal_stops_a_dump_without_leaving_its_file() {
         "{}",
         &text[text.len() - 200..]
     );
+}
+
+/// A `where` the source refuses (a column it does not have, a syntax error) is told at its line
+/// in the graph before any row is read, for an edge's and for a table's, and `check` lists
+/// every one; conditions that hold up, a lookup table's among them, still dump.
+#[test]
+fn a_where_the_source_refuses_is_told_at_its_line() {
+    let db = SqliteDb::fixture(true);
+    let line_of = |g: &Path, text: &str| {
+        std::fs::read_to_string(g)
+            .unwrap()
+            .lines()
+            .position(|l| l.contains(text))
+            .unwrap()
+            + 1
+    };
+    let g = edited_graph(&db, |t| {
+        t.replace(
+            "      - tags\n",
+            "      - {table: tags, where: \"labl <> ''\"}\n",
+        )
+    });
+    let err = account_1_fails(&db, &g);
+    let line = line_of(&g, "labl");
+    for part in [
+        format!(
+            "graph.yaml:{line}:9: the `where` condition `labl <> ''` on `tags` (the child edge accounts -> tags) is refused by the source"
+        ),
+        "no such column: labl".to_string(),
+        "partialdump check".to_string(),
+    ] {
+        assert!(err.contains(&part), "{part:?} missing from: {err}");
+    }
+
+    let g = edited_graph(&db, |t| {
+        t.replace(
+            "  plans: {mode: lookup}",
+            "  plans: {mode: lookup, where: \"monthly_price >= 0\"}\n  task_tags:\n    where: \"tag_id > 0 AND (\"",
+        )
+    });
+    let err = account_1_fails(&db, &g);
+    let line = line_of(&g, "tag_id > 0");
+    assert!(
+        err.contains(&format!("graph.yaml:{line}:12: the `where` condition `tag_id > 0 AND (` on `task_tags` is refused")),
+        "{err}"
+    );
+    // `check` lists both refused conditions, and passes the lookup table's.
+    let g = edited_graph(&db, |t| {
+        t.replace("      - tags\n", "      - {table: tags, where: \"labl <> ''\"}\n")
+            .replace(
+                "  plans: {mode: lookup}",
+                "  plans: {mode: lookup, where: \"t.monthly_price >= 0\"}\n  task_tags:\n    where: \"tag_id > 0 AND (\"",
+            )
+    });
+    let o = partialdump(&[
+        "check",
+        "--source",
+        &db.url(),
+        "--graph",
+        g.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        out.matches(": where: the `where` condition").count(),
+        2,
+        "{out}"
+    );
+    assert!(!out.contains("price"), "{out}");
+
+    // Fixed, the same conditions dump.
+    let g = edited_graph(&db, |t| {
+        t.replace(
+            "      - tags\n",
+            "      - {table: tags, where: \"label <> ''\"}\n",
+        )
+        .replace(
+            "  plans: {mode: lookup}",
+            "  plans: {mode: lookup, where: \"t.monthly_price >= 0\"}",
+        )
+    });
+    let out = db.path.with_file_name("ok.sql");
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &db.url(),
+        "--graph",
+        g.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(out.exists());
 }

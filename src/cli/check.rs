@@ -1,6 +1,7 @@
 //! `partialdump check`: validate a graph against the live schema; a CI gate.
 
 use crate::config;
+use crate::dump::refused_filters;
 use crate::engine::{open_source, url::ConnUrl};
 use crate::error::{Error, Result};
 use clap::Args;
@@ -40,13 +41,28 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let mut source = open_source(&url)?;
     let schema = source.introspect()?;
     let findings = match config::load(&args.graph) {
-        Ok(graph) => crate::check::check(
-            &graph,
-            &schema,
-            &args.root_table,
-            args.require_fk_checks,
-            args.strict_cleansing,
-        ),
+        Ok(graph) => {
+            let mut findings = crate::check::check(
+                &graph,
+                &schema,
+                &args.root_table,
+                args.require_fk_checks,
+                args.strict_cleansing,
+            );
+            // With every name known, each `where` is tried on the source (no row read).
+            if findings.is_empty() {
+                let model = crate::graph::Model::resolve(&graph, &schema)?;
+                for (pos, message) in refused_filters(source.as_mut(), &graph, &model)? {
+                    findings.push(crate::check::Finding {
+                        kind: "where",
+                        location: format!("{}:{}:{}", graph.path, pos.line, pos.column),
+                        message,
+                        fix: None,
+                    });
+                }
+            }
+            findings
+        }
         // A graph that does not parse is a finding, with its place.
         Err(Error::Config {
             path,
