@@ -375,6 +375,18 @@ fn rules_that_cannot_hold_are_refused() {
             GRAPH.replace("bio: keep", "bioo: keep"),
             "unknown column `users.bioo` in `cleanse`. Did you mean `bio`?",
         ),
+        // A regex that does not compile, said on one line (the crate draws it over several).
+        (
+            GRAPH.replace(
+                "bio: keep",
+                "bio: {regex: {pattern: \"[a-\", replace: null}}",
+            ),
+            "the regex `[a-` does not compile: unclosed character class",
+        ),
+        (
+            GRAPH.replace("full_name: {fake: name}", "full_name: {hash: {length: 0}}"),
+            "a hash `length` of 0: the hex digits of an HMAC-SHA256 are 1 to 64",
+        ),
     ] {
         let g = f.dir.path().join("bad.yaml");
         std::fs::write(&g, edit).unwrap();
@@ -382,6 +394,12 @@ fn rules_that_cannot_hold_are_refused() {
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains(needle), "{needle}: {}", stderr(&o));
         assert!(stderr(&o).contains("bad.yaml:"), "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim_end().lines().count(),
+            1,
+            "one paragraph: {}",
+            stderr(&o)
+        );
     }
 }
 

@@ -276,6 +276,17 @@ fn parse_path(path: &str) -> Option<Vec<PathStep>> {
     Some(steps)
 }
 
+/// What is wrong with a regex, on one line: the crate's message draws the pattern with a caret
+/// under the fault, over several lines, then says `error: …`.
+fn regex_error(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let why = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or(&text);
+    why.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn parse_template(t: &str) -> Vec<(bool, String)> {
     let mut parts = Vec::new();
     let mut rest = t;
@@ -336,14 +347,29 @@ impl Resolver<'_> {
                 max,
             }) => Compiled::Hash {
                 format: format.clone(),
-                length: length.unwrap_or(16).clamp(1, 64),
+                length: match length.unwrap_or(16) {
+                    n @ 1..=64 => n,
+                    n => {
+                        return Err(self.err(
+                            pos,
+                            format!(
+                                "a hash `length` of {n}: the hex digits of an HMAC-SHA256 are \
+                                 1 to 64. Give a length in that range, or leave it out for 16."
+                            ),
+                        ));
+                    }
+                },
                 max: *max,
             },
             Rule::Regex(r) => {
                 let re = regex::Regex::new(&r.pattern).map_err(|e| {
                     self.err(
                         pos,
-                        format!("the regex `{}` does not compile: {e}", r.pattern),
+                        format!(
+                            "the regex `{}` does not compile: {}",
+                            r.pattern,
+                            regex_error(&e)
+                        ),
                     )
                 })?;
                 let sub = self.compile(&r.replace, pos, table)?;
@@ -515,7 +541,10 @@ fn explicit_and_pattern_rules(graph: &LoadedGraph, schema: &Schema) -> Result<Ru
                     .case_insensitive(true)
                     .build()
                     .map_err(|e| {
-                        graph.error_at(p.pos, format!("the regex `{re}` does not compile: {e}"))
+                        graph.error_at(
+                            p.pos,
+                            format!("the regex `{re}` does not compile: {}", regex_error(&e)),
+                        )
                     })
             };
             let col_re = build(&p.value.column)?;
