@@ -374,18 +374,19 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
                 )));
             };
             let col = col.trim();
-            let at = t
-                .columns
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(col))
+            let at = t.columns.iter().position(|c| c.eq_ignore_ascii_case(col));
+            // Or a key column no INSERT writes (a generated column, SQLite's rowid).
+            let column = at
+                .map(|at| &t.columns[at])
+                .or_else(|| t.key.iter().find(|k| k.eq_ignore_ascii_case(col)))
                 .ok_or_else(|| {
                     Error::Usage(format!(
                         "root `{arg}`: table `{tname}` has no column `{col}`.{}",
                         hint(col, &t.columns)
                     ))
                 })?;
-            let column = &t.columns[at];
-            let value = root_value(val, t.binary.get(at).copied().unwrap_or(false))
+            let binary = at.and_then(|at| t.binary.get(at).copied()).unwrap_or(false);
+            let value = root_value(val, binary)
                 .map_err(|why| Error::Usage(format!("root `{arg}`: column `{column}` {why}")))?;
             let mut lit = String::new();
             dialect.write_literal(&value, &mut lit);

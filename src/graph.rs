@@ -240,9 +240,9 @@ impl Model {
             };
             let unvouched_key = declared.filter(|_| !t.vouches_for(&key)).map(|k| k.pos);
             let integer_key = !key.is_empty()
-                && key
-                    .iter()
-                    .all(|k| t.column(k).is_some_and(|c| integer_type(&c.data_type)));
+                && key.iter().all(|k| {
+                    t.is_rowid(k) || t.column(k).is_some_and(|c| integer_type(&c.data_type))
+                });
             let leading_int_column = t
                 .primary_key
                 .first()

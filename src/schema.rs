@@ -50,6 +50,11 @@ pub struct Table {
     pub rows_estimate: Option<u64>,
     /// The storage engine, where the source has several (MySQL's `ENGINE`); None for SQLite.
     pub engine: Option<String>,
+    /// For an SQLite table without a primary key, the name that reads its rowid (`rowid`,
+    /// `_rowid_` or `oid`, the first no column shadows): the key its rows are told apart by
+    /// when no unique index of NOT NULL columns is (a log table may hold two rows alike).
+    /// Never written to a dump: a copy numbers its rows itself. None elsewhere.
+    pub rowid: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -147,7 +152,13 @@ impl Table {
             })
             .min_by_key(|u| u.len())
             .cloned()
+            .or_else(|| self.rowid.clone().map(|r| vec![r]))
             .unwrap_or_default()
+    }
+
+    /// Whether `column` names the table's rowid ([`Table::rowid`]) rather than a column.
+    pub fn is_rowid(&self, column: &str) -> bool {
+        self.rowid.as_deref() == Some(column)
     }
 
     /// Whether the table's indexes make `columns` a key: every one NOT NULL, and a unique

@@ -148,6 +148,129 @@ fn stdout_is_the_same_dump() {
         "a summary on stderr: {}",
         stderr(&o)
     );
+    // `-o -` is standard output too (as `import -` reads standard input), not a file named `-`.
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_partialdump"))
+        .args([
+            "dump",
+            "--source",
+            &src.url(),
+            "--graph",
+            g.to_str().unwrap(),
+        ])
+        .args(["--root", "accounts.id=2", "-o", "-"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dashed = String::from_utf8(o.stdout.clone()).unwrap();
+    assert_eq!(strip_snapshot(&dashed), strip_snapshot(&piped));
+    assert!(!dir.path().join("-").exists(), "wrote a file named `-`");
+}
+
+/// An SQLite table without a primary key or a unique index of NOT NULL columns (a log, which
+/// may hold two rows alike) has its rows told apart by its rowid: every row is dumped, none
+/// twice, the rowid is not written (a copy numbers its rows afresh), and a root or an
+/// `--explain` may name a row by it. A column named `rowid` leaves `_rowid_` to reach it.
+#[test]
+fn sqlite_table_without_a_key_is_keyed_by_its_rowid() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE notes (account_id INTEGER NOT NULL REFERENCES accounts (id), body TEXT);
+        CREATE TABLE events (rowid TEXT, account_id INTEGER REFERENCES accounts (id));
+        CREATE INDEX notes_account ON notes (account_id);
+        CREATE INDEX events_account ON events (account_id);";
+    let (src, conn) = sqlite_file(dir.path(), "src.db", schema);
+    conn.execute_batch(
+        "INSERT INTO accounts VALUES (1, 'one'), (2, 'two');
+         INSERT INTO notes VALUES (1, 'same'), (1, 'same'), (2, 'other'), (1, NULL), (1, 'same');
+         INSERT INTO events VALUES ('r1', 1), ('r1', 1), ('r2', 2);",
+    )
+    .unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  accounts:\n    children: [notes, events]\n",
+    );
+    let (dst, dst_conn) = sqlite_file(dir.path(), "dst.db", schema);
+    dst_conn
+        .execute_batch(
+            "INSERT INTO accounts VALUES (9, 'nine'); INSERT INTO notes VALUES (9, 'same')",
+        )
+        .unwrap();
+    let (src, dst) = (
+        format!("sqlite://{}", src.display()),
+        format!("sqlite://{}", dst.display()),
+    );
+    let out = dir.path().join("dump.sql");
+    dump_with_graph(&src, &graph, &["--root", "accounts.id=1"], &out);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("INSERT INTO \"notes\" (\"account_id\",\"body\") VALUES"),
+        "{text}"
+    );
+    assert!(
+        text.contains("INSERT INTO \"events\" (\"rowid\",\"account_id\") VALUES"),
+        "{text}"
+    );
+    assert!(text.contains("-- rows \"notes\" 4\n"), "{text}");
+    assert!(text.contains("-- rows \"events\" 2\n"), "{text}");
+    partialdump_ok(&["import", "--target", &dst, out.to_str().unwrap(), "-q"]);
+    let rows = |sql: &str| -> Vec<String> {
+        let mut st = dst_conn.prepare(sql).unwrap();
+        st.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(
+        rows("SELECT account_id || ':' || IFNULL(body, '-') FROM notes ORDER BY rowid"),
+        ["9:same", "1:same", "1:same", "1:-", "1:same"]
+    );
+    assert_eq!(
+        rows("SELECT rowid FROM events ORDER BY account_id"),
+        ["r1", "r1"]
+    );
+    let v = partialdump(&[
+        "verify",
+        "--source",
+        &src,
+        "--target",
+        &dst,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+    ]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+
+    // One note as the root: that row alone, and its account.
+    let one = dir.path().join("one.sql");
+    dump_with_graph(&src, &graph, &["--root", "notes.rowid=3"], &one);
+    let text = std::fs::read_to_string(&one).unwrap();
+    assert!(
+        text.contains("(2,'other')") && text.contains("-- rows \"notes\" 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(2,'two')") && !text.contains("'same'"),
+        "{text}"
+    );
+    let o = partialdump_ok(&[
+        "plan",
+        "--source",
+        &src,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "--explain",
+        "notes.rowid=4",
+    ]);
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        plan.contains("notes.rowid=4 is in the dump") && plan.contains("-> notes rowid=4"),
+        "{plan}"
+    );
 }
 
 // ---------------------------------------------------------------- MariaDB

@@ -24,7 +24,7 @@ pub struct DumpArgs {
     subset: SubsetArgs,
 
     /// Write to FILE (through a temporary file renamed at the end; a FIFO or a device directly)
-    /// instead of standard output
+    /// instead of standard output (`-`, as `import` reads `-` as standard input)
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
@@ -164,7 +164,8 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
             source,
         })
     };
-    let (stats, target) = match &args.output {
+    let output_path = args.output.as_ref().filter(|p| p.as_os_str() != "-");
+    let (stats, target) = match output_path {
         // A FIFO or a device (`-o /dev/null`) is written to as it is: renaming a file over it
         // would replace it.
         Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => {

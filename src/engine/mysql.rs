@@ -754,6 +754,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     // which says nothing.
                     rows_estimate: rows.filter(|&r| r > 0),
                     engine,
+                    rowid: None,
                 },
             )
         })

@@ -199,11 +199,20 @@ impl Source for SqliteSource {
                 }
                 indexes.push(cols);
             }
+            // Every SQLite table without a primary key has a rowid (WITHOUT ROWID needs one).
+            let rowid = match primary_key.is_empty() {
+                true => ["rowid", "_rowid_", "oid"]
+                    .into_iter()
+                    .find(|r| !columns.iter().any(|c| c.name.eq_ignore_ascii_case(r)))
+                    .map(str::to_string),
+                false => None,
+            };
             tables.insert(
                 name.clone(),
                 Table {
                     name,
                     columns,
+                    rowid,
                     primary_key,
                     foreign_keys: fks.into_values().collect(),
                     indexes,

@@ -170,6 +170,7 @@ mod tests {
             unique: Vec::new(),
             rows_estimate: None,
             engine: None,
+            rowid: None,
         };
         let mut schema = Schema::default();
         schema.tables.insert("a".into(), table("a", "b"));
