@@ -1569,3 +1569,55 @@ fn verify_needs_no_skipped_table_in_the_target_and_names_what_the_target_lacks()
         "{err}"
     );
 }
+
+/// A source that was not in strict mode may hold '' in an ENUM column (what MySQL stores for a
+/// value it did not accept); a strict target refuses to write it back. The import says so, by
+/// table and column, with what to do, and rolls back, whether it loads in bulk or by INSERTs.
+#[test]
+fn mysql_an_enum_error_value_is_explained() {
+    let schema = "CREATE TABLE a (id INT PRIMARY KEY);
+        CREATE TABLE v (id INT PRIMARY KEY, a_id INT NOT NULL, e ENUM('x','y'),
+          FOREIGN KEY (a_id) REFERENCES a (id));";
+    let Some((mut src, mut dst)) = mysql_pair("im_enum_err", schema) else {
+        return;
+    };
+    src.script(
+        "SET SESSION sql_mode = ''; INSERT INTO a VALUES (1); \
+         INSERT INTO v VALUES (1, 1, 'x'), (2, 1, 'not a member'), (3, 1, NULL)",
+    );
+    assert_eq!(
+        src.rows("SELECT e + 0 FROM v WHERE id = 2")[0][0].as_deref(),
+        Some("0")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [v]\n");
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph, "a.id=1", &file);
+    for extra in [&[][..], &["--no-bulk-load"][..]] {
+        let o = import_file(&dst.url(), &file, extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        let err = stderr(&o);
+        for part in [
+            "Data truncated for column 'e'",
+            "`v.e` is an ENUM and the dump holds '' in it",
+            "Add '' to the column's members in the target",
+            "rolled back",
+        ] {
+            assert!(
+                err.contains(part),
+                "{extra:?}: {part:?} missing from: {err}"
+            );
+        }
+        assert_eq!(
+            dst.rows("SELECT COUNT(*) FROM a")[0][0].as_deref(),
+            Some("0")
+        );
+    }
+    // With '' a member in the target, the same dump loads.
+    dst.script("ALTER TABLE v MODIFY e ENUM('', 'x', 'y')");
+    assert!(import_file(&dst.url(), &file, &[]).status.success());
+    assert_eq!(
+        dst.rows("SELECT GROUP_CONCAT(IFNULL(e, 'NULL') ORDER BY id) FROM v")[0][0].as_deref(),
+        Some("x,,NULL")
+    );
+}

@@ -513,7 +513,8 @@ fn load(
                             } else {
                                 rows_hint(&key, &columns, &rows)
                             };
-                            return Err(fail(&table, format!("{msg}{hint}{within}")));
+                            let why = refused_enum(&msg, schema.table(&table), &columns, &rows);
+                            return Err(fail(&table, format!("{msg}{hint}{why}{within}")));
                         }
                     };
                     if n < given && options.on_conflict == OnConflict::Error {
@@ -551,7 +552,8 @@ fn load(
                         }
                         Err(msg) => {
                             let hint = conflict_hint(target, is_duplicate_key(&msg));
-                            return Err(fail(&table, format!("{msg}{hint}")));
+                            let why = refused_enum(&msg, schema.table(&table), &columns, &rows);
+                            return Err(fail(&table, format!("{msg}{hint}{why}")));
                         }
                     }
                 }
@@ -672,6 +674,43 @@ fn rows_hint(key: &[String], columns: &[String], rows: &[Vec<Value>]) -> String 
     key_range(key, columns, rows)
         .map(|r| format!(" (in the rows with {r})"))
         .unwrap_or_default()
+}
+
+/// Why a target in strict mode refused an ENUM column's '' (`Data truncated for column 'c'`):
+/// a server not in strict mode stores '' for a value it did not accept, and a strict session
+/// (the import's, and the one the dump's header sets) refuses to write it back. Empty when the
+/// message is another, or the column no ENUM, or no row holds '' in it.
+fn refused_enum(
+    message: &str,
+    table: Option<&crate::schema::Table>,
+    columns: &[String],
+    rows: &[Vec<Value>],
+) -> String {
+    let Some(column) = message
+        .split_once("Data truncated for column '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(c, _)| c)
+    else {
+        return String::new();
+    };
+    let is_enum = table
+        .and_then(|t| t.column(column))
+        .is_some_and(|c| c.data_type == "enum");
+    let at = columns.iter().position(|c| c.eq_ignore_ascii_case(column));
+    let empty = at.is_some_and(|at| {
+        rows.iter()
+            .any(|r| matches!(r.get(at), Some(Value::Text(t)) if t.is_empty()))
+    });
+    match (is_enum, empty, table) {
+        (true, true, Some(t)) => format!(
+            ". `{}.{column}` is an ENUM and the dump holds '' in it: the value a MySQL server \
+             not in strict mode stores for one it did not accept, which a strict session (the \
+             import's, and the one the dump sets) refuses to write back. Add '' to the column's \
+             members in the target, or give those rows of the source a member",
+            t.name
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Whether a server's message is about a duplicate key (MariaDB's bulk path into an empty table
