@@ -205,12 +205,11 @@ impl Model {
                 graph.error_at(pos, why)
             })
         };
-        // The graph's entries, but for a table it skips that a target does not have: such a
-        // table is never read, and a copy need not hold it.
+        // The graph's entries, but for one that skips what is no table here (see
+        // [`Schema::may_skip_absent`]): nothing reads it.
         let listed = || {
             graph.file.tables.iter().filter(|(name, entry)| {
-                !(target
-                    && schema.table(name).is_none()
+                !(schema.may_skip_absent(name)
                     && entry
                         .spec
                         .mode

@@ -87,6 +87,14 @@ impl Schema {
         self.tables.get(name)
     }
 
+    /// Whether a graph's entry for `name` that skips it may stand though `name` is no table
+    /// here: it is something else (a view, a virtual table: `init` lists virtual tables'
+    /// shadow tables as skipped), or this is `verify`'s target, which needs no table the graph
+    /// never reads.
+    pub fn may_skip_absent(&self, name: &str) -> bool {
+        self.table(name).is_none() && (self.side == Side::Target || self.others.contains_key(name))
+    }
+
     /// Why `name`, which is no table, is no table, when the source has it as something else.
     pub fn not_a_table(&self, name: &str) -> Option<String> {
         not_a_table(&self.others, name)
@@ -100,6 +108,12 @@ pub fn not_a_table(others: &BTreeMap<String, &'static str>, name: &str) -> Optio
             "`{name}` is a view of the source, not a table: it holds no rows of its own. List \
              the tables it reads from instead, and create the view in the target (--with-schema \
              copies tables only)."
+        ),
+        what @ ("virtual table" | "shadow table") => format!(
+            "`{name}` is a {what} of the source (of a module such as FTS5 or R*Tree), not a \
+             table: the module keeps its rows in tables of its own, which a dump does not copy. \
+             Skip it or leave it out of the graph, and create and fill it in the target (an FTS5 \
+             index over a table: `INSERT INTO t(t) VALUES ('rebuild')`)."
         ),
         what => format!(
             "`{name}` is a {what} of the source, not a table: a dump copies tables' rows only."

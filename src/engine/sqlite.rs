@@ -108,6 +108,27 @@ impl Source for SqliteSource {
             &[],
             ctx,
         )?;
+        // Virtual tables (FTS5, R*Tree) keep their rows in shadow tables of their module's
+        // own: neither holds rows a dump can copy by INSERT (an FTS index copied row by row
+        // would index other rows, or twice).
+        let modules: BTreeMap<String, &'static str> = self
+            .strings(
+                "SELECT name, type FROM pragma_table_list WHERE schema = 'main' \
+                 AND type IN ('virtual', 'shadow')",
+                &[],
+                ctx,
+            )?
+            .into_iter()
+            .filter_map(|r| {
+                let mut r = r.into_iter();
+                let name = r.next().flatten()?;
+                let kind = match r.next().flatten().as_deref() {
+                    Some("virtual") => "virtual table",
+                    _ => "shadow table",
+                };
+                Some((name, kind))
+            })
+            .collect();
         let mut tables = BTreeMap::new();
         let mut others = BTreeMap::new();
         for row in names {
@@ -117,6 +138,10 @@ impl Source for SqliteSource {
             };
             if row.next().flatten().as_deref() == Some("view") {
                 others.insert(name, "view");
+                continue;
+            }
+            if let Some(kind) = modules.get(&name) {
+                others.insert(name, *kind);
                 continue;
             }
             // cid, name, type, notnull, dflt_value, pk, hidden
