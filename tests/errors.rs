@@ -623,6 +623,59 @@ fn importing_a_missing_file_names_it() {
     }
 }
 
+/// A compressed dump is named as such, with the command that feeds it to import, rather than
+/// called no partialdump dump; and it is read again once decompressed on the way in.
+#[test]
+fn a_compressed_dump_says_how_to_import_it() {
+    let db = SqliteDb::fixture(true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.sql");
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &db.url(),
+        "--graph",
+        graph().to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-q",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let gz = std::process::Command::new("gzip")
+        .arg("-k")
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(gz.success());
+    let target = SqliteDb::fixture(false);
+    let packed = dir.path().join("dump.sql.gz");
+    let o = partialdump(&[
+        "import",
+        "--target",
+        &target.url(),
+        packed.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("dump.sql.gz:1: this file is compressed with gzip")
+            && err.contains("`gunzip -c FILE | partialdump import --target URL -`"),
+        "{err}"
+    );
+    let piped = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "gunzip -c '{}' | '{}' import --target '{}' -q -",
+            packed.display(),
+            env!("CARGO_BIN_EXE_partialdump"),
+            target.url()
+        ))
+        .output()
+        .unwrap();
+    assert!(piped.status.success(), "{}", stderr(&piped));
+}
+
 /// A dump that a signal stops (a Ctrl-C, a `kill`) removes the temporary file it was writing,
 /// which the signal would otherwise leave beside where the dump was to go, and ends with the
 /// exit code a shell gives a process the signal ended.

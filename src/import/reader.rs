@@ -91,6 +91,22 @@ fn bad(name: &str, line: u64, msg: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The compressor whose magic number `first` (a file's first line) starts with, and the command
+/// that writes its contents to standard output.
+fn compressed(first: &[u8]) -> Option<(&'static str, &'static str)> {
+    const MAGIC: &[(&[u8], &str, &str)] = &[
+        (b"\x1f\x8b", "gzip", "gunzip -c"),
+        (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"),
+        (b"\xfd7zXZ\x00", "xz", "xz -dc"),
+        (b"BZh", "bzip2", "bzip2 -dc"),
+        (b"\x04\x22\x4d\x18", "lz4", "lz4 -dc"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(magic, ..)| first.starts_with(magic))
+        .map(|&(_, tool, cat)| (tool, cat))
+}
+
 impl<R: BufRead> DumpReader<R> {
     /// Reads the header. `name` is used in messages (a path, or `standard input`).
     pub fn new(input: R, name: &str) -> Result<DumpReader<R>> {
@@ -142,7 +158,18 @@ impl<R: BufRead> DumpReader<R> {
                 r.header.lines.push(text);
             } else {
                 if r.line_no == 1 {
-                    return Err(bad(&r.name, 1, NOT_A_DUMP));
+                    return Err(bad(
+                        &r.name,
+                        1,
+                        match compressed(&line) {
+                            Some((tool, cat)) => format!(
+                                "this file is compressed with {tool}, which import does not \
+                                 read: decompress it on the way in, `{cat} FILE | partialdump \
+                                 import --target URL -`"
+                            ),
+                            None => NOT_A_DUMP.to_string(),
+                        },
+                    ));
                 }
                 r.pending_line = Some(line);
                 break;
