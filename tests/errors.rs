@@ -676,6 +676,87 @@ fn a_compressed_dump_says_how_to_import_it() {
     assert!(piped.status.success(), "{}", stderr(&piped));
 }
 
+/// A `--stats-json` path that cannot be written fails the command before it reads or writes a
+/// row: a dump leaves no file, and an import leaves the target as it was, rather than going
+/// through and then reporting an error (which an import did after committing). A path that
+/// can be written holds the numbers, with no temporary file left beside it.
+#[test]
+fn a_stats_file_that_cannot_be_written_stops_before_any_work() {
+    let db = SqliteDb::fixture(true);
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("no-such-dir").join("stats.json");
+    let out = dir.path().join("dump.sql");
+    let err = dump_fails(
+        &db.url(),
+        &graph(),
+        &[
+            "--root",
+            "accounts.id=1",
+            "--stats-json",
+            nowhere.to_str().unwrap(),
+        ],
+        &out,
+    );
+    assert!(
+        err.contains(&format!(
+            "cannot write the statistics file {}",
+            nowhere.display()
+        )) && err.contains("No such file or directory")
+            && !err.contains(".partialdump-stats-"),
+        "{err}"
+    );
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &db.url(),
+        "--graph",
+        graph().to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let target = SqliteDb::fixture(false);
+    let o = partialdump(&[
+        "import",
+        "--target",
+        &target.url(),
+        out.to_str().unwrap(),
+        "-q",
+        "--stats-json",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let count = |t: &SqliteDb| -> i64 {
+        rusqlite::Connection::open(&t.path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&target), 0, "the import went in before its error");
+    let stats = dir.path().join("import.json");
+    partialdump_ok(&[
+        "import",
+        "--target",
+        &target.url(),
+        out.to_str().unwrap(),
+        "-q",
+        "--stats-json",
+        stats.to_str().unwrap(),
+    ]);
+    assert!(count(&target) > 0);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert!(v["tables"].as_array().is_some_and(|t| !t.is_empty()), "{v}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".partialdump"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// A dump that a signal stops (a Ctrl-C, a `kill`) removes the temporary file it was writing,
 /// which the signal would otherwise leave beside where the dump was to go, and ends with the
 /// exit code a shell gives a process the signal ended.

@@ -127,6 +127,7 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let url = ConnUrl::parse(&args.source)?;
     let graph = config::load(&args.subset.graph)?;
+    let stats_file = super::StatsFile::prepare(args.stats_json.as_deref())?;
     let mut source = open_source(&url)?;
     let mut request = args.subset.request();
     request.with_schema = args.with_schema;
@@ -228,12 +229,8 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
         peak_memory_bytes: super::peak_memory_bytes(),
         ..stats
     };
-    if let Some(path) = &args.stats_json {
-        let text = serde_json::to_string_pretty(&stats).unwrap_or_default();
-        std::fs::write(path, text + "\n").map_err(|source| Error::Output {
-            what: format!("the statistics file {}", path.display()),
-            source,
-        })?;
+    if let Some(file) = stats_file {
+        file.write(&stats, "the dump itself is complete")?;
     }
     if !args.quiet {
         if let Some(note) = &stats.note {

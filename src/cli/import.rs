@@ -77,6 +77,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         Some(p) if show_bar && p.as_os_str() != "-" => trailer_rows(p),
         _ => None,
     };
+    let stats_file = super::StatsFile::prepare(args.stats_json.as_deref())?;
     let (input, name) = open_input(&args.file)?;
     let reader = DumpReader::new(input, &name)?;
     let mut target = open_target(&url)?;
@@ -107,8 +108,8 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         peak_memory_bytes: super::peak_memory_bytes(),
         ..result?
     };
-    if let Some(path) = &args.stats_json {
-        write_stats(path, &report)?;
+    if let Some(file) = stats_file {
+        file.write(&report, "the import itself went through and was committed")?;
     }
     if !args.quiet {
         eprint!("{}", summary(&report));
@@ -117,14 +118,6 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         eprintln!("partialdump: warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_stats(path: &PathBuf, report: &ImportReport) -> Result<()> {
-    let text = serde_json::to_string_pretty(report).unwrap_or_default();
-    std::fs::write(path, text + "\n").map_err(|source| Error::Output {
-        what: format!("the statistics file {}", path.display()),
-        source,
-    })
 }
 
 /// The per-table report printed at the end.

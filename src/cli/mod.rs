@@ -88,3 +88,67 @@ fn peak_memory_bytes() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+/// A `--stats-json FILE`, made ready before the work starts: a path that cannot be written
+/// fails the command before a row is read or written, rather than after a dump or an import
+/// that went through (an import reporting an error once it had committed). A regular file is
+/// written beside it and renamed over it, so it never holds half its numbers; a device or a
+/// FIFO (`/dev/stdout`) is opened now and written at the end.
+pub(crate) enum StatsFile {
+    Beside(std::path::PathBuf, tempfile::NamedTempFile),
+    Direct(std::path::PathBuf, std::fs::File),
+}
+
+impl StatsFile {
+    pub(crate) fn prepare(path: Option<&std::path::Path>) -> Result<Option<StatsFile>> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let failed = |source| crate::error::Error::Output {
+            what: format!("the statistics file {}", path.display()),
+            source,
+        };
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(failed)?;
+            return Ok(Some(StatsFile::Direct(path.to_path_buf(), file)));
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => std::path::Path::new("."),
+        };
+        // A missing directory, in the system's words.
+        std::fs::metadata(dir).map_err(failed)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".partialdump-stats-")
+            .tempfile_in(dir)
+            // Without the temporary file's name, which the user never gave.
+            .map_err(|e| failed(std::io::Error::new(e.kind(), e.kind().to_string())))?;
+        Ok(Some(StatsFile::Beside(path.to_path_buf(), tmp)))
+    }
+
+    /// Writes `stats` as JSON. `done` says what went through before, for the message should
+    /// this fail (`the dump is complete`).
+    pub(crate) fn write(self, stats: &impl serde::Serialize, done: &str) -> Result<()> {
+        use std::io::Write;
+        let text = serde_json::to_string_pretty(stats).unwrap_or_default() + "\n";
+        let (path, written) = match self {
+            StatsFile::Direct(path, mut file) => {
+                let w = file.write_all(text.as_bytes());
+                (path, w)
+            }
+            StatsFile::Beside(path, mut tmp) => {
+                let w = tmp
+                    .write_all(text.as_bytes())
+                    .and_then(|()| tmp.persist(&path).map(drop).map_err(|e| e.error));
+                (path, w)
+            }
+        };
+        written.map_err(|source| crate::error::Error::Output {
+            what: format!("the statistics file {} ({done})", path.display()),
+            source,
+        })
+    }
+}
