@@ -757,6 +757,53 @@ fn a_stats_file_that_cannot_be_written_stops_before_any_work() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// An output in a directory that does not exist is named as the user gave it, with the
+/// system's reason, and not as the temporary file beside it nor as a file that exists.
+#[test]
+fn an_output_in_a_missing_directory_is_named_as_given() {
+    let db = SqliteDb::fixture(true);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("no-such-dir").join("dump.sql");
+    let o = partialdump(&[
+        "dump",
+        "--source",
+        &db.url(),
+        "--graph",
+        graph().to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("cannot write the dump to {}", out.display()))
+            && err.contains("No such file or directory")
+            && !err.contains(".partial\""),
+        "{err}"
+    );
+    let g = dir.path().join("no-such-dir").join("graph.yaml");
+    let o = partialdump(&[
+        "init",
+        "--source",
+        &db.url(),
+        "--root-table",
+        "accounts",
+        "-o",
+        g.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "cannot write {}: No such file or directory",
+            g.display()
+        )) && !err.contains("existing file"),
+        "{err}"
+    );
+}
+
 /// A dump that a signal stops (a Ctrl-C, a `kill`) removes the temporary file it was writing,
 /// which the signal would otherwise leave beside where the dump was to go, and ends with the
 /// exit code a shell gives a process the signal ended.

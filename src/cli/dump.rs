@@ -195,9 +195,20 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
                 use std::os::unix::fs::PermissionsExt;
                 builder.permissions(std::fs::Permissions::from_mode(0o644));
             }
-            let tmp = builder.tempfile_in(&dir).map_err(|source| Error::Output {
-                what: format!("a temporary file in {}", dir.display()),
+            let beside = || {
+                format!(
+                    "the dump to {} (through a temporary file beside it)",
+                    path.display()
+                )
+            };
+            // A missing directory in the system's words, without tempfile's name for the file.
+            std::fs::metadata(&dir).map_err(|source| Error::Output {
+                what: beside(),
                 source,
+            })?;
+            let tmp = builder.tempfile_in(&dir).map_err(|e| Error::Output {
+                what: beside(),
+                source: std::io::Error::new(e.kind(), e.kind().to_string()),
             })?;
             // Removed if a signal stops the process, which runs no destructor.
             let _pending = crate::interrupt::Pending::new(

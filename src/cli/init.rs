@@ -41,10 +41,13 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
                 .create_new(true)
                 .open(path)
                 .map_err(|source| Error::Output {
-                    what: format!(
-                        "{} (an existing file is not overwritten; remove it or pick another name)",
-                        path.display()
-                    ),
+                    what: match source.kind() {
+                        std::io::ErrorKind::AlreadyExists => format!(
+                            "{} (an existing file is not overwritten; remove it or pick another name)",
+                            path.display()
+                        ),
+                        _ => path.display().to_string(),
+                    },
                     source,
                 })?;
             f.write_all(text.as_bytes())
