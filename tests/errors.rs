@@ -55,6 +55,22 @@ fn edited_graph(db: &SqliteDb, edit: impl Fn(String) -> String) -> std::path::Pa
     path
 }
 
+/// Dumps accounts.id=1 of `db` with the example graph to `out`, which must succeed.
+fn dump_account_1_to(db: &SqliteDb, out: &Path) {
+    partialdump_ok(&[
+        "dump",
+        "--source",
+        &db.url(),
+        "--graph",
+        graph().to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+}
+
 /// Dumps accounts.id=1 of `db` with the graph `g`, which must fail; returns the error.
 fn account_1_fails(db: &SqliteDb, g: &Path) -> String {
     dump_fails(
@@ -630,18 +646,7 @@ fn a_compressed_dump_says_how_to_import_it() {
     let db = SqliteDb::fixture(true);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("dump.sql");
-    partialdump_ok(&[
-        "dump",
-        "--source",
-        &db.url(),
-        "--graph",
-        graph().to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-        "-q",
-        "-o",
-        file.to_str().unwrap(),
-    ]);
+    dump_account_1_to(&db, &file);
     let gz = std::process::Command::new("gzip")
         .arg("-k")
         .arg(&file)
@@ -705,18 +710,7 @@ fn a_stats_file_that_cannot_be_written_stops_before_any_work() {
             && !err.contains(".partialdump-stats-"),
         "{err}"
     );
-    partialdump_ok(&[
-        "dump",
-        "--source",
-        &db.url(),
-        "--graph",
-        graph().to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-        "-q",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    dump_account_1_to(&db, &out);
     let target = SqliteDb::fixture(false);
     let o = partialdump(&[
         "import",
