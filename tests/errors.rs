@@ -817,19 +817,28 @@ fn a_signal_stops_a_dump_without_leaving_its_file() {
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let out = out_dir.join("dump.sql");
+    let stats = out_dir.join("stats.json");
     // Runs the dump through `sh -c script` and sends it SIGTERM once its temporary file is
-    // there (once the schema is read; a million rows are to come).
+    // there (once the schema is read; a million rows are to come). Its statistics file, made
+    // ready before, goes too.
     let stopped = |script: &str| {
         let child = std::process::Command::new("sh")
             .args(["-c", script, env!("CARGO_BIN_EXE_partialdump")])
             .args(["dump", "--source", &format!("sqlite:{}", db.display())])
             .args(["--graph", graph.to_str().unwrap(), "--root", "a.id=1", "-q"])
             .args(["-o", out.to_str().unwrap()])
+            .args(["--stats-json", stats.to_str().unwrap()])
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         let started = std::time::Instant::now();
-        while std::fs::read_dir(&out_dir).unwrap().next().is_none() {
+        let partial = || {
+            std::fs::read_dir(&out_dir)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        };
+        while !partial() {
             assert!(
                 started.elapsed().as_secs() < 20,
                 "the dump never started its file"
@@ -862,6 +871,11 @@ fn a_signal_stops_a_dump_without_leaving_its_file() {
         text.contains("rows=1000001"),
         "{}",
         &text[text.len() - 200..]
+    );
+    assert!(
+        std::fs::read_to_string(&stats)
+            .unwrap()
+            .contains("\"rows\": 1000001")
     );
 }
 

@@ -95,7 +95,13 @@ fn peak_memory_bytes() -> Option<u64> {
 /// written beside it and renamed over it, so it never holds half its numbers; a device or a
 /// FIFO (`/dev/stdout`) is opened now and written at the end.
 pub(crate) enum StatsFile {
-    Beside(std::path::PathBuf, tempfile::NamedTempFile),
+    /// The file, the one beside it, and its registration for removal should a signal end the
+    /// process (which runs no destructor).
+    Beside(
+        std::path::PathBuf,
+        tempfile::NamedTempFile,
+        crate::interrupt::Pending,
+    ),
     Direct(std::path::PathBuf, std::fs::File),
 }
 
@@ -126,11 +132,18 @@ impl StatsFile {
             .tempfile_in(dir)
             // Without the temporary file's name, which the user never gave.
             .map_err(|e| failed(std::io::Error::new(e.kind(), e.kind().to_string())))?;
-        Ok(Some(StatsFile::Beside(path.to_path_buf(), tmp)))
+        let pending = crate::interrupt::Pending::new(
+            tmp.path(),
+            format!(
+                "statistics file {} (nothing was written there)",
+                path.display()
+            ),
+        );
+        Ok(Some(StatsFile::Beside(path.to_path_buf(), tmp, pending)))
     }
 
     /// Writes `stats` as JSON. `done` says what went through before, for the message should
-    /// this fail (`the dump is complete`).
+    /// this fail (`the dump itself is complete`).
     pub(crate) fn write(self, stats: &impl serde::Serialize, done: &str) -> Result<()> {
         use std::io::Write;
         let text = serde_json::to_string_pretty(stats).unwrap_or_default() + "\n";
@@ -139,7 +152,7 @@ impl StatsFile {
                 let w = file.write_all(text.as_bytes());
                 (path, w)
             }
-            StatsFile::Beside(path, mut tmp) => {
+            StatsFile::Beside(path, mut tmp, _pending) => {
                 let w = tmp
                     .write_all(text.as_bytes())
                     .and_then(|()| tmp.persist(&path).map(drop).map_err(|e| e.error));
