@@ -63,6 +63,10 @@ pub struct Column {
     pub nullable: bool,
     /// Generated (computed) columns are never written to INSERTs.
     pub generated: bool,
+    /// Whether an INSERT may leave the column out: it is nullable or generated, has a default,
+    /// or numbers itself (MySQL's AUTO_INCREMENT, SQLite's INTEGER PRIMARY KEY). A target a
+    /// migration gave such a column the source lacks still takes the source's rows.
+    pub defaulted: bool,
     /// The engine's type name, lower case (`int`, `varchar`, `text`).
     pub data_type: String,
     /// The character set of a text column, lower case, where the engine has several (MySQL's

@@ -767,26 +767,32 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
         String,
         Option<String>,
         Option<String>,
+        String,
     );
     let cols: Vec<ColumnRow> = text_rows(
         conn,
         url,
         "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA, CHARACTER_SET_NAME, \
-         COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
-         ORDER BY TABLE_NAME, ORDINAL_POSITION",
+         COLLATION_NAME, IF(COLUMN_DEFAULT IS NULL, 'N', 'Y') FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
         "reading the columns",
     )?;
-    for (t, name, nullable, data_type, extra, charset, collation) in cols {
+    for (t, name, nullable, data_type, extra, charset, collation, default) in cols {
         if let Some(table) = tables.get_mut(&t) {
             let extra = extra.to_uppercase();
+            // MySQL 8 marks expression defaults DEFAULT_GENERATED: those are ordinary columns.
+            let generated = extra.contains("VIRTUAL GENERATED")
+                || extra.contains("STORED GENERATED")
+                || extra == "VIRTUAL"
+                || extra == "PERSISTENT";
             table.columns.push(Column {
                 name,
                 nullable: nullable == "YES",
-                // MySQL 8 marks expression defaults DEFAULT_GENERATED: those are ordinary columns.
-                generated: extra.contains("VIRTUAL GENERATED")
-                    || extra.contains("STORED GENERATED")
-                    || extra == "VIRTUAL"
-                    || extra == "PERSISTENT",
+                generated,
+                defaulted: nullable == "YES"
+                    || generated
+                    || default == "Y"
+                    || extra.contains("AUTO_INCREMENT"),
                 data_type: data_type.to_lowercase(),
                 charset: charset.map(|c| c.to_lowercase()),
                 collation: collation.map(|c| c.to_lowercase()),

@@ -146,7 +146,8 @@ impl Source for SqliteSource {
             }
             // cid, name, type, notnull, dflt_value, pk, hidden
             let cols = self.strings(
-                "SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid",
+                "SELECT name, type, \"notnull\", pk, hidden, dflt_value FROM pragma_table_xinfo(?1) \
+                 ORDER BY cid",
                 &[&name],
                 &format!("reading the columns of {name}"),
             )?;
@@ -167,11 +168,15 @@ impl Source for SqliteSource {
                     .column_metadata(None, name.as_str(), col_name.as_str())
                     .ok()
                     .and_then(|(_, coll, ..)| coll.map(|c| c.to_string_lossy().to_lowercase()));
+                // A primary key column is NOT NULL whatever it says (SQLite allows NULL in
+                // non-INTEGER primary keys only as a legacy quirk).
+                let nullable = get(2) != "1" && pk_pos == 0;
+                let generated = hidden == 2 || hidden == 3;
                 columns.push(Column {
-                    // A primary key column is NOT NULL whatever it says (SQLite allows NULL
-                    // in non-INTEGER primary keys only as a legacy quirk).
-                    nullable: get(2) != "1" && pk_pos == 0,
-                    generated: hidden == 2 || hidden == 3,
+                    nullable,
+                    generated,
+                    // (An INTEGER PRIMARY KEY, which numbers itself, is marked below.)
+                    defaulted: nullable || generated || c.get(5).is_some_and(Option::is_some),
                     data_type: get(1).to_lowercase(),
                     charset: None,
                     collation,
@@ -179,6 +184,13 @@ impl Source for SqliteSource {
                 });
             }
             pk.sort();
+            // The rowid's alias: a primary key of one column declared INTEGER.
+            if let [(_, only)] = pk.as_slice()
+                && let Some(c) = columns.iter_mut().find(|c| &c.name == only)
+                && c.data_type == "integer"
+            {
+                c.defaulted = true;
+            }
             let fk_rows = self.strings(
                 "SELECT id, seq, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
                 &[&name],

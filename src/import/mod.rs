@@ -367,7 +367,9 @@ fn load(
                             ),
                         ));
                     }
-                    check_table(schema, &table, &columns, &url)?;
+                    if let Some(note) = check_table(schema, &table, &columns, &url)? {
+                        ledger.report.warnings.push(note);
+                    }
                     if target.empty_table_bulk_insert()
                         && (created.contains(&table) || is_empty(target, &table)?)
                     {
@@ -733,8 +735,15 @@ fn is_empty(target: &mut dyn Target, table: &str) -> Result<bool> {
     Ok(empty)
 }
 
-/// The dump's columns must be the target table's columns (generated ones aside).
-fn check_table(schema: &Schema, table: &str, columns: &[String], url: &str) -> Result<()> {
+/// The dump's columns must be the target table's columns (generated ones aside), but for
+/// target columns an INSERT may leave out (nullable, or with a default: a migration the target
+/// had that the source had not), which are named in the note returned.
+fn check_table(
+    schema: &Schema,
+    table: &str,
+    columns: &[String],
+    url: &str,
+) -> Result<Option<String>> {
     let Some(t) = schema.table(table) else {
         return Err(Error::Mismatch(format!(
             "the dump has rows for table `{table}`, which the target {url} does not have. Create the schema \
@@ -744,7 +753,12 @@ fn check_table(schema: &Schema, table: &str, columns: &[String], url: &str) -> R
     let want: BTreeSet<String> = t.insert_columns().map(|c| c.name.to_lowercase()).collect();
     let got: BTreeSet<String> = columns.iter().map(|c| c.to_lowercase()).collect();
     let missing: Vec<&String> = got.difference(&want).collect();
-    let extra: Vec<&String> = want.difference(&got).collect();
+    let defaulted = |c: &String| {
+        t.insert_columns()
+            .any(|tc| tc.defaulted && tc.name.eq_ignore_ascii_case(c))
+    };
+    let (filled, extra): (Vec<&String>, Vec<&String>) =
+        want.difference(&got).partition(|c| defaulted(c));
     if !missing.is_empty() || !extra.is_empty() {
         let mut what = Vec::new();
         if !missing.is_empty() {
@@ -759,7 +773,7 @@ fn check_table(schema: &Schema, table: &str, columns: &[String], url: &str) -> R
         }
         if !extra.is_empty() {
             what.push(format!(
-                "the dump lacks {}",
+                "the dump lacks {}, NOT NULL without a default",
                 extra
                     .iter()
                     .map(|c| format!("`{table}.{c}`"))
@@ -773,7 +787,17 @@ fn check_table(schema: &Schema, table: &str, columns: &[String], url: &str) -> R
             what.join("; ")
         )));
     }
-    Ok(())
+    Ok((!filled.is_empty()).then(|| {
+        format!(
+            "the target's table `{table}` has {} which the dump does not: its rows took the \
+             column's default (or NULL) there",
+            filled
+                .iter()
+                .map(|c| format!("`{table}.{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }))
 }
 
 /// Multi-row INSERTs of at most `max_bytes` each (a single row may exceed it).
