@@ -29,7 +29,15 @@ pub struct DigestSink {
     current: String,
     /// FLOAT (single-precision) values compared to this many significant digits.
     float_digits: Option<u8>,
+    /// Columns left out of the comparison, by table (lower case): those the other side does
+    /// not have (a target a migration gave new columns).
+    leave_out: Columns,
+    /// The positions of the current table's columns left out.
+    skip: Vec<usize>,
 }
+
+/// Column names by table.
+pub type Columns = BTreeMap<String, std::collections::BTreeSet<String>>;
 
 /// One value in a form that is the same on every engine.
 pub fn canonical(v: &Value, out: &mut String) {
@@ -105,14 +113,19 @@ fn canonical_double(d: f64, out: &mut String) {
     }
 }
 
-/// A row as [`DigestSink`] hashes it: each value in [`canonical`] form, then a unit separator.
+/// A row as [`DigestSink`] hashes it: each value in [`canonical`] form, then a unit separator;
+/// but for the values at `skip`.
 struct CanonicalRow {
     float_digits: Option<u8>,
+    skip: Vec<usize>,
 }
 
 impl RowFormat for CanonicalRow {
     fn row(&self, values: &[Value], out: &mut String) {
-        for v in values {
+        for (i, v) in values.iter().enumerate() {
+            if self.skip.contains(&i) {
+                continue;
+            }
             canonical_rounded(v, self.float_digits, out);
             out.push('\u{1f}');
         }
@@ -141,15 +154,20 @@ impl RowSink for DigestSink {
         Ok(())
     }
 
-    fn begin_table(&mut self, table: &str, _columns: &[String]) -> Result<()> {
+    fn begin_table(&mut self, table: &str, columns: &[String]) -> Result<()> {
         self.current = table.to_string();
         self.tables.entry(table.to_string()).or_default();
+        let out = self.leave_out.get(table);
+        self.skip = (0..columns.len())
+            .filter(|&i| out.is_some_and(|o| o.contains(&columns[i].to_lowercase())))
+            .collect();
         Ok(())
     }
 
     fn row_format(&self) -> Box<dyn RowFormat + Send> {
         Box::new(CanonicalRow {
             float_digits: self.float_digits,
+            skip: self.skip.clone(),
         })
     }
 
@@ -183,12 +201,25 @@ impl RowSink for DigestSink {
         cols: &[String],
         values: &[Value],
     ) -> Result<()> {
+        let out = self.leave_out.get(table);
+        let kept = |c: &String| out.is_none_or(|o| !o.contains(&c.to_lowercase()));
+        let (cols, values): (Vec<&String>, Vec<&Value>) =
+            cols.iter().zip(values).filter(|(c, _)| kept(c)).unzip();
+        if cols.is_empty() {
+            return Ok(());
+        }
         let mut text = String::from("restore\u{1f}");
         for v in key.iter().chain(values) {
             canonical_rounded(v, self.float_digits, &mut text);
             text.push('\u{1f}');
         }
-        text.push_str(&cols.join(","));
+        text.push_str(
+            &cols
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         self.add(table, row_sum(&text), 0);
         Ok(())
     }
@@ -200,20 +231,51 @@ impl RowSink for DigestSink {
 
 /// The digest of the subset `request` selects on `db`, and why `--jobs auto` read it over one
 /// connection where it could have read over more (see [`crate::dump::DumpStats::note`]).
-/// `float_digits`: FLOAT values compared to that many significant digits.
+/// `float_digits`: FLOAT values compared to that many significant digits; `leave_out`: the
+/// columns not compared.
 pub fn digest(
     db: &mut dyn Source,
     graph: &LoadedGraph,
     request: &DumpRequest,
     float_digits: Option<u8>,
+    leave_out: Columns,
 ) -> Result<(BTreeMap<String, TableDigest>, Option<String>)> {
     let prepared = prepare(db, graph, request)?;
     let mut sink = DigestSink {
         float_digits,
+        leave_out,
         ..DigestSink::default()
     };
     let stats = run(db, &prepared, Vec::new(), &mut sink, &mut ())?;
     Ok((sink.tables, stats.note))
+}
+
+/// The columns of each table that one schema has and the other does not, as (only in `a`,
+/// only in `b`): what a comparison of the two leaves out. Generated columns are not compared
+/// either way.
+pub fn unshared_columns(
+    a: &crate::schema::Schema,
+    b: &crate::schema::Schema,
+) -> (Columns, Columns) {
+    let names = |t: &crate::schema::Table| -> std::collections::BTreeSet<String> {
+        t.insert_columns().map(|c| c.name.to_lowercase()).collect()
+    };
+    let (mut only_a, mut only_b) = (Columns::new(), Columns::new());
+    for (name, ta) in &a.tables {
+        let Some(tb) = b.table(name) else {
+            continue;
+        };
+        let (ca, cb) = (names(ta), names(tb));
+        let a_not_b: std::collections::BTreeSet<String> = ca.difference(&cb).cloned().collect();
+        let b_not_a: std::collections::BTreeSet<String> = cb.difference(&ca).cloned().collect();
+        if !a_not_b.is_empty() {
+            only_a.insert(name.clone(), a_not_b);
+        }
+        if !b_not_a.is_empty() {
+            only_b.insert(name.clone(), b_not_a);
+        }
+    }
+    (only_a, only_b)
 }
 
 /// One line of the comparison.

@@ -721,6 +721,16 @@ fn a_target_with_new_columns_takes_the_rows_when_they_have_defaults() {
         "{err}"
     );
     assert!(err.contains("`tags.must`"), "{err}");
+    // verify compares the columns both have, and says which it left out.
+    let v = verify(&src.url(), &dst.url(), &graph(), "accounts.id=1");
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    assert!(
+        stderr(&v).contains(
+            "compared without `tags.must`, `users.note`, `users.rank`, which only the target has"
+        ),
+        "{}",
+        stderr(&v)
+    );
     let users = dst
         .rows("SELECT COUNT(*), MIN(rank), MAX(rank), COUNT(note) FROM users WHERE account_id = 1");
     assert_eq!(

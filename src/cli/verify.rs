@@ -6,7 +6,7 @@ use crate::dump::DumpRequest;
 use crate::engine::{open_source, open_target, url::ConnUrl};
 use crate::error::{Error, Result};
 use crate::schema::Side;
-use crate::verify::{compare, digest};
+use crate::verify::{compare, digest, unshared_columns};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -42,20 +42,48 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let graph = config::load(&args.subset.graph)?;
     let request = args.subset.request();
     let mut source = open_source(&source_url)?;
-    let (source_digest, note) = digest(source.as_mut(), &graph, &request, args.float_digits)?;
+    // The target is opened for writing only because that is how targets open; verify reads.
+    let mut target = open_target(&target_url)?;
+    // Columns one side has and the other not (a migration the target had) are not compared.
+    let (only_source, only_target) = unshared_columns(&source.introspect()?, &target.introspect()?);
+    if !args.quiet {
+        for (side, only) in [("source", &only_source), ("target", &only_target)] {
+            let cols: Vec<String> = only
+                .iter()
+                .flat_map(|(t, cs)| cs.iter().map(move |c| format!("`{t}.{c}`")))
+                .collect();
+            if !cols.is_empty() {
+                eprintln!(
+                    "partialdump: note: compared without {}, which only the {side} has",
+                    cols.join(", ")
+                );
+            }
+        }
+    }
+    let (source_digest, note) = digest(
+        source.as_mut(),
+        &graph,
+        &request,
+        args.float_digits,
+        only_source,
+    )?;
     drop(source);
     if let Some(note) = note.filter(|_| !args.quiet) {
         eprintln!("partialdump: note: source: {note}");
     }
-    // The target is opened for writing only because that is how targets open; verify reads.
-    let mut target = open_target(&target_url)?;
     // A target without the root holds none of the subset: every table differs, which is the
     // answer verify gives, not an error.
     let on_target = DumpRequest {
         side: Side::Target,
         ..request
     };
-    let target_digest = match digest(target.as_mut(), &graph, &on_target, args.float_digits) {
+    let target_digest = match digest(
+        target.as_mut(),
+        &graph,
+        &on_target,
+        args.float_digits,
+        only_target,
+    ) {
         Ok((digest, note)) => {
             if let Some(note) = note.filter(|_| !args.quiet) {
                 eprintln!("partialdump: note: target: {note}");
