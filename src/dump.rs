@@ -507,7 +507,7 @@ pub fn prepare(
             Some(format!("`{t}` ({engine})"))
         })
         .collect();
-    let warnings = match outside.len() {
+    let mut warnings = match outside.len() {
         0 => Vec::new(),
         n => {
             let (are, them) = if n == 1 {
@@ -524,6 +524,23 @@ pub fn prepare(
             )]
         }
     };
+    for t in &plan.order {
+        let Some(table) = schema.table(t) else {
+            continue;
+        };
+        for (_, columns, to) in &table.outside_refs {
+            warnings.push(format!(
+                "`{t}` references {to} (through {}), a table of another database: a dump holds \
+                 one database, so none of its rows are in the dump, and a target loads rows of \
+                 `{t}` that reference them (foreign-key checks on) only if it has those rows already.",
+                columns
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     Ok(Prepared {
         warnings,
         cleanser,

@@ -55,6 +55,10 @@ pub struct Table {
     /// when no unique index of NOT NULL columns is (a log table may hold two rows alike).
     /// Never written to a dump: a copy numbers its rows itself. None elsewhere.
     pub rowid: Option<String>,
+    /// Foreign keys into another database of the server (MySQL): each constraint's name, its
+    /// columns and the table referenced (`` `db`.`table` ``). A dump holds one database, so
+    /// these are not followed, and a dump of rows holding them says so.
+    pub outside_refs: Vec<(String, Vec<String>, String)>,
 }
 
 #[derive(Debug, Clone)]

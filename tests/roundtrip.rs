@@ -2277,3 +2277,44 @@ fn sqlite_a_file_a_writer_holds_locked_is_waited_for() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("(1,'after')"), "{text}");
 }
+
+/// A foreign key into another database of the server is not followed (a dump holds one
+/// database), and the dump says so by table, columns and the table referenced, as `plan` does.
+#[test]
+fn mysql_a_reference_into_another_database_is_told_of() {
+    let Some((mut src, mut other)) = mysql_pair("rt_xdb", "SELECT 1") else {
+        return;
+    };
+    other.script("CREATE TABLE p (id INT PRIMARY KEY); INSERT INTO p VALUES (1)");
+    src.script(&format!(
+        "CREATE TABLE a (id INT PRIMARY KEY); CREATE TABLE c (id INT PRIMARY KEY, \
+         a_id INT NOT NULL, p_id INT NOT NULL, FOREIGN KEY (a_id) REFERENCES a (id), \
+         FOREIGN KEY (p_id) REFERENCES `{}`.p (id)); INSERT INTO a VALUES (1); \
+         INSERT INTO c VALUES (1, 1, 1)",
+        other.name
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [c]\n");
+    let out = dir.path().join("dump.sql");
+    let o = dump_into(&src.url(), &graph, &["--root", "a.id=1"], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let told = format!(
+        "warning: `c` references `{}`.`p` (through `p_id`), a table of another database",
+        other.name
+    );
+    assert!(stderr(&o).contains(&told), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("(1,1,1)") && !text.contains("`p`"), "{text}");
+    let o = partialdump(&[
+        "plan",
+        "--source",
+        &src.url(),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "a.id=1",
+    ]);
+    assert!(stderr(&o).contains(&told), "{}", stderr(&o));
+    // The referencing database goes first: the other's table is a parent of its rows.
+    drop(src);
+}

@@ -755,6 +755,7 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     rows_estimate: rows.filter(|&r| r > 0),
                     engine,
                     rowid: None,
+                    outside_refs: Vec::new(),
                 },
             )
         })
@@ -832,20 +833,30 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
             cols.push(c);
         }
     }
-    let fks: Vec<(String, String, String, String, String)> = text_rows(
+    let fks: Vec<(String, String, String, String, String, String)> = text_rows(
         conn,
         url,
-        "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME \
-         FROM information_schema.KEY_COLUMN_USAGE \
-         WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_SCHEMA = DATABASE() \
-         AND REFERENCED_TABLE_NAME IS NOT NULL \
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, \
+         IF(REFERENCED_TABLE_SCHEMA = DATABASE(), '', REFERENCED_TABLE_SCHEMA), \
+         REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL \
          ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
         "reading the foreign keys",
     )?;
-    for (t, cname, col, rt, rc) in fks {
+    for (t, cname, col, rs, rt, rc) in fks {
         let Some(table) = tables.get_mut(&t) else {
             continue;
         };
+        // A reference into another database (named; this one's is empty): not followed (the
+        // dump holds one database), but told of (see [`Table::outside_refs`]).
+        if !rs.is_empty() {
+            let to = format!("`{rs}`.`{rt}`");
+            match table.outside_refs.iter_mut().find(|(n, _, _)| *n == cname) {
+                Some((_, cols, _)) => cols.push(col),
+                None => table.outside_refs.push((cname, vec![col], to)),
+            }
+            continue;
+        }
         match table.foreign_keys.iter_mut().find(|f| f.name == cname) {
             Some(fk) => {
                 fk.columns.push(col);

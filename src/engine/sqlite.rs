@@ -250,6 +250,7 @@ impl Source for SqliteSource {
                     name,
                     columns,
                     rowid,
+                    outside_refs: Vec::new(),
                     primary_key,
                     foreign_keys: fks.into_values().collect(),
                     indexes,

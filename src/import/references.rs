@@ -171,6 +171,7 @@ mod tests {
             rows_estimate: None,
             engine: None,
             rowid: None,
+            outside_refs: Vec::new(),
         };
         let mut schema = Schema::default();
         schema.tables.insert("a".into(), table("a", "b"));
