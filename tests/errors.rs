@@ -798,6 +798,32 @@ fn an_output_in_a_missing_directory_is_named_as_given() {
     );
 }
 
+/// `import` without a file, its standard input a terminal (a forgotten file name or pipe), says
+/// what to give it rather than waiting for a dump typed by hand. `script` gives it a terminal.
+#[test]
+fn import_with_nothing_to_read_says_what_to_give_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t.db");
+    let o = std::process::Command::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "'{}' import --target 'sqlite:{}'",
+            env!("CARGO_BIN_EXE_partialdump"),
+            target.display()
+        ))
+        .arg("/dev/null")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("no dump to import: name its file")
+            && out.contains("standard input is a terminal"),
+        "{out}"
+    );
+    assert!(!target.exists(), "the target was opened");
+}
+
 /// A dump that a signal stops (a Ctrl-C, a `kill`) removes the temporary file it was writing,
 /// which the signal would otherwise leave beside where the dump was to go, and ends with the
 /// exit code a shell gives a process the signal ended.

@@ -60,6 +60,13 @@ fn open_input(file: &Option<PathBuf>) -> Result<(Box<dyn BufRead + Send>, String
                 p.display().to_string(),
             ))
         }
+        // No file named, and a terminal to read: waiting for a dump typed by hand helps no one.
+        None if std::io::stdin().is_terminal() => Err(Error::Usage(
+            "no dump to import: name its file (`partialdump import --target URL dump.sql`) or \
+             pipe one in (`partialdump dump … | partialdump import --target URL`); standard \
+             input is a terminal. (`-` reads it all the same.)"
+                .into(),
+        )),
         _ => Ok((
             Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
             "standard input".to_string(),
