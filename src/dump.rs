@@ -641,6 +641,20 @@ pub fn begin_snapshot(source: &mut dyn Source, prepared: &Prepared) -> Result<Sn
                     "read over one connection, not {AUTO_JOBS} (--jobs auto): {e}"
                 ));
             }
+            // A server or user at its limit of connections (MariaDB's 1040, 1226): say which
+            // option asked for them.
+            Err(Error::Connect { url, reason }) => {
+                return Err(Error::Connect {
+                    url,
+                    reason: format!(
+                        "{reason} (opening the {} connections that --jobs {} reads over: give a \
+                         smaller --jobs, or --jobs auto, which reads over one connection when it \
+                         cannot open more)",
+                        extra + 1,
+                        extra + 1
+                    ),
+                });
+            }
             Err(e) => return Err(e),
         }
     }

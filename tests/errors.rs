@@ -357,6 +357,65 @@ fn mysql_a_table_the_user_cannot_read_is_named_so() {
     }
 }
 
+/// `--jobs N` asking for more connections than the server lets the user open says which
+/// option asked for them and what to give instead (`--jobs auto` reads over one then).
+#[test]
+fn mysql_more_jobs_than_the_user_may_connect_say_so() {
+    use mysql::prelude::Queryable;
+    let Some(mut db) = mysql_db("err_jobs") else {
+        return;
+    };
+    db.script("CREATE TABLE a (id INT PRIMARY KEY); INSERT INTO a VALUES (1)");
+    let password = "jobs-Pa55";
+    let user = db.user_with("pd_jobs", password, "SELECT");
+    for host in ["127.0.0.1", "localhost"] {
+        for sql in [
+            format!("GRANT RELOAD ON *.* TO '{}'@'{host}'", user.name),
+            format!(
+                "ALTER USER '{}'@'{host}' WITH MAX_USER_CONNECTIONS 2",
+                user.name
+            ),
+        ] {
+            db.conn.query_drop(sql).unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  a: {}\n");
+    let out = dir.path().join("o.sql");
+    let err = dump_fails(
+        &user.url,
+        &graph,
+        &["--root", "a.id=1", "--jobs", "4"],
+        &out,
+    );
+    for part in [
+        "max_user_connections",
+        "opening the 4 connections that --jobs 4 reads over",
+        "--jobs auto",
+    ] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+    assert!(!err.contains(password), "password leaked: {err}");
+    // `auto` reads over one connection, and says why.
+    let o = partialdump(&[
+        "dump",
+        "--source",
+        &user.url,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "a.id=1",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("read over one connection, not 4"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn edge_to_skipped_table_needs_nullify() {
     let db = SqliteDb::fixture(true);

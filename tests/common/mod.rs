@@ -385,7 +385,8 @@ impl MysqlDb {
 pub struct TestUser {
     /// The database's URL with this user's name and password.
     pub url: String,
-    name: String,
+    /// The user's name, as granted to (with the test's process id).
+    pub name: String,
     admin: url::Url,
 }
 
