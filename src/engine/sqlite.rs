@@ -144,7 +144,7 @@ impl Source for SqliteSource {
                 others.insert(name, *kind);
                 continue;
             }
-            // cid, name, type, notnull, dflt_value, pk, hidden
+            // name, type, notnull, pk (its place in the key), hidden (2, 3: generated), default
             let cols = self.strings(
                 "SELECT name, type, \"notnull\", pk, hidden, dflt_value FROM pragma_table_xinfo(?1) \
                  ORDER BY cid",
