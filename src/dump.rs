@@ -386,7 +386,10 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
                     ))
                 })?;
             let binary = at.and_then(|at| t.binary.get(at).copied()).unwrap_or(false);
-            let value = root_value(val, binary)
+            // (A key no INSERT writes, a generated column or SQLite's rowid, is not checked:
+            // SQLite compares its rowid with text as text, matching no row.)
+            let number = at.and_then(|at| t.number.get(at).copied()).unwrap_or(false);
+            let value = root_value(val, binary, number)
                 .map_err(|why| Error::Usage(format!("root `{arg}`: column `{column}` {why}")))?;
             let mut lit = String::new();
             dialect.write_literal(&value, &mut lit);
@@ -423,9 +426,27 @@ pub fn parse_roots(model: &Model, dialect: &dyn Dialect, req: &DumpRequest) -> R
 
 /// The value a root names: an integer, bytes written in hex (`0x00ff`) for a column of bytes,
 /// else text; an error saying why when hex for such a column is not hex.
-fn root_value(val: &str, binary: bool) -> std::result::Result<Value, String> {
-    if let Ok(i) = val.trim().parse::<i64>() {
+fn root_value(val: &str, binary: bool, number: bool) -> std::result::Result<Value, String> {
+    let v = val.trim();
+    if let Ok(i) = v.parse::<i64>() {
         return Ok(Value::Int(i));
+    }
+    // Above i64 (a BIGINT UNSIGNED key): sent as the number it is. As text, MySQL compares a
+    // string with an integer column as doubles where no index converts it, and a double
+    // cannot tell 2^64 - 1 from 2^64 - 2.
+    if let Ok(u) = v.parse::<u64>() {
+        return Ok(Value::UInt(u));
+    }
+    if number {
+        return match plain_number(v) {
+            // Written as it is, unquoted: compared as the number it is.
+            true => Ok(Value::Decimal(v.to_string())),
+            false => Err(format!(
+                "holds numbers, and `{val}` is none: MySQL would compare it as its leading digits \
+                 (or 0), and pick another row. Give the number, or choose the row with \
+                 --root-where."
+            )),
+        };
     }
     let hex = val
         .trim()
@@ -440,6 +461,22 @@ fn root_value(val: &str, binary: bool) -> std::result::Result<Value, String> {
         }),
         _ => Ok(Value::Text(val.to_string())),
     }
+}
+
+/// Whether `v` is a number as SQL writes one: a sign, digits with at most one point among or
+/// after them, and an exponent (`-12`, `1.50`, `2e-3`); no `inf`, `nan` or hex.
+fn plain_number(v: &str) -> bool {
+    let v = v.strip_prefix(['+', '-']).unwrap_or(v);
+    let (mantissa, exponent) = match v.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (v, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    !(whole.is_empty() && fraction.is_empty())
+        && digits(whole)
+        && digits(fraction)
+        && exponent.is_none_or(|e| !e.is_empty() && digits(e))
 }
 
 /// Everything about a dump that is known before rows are read.

@@ -92,6 +92,9 @@ pub struct TableModel {
     /// Per column of `columns`, whether it holds bytes (BINARY, VARBINARY, BLOB): a root's
     /// value for it may be written in hex (`0x00ff`).
     pub binary: Vec<bool>,
+    /// Per column of `columns`, whether it holds numbers (integers, decimals, floats): a root's
+    /// value for it must be one, or MySQL would compare `id = 'abc'` as `id = 0`.
+    pub number: Vec<bool>,
     /// Per-table filter on rows brought in by child edges.
     pub filter: Option<String>,
     /// Child edges where this table is the parent.
@@ -260,6 +263,15 @@ impl Model {
                     binary: t
                         .insert_columns()
                         .map(|c| crate::check::family(&c.data_type) == Some("binary"))
+                        .collect(),
+                    number: t
+                        .insert_columns()
+                        .map(|c| {
+                            matches!(
+                                crate::check::family(&c.data_type),
+                                Some("integer" | "decimal" | "float")
+                            )
+                        })
                         .collect(),
                     filter: spec
                         .and_then(|s| s.filter.as_ref())

@@ -1058,3 +1058,49 @@ fn a_where_the_source_refuses_is_told_at_its_line() {
     ]);
     assert!(out.exists());
 }
+
+/// A root's value for a column of numbers must be a number: MySQL compares `id = 'abc'` as
+/// `id = 0` and `id = '7x'` as `id = 7`, so a mistyped root would dump another customer's rows.
+/// A number beyond BIGINT's (a BIGINT UNSIGNED key) picks its row exactly.
+#[test]
+fn mysql_a_root_that_is_no_number_for_a_column_of_numbers_is_refused() {
+    let Some(mut db) = mysql_db("err_rootnum") else {
+        return;
+    };
+    db.script(
+        "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';
+         CREATE TABLE a (id INT PRIMARY KEY, name VARCHAR(10));
+         INSERT INTO a VALUES (0, 'zero'), (7, 'seven');
+         CREATE TABLE u (id BIGINT UNSIGNED PRIMARY KEY, name VARCHAR(10));
+         INSERT INTO u VALUES (18446744073709551615, 'max'), (18446744073709551614, 'max-1')",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  a: {}\n  u: {}\n");
+    let out = dir.path().join("o.sql");
+    for root in ["a.id=abc", "a.id=7x", "a.id=inf"] {
+        let err = dump_fails(&db.url(), &graph, &["--root", root], &out);
+        assert!(
+            err.contains(&format!("root `{root}`: column `id` holds numbers")),
+            "{err}"
+        );
+    }
+    let dumped = |root: &str| {
+        let o = partialdump(&[
+            "dump",
+            "--source",
+            &db.url(),
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root",
+            root,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(dumped("a.id=7.0").contains("(7,'seven')"));
+    let text = dumped("u.id=18446744073709551614");
+    assert!(
+        text.contains("'max-1'") && !text.contains("'max')"),
+        "{text}"
+    );
+}
