@@ -2318,3 +2318,47 @@ fn mysql_a_reference_into_another_database_is_told_of() {
     // The referencing database goes first: the other's table is a parent of its rows.
     drop(src);
 }
+
+/// SQLite's names are case-insensitive, and a foreign key names its parent and columns as its
+/// clause writes them (`REFERENCES Accounts(ID)` for `accounts (id)`): such references are
+/// followed like any other, so the dump holds the rows they name and loads with foreign-key
+/// checks on (they were taken for references into another database, and left out).
+#[test]
+fn sqlite_references_spelled_in_another_case_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE users (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES Accounts(ID),
+          manager_id INTEGER, FOREIGN KEY (Manager_ID) REFERENCES USERS);";
+    let (src, conn) = sqlite_file(dir.path(), "src.db", schema);
+    conn.execute_batch(
+        "INSERT INTO accounts VALUES (1, 'a'), (2, 'b');
+         INSERT INTO users VALUES (10, 2, NULL), (11, 2, 10), (12, 1, NULL);",
+    )
+    .unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  users: {}\n");
+    let out = dir.path().join("dump.sql");
+    dump_with_graph(
+        &format!("sqlite:{}", src.display()),
+        &graph,
+        &["--root", "users.id=11"],
+        &out,
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("(2,'b')") && text.contains("(10,2,NULL)") && text.contains("(11,2,10)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("(1,'a')") && !text.contains("(12,"),
+        "{text}"
+    );
+    let (_, copy) = sqlite_file(dir.path(), "copy.db", schema);
+    copy.execute_batch(&text)
+        .expect("the dump loads with foreign-key checks on");
+    let dangling: i64 = copy
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(dangling, 0);
+}

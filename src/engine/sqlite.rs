@@ -261,17 +261,44 @@ impl Source for SqliteSource {
                 },
             );
         }
-        // Resolve `REFERENCES parent` without columns to the parent's primary key.
-        let pks: BTreeMap<String, Vec<String>> = tables
+        // SQLite's names are case-insensitive, and a foreign key names its parent, its columns
+        // and the parent's as written in its clause (`REFERENCES Accounts(ID)` for `accounts`):
+        // each is resolved to the name the table or column has, or the reference would be taken
+        // for one into another database and its parents left out of the dump. Then
+        // `REFERENCES parent` without columns is resolved to the parent's primary key.
+        let by_lower: BTreeMap<String, (String, Vec<String>, Vec<String>)> = tables
             .iter()
-            .map(|(n, t)| (n.clone(), t.primary_key.clone()))
+            .map(|(n, t)| {
+                let columns = t.columns.iter().map(|c| c.name.clone()).collect();
+                (
+                    n.to_lowercase(),
+                    (n.clone(), columns, t.primary_key.clone()),
+                )
+            })
             .collect();
+        let spelled = |names: &[String], name: &str| {
+            names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(name))
+                .cloned()
+                .unwrap_or_else(|| name.to_string())
+        };
         for t in tables.values_mut() {
+            let own: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
             for fk in &mut t.foreign_keys {
-                if fk.ref_columns.iter().any(String::is_empty)
-                    && let Some(pk) = pks.get(&fk.ref_table)
-                {
+                for c in &mut fk.columns {
+                    *c = spelled(&own, c);
+                }
+                let Some((name, columns, pk)) = by_lower.get(&fk.ref_table.to_lowercase()) else {
+                    continue;
+                };
+                fk.ref_table = name.clone();
+                if fk.ref_columns.iter().any(String::is_empty) {
                     fk.ref_columns = pk.clone();
+                } else {
+                    for c in &mut fk.ref_columns {
+                        *c = spelled(columns, c);
+                    }
                 }
             }
         }
