@@ -498,7 +498,18 @@ pub fn prepare(
     graph: &LoadedGraph,
     req: &DumpRequest,
 ) -> Result<Prepared> {
-    let mut schema = source.introspect()?;
+    let schema = source.introspect()?;
+    prepare_with(source, schema, graph, req)
+}
+
+/// [`prepare`] with the source's schema read already (`verify` reads both sides' first, to
+/// compare their columns).
+pub fn prepare_with(
+    source: &mut dyn Source,
+    mut schema: crate::schema::Schema,
+    graph: &LoadedGraph,
+    req: &DumpRequest,
+) -> Result<Prepared> {
     schema.side = req.side;
     let model = Model::resolve(graph, &schema)?;
     if let Some((pos, why)) = refused_filters(source, graph, &model)?.into_iter().next() {

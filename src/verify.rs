@@ -7,7 +7,7 @@
 //! times by their text, bytes by their hex; so a MariaDB source and an SQLite target compare.
 
 use crate::config::LoadedGraph;
-use crate::dump::{DumpRequest, prepare, run};
+use crate::dump::{DumpRequest, prepare_with, run};
 use crate::engine::Source;
 use crate::engine::value::{Value, push_hex};
 use crate::error::Result;
@@ -235,12 +235,13 @@ impl RowSink for DigestSink {
 /// columns not compared.
 pub fn digest(
     db: &mut dyn Source,
+    schema: crate::schema::Schema,
     graph: &LoadedGraph,
     request: &DumpRequest,
     float_digits: Option<u8>,
     leave_out: Columns,
 ) -> Result<(BTreeMap<String, TableDigest>, Option<String>)> {
-    let prepared = prepare(db, graph, request)?;
+    let prepared = prepare_with(db, schema, graph, request)?;
     let mut sink = DigestSink {
         float_digits,
         leave_out,

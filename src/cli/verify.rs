@@ -45,7 +45,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     // The target is opened for writing only because that is how targets open; verify reads.
     let mut target = open_target(&target_url)?;
     // Columns one side has and the other not (a migration the target had) are not compared.
-    let (only_source, only_target) = unshared_columns(&source.introspect()?, &target.introspect()?);
+    let (source_schema, target_schema) = (source.introspect()?, target.introspect()?);
+    let (only_source, only_target) = unshared_columns(&source_schema, &target_schema);
     if !args.quiet {
         for (side, only) in [("source", &only_source), ("target", &only_target)] {
             let cols: Vec<String> = only
@@ -62,6 +63,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     }
     let (source_digest, note) = digest(
         source.as_mut(),
+        source_schema,
         &graph,
         &request,
         args.float_digits,
@@ -79,6 +81,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     };
     let target_digest = match digest(
         target.as_mut(),
+        target_schema,
         &graph,
         &on_target,
         args.float_digits,
