@@ -74,12 +74,7 @@ fn name_findings(graph: &LoadedGraph, schema: &Schema) -> Vec<Finding> {
         }
     };
     for (name, entry) in graph.file.tables.iter() {
-        let skipped = entry
-            .spec
-            .mode
-            .as_ref()
-            .is_some_and(|m| m.value == Mode::Skip);
-        if skipped && schema.may_skip_absent(name) {
+        if entry.skips() && schema.may_skip_absent(name) {
             continue;
         }
         let Some(t) = table(name, entry.pos, &mut out) else {

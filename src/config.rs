@@ -73,6 +73,16 @@ pub struct TableEntry {
     pub spec: TableSpec,
 }
 
+impl TableEntry {
+    /// Whether the entry says `mode: skip`.
+    pub fn skips(&self) -> bool {
+        self.spec
+            .mode
+            .as_ref()
+            .is_some_and(|m| m.value == Mode::Skip)
+    }
+}
+
 impl<'de> Deserialize<'de> for Tables {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct V;

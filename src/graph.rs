@@ -211,14 +211,11 @@ impl Model {
         // The graph's entries, but for one that skips what is no table here (see
         // [`Schema::may_skip_absent`]): nothing reads it.
         let listed = || {
-            graph.file.tables.iter().filter(|(name, entry)| {
-                !(schema.may_skip_absent(name)
-                    && entry
-                        .spec
-                        .mode
-                        .as_ref()
-                        .is_some_and(|m| m.value == Mode::Skip))
-            })
+            graph
+                .file
+                .tables
+                .iter()
+                .filter(|(name, entry)| !(entry.skips() && schema.may_skip_absent(name)))
         };
 
         // Names first, so every later message can assume they exist.
