@@ -338,9 +338,8 @@ fn mysql_a_table_the_user_cannot_read_is_named_so() {
     for host in ["127.0.0.1", "localhost"] {
         db.conn
             .query_drop(format!(
-                "GRANT SELECT ON `{}`.a TO 'pd_hidden_{}'@'{host}'",
-                db.name,
-                std::process::id()
+                "GRANT SELECT ON `{}`.a TO '{}'@'{host}'",
+                db.name, user.name
             ))
             .unwrap();
     }
