@@ -79,6 +79,10 @@ pub struct Column {
     /// The collation a text column compares by, lower case (MySQL's `utf8mb4_general_ci`,
     /// SQLite's `nocase`); None where the engine does not say (bytes, numbers).
     pub collation: Option<String>,
+    /// A MySQL ENUM without '' among its members: a '' in it is the value a server out of strict
+    /// mode stored for one it did not accept (its "error value"), which only a session out of
+    /// strict mode writes back.
+    pub enum_lacks_empty: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -1635,37 +1635,59 @@ fn verify_needs_no_skipped_table_in_the_target_and_names_what_the_target_lacks()
     );
 }
 
-/// A source that was not in strict mode may hold '' in an ENUM column (what MySQL stores for a
-/// value it did not accept); a strict target refuses to write it back. The import says so, by
-/// table and column, with what to do, and rolls back, whether it loads in bulk or by INSERTs.
+/// A MySQL server out of strict mode stores '' in an ENUM column for a value it did not accept
+/// (its "error value", ENUM index 0), which a strict session refuses to write back. `import`
+/// writes those rows alone out of strict mode, and allows only the warning of that value going
+/// in: the copy holds the same rows (index 0 too), on either path; any other warning such a row
+/// gives (a non-member in another ENUM, which strict mode would refuse) stops the import.
 #[test]
-fn mysql_an_enum_error_value_is_explained() {
+fn mysql_an_enum_error_value_is_copied() {
     let schema = "CREATE TABLE a (id INT PRIMARY KEY);
-        CREATE TABLE v (id INT PRIMARY KEY, a_id INT NOT NULL, e ENUM('x','y'),
+        CREATE TABLE v (id INT PRIMARY KEY, a_id INT NOT NULL, e ENUM('x','y'), f ENUM('p','q'),
           FOREIGN KEY (a_id) REFERENCES a (id));";
     let Some((mut src, mut dst)) = mysql_pair("im_enum_err", schema) else {
         return;
     };
     src.script(
         "SET SESSION sql_mode = ''; INSERT INTO a VALUES (1); \
-         INSERT INTO v VALUES (1, 1, 'x'), (2, 1, 'not a member'), (3, 1, NULL)",
+         INSERT INTO v VALUES (1, 1, 'x', 'p'), (2, 1, 'not a member', 'q'), (3, 1, NULL, NULL), \
+         (4, 1, 'y', 'no'), (5, 1, 'nor this', 'nor this'), (300, 1, 'x', 'p')",
     );
+    let indexes = "SELECT GROUP_CONCAT(CONCAT(id, ':', IFNULL(e + 0, 'N'), '/', IFNULL(f + 0, 'N')) \
+                   ORDER BY id) FROM v";
+    let want = src.rows(indexes)[0][0].clone();
     assert_eq!(
-        src.rows("SELECT e + 0 FROM v WHERE id = 2")[0][0].as_deref(),
-        Some("0")
+        want.as_deref(),
+        Some("1:1/1,2:0/2,3:N/N,4:2/0,5:0/0,300:1/1")
     );
     let dir = tempfile::tempdir().unwrap();
     let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [v]\n");
     let file = dir.path().join("dump.sql");
     dump_to(&src.url(), &graph, "a.id=1", &file);
     for extra in [&[][..], &["--no-bulk-load"][..]] {
+        dst.script("SET foreign_key_checks = 0; DELETE FROM v; DELETE FROM a");
+        let o = import_file(&dst.url(), &file, extra);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        assert_eq!(dst.rows(indexes)[0][0], want, "{extra:?}");
+    }
+    let v = verify(&src.url(), &dst.url(), &graph, "a.id=1");
+    assert!(v.status.success(), "{}", stderr(&v));
+
+    // A target whose `f` lacks the member 'q' that row 2 holds: out of strict mode 'q' would
+    // become '' with a warning, which stops the import, and nothing stays.
+    dst.script(
+        "SET foreign_key_checks = 0; DELETE FROM v; DELETE FROM a; \
+         ALTER TABLE v MODIFY f ENUM('p')",
+    );
+    for extra in [&[][..], &["--no-bulk-load"][..]] {
         let o = import_file(&dst.url(), &file, extra);
         assert_eq!(o.status.code(), Some(2), "{extra:?}");
         let err = stderr(&o);
         for part in [
-            "Data truncated for column 'e'",
-            "`v.e` is an ENUM and the dump holds '' in it",
-            "Add '' to the column's members in the target",
+            "table `v`",
+            "out of strict mode",
+            "Data truncated for column 'f'",
+            "id=2",
             "rolled back",
         ] {
             assert!(
@@ -1678,13 +1700,23 @@ fn mysql_an_enum_error_value_is_explained() {
             Some("0")
         );
     }
-    // With '' a member in the target, the same dump loads.
-    dst.script("ALTER TABLE v MODIFY e ENUM('', 'x', 'y')");
-    assert!(import_file(&dst.url(), &file, &[]).status.success());
-    assert_eq!(
-        dst.rows("SELECT GROUP_CONCAT(IFNULL(e, 'NULL') ORDER BY id) FROM v")[0][0].as_deref(),
-        Some("x,,NULL")
-    );
+
+    // The session is strict again after those rows: row 300, after them, does not fit an id of
+    // TINYINT, which strict mode refuses where out of it the server would write 127.
+    dst.script("ALTER TABLE v MODIFY f ENUM('p','q'), MODIFY id TINYINT");
+    for extra in [&[][..], &["--no-bulk-load"][..]] {
+        let o = import_file(&dst.url(), &file, extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("Out of range value for column 'id'"),
+            "{extra:?}: {err}"
+        );
+        assert_eq!(
+            dst.rows("SELECT COUNT(*) FROM v")[0][0].as_deref(),
+            Some("0")
+        );
+    }
 }
 
 /// The same on MariaDB, whose columns' defaults come from `information_schema`: a new nullable

@@ -204,6 +204,18 @@ pub trait Target: Source + Send {
     /// Runs one statement; returns the affected row count, or the server's message.
     fn execute(&mut self, sql: &str) -> std::result::Result<u64, String>;
 
+    /// Runs an INSERT of rows that hold MySQL's ENUM error value ('' in an ENUM column without
+    /// such a member, see [`crate::schema::Column::enum_lacks_empty`]) out of strict mode, the
+    /// only mode that writes it; returns the affected row count and the statement's warnings
+    /// (code and message), which the caller checks, or the server's message. Engines without
+    /// ENUM columns never see such a row.
+    fn execute_out_of_strict_mode(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<(u64, Vec<(u16, String)>), String> {
+        self.execute(sql).map(|n| (n, Vec::new()))
+    }
+
     /// Creates a table or index inside the import. Where DDL ends a transaction (MySQL), a new
     /// one is started at once; the caller drops what it created if the import then fails.
     fn execute_ddl(&mut self, sql: &str) -> std::result::Result<(), String>;

@@ -212,6 +212,16 @@ fn has_empty_table_bulk_insert(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn enum_members_are_read_as_the_server_lists_them() {
+        let members = |t: &str| super::enum_members(t).collect::<Vec<_>>();
+        assert_eq!(members("enum('x','y')"), ["x", "y"]);
+        assert_eq!(members("enum('','a,b','it''s')"), ["", "a,b", "it's"]);
+        assert_eq!(members("enum('x','')"), ["x", ""]);
+        assert_eq!(members("enum('''')"), ["'"]);
+        assert!(members("int(11)").is_empty());
+    }
+
+    #[test]
     fn load_data_fields_escape_what_the_format_reserves() {
         use super::{Value, write_field};
         let mut out = Vec::new();
@@ -712,6 +722,30 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
     }
 }
 
+/// The members of an ENUM as `information_schema.COLUMNS.COLUMN_TYPE` lists them
+/// (`enum('a','it''s','')`), unquoted.
+fn enum_members(column_type: &str) -> impl Iterator<Item = String> + '_ {
+    let list = column_type
+        .find('(')
+        .and_then(|open| column_type.get(open + 1..column_type.rfind(')')?))
+        .unwrap_or("");
+    let mut chars = list.chars().peekable();
+    std::iter::from_fn(move || {
+        // Up to the member's opening quote, past the comma before it.
+        while chars.next_if(|&c| c != '\'').is_some() {}
+        chars.next()?;
+        let mut member = String::new();
+        while let Some(c) = chars.next() {
+            // A quote ends the member unless another follows it ('' is a quote within).
+            if c == '\'' && chars.next_if_eq(&'\'').is_none() {
+                return Some(member);
+            }
+            member.push(c);
+        }
+        Some(member)
+    })
+}
+
 /// Tables, columns, keys and foreign keys of the connection's current database.
 pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
     let names: Vec<(String, String, Option<u64>, Option<String>)> = text_rows(
@@ -769,16 +803,18 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
         Option<String>,
         Option<String>,
         String,
+        String,
     );
     let cols: Vec<ColumnRow> = text_rows(
         conn,
         url,
         "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA, CHARACTER_SET_NAME, \
-         COLLATION_NAME, IF(COLUMN_DEFAULT IS NULL, 'N', 'Y') FROM information_schema.COLUMNS \
+         COLLATION_NAME, IF(COLUMN_DEFAULT IS NULL, 'N', 'Y'), COLUMN_TYPE \
+         FROM information_schema.COLUMNS \
          WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
         "reading the columns",
     )?;
-    for (t, name, nullable, data_type, extra, charset, collation, default) in cols {
+    for (t, name, nullable, data_type, extra, charset, collation, default, column_type) in cols {
         if let Some(table) = tables.get_mut(&t) {
             let extra = extra.to_uppercase();
             // MySQL 8 marks expression defaults DEFAULT_GENERATED: those are ordinary columns.
@@ -794,6 +830,8 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     || generated
                     || default == "Y"
                     || extra.contains("AUTO_INCREMENT"),
+                enum_lacks_empty: data_type.eq_ignore_ascii_case("enum")
+                    && !enum_members(&column_type).any(|m| m.is_empty()),
                 data_type: data_type.to_lowercase(),
                 charset: charset.map(|c| c.to_lowercase()),
                 collation: collation.map(|c| c.to_lowercase()),
@@ -1040,13 +1078,14 @@ impl MySqlTarget {
 
 super::source_via_db!(MySqlTarget);
 
+/// The import session's SQL mode: a value the target cannot hold is an error, not a warning.
+const STRICT_MODE: &str =
+    "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'";
+
 impl Target for MySqlTarget {
     fn begin(&mut self, disable_fk_checks: bool) -> Result<()> {
         let ctx = "starting the import transaction";
-        self.run(
-            "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
-            ctx,
-        )?;
+        self.run(STRICT_MODE, ctx)?;
         self.run(
             if disable_fk_checks {
                 "SET foreign_key_checks = 0"
@@ -1083,6 +1122,44 @@ impl Target for MySqlTarget {
             Err(mysql::Error::MySqlError(e)) => Err(e.message),
             Err(e) => Err(reason(&e)),
         }
+    }
+
+    fn execute_out_of_strict_mode(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<(u64, Vec<(u16, String)>), String> {
+        let set = |t: &mut Self, mode: &str| {
+            t.db.conn
+                .query_drop(mode)
+                .map_err(|e| format!("setting the SQL mode: {}", reason(&e)))
+        };
+        set(
+            self,
+            "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
+        )?;
+        let ran = self.execute(sql).and_then(|n| {
+            let count = self
+                .db
+                .conn
+                .query_first::<u64, _>("SELECT @@warning_count")
+                .map_err(|e| reason(&e))?
+                .unwrap_or(0);
+            let warnings: Vec<(String, u16, String)> = self
+                .db
+                .conn
+                .query("SHOW WARNINGS")
+                .map_err(|e| reason(&e))?;
+            if count > warnings.len() as u64 {
+                return Err(format!(
+                    "the statement gave {count} warnings, more than the server lists \
+                     (max_error_count), so they cannot all be checked"
+                ));
+            }
+            Ok((n, warnings.into_iter().map(|(_, c, m)| (c, m)).collect()))
+        });
+        // Strict again whatever happened, for the statements after it.
+        set(self, STRICT_MODE)?;
+        ran
     }
 
     fn bulk_load(

@@ -180,6 +180,7 @@ impl Source for SqliteSource {
                     data_type: get(1).to_lowercase(),
                     charset: None,
                     collation,
+                    enum_lacks_empty: false,
                     name: col_name,
                 });
             }

@@ -414,10 +414,14 @@ fn load(
                         None => rows_hint(&key, &columns, &rows),
                     }
                 };
+                // Where the target's ENUM columns lack '': rows holding it there go in on
+                // their own, out of strict mode ([`Target::execute_out_of_strict_mode`]).
+                let enum_at = enum_error_columns(schema.table(&table), &columns);
                 // The bulk path where the engine has one and it keeps the semantics: it skips
                 // existing keys, which `error` turns into an error and `update` cannot use.
                 let bulk_table = schema
                     .table(&table)
+                    .filter(|_| !rows.iter().any(|r| holds_enum_error(r, &enum_at)))
                     .filter(|t| bulk_loadable(t))
                     .filter(|_| options.on_conflict != OnConflict::Update && !options.no_bulk_load);
                 let streaming = bulk_path && bulk_table.is_some();
@@ -454,7 +458,10 @@ fn load(
                                     bytes,
                                     number,
                                     ..
-                                }))) if t == table && c == columns => {
+                                }))) if t == table
+                                    && c == columns
+                                    && !more.iter().any(|r| holds_enum_error(r, &enum_at)) =>
+                                {
                                     streamed += ledger
                                         .book(schema, &table, &columns, &more, bytes, unchecked);
                                     progress(&Progress {
@@ -515,8 +522,7 @@ fn load(
                             } else {
                                 rows_hint(&key, &columns, &rows)
                             };
-                            let why = refused_enum(&msg, schema.table(&table), &columns, &rows);
-                            return Err(fail(&table, format!("{msg}{hint}{why}{within}")));
+                            return Err(fail(&table, format!("{msg}{hint}{within}")));
                         }
                     };
                     if n < given && options.on_conflict == OnConflict::Error {
@@ -533,29 +539,47 @@ fn load(
                         t.affected += n;
                     }
                 }
-                let inserts = if bulk_used {
+                let runs = if bulk_used {
                     Vec::new()
                 } else {
-                    render_inserts(
-                        dialect,
-                        &table,
-                        &columns,
-                        &rows,
-                        &suffix,
-                        max_statement_bytes,
-                    )
+                    enum_error_runs(&rows, &enum_at)
                 };
-                for sql in inserts {
-                    match target.execute(&sql) {
-                        Ok(n) => {
-                            if let Some(t) = ledger.report.tables.last_mut() {
-                                t.affected += n;
+                for (run, out_of_strict) in runs {
+                    for sql in
+                        render_inserts(dialect, &table, &columns, run, &suffix, max_statement_bytes)
+                    {
+                        let ran = if out_of_strict {
+                            target
+                                .execute_out_of_strict_mode(&sql)
+                                .map(|(n, warnings)| {
+                                    (n, unexpected_warning(&warnings, &columns, run, &enum_at))
+                                })
+                        } else {
+                            target.execute(&sql).map(|n| (n, None))
+                        };
+                        match ran {
+                            Ok((_, Some(warning))) => {
+                                let at = rows_hint(&key, &columns, run);
+                                return Err(fail(
+                                    &table,
+                                    format!(
+                                        "a row holding '' in an ENUM column whose members lack it (the value a \
+                                         MySQL server out of strict mode stores for one it did not accept) goes in \
+                                         out of strict mode, the only one that writes it back, and it gave the \
+                                         warning {warning}: out of strict mode that is a value changed, not \
+                                         refused{at}. Make the target's columns hold the source's values"
+                                    ),
+                                ));
                             }
-                        }
-                        Err(msg) => {
-                            let hint = conflict_hint(target, is_duplicate_key(&msg));
-                            let why = refused_enum(&msg, schema.table(&table), &columns, &rows);
-                            return Err(fail(&table, format!("{msg}{hint}{why}")));
+                            Ok((n, None)) => {
+                                if let Some(t) = ledger.report.tables.last_mut() {
+                                    t.affected += n;
+                                }
+                            }
+                            Err(msg) => {
+                                let hint = conflict_hint(target, is_duplicate_key(&msg));
+                                return Err(fail(&table, format!("{msg}{hint}")));
+                            }
                         }
                     }
                 }
@@ -678,41 +702,75 @@ fn rows_hint(key: &[String], columns: &[String], rows: &[Vec<Value>]) -> String 
         .unwrap_or_default()
 }
 
-/// Why a target in strict mode refused an ENUM column's '' (`Data truncated for column 'c'`):
-/// a server not in strict mode stores '' for a value it did not accept, and a strict session
-/// (the import's, and the one the dump's header sets) refuses to write it back. Empty when the
-/// message is another, or the column no ENUM, or no row holds '' in it.
-fn refused_enum(
-    message: &str,
-    table: Option<&crate::schema::Table>,
+/// The positions in `columns` of the target's ENUM columns that lack '' as a member.
+fn enum_error_columns(table: Option<&crate::schema::Table>, columns: &[String]) -> Vec<usize> {
+    let Some(table) = table else {
+        return Vec::new();
+    };
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| table.column(c).is_some_and(|c| c.enum_lacks_empty))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Whether the row holds '' in one of those columns: MySQL's ENUM error value.
+fn holds_enum_error(row: &[Value], enum_at: &[usize]) -> bool {
+    enum_at
+        .iter()
+        .any(|&i| matches!(row.get(i), Some(Value::Text(t)) if t.is_empty()))
+}
+
+/// The rows in their order, cut into runs that go in as usual (false) and single rows that hold
+/// the ENUM error value, which go in out of strict mode (true).
+fn enum_error_runs<'a>(rows: &'a [Vec<Value>], enum_at: &[usize]) -> Vec<(&'a [Vec<Value>], bool)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for (i, row) in rows.iter().enumerate() {
+        if holds_enum_error(row, enum_at) {
+            if start < i {
+                runs.push((&rows[start..i], false));
+            }
+            runs.push((&rows[i..=i], true));
+            start = i + 1;
+        }
+    }
+    if start < rows.len() {
+        runs.push((&rows[start..], false));
+    }
+    runs
+}
+
+/// The first warning of a row written out of strict mode that is not the ENUM error value going
+/// in where the row holds it (1265, "Data truncated for column 'e'") or a key the row's
+/// `--on-conflict skip` found taken (1062): out of strict mode, such a warning is a value
+/// changed.
+fn unexpected_warning(
+    warnings: &[(u16, String)],
     columns: &[String],
     rows: &[Vec<Value>],
-) -> String {
-    let Some(column) = message
-        .split_once("Data truncated for column '")
-        .and_then(|(_, rest)| rest.split_once('\''))
-        .map(|(c, _)| c)
-    else {
-        return String::new();
+    enum_at: &[usize],
+) -> Option<String> {
+    let error_value_in = |column: &str| {
+        enum_at.iter().any(|&i| {
+            columns[i].eq_ignore_ascii_case(column)
+                && rows
+                    .iter()
+                    .all(|r| matches!(r.get(i), Some(Value::Text(t)) if t.is_empty()))
+        })
     };
-    let is_enum = table
-        .and_then(|t| t.column(column))
-        .is_some_and(|c| c.data_type == "enum");
-    let at = columns.iter().position(|c| c.eq_ignore_ascii_case(column));
-    let empty = at.is_some_and(|at| {
-        rows.iter()
-            .any(|r| matches!(r.get(at), Some(Value::Text(t)) if t.is_empty()))
-    });
-    match (is_enum, empty, table) {
-        (true, true, Some(t)) => format!(
-            ". `{}.{column}` is an ENUM and the dump holds '' in it: the value a MySQL server \
-             not in strict mode stores for one it did not accept, which a strict session (the \
-             import's, and the one the dump sets) refuses to write back. Add '' to the column's \
-             members in the target, or give those rows of the source a member",
-            t.name
-        ),
-        _ => String::new(),
-    }
+    warnings
+        .iter()
+        .find(|(code, message)| match code {
+            1265 => !message
+                .split_once("column '")
+                .and_then(|(_, rest)| rest.split_once('\''))
+                .is_some_and(|(column, _)| error_value_in(column)),
+            1062 => false,
+            _ => true,
+        })
+        .map(|(code, message)| format!("{code} \"{message}\""))
 }
 
 /// Whether a server's message is about a duplicate key (MariaDB's bulk path into an empty table
