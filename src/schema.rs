@@ -79,10 +79,33 @@ pub struct Column {
     /// The collation a text column compares by, lower case (MySQL's `utf8mb4_general_ci`,
     /// SQLite's `nocase`); None where the engine does not say (bytes, numbers).
     pub collation: Option<String>,
+    /// The members of a MySQL ENUM or SET column; None for other types.
+    pub members: Option<Vec<String>>,
+    /// The most characters a MySQL CHAR, VARCHAR, BINARY or VARBINARY column holds.
+    pub max_chars: Option<u64>,
+    /// The most bytes a MySQL TEXT or BLOB column holds.
+    pub max_bytes: Option<u64>,
+}
+
+impl Column {
     /// A MySQL ENUM without '' among its members: a '' in it is the value a server out of strict
     /// mode stored for one it did not accept (its "error value"), which only a session out of
     /// strict mode writes back.
-    pub enum_lacks_empty: bool,
+    pub fn enum_lacks_empty(&self) -> bool {
+        self.data_type == "enum"
+            && self
+                .members
+                .as_ref()
+                .is_some_and(|m| !m.iter().any(String::is_empty))
+    }
+
+    /// Whether a text of this many characters and bytes fits the column.
+    pub fn fits(&self, text: &str) -> bool {
+        self.max_bytes.is_none_or(|n| text.len() as u64 <= n)
+            && self
+                .max_chars
+                .is_none_or(|n| text.len() as u64 <= n || text.chars().count() as u64 <= n)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -721,3 +721,124 @@ fn a_large_table_cleanses_the_same_every_run_and_in_every_column() {
         );
     }
 }
+
+/// MySQL columns hold so much: a fake, hash or constant longer than a CHAR or VARCHAR column
+/// made a dump that the target then refused ("Data truncated"), and a fake name in an ENUM
+/// column one it could never take. An output too long is drawn again (as a colliding one is),
+/// within the shortest column of its rule's domain, so a reference into a shorter column still
+/// matches its parent; after 64 draws, the start of a keyed hash that fits. Rules that can never
+/// fit are refused before any row is read, at their place in the graph.
+#[test]
+fn mysql_cleansed_values_fit_their_columns() {
+    let Some((mut src, mut dst)) = mysql_pair(
+        "cl_fit",
+        "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(12) NOT NULL UNIQUE,
+           nm CHAR(4), kind ENUM('a','b'));
+         CREATE TABLE invites (id INT PRIMARY KEY, user_id INT NOT NULL, email VARCHAR(40) NOT NULL,
+           FOREIGN KEY (user_id) REFERENCES users (id), FOREIGN KEY (email) REFERENCES users (email))",
+    ) else {
+        return;
+    };
+    src.script(
+        "INSERT INTO users VALUES (1, 'a@b.co', 'Anna', 'a'), (2, 'bo@b.co', 'Bo', 'b'),
+           (3, 'cy@cy.org', NULL, NULL);
+         INSERT INTO invites VALUES (1, 1, 'bo@b.co'), (2, 2, 'a@b.co'), (3, 3, 'cy@cy.org')",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph_with = |kind: &str, nm: &str| {
+        write_graph(
+            dir.path(),
+            &format!(
+                "cleanse:\n  secret_env: PD_FIT_SECRET\ntables:\n  users:\n    children: [{{table: invites, via: user_id}}]\n    cleanse:\n      \
+                 email: {{fake: email}}\n      nm: {nm}\n      kind: {kind}\n"
+            ),
+        )
+    };
+    let out = dir.path().join("dump.sql");
+    let run = |graph: &Path| {
+        partialdump_env(
+            &[
+                "dump",
+                "--source",
+                &src.url(),
+                "--graph",
+                graph.to_str().unwrap(),
+                "--root-where",
+                "users:1 = 1",
+                "-q",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            &[("PD_FIT_SECRET", "s3cret")],
+        )
+    };
+
+    let graph = graph_with("{value: 'B'}", "{fake: last_name}");
+    let o = run(&graph);
+    assert!(o.status.success(), "{}", stderr(&o));
+    partialdump_ok(&[
+        "import",
+        "--target",
+        &dst.url(),
+        "-q",
+        out.to_str().unwrap(),
+    ]);
+    let users = dst.rows("SELECT id, email, nm, kind FROM users ORDER BY id");
+    assert_eq!(users.len(), 3);
+    for (u, (email, nm)) in users.iter().zip([
+        ("a@b.co", Some("Anna")),
+        ("bo@b.co", Some("Bo")),
+        ("cy@cy.org", None),
+    ]) {
+        let e = u[1].as_deref().unwrap();
+        assert!(e.chars().count() <= 12 && e != email, "{u:?}");
+        match (u[2].as_deref(), nm) {
+            (Some(n), Some(original)) => assert!(n.chars().count() <= 4 && n != original, "{u:?}"),
+            (None, None) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        dst.rows("SELECT GROUP_CONCAT(IFNULL(kind, 'N') ORDER BY id) FROM users")[0][0].as_deref(),
+        Some("b,b,N")
+    );
+    // Every invitation still names its user's (cleansed) email, as in the source.
+    assert_eq!(
+        dst.rows(
+            "SELECT GROUP_CONCAT(i.id, ':', u.id ORDER BY i.id) FROM invites i \
+             JOIN users u ON u.email = i.email"
+        )[0][0]
+            .as_deref(),
+        Some("1:2,2:1,3:3")
+    );
+
+    for (kind, nm, says) in [
+        (
+            "{fake: name}",
+            "keep",
+            "`users.kind` is an ENUM of 'a', 'b': a `fake` rule writes values that are none of them",
+        ),
+        (
+            "{value: c}",
+            "keep",
+            "`users.kind` is an ENUM of 'a', 'b': the value 'c' is not one of them",
+        ),
+        (
+            "keep",
+            "{value: Annabel}",
+            "`users.nm` holds at most 4 characters",
+        ),
+        (
+            "keep",
+            "{hash: {format: hex, length: 8}}",
+            "`users.nm` holds at most 4 characters, fewer than the hash's 8",
+        ),
+    ] {
+        let graph = graph_with(kind, nm);
+        let o = run(&graph);
+        assert_eq!(o.status.code(), Some(2), "{kind} {nm}");
+        let err = stderr(&o);
+        assert!(err.contains(says), "{says:?} missing from: {err}");
+        assert!(err.contains(&format!("{}:", graph.display())), "{err}");
+    }
+}

@@ -90,6 +90,22 @@ impl Rule {
         }
     }
 
+    /// The rule's name as the graph writes it (`fake`, `hash`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::Keep => "keep",
+            Rule::Null => "null",
+            Rule::Value(_) => "value",
+            Rule::Fake(_) => "fake",
+            Rule::Hash(_) => "hash",
+            Rule::Regex(_) => "regex",
+            Rule::Mask(_) => "mask",
+            Rule::DateShift(_) => "date_shift",
+            Rule::Template(_) => "template",
+            Rule::Json(_) => "json",
+        }
+    }
+
     /// A stable text for the rule, used to tell rules apart: two columns with the same rule
     /// (and locale) map the same value to the same output.
     pub fn domain(&self) -> String {

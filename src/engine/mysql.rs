@@ -722,7 +722,7 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
     }
 }
 
-/// The members of an ENUM as `information_schema.COLUMNS.COLUMN_TYPE` lists them
+/// The members of an ENUM or SET as `information_schema.COLUMNS.COLUMN_TYPE` lists them
 /// (`enum('a','it''s','')`), unquoted.
 fn enum_members(column_type: &str) -> impl Iterator<Item = String> + '_ {
     let list = column_type
@@ -804,17 +804,32 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
         Option<String>,
         String,
         String,
+        Option<u64>,
+        Option<u64>,
     );
     let cols: Vec<ColumnRow> = text_rows(
         conn,
         url,
         "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, DATA_TYPE, EXTRA, CHARACTER_SET_NAME, \
-         COLLATION_NAME, IF(COLUMN_DEFAULT IS NULL, 'N', 'Y'), COLUMN_TYPE \
-         FROM information_schema.COLUMNS \
+         COLLATION_NAME, IF(COLUMN_DEFAULT IS NULL, 'N', 'Y'), COLUMN_TYPE, \
+         CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH FROM information_schema.COLUMNS \
          WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
         "reading the columns",
     )?;
-    for (t, name, nullable, data_type, extra, charset, collation, default, column_type) in cols {
+    for (
+        t,
+        name,
+        nullable,
+        data_type,
+        extra,
+        charset,
+        collation,
+        default,
+        column_type,
+        max_chars,
+        max_bytes,
+    ) in cols
+    {
         if let Some(table) = tables.get_mut(&t) {
             let extra = extra.to_uppercase();
             // MySQL 8 marks expression defaults DEFAULT_GENERATED: those are ordinary columns.
@@ -830,8 +845,18 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     || generated
                     || default == "Y"
                     || extra.contains("AUTO_INCREMENT"),
-                enum_lacks_empty: data_type.eq_ignore_ascii_case("enum")
-                    && !enum_members(&column_type).any(|m| m.is_empty()),
+                members: matches!(data_type.to_lowercase().as_str(), "enum" | "set")
+                    .then(|| enum_members(&column_type).collect()),
+                max_chars: max_chars.filter(|_| {
+                    matches!(
+                        data_type.to_lowercase().as_str(),
+                        "char" | "varchar" | "binary" | "varbinary"
+                    )
+                }),
+                max_bytes: max_bytes.filter(|_| {
+                    data_type.to_lowercase().ends_with("text")
+                        || data_type.to_lowercase().ends_with("blob")
+                }),
                 data_type: data_type.to_lowercase(),
                 charset: charset.map(|c| c.to_lowercase()),
                 collation: collation.map(|c| c.to_lowercase()),

@@ -180,7 +180,9 @@ impl Source for SqliteSource {
                     data_type: get(1).to_lowercase(),
                     charset: None,
                     collation,
-                    enum_lacks_empty: false,
+                    members: None,
+                    max_chars: None,
+                    max_bytes: None,
                     name: col_name,
                 });
             }

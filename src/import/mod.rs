@@ -710,7 +710,7 @@ fn enum_error_columns(table: Option<&crate::schema::Table>, columns: &[String]) 
     columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| table.column(c).is_some_and(|c| c.enum_lacks_empty))
+        .filter(|(_, c)| table.column(c).is_some_and(|c| c.enum_lacks_empty()))
         .map(|(i, _)| i)
         .collect()
 }
