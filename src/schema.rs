@@ -85,6 +85,8 @@ pub struct Column {
     pub max_chars: Option<u64>,
     /// The most bytes a MySQL TEXT or BLOB column holds.
     pub max_bytes: Option<u64>,
+    /// The largest whole number a MySQL DECIMAL column holds (`DECIMAL(5,2)`: 999).
+    pub max_number: Option<u64>,
 }
 
 impl Column {

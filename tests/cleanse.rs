@@ -733,15 +733,16 @@ fn mysql_cleansed_values_fit_their_columns() {
     let Some((mut src, mut dst)) = mysql_pair(
         "cl_fit",
         "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(12) NOT NULL UNIQUE,
-           nm CHAR(4), kind ENUM('a','b'));
+           nm CHAR(4), kind ENUM('a','b'), city VARCHAR(20) CHARACTER SET latin1,
+           code VARCHAR(3), price DECIMAL(4,2));
          CREATE TABLE invites (id INT PRIMARY KEY, user_id INT NOT NULL, email VARCHAR(40) NOT NULL,
            FOREIGN KEY (user_id) REFERENCES users (id), FOREIGN KEY (email) REFERENCES users (email))",
     ) else {
         return;
     };
     src.script(
-        "INSERT INTO users VALUES (1, 'a@b.co', 'Anna', 'a'), (2, 'bo@b.co', 'Bo', 'b'),
-           (3, 'cy@cy.org', NULL, NULL);
+        "INSERT INTO users VALUES (1, 'a@b.co', 'Anna', 'a', 'Köln', '007', 12.5),
+           (2, 'bo@b.co', 'Bo', 'b', 'Oslo', '1', 0), (3, 'cy@cy.org', NULL, NULL, NULL, NULL, NULL);
          INSERT INTO invites VALUES (1, 1, 'bo@b.co'), (2, 2, 'a@b.co'), (3, 3, 'cy@cy.org')",
     );
     let dir = tempfile::tempdir().unwrap();
@@ -749,8 +750,9 @@ fn mysql_cleansed_values_fit_their_columns() {
         write_graph(
             dir.path(),
             &format!(
-                "cleanse:\n  secret_env: PD_FIT_SECRET\ntables:\n  users:\n    children: [{{table: invites, via: user_id}}]\n    cleanse:\n      \
-                 email: {{fake: email}}\n      nm: {nm}\n      kind: {kind}\n"
+                "cleanse:\n  secret_env: PD_FIT_SECRET\n  locale: ja_jp\ntables:\n  users:\n    children: [{{table: invites, via: user_id}}]\n    cleanse:\n      \
+                 email: {{fake: email}}\n      nm: {nm}\n      kind: {kind}\n      city: {{fake: city}}\n      \
+                 code: {{hash: number}}\n      price: {{hash: number}}\n"
             ),
         )
     };
@@ -783,8 +785,23 @@ fn mysql_cleansed_values_fit_their_columns() {
         "-q",
         out.to_str().unwrap(),
     ]);
-    let users = dst.rows("SELECT id, email, nm, kind FROM users ORDER BY id");
+    let users = dst.rows("SELECT id, email, nm, kind, city, code, price FROM users ORDER BY id");
     assert_eq!(users.len(), 3);
+    // A Japanese city does not fit a latin1 column, a number of 19 digits neither a VARCHAR(3)
+    // nor a DECIMAL(4,2): each took what fits.
+    for u in &users[..2] {
+        let city = u[4].as_deref().unwrap();
+        assert!(
+            city.chars().count() <= 20 && city.chars().all(|c| c <= '\u{ff}'),
+            "{u:?}"
+        );
+        let code: u64 = u[5].as_deref().unwrap().parse().unwrap();
+        let price: f64 = u[6].as_deref().unwrap().parse().unwrap();
+        assert!(
+            (1..=999).contains(&code) && (1.0..=99.0).contains(&price),
+            "{u:?}"
+        );
+    }
     for (u, (email, nm)) in users.iter().zip([
         ("a@b.co", Some("Anna")),
         ("bo@b.co", Some("Bo")),
@@ -832,6 +849,11 @@ fn mysql_cleansed_values_fit_their_columns() {
             "keep",
             "{hash: {format: hex, length: 8}}",
             "`users.nm` holds at most 4 characters, fewer than the hash's 8",
+        ),
+        (
+            "keep",
+            "{hash: {format: number, max: 100000}}",
+            "`users.nm` holds numbers up to 9999, less than the hash's `max` of 100000",
         ),
     ] {
         let graph = graph_with(kind, nm);

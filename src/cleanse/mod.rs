@@ -113,7 +113,7 @@ struct ColumnRule {
     compiled: Compiled,
     /// The rule's identity: same domain, same mapping.
     domain: String,
-    /// The column type's largest number, for `hash: number`.
+    /// The largest number every column of its domain holds, for `hash: number`.
     max: u64,
     /// What differences between texts the column's collation ignores.
     fold: Fold,
@@ -129,6 +129,8 @@ struct ColumnRule {
 struct Fit {
     chars: Option<u64>,
     bytes: Option<u64>,
+    /// The last character its character set holds (`latin1`: U+00FF).
+    last: Option<char>,
 }
 
 impl Fit {
@@ -136,6 +138,12 @@ impl Fit {
         Fit {
             chars: column.max_chars,
             bytes: column.max_bytes,
+            last: match column.charset.as_deref() {
+                Some("ascii") => Some('\u{7f}'),
+                Some("latin1") => Some('\u{ff}'),
+                Some("utf8mb3" | "utf8" | "ucs2") => Some('\u{ffff}'),
+                _ => None,
+            },
         }
     }
 
@@ -148,6 +156,10 @@ impl Fit {
         Fit {
             chars: least(self.chars, other.chars),
             bytes: least(self.bytes, other.bytes),
+            last: match (self.last, other.last) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
         }
     }
 
@@ -163,21 +175,28 @@ impl Fit {
             && self
                 .chars
                 .is_none_or(|n| t.len() as u64 <= n || t.chars().count() as u64 <= n)
+            && self.last.is_none_or(|last| t.chars().all(|c| c <= last))
     }
 
-    /// The longest start of `text` that fits (whole characters).
+    /// The longest start of `text` that fits (whole characters), without the characters its
+    /// character set lacks.
     fn cut(&self, text: &str) -> String {
-        let mut end = 0;
-        for (n, (i, c)) in text.char_indices().enumerate() {
-            let next = i + c.len_utf8();
+        let mut out = String::new();
+        for (n, c) in text
+            .chars()
+            .filter(|&c| self.last.is_none_or(|last| c <= last))
+            .enumerate()
+        {
             if self.chars.is_some_and(|max| n as u64 >= max)
-                || self.bytes.is_some_and(|max| next as u64 > max)
+                || self
+                    .bytes
+                    .is_some_and(|max| (out.len() + c.len_utf8()) as u64 > max)
             {
                 break;
             }
-            end = next;
+            out.push(c);
         }
-        text[..end].to_string()
+        out
     }
 
     /// `v`, cut to fit where it is a text too long.
@@ -227,6 +246,18 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
                 other.kind()
             )),
         };
+    }
+    if let Rule::Hash(HashSpec {
+        max: Some(asked), ..
+    }) = rule
+    {
+        let most = max_for(column);
+        if *asked > most {
+            return Some(format!(
+                "holds numbers up to {most}, less than the hash's `max` of {asked}. Give a `max` of at most {most}, \
+                 or leave it out for that"
+            ));
+        }
     }
     let limit = match (column.max_chars, column.max_bytes) {
         (Some(n), _) => format!("holds at most {n} characters"),
@@ -365,14 +396,23 @@ fn keyed(secret: &[u8]) -> Hmac<Sha256> {
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
 }
 
-fn max_for(data_type: &str) -> u64 {
-    match data_type {
+/// The largest number `hash: number` may write into the column: its integer type's, a
+/// DECIMAL's whole digits', or as many digits as a CHAR or VARCHAR holds.
+fn max_for(column: &crate::schema::Column) -> u64 {
+    let by_type = match column.data_type.as_str() {
         "tinyint" => 127,
         "smallint" => 32_767,
         "mediumint" => 8_388_607,
         "int" => 2_147_483_647,
         _ => i64::MAX as u64,
-    }
+    };
+    let by_digits = column
+        .max_chars
+        .and_then(|n| 10u64.checked_pow(u32::try_from(n).ok()?))
+        .map_or(u64::MAX, |n| n - 1);
+    by_type
+        .min(by_digits)
+        .min(column.max_number.unwrap_or(u64::MAX))
 }
 
 fn parse_path(path: &str) -> Option<Vec<PathStep>> {
@@ -787,13 +827,15 @@ impl Cleanser {
         };
         let mut tables: HashMap<String, HashMap<String, Arc<ColumnRule>>> = HashMap::new();
         let mut unique_domains = BTreeSet::new();
-        // Each domain's limit: that of the shortest column it writes.
-        let mut fits: HashMap<String, Fit> = HashMap::new();
+        // Each domain's limits: those of the narrowest column it writes, so that all its
+        // columns take the same outputs.
+        let mut fits: HashMap<String, (Fit, u64)> = HashMap::new();
         for ((t, c), (placed, _)) in &rules {
             if let Some(column) = schema.table(t).and_then(|t| t.column(c)) {
                 let domain = format!("{}|{locale}", placed.rule.domain());
-                let fit = fits.entry(domain).or_default();
+                let (fit, max) = fits.entry(domain).or_insert((Fit::default(), u64::MAX));
                 *fit = fit.and(Fit::of(column));
+                *max = (*max).min(max_for(column));
             }
         }
         let mut needs_secret: Vec<String> = Vec::new();
@@ -847,9 +889,9 @@ impl Cleanser {
                 c.clone(),
                 Arc::new(ColumnRule {
                     compiled,
-                    fit: fits.get(&domain).copied().unwrap_or_default(),
+                    fit: fits.get(&domain).map(|f| f.0).unwrap_or_default(),
+                    max: fits.get(&domain).map_or(u64::MAX, |f| f.1),
                     domain,
-                    max: max_for(&column.data_type),
                     fold: Fold::of(column.collation.as_deref()),
                 }),
             );
@@ -1405,14 +1447,14 @@ mod tests {
     fn a_text_is_cut_to_fit_at_whole_characters() {
         let chars = Fit {
             chars: Some(3),
-            bytes: None,
+            ..Fit::default()
         };
         assert_eq!(chars.cut("Zoë Li"), "Zoë");
         assert!(chars.holds(&Value::Text("Zoë".into())));
         assert!(!chars.holds(&Value::Text("Zoë ".into())));
         let bytes = Fit {
-            chars: None,
             bytes: Some(3),
+            ..Fit::default()
         };
         // 'ë' is two bytes: it does not fit after "Zo".
         assert_eq!(bytes.cut("Zoë"), "Zo");
@@ -1420,15 +1462,25 @@ mod tests {
         let both = chars.and(Fit {
             chars: Some(5),
             bytes: Some(2),
+            last: Some('\u{ff}'),
         });
         assert_eq!(
             both,
             Fit {
                 chars: Some(3),
-                bytes: Some(2)
+                bytes: Some(2),
+                last: Some('\u{ff}')
             }
         );
         assert_eq!(Fit::default().cut("anything"), "anything");
+        // latin1 holds 'é' but no Japanese: those characters are left out of a cut.
+        let latin1 = Fit {
+            last: Some('\u{ff}'),
+            ..Fit::default()
+        };
+        assert!(latin1.holds(&Value::Text("José".into())));
+        assert!(!latin1.holds(&Value::Text("小野 José".into())));
+        assert_eq!(latin1.cut("小野 José"), " José");
     }
 
     /// A cleanser of the given rules, `(table, column, rule)`, with no secret.

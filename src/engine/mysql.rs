@@ -222,6 +222,17 @@ mod tests {
     }
 
     #[test]
+    fn a_decimal_holds_whole_numbers_of_its_precision_less_its_scale() {
+        assert_eq!(super::decimal_max("decimal(5,2)"), Some(999));
+        assert_eq!(
+            super::decimal_max("decimal(10,0) unsigned"),
+            Some(9_999_999_999)
+        );
+        assert_eq!(super::decimal_max("decimal(3,3)"), Some(0));
+        assert_eq!(super::decimal_max("decimal(65,30)"), None);
+    }
+
+    #[test]
     fn load_data_fields_escape_what_the_format_reserves() {
         use super::{Value, write_field};
         let mut out = Vec::new();
@@ -722,6 +733,19 @@ fn convert(v: mysql::Value, col: &mysql::Column) -> Value {
     }
 }
 
+/// The largest whole number of a `decimal(p,s)` (`COLUMN_TYPE`): 10^(p-s) - 1; None where it
+/// passes 64 bits.
+fn decimal_max(column_type: &str) -> Option<u64> {
+    let inner = column_type.split_once('(')?.1.split_once(')')?.0;
+    let (p, s) = inner.split_once(',').unwrap_or((inner, "0"));
+    let whole = p
+        .trim()
+        .parse::<u32>()
+        .ok()?
+        .checked_sub(s.trim().parse::<u32>().ok()?)?;
+    10u64.checked_pow(whole).map(|n| n - 1)
+}
+
 /// The members of an ENUM or SET as `information_schema.COLUMNS.COLUMN_TYPE` lists them
 /// (`enum('a','it''s','')`), unquoted.
 fn enum_members(column_type: &str) -> impl Iterator<Item = String> + '_ {
@@ -857,6 +881,10 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     data_type.to_lowercase().ends_with("text")
                         || data_type.to_lowercase().ends_with("blob")
                 }),
+                max_number: data_type
+                    .eq_ignore_ascii_case("decimal")
+                    .then(|| decimal_max(&column_type))
+                    .flatten(),
                 data_type: data_type.to_lowercase(),
                 charset: charset.map(|c| c.to_lowercase()),
                 collation: collation.map(|c| c.to_lowercase()),

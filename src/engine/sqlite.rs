@@ -183,6 +183,7 @@ impl Source for SqliteSource {
                     members: None,
                     max_chars: None,
                     max_bytes: None,
+                    max_number: None,
                     name: col_name,
                 });
             }
