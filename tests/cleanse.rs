@@ -246,6 +246,31 @@ fn cleansed_dump_loads_and_joins_still_join() {
         q("SELECT count(*) FROM users WHERE json_extract(profile, '$.email') LIKE '%@example.%'"),
         60
     );
+    drop(conn);
+
+    // `verify` cleanses the source's rows by the same rules and secret before comparing: the
+    // copy matches; under another secret it does not.
+    let source = format!("sqlite:{}", f.db.display());
+    let copy = format!("sqlite:{}", target.display());
+    let verify = |secret: &str| {
+        partialdump_env(
+            &[
+                "verify",
+                "--source",
+                &source,
+                "--target",
+                &copy,
+                "--graph",
+                f.graph.to_str().unwrap(),
+                "--root-where",
+                "users:1 = 1",
+            ],
+            &[("PARTIALDUMP_SECRET", secret)],
+        )
+    };
+    let same = verify("team-secret");
+    assert!(same.status.success(), "{}", stderr(&same));
+    assert_eq!(verify("another-secret").status.code(), Some(1));
 }
 
 #[test]
@@ -775,7 +800,7 @@ fn mysql_cleansed_values_fit_their_columns() {
         )
     };
 
-    let graph = graph_with("{value: 'B'}", "{fake: last_name}");
+    let graph = graph_with("{value: 'b'}", "{fake: last_name}");
     let o = run(&graph);
     assert!(o.status.success(), "{}", stderr(&o));
     partialdump_ok(&[
@@ -839,6 +864,11 @@ fn mysql_cleansed_values_fit_their_columns() {
             "{value: c}",
             "keep",
             "`users.kind` is an ENUM of 'a', 'b': the value 'c' is not one of them",
+        ),
+        (
+            "{value: B}",
+            "keep",
+            "the value 'B' is not one of them as they are spelled",
         ),
         (
             "keep",

@@ -223,7 +223,9 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
             .map(|m| format!("'{m}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        let member = |v: &str| members.iter().any(|m| m.eq_ignore_ascii_case(v));
+        // Spelled as the member is: the target would store another spelling as the member's
+        // (and `verify` would then find the copy different).
+        let member = |v: &str| members.iter().any(|m| m == v);
         return match rule {
             Rule::Keep | Rule::Null => None,
             Rule::Value(v) => {
@@ -235,8 +237,9 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
                 };
                 (!ok).then(|| {
                     format!(
-                        "is {what} of {listed}: the value '{text}' is not one of them, so the target would refuse it. \
-                         Give one of them"
+                        "is {what} of {listed}: the value '{text}' is not one of them as they are spelled, so the \
+                         target would refuse it or store another.{} Give one of them",
+                        hint(&text, members.iter().map(String::as_str))
                     )
                 })
             }

@@ -31,6 +31,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=9))]
     float_digits: Option<u8>,
 
+    /// The `--random-seed` the dump was cleansed with (the graph's cleansing rules are applied
+    /// to the source's rows before they are compared; otherwise with the secret, as `dump`)
+    #[arg(long, value_name = "N")]
+    random_seed: Option<u64>,
+
     /// Print only differences (and nothing when everything matches)
     #[arg(short, long)]
     quiet: bool,
@@ -41,6 +46,18 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let target_url = ConnUrl::parse(&args.target)?;
     let graph = config::load(&args.subset.graph)?;
     let request = args.subset.request();
+    // The copy holds the rows as the dump wrote them: the source's are cleansed by the same
+    // rules (and secret or seed) before they are compared; the target's are compared as they
+    // are.
+    let on_source = DumpRequest {
+        cleanse: Some(crate::cleanse::CleanseOptions {
+            random_seed: args.random_seed,
+            // Whether every personal column has a rule is the dump's question, not verify's.
+            strictness_reported_apart: true,
+            ..Default::default()
+        }),
+        ..request.clone()
+    };
     let mut source = open_source(&source_url)?;
     // The target is opened for writing only because that is how targets open; verify reads.
     let mut target = open_target(&target_url)?;
@@ -65,7 +82,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         source.as_mut(),
         source_schema,
         &graph,
-        &request,
+        &on_source,
         args.float_digits,
         only_source,
     )?;
@@ -94,9 +111,16 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             digest
         }
         Err(Error::RootNotFound { root, .. }) => {
+            let cleansed = if graph.file.cleanse.is_some() {
+                " If the graph's cleansing rewrites the root's column, the copy holds the root \
+                 under its cleansed value: give a root by a column the graph keeps as it is \
+                 (--root-where)."
+            } else {
+                ""
+            };
             eprintln!(
                 "partialdump: note: root {root} matched no row in the target {}: none of the \
-                 subset is there (was the dump imported into this database?)",
+                 subset is there (was the dump imported into this database?).{cleansed}",
                 target_url.redacted()
             );
             BTreeMap::new()
