@@ -100,14 +100,6 @@ impl Column {
                 .as_ref()
                 .is_some_and(|m| !m.iter().any(String::is_empty))
     }
-
-    /// Whether a text of this many characters and bytes fits the column.
-    pub fn fits(&self, text: &str) -> bool {
-        self.max_bytes.is_none_or(|n| text.len() as u64 <= n)
-            && self
-                .max_chars
-                .is_none_or(|n| text.len() as u64 <= n || text.chars().count() as u64 <= n)
-    }
 }
 
 #[derive(Debug, Clone)]

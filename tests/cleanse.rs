@@ -771,12 +771,12 @@ fn mysql_cleansed_values_fit_their_columns() {
          INSERT INTO invites VALUES (1, 1, 'bo@b.co'), (2, 2, 'a@b.co'), (3, 3, 'cy@cy.org')",
     );
     let dir = tempfile::tempdir().unwrap();
-    let graph_with = |kind: &str, nm: &str| {
+    let graph_with = |kind: &str, nm: &str, city: &str| {
         write_graph(
             dir.path(),
             &format!(
                 "cleanse:\n  secret_env: PD_FIT_SECRET\n  locale: ja_jp\ntables:\n  users:\n    children: [{{table: invites, via: user_id}}]\n    cleanse:\n      \
-                 email: {{fake: email}}\n      nm: {nm}\n      kind: {kind}\n      city: {{fake: city}}\n      \
+                 email: {{fake: email}}\n      nm: {nm}\n      kind: {kind}\n      city: {city}\n      \
                  code: {{hash: number}}\n      price: {{hash: number}}\n"
             ),
         )
@@ -800,7 +800,7 @@ fn mysql_cleansed_values_fit_their_columns() {
         )
     };
 
-    let graph = graph_with("{value: 'b'}", "{fake: last_name}");
+    let graph = graph_with("{value: 'b'}", "{fake: last_name}", "{fake: city}");
     let o = run(&graph);
     assert!(o.status.success(), "{}", stderr(&o));
     partialdump_ok(&[
@@ -854,41 +854,53 @@ fn mysql_cleansed_values_fit_their_columns() {
         Some("1:2,2:1,3:3")
     );
 
-    for (kind, nm, says) in [
+    for (kind, nm, city, says) in [
         (
             "{fake: name}",
+            "keep",
             "keep",
             "`users.kind` is an ENUM of 'a', 'b': a `fake` rule writes values that are none of them",
         ),
         (
             "{value: c}",
             "keep",
+            "keep",
             "`users.kind` is an ENUM of 'a', 'b': the value 'c' is not one of them",
         ),
         (
             "{value: B}",
+            "keep",
             "keep",
             "the value 'B' is not one of them as they are spelled",
         ),
         (
             "keep",
             "{value: Annabel}",
+            "keep",
             "`users.nm` holds at most 4 characters",
         ),
         (
             "keep",
             "{hash: {format: hex, length: 8}}",
+            "keep",
             "`users.nm` holds at most 4 characters, fewer than the hash's 8",
         ),
         (
             "keep",
             "{hash: {format: number, max: 100000}}",
+            "keep",
             "`users.nm` holds numbers up to 9999, less than the hash's `max` of 100000",
         ),
+        (
+            "keep",
+            "keep",
+            "{value: 大阪}",
+            "`users.city` is in latin1, which lacks characters of the value given",
+        ),
     ] {
-        let graph = graph_with(kind, nm);
+        let graph = graph_with(kind, nm, city);
         let o = run(&graph);
-        assert_eq!(o.status.code(), Some(2), "{kind} {nm}");
+        assert_eq!(o.status.code(), Some(2), "{kind} {nm} {city}");
         let err = stderr(&o);
         assert!(err.contains(says), "{says:?} missing from: {err}");
         assert!(err.contains(&format!("{}:", graph.display())), "{err}");

@@ -262,14 +262,21 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
             ));
         }
     }
+    let fit = Fit::of(column);
     let limit = match (column.max_chars, column.max_bytes) {
         (Some(n), _) => format!("holds at most {n} characters"),
         (None, Some(n)) => format!("holds at most {n} bytes"),
-        (None, None) => return None,
+        (None, None) => String::new(),
     };
     match rule {
         Rule::Value(v) => match &v.0 {
-            Value::Text(t) if !column.fits(t) => Some(format!(
+            Value::Text(t) if fit.last.is_some_and(|last| t.chars().any(|c| c > last)) => {
+                Some(format!(
+                    "is in {}, which lacks characters of the value given. Give one it holds",
+                    column.charset.as_deref().unwrap_or("its character set")
+                ))
+            }
+            Value::Text(t) if !fit.holds_text(t) => Some(format!(
                 "{limit}, and the value given is longer ({} characters, {} bytes). Give a shorter one",
                 t.chars().count(),
                 t.len()
@@ -282,7 +289,7 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
                 "number" => return None,
                 pattern => pattern.chars().count(),
             };
-            (!column.fits(&"0".repeat(chars))).then(|| {
+            (!fit.holds_text(&"0".repeat(chars))).then(|| {
                 format!(
                     "{limit}, fewer than the hash's {chars}. Give the hash a shorter `length` (hex) or pattern"
                 )
