@@ -87,6 +87,16 @@ pub struct Column {
     pub max_bytes: Option<u64>,
     /// The largest whole number a MySQL DECIMAL column holds (`DECIMAL(5,2)`: 999).
     pub max_number: Option<u64>,
+    /// What a MySQL column of numbers or of dates holds, which it enforces; None where any
+    /// text goes (text columns, and SQLite's, whose declared types do not refuse text).
+    pub holds_only: Option<Holds>,
+}
+
+/// The values a column of an enforced type takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    Numbers,
+    Dates,
 }
 
 impl Column {

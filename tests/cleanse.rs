@@ -906,3 +906,83 @@ fn mysql_cleansed_values_fit_their_columns() {
         assert!(err.contains(&format!("{}:", graph.display())), "{err}");
     }
 }
+
+/// A MySQL column of numbers or of dates takes no fake text: a `fake: phone` in a BIGINT, a
+/// fake name or a mask in a DATE made a dump the target refused. Such rules are refused before
+/// any row is read, at their place in the graph; the rules that keep the type (`mask` on
+/// numbers, `date_shift` on dates) load.
+#[test]
+fn mysql_rules_that_write_text_into_numbers_or_dates_are_refused() {
+    let Some((mut src, mut dst)) = mysql_pair(
+        "cl_types",
+        "CREATE TABLE p (id INT PRIMARY KEY, phone BIGINT, born DATE)",
+    ) else {
+        return;
+    };
+    src.script("INSERT INTO p VALUES (1, 5551234567, '1990-05-01'), (2, NULL, NULL)");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dump.sql");
+    let run = |phone: &str, born: &str| {
+        let graph = write_graph(
+            dir.path(),
+            &format!("tables:\n  p:\n    cleanse:\n      phone: {phone}\n      born: {born}\n"),
+        );
+        let o = partialdump(&[
+            "dump",
+            "--source",
+            &src.url(),
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root-where",
+            "p:1 = 1",
+            "--random-seed",
+            "5",
+            "--with-schema",
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        (graph, o)
+    };
+    for (phone, born, says) in [
+        (
+            "{fake: phone}",
+            "keep",
+            "`p.phone` is a column of numbers (bigint): a `fake` rule writes values that are none",
+        ),
+        ("{value: n/a}", "keep", "`p.phone` is a column of numbers"),
+        (
+            "keep",
+            "{fake: name}",
+            "`p.born` is a column of dates (date): a `fake` rule",
+        ),
+        (
+            "keep",
+            "{mask: {}}",
+            "`p.born` is a column of dates (date): a `mask` rule",
+        ),
+    ] {
+        let (graph, o) = run(phone, born);
+        assert_eq!(o.status.code(), Some(2), "{phone} {born}");
+        let err = stderr(&o);
+        assert!(err.contains(says), "{says:?} missing from: {err}");
+        assert!(err.contains(&format!("{}:", graph.display())), "{err}");
+    }
+    let (_, o) = run("{mask: {}}", "{date_shift: {days: 30}}");
+    assert!(o.status.success(), "{}", stderr(&o));
+    partialdump_ok(&[
+        "import",
+        "--target",
+        &dst.url(),
+        "-q",
+        out.to_str().unwrap(),
+    ]);
+    let rows = dst.rows("SELECT phone, born FROM p ORDER BY id");
+    let phone = rows[0][0].as_deref().unwrap();
+    assert!(phone.len() <= 10 && phone != "5551234567", "{rows:?}");
+    assert!(
+        rows[0][1].as_deref().is_some_and(|d| d != "1990-05-01"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[1], vec![None, None]);
+}

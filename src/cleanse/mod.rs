@@ -16,7 +16,7 @@ use crate::dialect::write_temporal;
 use crate::engine::value::{Value, hex};
 use crate::error::{Error, Result, hint};
 use crate::graph::Model;
-use crate::schema::Schema;
+use crate::schema::{Holds, Schema};
 use crate::verify::canonical;
 use fake::rand::rngs::ChaCha8Rng;
 use fake::rand::{RngExt, SeedableRng};
@@ -249,6 +249,33 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
                 other.kind()
             )),
         };
+    }
+    if let Some(holds) = column.holds_only {
+        let fits = match (holds, rule) {
+            (Holds::Numbers, Rule::Value(v)) => match &v.0 {
+                Value::Text(t) => t.trim().parse::<f64>().is_ok(),
+                _ => true,
+            },
+            (_, Rule::Keep | Rule::Null | Rule::Value(_)) => true,
+            (Holds::Numbers, Rule::Mask(_)) => true,
+            (Holds::Numbers, Rule::Hash(h)) => {
+                h.format == "number" || h.format.chars().all(|c| c == '#')
+            }
+            (Holds::Dates, Rule::DateShift(_)) => true,
+            _ => false,
+        };
+        if !fits {
+            let (what, instead) = match holds {
+                Holds::Numbers => ("numbers", "`hash: number`, `mask`, `value`"),
+                Holds::Dates => ("dates", "`date_shift`, `value`"),
+            };
+            return Some(format!(
+                "is a column of {what} ({}): a `{}` rule writes values that are none, so the target would refuse \
+                 them. Use {instead}, `null` (where the column is nullable) or `keep`",
+                column.data_type,
+                rule.kind()
+            ));
+        }
     }
     if let Rule::Hash(HashSpec {
         max: Some(asked), ..

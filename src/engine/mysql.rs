@@ -885,6 +885,12 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     .eq_ignore_ascii_case("decimal")
                     .then(|| decimal_max(&column_type))
                     .flatten(),
+                holds_only: match data_type.to_lowercase().as_str() {
+                    "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "decimal"
+                    | "float" | "double" | "year" => Some(crate::schema::Holds::Numbers),
+                    "date" | "datetime" | "timestamp" | "time" => Some(crate::schema::Holds::Dates),
+                    _ => None,
+                },
                 data_type: data_type.to_lowercase(),
                 charset: charset.map(|c| c.to_lowercase()),
                 collation: collation.map(|c| c.to_lowercase()),

@@ -184,6 +184,7 @@ impl Source for SqliteSource {
                     max_chars: None,
                     max_bytes: None,
                     max_number: None,
+                    holds_only: None,
                     name: col_name,
                 });
             }
