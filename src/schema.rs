@@ -96,7 +96,10 @@ pub struct Column {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Holds {
     Numbers,
+    /// DATE, DATETIME, TIMESTAMP.
     Dates,
+    /// YEAR, TIME: ranges no generated value is drawn within.
+    Other,
 }
 
 impl Column {

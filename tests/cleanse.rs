@@ -915,17 +915,20 @@ fn mysql_cleansed_values_fit_their_columns() {
 fn mysql_rules_that_write_text_into_numbers_or_dates_are_refused() {
     let Some((mut src, mut dst)) = mysql_pair(
         "cl_types",
-        "CREATE TABLE p (id INT PRIMARY KEY, phone BIGINT, born DATE)",
+        "CREATE TABLE p (id INT PRIMARY KEY, phone BIGINT, born DATE, y YEAR, t TIME)",
     ) else {
         return;
     };
-    src.script("INSERT INTO p VALUES (1, 5551234567, '1990-05-01'), (2, NULL, NULL)");
+    src.script(
+        "INSERT INTO p VALUES (1, 5551234567, '1990-05-01', 2024, '12:30:00'),
+           (2, NULL, NULL, NULL, NULL)",
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dump.sql");
-    let run = |phone: &str, born: &str| {
+    let run = |column: &str, rule: &str| {
         let graph = write_graph(
             dir.path(),
-            &format!("tables:\n  p:\n    cleanse:\n      phone: {phone}\n      born: {born}\n"),
+            &format!("tables:\n  p:\n    cleanse:\n      {column}: {rule}\n"),
         );
         let o = partialdump(&[
             "dump",
@@ -944,31 +947,45 @@ fn mysql_rules_that_write_text_into_numbers_or_dates_are_refused() {
         ]);
         (graph, o)
     };
-    for (phone, born, says) in [
+    for (column, rule, says) in [
         (
+            "phone",
             "{fake: phone}",
-            "keep",
-            "`p.phone` is a column of numbers (bigint): a `fake` rule writes values that are none",
+            "`p.phone` is a BIGINT column: a `fake` rule writes values that are no numbers",
         ),
-        ("{value: n/a}", "keep", "`p.phone` is a column of numbers"),
         (
-            "keep",
+            "phone",
+            "{value: n/a}",
+            "`p.phone` is a BIGINT column: a `value` rule",
+        ),
+        (
+            "born",
             "{fake: name}",
-            "`p.born` is a column of dates (date): a `fake` rule",
+            "`p.born` is a DATE column: a `fake` rule writes values that are no dates",
         ),
         (
-            "keep",
+            "born",
             "{mask: {}}",
-            "`p.born` is a column of dates (date): a `mask` rule",
+            "`p.born` is a DATE column: a `mask` rule",
+        ),
+        (
+            "y",
+            "{mask: {}}",
+            "`p.y` is a YEAR column: a `mask` rule writes values that are no YEAR values",
+        ),
+        (
+            "t",
+            "{date_shift: {days: 3}}",
+            "`p.t` is a TIME column: a `date_shift` rule",
         ),
     ] {
-        let (graph, o) = run(phone, born);
-        assert_eq!(o.status.code(), Some(2), "{phone} {born}");
+        let (graph, o) = run(column, rule);
+        assert_eq!(o.status.code(), Some(2), "{column}: {rule}");
         let err = stderr(&o);
         assert!(err.contains(says), "{says:?} missing from: {err}");
         assert!(err.contains(&format!("{}:", graph.display())), "{err}");
     }
-    let (_, o) = run("{mask: {}}", "{date_shift: {days: 30}}");
+    let (_, o) = run("phone", "{mask: {}}\n      born: {date_shift: {days: 30}}");
     assert!(o.status.success(), "{}", stderr(&o));
     partialdump_ok(&[
         "import",

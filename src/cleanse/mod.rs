@@ -266,13 +266,17 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
         };
         if !fits {
             let (what, instead) = match holds {
-                Holds::Numbers => ("numbers", "`hash: number`, `mask`, `value`"),
-                Holds::Dates => ("dates", "`date_shift`, `value`"),
+                Holds::Numbers => ("numbers".to_string(), "`hash: number`, `mask`, `value`"),
+                Holds::Dates => ("dates".to_string(), "`date_shift`, `value`"),
+                Holds::Other => (
+                    format!("{} values", column.data_type.to_uppercase()),
+                    "`value`",
+                ),
             };
             return Some(format!(
-                "is a column of {what} ({}): a `{}` rule writes values that are none, so the target would refuse \
+                "is a {} column: a `{}` rule writes values that are no {what}, so the target would refuse \
                  them. Use {instead}, `null` (where the column is nullable) or `keep`",
-                column.data_type,
+                column.data_type.to_uppercase(),
                 rule.kind()
             ));
         }

@@ -887,8 +887,9 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     .flatten(),
                 holds_only: match data_type.to_lowercase().as_str() {
                     "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "decimal"
-                    | "float" | "double" | "year" => Some(crate::schema::Holds::Numbers),
-                    "date" | "datetime" | "timestamp" | "time" => Some(crate::schema::Holds::Dates),
+                    | "float" | "double" => Some(crate::schema::Holds::Numbers),
+                    "date" | "datetime" | "timestamp" => Some(crate::schema::Holds::Dates),
+                    "year" | "time" => Some(crate::schema::Holds::Other),
                     _ => None,
                 },
                 data_type: data_type.to_lowercase(),
