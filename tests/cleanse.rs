@@ -899,11 +899,7 @@ fn mysql_cleansed_values_fit_their_columns() {
         ),
     ] {
         let graph = graph_with(kind, nm, city);
-        let o = run(&graph);
-        assert_eq!(o.status.code(), Some(2), "{kind} {nm} {city}");
-        let err = stderr(&o);
-        assert!(err.contains(says), "{says:?} missing from: {err}");
-        assert!(err.contains(&format!("{}:", graph.display())), "{err}");
+        refused_at_its_place(&run(&graph), &graph, says);
     }
 }
 
@@ -980,10 +976,7 @@ fn mysql_rules_that_write_text_into_numbers_or_dates_are_refused() {
         ),
     ] {
         let (graph, o) = run(column, rule);
-        assert_eq!(o.status.code(), Some(2), "{column}: {rule}");
-        let err = stderr(&o);
-        assert!(err.contains(says), "{says:?} missing from: {err}");
-        assert!(err.contains(&format!("{}:", graph.display())), "{err}");
+        refused_at_its_place(&o, &graph, says);
     }
     let (_, o) = run("phone", "{mask: {}}\n      born: {date_shift: {days: 30}}");
     assert!(o.status.success(), "{}", stderr(&o));
@@ -1002,4 +995,12 @@ fn mysql_rules_that_write_text_into_numbers_or_dates_are_refused() {
         "{rows:?}"
     );
     assert_eq!(rows[1], vec![None, None]);
+}
+
+/// A dump refused before it read a row (exit code 2), saying `says` at a place in `graph`.
+fn refused_at_its_place(o: &std::process::Output, graph: &Path, says: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{says:?}: {err}");
+    assert!(err.contains(says), "{says:?} missing from: {err}");
+    assert!(err.contains(&format!("{}:", graph.display())), "{err}");
 }
