@@ -609,7 +609,7 @@ fn references_in_another_case_are_cleansed_like_their_parent() {
     check(members, audit);
     let (copy, _) = sqlite_file(dir.path(), "copy.db", schema);
     let target = format!("sqlite:{}", copy.display());
-    partialdump_ok(&["import", "--target", &target, "-q", out.to_str().unwrap()]);
+    import_ok(&target, &out);
 
     let Some((mut my, dst)) = mysql_pair(
         "cl_case",
@@ -775,7 +775,7 @@ fn mysql_cleansed_values_fit_their_columns() {
         write_graph(
             dir.path(),
             &format!(
-                "cleanse:\n  secret_env: PD_FIT_SECRET\n  locale: ja_jp\ntables:\n  users:\n    children: [{{table: invites, via: user_id}}]\n    cleanse:\n      \
+                "cleanse:\n  locale: ja_jp\ntables:\n  users:\n    children: [{{table: invites, via: user_id}}]\n    cleanse:\n      \
                  email: {{fake: email}}\n      nm: {nm}\n      kind: {kind}\n      city: {city}\n      \
                  code: {{hash: number}}\n      price: {{hash: number}}\n"
             ),
@@ -783,33 +783,18 @@ fn mysql_cleansed_values_fit_their_columns() {
     };
     let out = dir.path().join("dump.sql");
     let run = |graph: &Path| {
-        partialdump_env(
-            &[
-                "dump",
-                "--source",
-                &src.url(),
-                "--graph",
-                graph.to_str().unwrap(),
-                "--root-where",
-                "users:1 = 1",
-                "-q",
-                "-o",
-                out.to_str().unwrap(),
-            ],
-            &[("PD_FIT_SECRET", "s3cret")],
+        dump_into(
+            &src.url(),
+            graph,
+            &["--root-where", "users:1 = 1", "--random-seed", "7", "-q"],
+            &out,
         )
     };
 
     let graph = graph_with("{value: 'b'}", "{fake: last_name}", "{fake: city}");
     let o = run(&graph);
     assert!(o.status.success(), "{}", stderr(&o));
-    partialdump_ok(&[
-        "import",
-        "--target",
-        &dst.url(),
-        "-q",
-        out.to_str().unwrap(),
-    ]);
+    import_ok(&dst.url(), &out);
     let users = dst.rows("SELECT id, email, nm, kind, city, code, price FROM users ORDER BY id");
     assert_eq!(users.len(), 3);
     // A Japanese city does not fit a latin1 column, a number of 19 digits neither a VARCHAR(3)
@@ -926,21 +911,19 @@ fn mysql_rules_that_write_text_into_numbers_or_dates_are_refused() {
             dir.path(),
             &format!("tables:\n  p:\n    cleanse:\n      {column}: {rule}\n"),
         );
-        let o = partialdump(&[
-            "dump",
-            "--source",
+        let o = dump_into(
             &src.url(),
-            "--graph",
-            graph.to_str().unwrap(),
-            "--root-where",
-            "p:1 = 1",
-            "--random-seed",
-            "5",
-            "--with-schema",
-            "-q",
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+            &graph,
+            &[
+                "--root-where",
+                "p:1 = 1",
+                "--random-seed",
+                "5",
+                "--with-schema",
+                "-q",
+            ],
+            &out,
+        );
         (graph, o)
     };
     for (column, rule, says) in [
@@ -980,13 +963,7 @@ fn mysql_rules_that_write_text_into_numbers_or_dates_are_refused() {
     }
     let (_, o) = run("phone", "{mask: {}}\n      born: {date_shift: {days: 30}}");
     assert!(o.status.success(), "{}", stderr(&o));
-    partialdump_ok(&[
-        "import",
-        "--target",
-        &dst.url(),
-        "-q",
-        out.to_str().unwrap(),
-    ]);
+    import_ok(&dst.url(), &out);
     let rows = dst.rows("SELECT phone, born FROM p ORDER BY id");
     let phone = rows[0][0].as_deref().unwrap();
     assert!(phone.len() <= 10 && phone != "5551234567", "{rows:?}");

@@ -1512,19 +1512,12 @@ fn mysql_a_signal_rolls_an_import_back_and_drops_the_tables_it_created() {
     let dir = tempfile::tempdir().unwrap();
     let graph = write_graph(dir.path(), "tables:\n  a:\n    children: [c]\n");
     let file = dir.path().join("dump.sql");
-    partialdump_ok(&[
-        "dump",
-        "--source",
+    dump_with_graph(
         &src.url(),
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root",
-        "a.id=1",
-        "--with-schema",
-        "-q",
-        "-o",
-        file.to_str().unwrap(),
-    ]);
+        &graph,
+        &["--root", "a.id=1", "--with-schema"],
+        &file,
+    );
     let bytes = std::fs::read(&file).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_partialdump"))
         .args(["import", "--target", &dst.url(), "-q"])

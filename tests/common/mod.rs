@@ -158,6 +158,11 @@ pub fn partialdump_ok(args: &[&str]) -> Output {
     o
 }
 
+/// Imports `file` into `target`, quietly; fails the test if it does not succeed.
+pub fn import_ok(target: &str, file: &Path) -> Output {
+    partialdump_ok(&["import", "--target", target, "-q", file.to_str().unwrap()])
+}
+
 /// A database the oracle and the comparisons can query, with every value as text.
 pub trait Db {
     fn rows(&mut self, sql: &str) -> Vec<Row>;
