@@ -170,11 +170,24 @@ impl Table {
             .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
-    /// Whether `col` alone must be unique (a one-column primary key or unique index).
-    pub fn is_unique(&self, col: &str) -> bool {
+    /// A unique index (or the primary key) in which `col` tells rows apart: one holding `col`
+    /// whose other columns hold no unique index of their own, so two rows may differ there in
+    /// `col` alone. A value written into `col` must then stay distinct wherever the original
+    /// was (`UNIQUE (tenant_id, email)` as much as `UNIQUE (email)`).
+    pub fn unique_through(&self, col: &str) -> Option<&[String]> {
         self.unique
             .iter()
-            .any(|u| u.len() == 1 && u[0].eq_ignore_ascii_case(col))
+            .filter(|u| u.iter().any(|c| c.eq_ignore_ascii_case(col)))
+            .find(|u| {
+                let others: Vec<&String> =
+                    u.iter().filter(|c| !c.eq_ignore_ascii_case(col)).collect();
+                !self.unique.iter().any(|v| {
+                    !v.is_empty()
+                        && v.iter()
+                            .all(|c| others.iter().any(|o| o.eq_ignore_ascii_case(c)))
+                })
+            })
+            .map(Vec::as_slice)
     }
 
     /// Whether some index, or the primary key (which SQLite lists as no index when it is the

@@ -981,3 +981,65 @@ fn refused_at_its_place(o: &std::process::Output, graph: &Path, says: &str) {
     assert!(err.contains(says), "{says:?} missing from: {err}");
     assert!(err.contains(&format!("{}:", graph.display())), "{err}");
 }
+
+/// A column in a unique index of several columns (`UNIQUE (tenant_id, nick)`) keeps distinct
+/// values distinct, as one unique alone does, so the copy loads: 2,000 nicknames of one
+/// tenant through `fake: first_name`, whose few thousand names would otherwise repeat.
+/// A constant there is refused; NULL is not (a unique index holds any number of NULLs), nor
+/// a constant where the index's other columns are unique by themselves.
+#[test]
+fn columns_of_a_unique_index_of_several_columns_stay_distinct() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, conn) = sqlite_file(
+        dir.path(),
+        "src.db",
+        "CREATE TABLE tenants (id INTEGER PRIMARY KEY);
+         CREATE TABLE members (id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+           nick TEXT NOT NULL, email TEXT, badge TEXT NOT NULL,
+           UNIQUE (tenant_id, nick), UNIQUE (email), UNIQUE (id, badge));
+         INSERT INTO tenants VALUES (1);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+         INSERT INTO members SELECT i, 1, 'nick' || i, 'user' || i || '@corp.test', 'b' || i FROM n;",
+    );
+    drop(conn);
+    let source = format!("sqlite:{}", db.display());
+    let graph_with = |rules: &str| {
+        write_graph(
+            dir.path(),
+            &format!(
+                "tables:\n  tenants:\n    children: [members]\n  members:\n    cleanse:\n{rules}"
+            ),
+        )
+    };
+    let out = dir.path().join("out.sql");
+    let args = [
+        "--root",
+        "tenants.id=1",
+        "--random-seed",
+        "7",
+        "--with-schema",
+    ];
+
+    let g =
+        graph_with("      nick: {fake: first_name}\n      email: null\n      badge: {value: b}\n");
+    dump_with_graph(&source, &g, &args, &out);
+    let target = format!("sqlite:{}", dir.path().join("copy.db").display());
+    import_ok(&target, &out);
+    let copy = rusqlite::Connection::open(dir.path().join("copy.db")).unwrap();
+    let (rows, nicks, originals, emails): (i64, i64, i64, i64) = copy
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT nick), SUM(nick GLOB 'nick[0-9]*'), COUNT(email) FROM members",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, nicks, originals, emails), (2000, 2000, 0, 0));
+
+    let g = graph_with("      nick: {value: x}\n");
+    let o = dump_into(&source, &g, &args, &out);
+    refused_at_its_place(
+        &o,
+        &g,
+        "`members.nick` tells rows apart in the unique index (tenant_id, nick), so it cannot be set to one value",
+    );
+}

@@ -889,7 +889,8 @@ impl Cleanser {
             };
             let compiled = resolver.compile(&placed.rule, *pos, table)?;
             let domain = format!("{}|{locale}", placed.rule.domain());
-            let unique = table.is_unique(&column.name);
+            let unique_index = table.unique_through(&column.name);
+            let unique = unique_index.is_some();
             match &placed.rule {
                 Rule::Null if !column.nullable => {
                     return Err(graph.error_at(
@@ -900,11 +901,20 @@ impl Cleanser {
                         ),
                     ));
                 }
-                Rule::Value(_) | Rule::Null if unique => {
+                // NULL is not: a unique index holds any number of rows with NULL in it.
+                Rule::Value(_) if let Some(index) = unique_index => {
+                    let what = if index.len() == 1 {
+                        "must stay unique".to_string()
+                    } else {
+                        format!(
+                            "tells rows apart in the unique index ({})",
+                            index.join(", ")
+                        )
+                    };
                     return Err(graph.error_at(
                         *pos,
                         format!(
-                            "`{t}.{}` must stay unique, so it cannot be set to one value ({}). Use fake or hash.",
+                            "`{t}.{}` {what}, so it cannot be set to one value ({}). Use fake or hash, which keep distinct values distinct.",
                             column.name, placed.origin
                         ),
                     ));
