@@ -1043,3 +1043,62 @@ fn columns_of_a_unique_index_of_several_columns_stay_distinct() {
         "`members.nick` tells rows apart in the unique index (tenant_id, nick), so it cannot be set to one value",
     );
 }
+
+/// `date_shift` writes what MySQL columns take: a TIMESTAMP near either end of its range
+/// (1970 to 2038) stays within it, a DATE of 9999-12-31 under the same rule is shifted within
+/// 9999, and a zero date (`0000-00-00`, or one with a zero part such as `1985-00-00`) becomes
+/// the zero date, where a hash was written before and the target refused it.
+#[test]
+fn mysql_date_shift_keeps_to_the_columns_range_and_zero_dates() {
+    let Some((mut src, mut dst)) = mysql_pair(
+        "cl_dates",
+        "CREATE TABLE e (id INT PRIMARY KEY, d DATE NOT NULL, ts TIMESTAMP NULL, dt DATETIME NULL)",
+    ) else {
+        return;
+    };
+    src.script(
+        "SET SESSION sql_mode = '';
+         INSERT INTO e SELECT seq, '2000-01-01' + INTERVAL seq DAY,
+           IF(seq <= 10, '2038-01-18 00:00:00' + INTERVAL seq HOUR, '1970-01-01 00:00:00' + INTERVAL seq - 10 HOUR),
+           NULL FROM seq_1_to_20;
+         UPDATE e SET d = '9999-12-31', dt = '2020-06-00 12:00:00' WHERE id = 1;
+         UPDATE e SET d = '0000-00-00', dt = '0000-00-00 00:00:00' WHERE id = 2;
+         UPDATE e SET d = '1985-00-00' WHERE id = 3;",
+    );
+    let before = src.rows("SELECT ts FROM e ORDER BY id");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dump.sql");
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  e:\n    cleanse:\n      d: {date_shift: {days: 60}}\n      ts: {date_shift: {days: 60}}\n      dt: {date_shift: {days: 60}}\n",
+    );
+    let args = [
+        "--root-where",
+        "e:1 = 1",
+        "--random-seed",
+        "3",
+        "--with-schema",
+    ];
+    dump_with_graph(&src.url(), &graph, &args, &out);
+    import_ok(&dst.url(), &out);
+    let after = dst.rows("SELECT ts FROM e ORDER BY id");
+    assert_eq!(after.len(), 20);
+    for (b, a) in before.iter().zip(&after) {
+        assert_ne!(b, a, "a timestamp kept");
+    }
+    let rows = dst.rows("SELECT d, dt FROM e WHERE id <= 3 ORDER BY id");
+    let d = rows[0][0].as_deref().unwrap();
+    assert!(d.starts_with("9999-1") && d != "9999-12-31", "{rows:?}");
+    assert_eq!(rows[1][0].as_deref(), Some("0000-00-00"), "{rows:?}");
+    assert_eq!(rows[2][0].as_deref(), Some("0000-00-00"), "{rows:?}");
+    assert_eq!(
+        rows[0][1].as_deref(),
+        Some("0000-00-00 00:00:00"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows[1][1].as_deref(),
+        Some("0000-00-00 00:00:00"),
+        "{rows:?}"
+    );
+}

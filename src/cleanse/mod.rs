@@ -131,6 +131,9 @@ struct Fit {
     bytes: Option<u64>,
     /// The last character its character set holds (`latin1`: U+00FF).
     last: Option<char>,
+    /// Within a MySQL TIMESTAMP's range, 1970-01-01 00:00:01 to 2038-01-19 03:14:07 (UTC,
+    /// the time zone of the dump's sessions): a date shifted past either end is refused there.
+    timestamp: bool,
 }
 
 impl Fit {
@@ -144,6 +147,8 @@ impl Fit {
                 Some("utf8mb3" | "utf8" | "ucs2") => Some('\u{ffff}'),
                 _ => None,
             },
+            timestamp: column.holds_only == Some(crate::schema::Holds::Dates)
+                && column.data_type == "timestamp",
         }
     }
 
@@ -160,12 +165,17 @@ impl Fit {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             },
+            timestamp: self.timestamp || other.timestamp,
         }
     }
 
-    fn holds(&self, v: &Value) -> bool {
+    /// Whether `v`, derived from `original`, fits. A date is held to a TIMESTAMP's range only
+    /// where `original` was within it: one from outside came from another column of the domain
+    /// (a DATE of 9999-12-31), and it keeps its output in every column.
+    fn holds(&self, v: &Value, original: &Value) -> bool {
         match v {
             Value::Text(t) => self.holds_text(t),
+            _ if self.timestamp => in_timestamp_range(v) || !in_timestamp_range(original),
             _ => true,
         }
     }
@@ -1138,6 +1148,11 @@ impl Cleanser {
             Compiled::Keep => return original.clone(),
             Compiled::Null => return Value::Null,
             Compiled::Value(v) => return v.clone(),
+            Compiled::DateShift { .. } => {
+                if let Some(zero) = zero_date(original) {
+                    return zero;
+                }
+            }
             _ => {}
         }
         let unique = self.unique_domains.contains(domain);
@@ -1153,7 +1168,7 @@ impl Cleanser {
         let orig_hash = hash64(&original_text);
         for attempt in 0..64 {
             let out = self.derive_once(rule, domain, max, original, attempt);
-            if !fit.holds(&out) {
+            if !fit.holds(&out, original) {
                 continue; // too long for the shortest column of the domain
             }
             let out_text = text_of(&out);
@@ -1388,6 +1403,53 @@ fn text_of(v: &Value) -> Option<String> {
     })
 }
 
+/// Whether `v` is a date or time of day within a MySQL TIMESTAMP's range, in UTC.
+fn in_timestamp_range(v: &Value) -> bool {
+    match *v {
+        Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            ..
+        } => ((1970, 1, 1, 0, 0, 1)..=(2038, 1, 19, 3, 14, 7))
+            .contains(&(year, month, day, hour, minute, second)),
+        Value::Date { year, month, day } => {
+            ((1970, 1, 2)..=(2038, 1, 19)).contains(&(year, month, day))
+        }
+        _ => false,
+    }
+}
+
+/// The zero date of `v`'s kind where `v` is a MySQL date with a zero part (`0000-00-00`,
+/// `1985-00-00`, `2020-06-00 12:00:00`, a year 0), which no shift applies to: the zero date says only
+/// that there is none, and a part kept (the year) would be the original's.
+fn zero_date(v: &Value) -> Option<Value> {
+    match *v {
+        Value::Date { year, month, day } if year == 0 || month == 0 || day == 0 => {
+            Some(Value::Date {
+                year: 0,
+                month: 0,
+                day: 0,
+            })
+        }
+        Value::DateTime {
+            year, month, day, ..
+        } if year == 0 || month == 0 || day == 0 => Some(Value::DateTime {
+            year: 0,
+            month: 0,
+            day: 0,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            micro: 0,
+        }),
+        _ => None,
+    }
+}
+
 fn shift_date(v: &Value, days: i64) -> Value {
     use chrono::{Datelike, NaiveDate, TimeDelta};
     let shift = |y: i32, m: u32, d: u32| {
@@ -1495,14 +1557,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_date_shifted_out_of_the_timestamp_range_does_not_fit() {
+        let at = |year, month, day, hour| Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute: 0,
+            second: 0,
+            micro: 0,
+        };
+        let ts = Fit {
+            timestamp: true,
+            ..Fit::default()
+        };
+        let late = at(2038, 1, 18, 0);
+        assert!(ts.holds(&at(2038, 1, 19, 3), &late));
+        assert!(!ts.holds(&at(2038, 1, 19, 4), &late));
+        assert!(!ts.holds(&at(1969, 12, 31, 23), &at(1970, 1, 2, 0)));
+        // From outside the range, the value came from a DATETIME of the same rule.
+        assert!(ts.holds(&at(9999, 12, 1, 0), &at(9999, 12, 31, 0)));
+        assert!(Fit::default().holds(&at(2040, 1, 1, 0), &late));
+        assert_eq!(
+            zero_date(&Value::Date {
+                year: 1985,
+                month: 0,
+                day: 0
+            }),
+            Some(Value::Date {
+                year: 0,
+                month: 0,
+                day: 0
+            })
+        );
+        assert_eq!(zero_date(&late), None);
+    }
+
+    #[test]
     fn a_text_is_cut_to_fit_at_whole_characters() {
         let chars = Fit {
             chars: Some(3),
             ..Fit::default()
         };
         assert_eq!(chars.cut("Zoë Li"), "Zoë");
-        assert!(chars.holds(&Value::Text("Zoë".into())));
-        assert!(!chars.holds(&Value::Text("Zoë ".into())));
+        assert!(chars.holds_text("Zoë"));
+        assert!(!chars.holds_text("Zoë "));
         let bytes = Fit {
             bytes: Some(3),
             ..Fit::default()
@@ -1514,13 +1613,15 @@ mod tests {
             chars: Some(5),
             bytes: Some(2),
             last: Some('\u{ff}'),
+            timestamp: true,
         });
         assert_eq!(
             both,
             Fit {
                 chars: Some(3),
                 bytes: Some(2),
-                last: Some('\u{ff}')
+                last: Some('\u{ff}'),
+                timestamp: true,
             }
         );
         assert_eq!(Fit::default().cut("anything"), "anything");
@@ -1529,8 +1630,8 @@ mod tests {
             last: Some('\u{ff}'),
             ..Fit::default()
         };
-        assert!(latin1.holds(&Value::Text("José".into())));
-        assert!(!latin1.holds(&Value::Text("小野 José".into())));
+        assert!(latin1.holds_text("José"));
+        assert!(!latin1.holds_text("小野 José"));
         assert_eq!(latin1.cut("小野 José"), " José");
     }
 
