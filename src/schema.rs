@@ -98,8 +98,12 @@ pub enum Holds {
     Numbers,
     /// DATE, DATETIME, TIMESTAMP.
     Dates,
-    /// YEAR, TIME: ranges no generated value is drawn within.
+    /// YEAR, TIME, BIT, MariaDB's INET4 and INET6: ranges no generated value is drawn within.
     Other,
+    /// MySQL's JSON, and MariaDB's (a LONGTEXT whose check `json_valid` refuses other text).
+    Json,
+    /// MariaDB's UUID: `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` only.
+    Uuid,
 }
 
 impl Column {

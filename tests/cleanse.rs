@@ -1102,3 +1102,83 @@ fn mysql_date_shift_keeps_to_the_columns_range_and_zero_dates() {
         "{rows:?}"
     );
 }
+
+/// Columns that take only JSON (MariaDB's: a LONGTEXT under a `json_valid` check), UUIDs, BIT
+/// or addresses take only rules that write those: anything else is refused before a row is
+/// read, as is a pattern matching a column of numbers by name. The rules that fit make a
+/// copy that loads, the UUID hashed into one MariaDB takes.
+#[test]
+fn mysql_json_uuid_and_bit_columns_take_only_rules_that_fit() {
+    let Some((mut src, mut dst)) = mysql_pair(
+        "cl_json",
+        "CREATE TABLE u (id INT PRIMARY KEY, email VARCHAR(80), email_count INT, prefs JSON,
+           uid UUID, ip INET6, flag BIT(1))",
+    ) else {
+        return;
+    };
+    src.script(
+        r#"INSERT INTO u VALUES (1, 'ann@corp.test', 3, '{"email": "ann@corp.test", "n": 1}',
+             '123e4567-e89b-12d3-a456-426614174000', '2001:db8::1', b'1')"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dump.sql");
+    let args = ["--root", "u.id=1", "--random-seed", "2", "--with-schema"];
+    let run = |rules: &str| {
+        let graph = write_graph(dir.path(), &format!("tables:\n  u:\n    cleanse:\n{rules}"));
+        let o = dump_into(&src.url(), &graph, &args, &out);
+        (graph, o)
+    };
+    for (rule, says) in [
+        (
+            "      prefs: {fake: name}\n",
+            "`u.prefs` is a JSON column: a `fake` rule writes values that are no JSON documents",
+        ),
+        (
+            "      prefs: {value: 'not json'}\n",
+            "`u.prefs` is a JSON column: a `value` rule",
+        ),
+        (
+            "      uid: {hash: hex}\n",
+            "`u.uid` is a UUID column: a `hash` rule writes values that are no UUIDs",
+        ),
+        (
+            "      ip: {mask: {}}\n",
+            "`u.ip` is an INET6 column: a `mask` rule",
+        ),
+        (
+            "      flag: {hash: number}\n",
+            "`u.flag` is a BIT column: a `hash` rule",
+        ),
+    ] {
+        let (graph, o) = run(rule);
+        refused_at_its_place(&o, &graph, says);
+    }
+    let graph = write_graph(
+        dir.path(),
+        "cleanse:\n  patterns:\n    - {column: email, rule: {fake: email}}\ntables:\n  u: {}\n",
+    );
+    refused_at_its_place(
+        &dump_into(&src.url(), &graph, &args, &out),
+        &graph,
+        "the rule comes from the pattern `email`, which matches by name: narrow it by `type: \"char|text\"`",
+    );
+
+    let (_, o) = run(
+        "      email: {fake: email}\n      prefs: {json: {\"$.email\": {fake: email}}}\n      uid: {hash: \"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\"}\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    import_ok(&dst.url(), &out);
+    let rows = dst.rows(
+        "SELECT email, JSON_VALUE(prefs, '$.email'), JSON_VALUE(prefs, '$.n'), uid, ip FROM u",
+    );
+    let row = &rows[0];
+    assert_eq!(row[1], row[0], "the same fake in the document: {rows:?}");
+    assert_ne!(row[0].as_deref(), Some("ann@corp.test"));
+    assert_eq!(row[2].as_deref(), Some("1"));
+    let uid = row[3].as_deref().unwrap();
+    assert!(
+        uid != "123e4567-e89b-12d3-a456-426614174000" && uid.len() == 36,
+        "{rows:?}"
+    );
+    assert_eq!(row[4].as_deref(), Some("2001:db8::1"));
+}

@@ -218,6 +218,9 @@ impl Fit {
     }
 }
 
+/// The `hash` pattern of a UUID, which writes a random (version 4) UUID.
+const UUID_PATTERN: &str = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
 /// Why `rule` cannot write `column` what it holds, found before any row is read: a rule other
 /// than a member, NULL or keep on an ENUM or SET; a constant longer than the column holds; a
 /// hash with more characters. (Outputs of varying length are fitted as they come.)
@@ -272,8 +275,18 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
                 h.format == "number" || h.format.chars().all(|c| c == '#')
             }
             (Holds::Dates, Rule::DateShift(_)) => true,
+            // A regex rewrites matches inside the document (an email in a string), which stays
+            // JSON while what it writes holds no quote or backslash, as fakes do not.
+            (Holds::Json, Rule::Json(_) | Rule::Regex(_)) => true,
+            (Holds::Uuid, Rule::Hash(h)) => h.format == UUID_PATTERN,
             _ => false,
         };
+        let fits = fits
+            && match (holds, rule) {
+                (Holds::Json, Rule::Value(v)) => text_of(&v.0)
+                    .is_some_and(|t| serde_json::from_str::<serde_json::Value>(&t).is_ok()),
+                _ => true,
+            };
         if !fits {
             let (what, instead) = match holds {
                 Holds::Numbers => ("numbers".to_string(), "`hash: number`, `mask`, `value`"),
@@ -282,11 +295,26 @@ fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
                     format!("{} values", column.data_type.to_uppercase()),
                     "`value`",
                 ),
+                Holds::Json => (
+                    "JSON documents".to_string(),
+                    "`json` paths (`{json: {\"$.email\": {fake: email}}}`), `regex`, a `value` that is JSON",
+                ),
+                Holds::Uuid => (
+                    "UUIDs".to_string(),
+                    "`hash: \"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\"`, `value`",
+                ),
+            };
+            let kind = match holds {
+                Holds::Json => "JSON".to_string(),
+                _ => column.data_type.to_uppercase(),
+            };
+            let a = match kind.starts_with(['A', 'E', 'I', 'O']) {
+                true => "an",
+                false => "a",
             };
             return Some(format!(
-                "is a {} column: a `{}` rule writes values that are no {what}, so the target would refuse \
+                "is {a} {kind} column: a `{}` rule writes values that are no {what}, so the target would refuse \
                  them. Use {instead}, `null` (where the column is nullable) or `keep`",
-                column.data_type.to_uppercase(),
                 rule.kind()
             ));
         }
@@ -409,6 +437,8 @@ impl Fold {
 struct Placed {
     rule: Rule,
     origin: String,
+    /// Whether a pattern matched the column (rather than a rule naming it).
+    by_pattern: bool,
 }
 
 /// The rule of each of some columns of a table, in their order (None: the column is kept).
@@ -693,6 +723,7 @@ fn propagate(graph: &LoadedGraph, model: &Model, rules: &mut Rules) -> Result<()
                                         "{} (it references {}.{p})",
                                         parent_rule.origin, r.parent
                                     ),
+                                    by_pattern: parent_rule.by_pattern,
                                 },
                                 pos,
                             ),
@@ -758,6 +789,7 @@ fn explicit_and_pattern_rules(graph: &LoadedGraph, schema: &Schema) -> Result<Ru
                     Placed {
                         rule: rule.value.clone().unwrap_or(Rule::Null),
                         origin: format!("{tname}.{}", c.name),
+                        by_pattern: false,
                     },
                     rule.pos,
                 ),
@@ -796,6 +828,7 @@ fn explicit_and_pattern_rules(graph: &LoadedGraph, schema: &Schema) -> Result<Ru
                             Placed {
                                 rule: p.value.rule.clone(),
                                 origin: format!("the pattern `{}`", p.value.column),
+                                by_pattern: true,
                             },
                             p.pos,
                         ));
@@ -935,6 +968,14 @@ impl Cleanser {
                 let name = format!("{t}.{}", column.name);
                 let from = if placed.origin == name {
                     String::new()
+                } else if placed.by_pattern {
+                    // A pattern matches by name: `email` also matches `email_count INT`.
+                    format!(
+                        "; the rule comes from {}, which matches by name: narrow it by \
+                         `type: \"char|text\"` or an anchored `column:` regex, or give `{name}` \
+                         a rule of its own under `tables:`",
+                        placed.origin
+                    )
                 } else {
                     format!(" (the rule of {})", placed.origin)
                 };
@@ -1237,8 +1278,8 @@ impl Cleanser {
                     let n = u64::from_le_bytes(seed[..8].try_into().unwrap_or([0; 8]));
                     Value::Int((1 + n % top) as i64)
                 }
-                pattern => Value::Text(
-                    pattern
+                pattern => {
+                    let mut out: String = pattern
                         .chars()
                         .map(|c| match c {
                             '#' => char::from(b'0' + rng.random_range(0..10u8)),
@@ -1247,8 +1288,16 @@ impl Cleanser {
                             'x' => char::from_digit(rng.random_range(0..16u32), 16).unwrap_or('0'),
                             other => other,
                         })
-                        .collect(),
-                ),
+                        .collect();
+                    if pattern == UUID_PATTERN {
+                        // A random (version 4) UUID, of RFC 4122's variant: MariaDB's UUID
+                        // type refuses some other versions and variants (`…-f61b-17c5-…`).
+                        let variant = ['8', '9', 'a', 'b'][rng.random_range(0..4usize)];
+                        out.replace_range(14..15, "4");
+                        out.replace_range(19..20, variant.encode_utf8(&mut [0; 4]));
+                    }
+                    Value::Text(out)
+                }
             },
             Compiled::Mask {
                 keep_first,

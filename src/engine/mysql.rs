@@ -889,13 +889,35 @@ pub fn introspect(conn: &mut Conn, url: &str) -> Result<Schema> {
                     "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "decimal"
                     | "float" | "double" => Some(crate::schema::Holds::Numbers),
                     "date" | "datetime" | "timestamp" => Some(crate::schema::Holds::Dates),
-                    "year" | "time" => Some(crate::schema::Holds::Other),
+                    "year" | "time" | "bit" | "inet4" | "inet6" => {
+                        Some(crate::schema::Holds::Other)
+                    }
+                    "json" => Some(crate::schema::Holds::Json),
+                    "uuid" => Some(crate::schema::Holds::Uuid),
                     _ => None,
                 },
                 data_type: data_type.to_lowercase(),
                 charset: charset.map(|c| c.to_lowercase()),
                 collation: collation.map(|c| c.to_lowercase()),
             });
+        }
+    }
+    // MariaDB's JSON is a LONGTEXT with a check `json_valid(`column`)` (its name the column's).
+    // MySQL lacks TABLE_NAME there (and has JSON of its own), MariaDB before 10.2.22 the
+    // table: either fails, and says there is none. 0.4 ms for 13 tables, 1.5 ms for 300.
+    let checks: Vec<(String, String)> = conn
+        .query(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE() AND LEVEL = 'Column' \
+             AND CHECK_CLAUSE = CONCAT('json_valid(`', REPLACE(CONSTRAINT_NAME, '`', '``'), '`)')",
+        )
+        .unwrap_or_default();
+    for (t, c) in checks {
+        if let Some(column) = tables
+            .get_mut(&t)
+            .and_then(|t| t.columns.iter_mut().find(|col| col.name == c))
+        {
+            column.holds_only = Some(crate::schema::Holds::Json);
         }
     }
     // The primary key is the index named PRIMARY, its columns in order here too: one query of
