@@ -305,6 +305,9 @@ pub struct DumpStats {
     /// Why `--jobs auto` read over one connection only (the server refused the lock).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What the dump holds that a target may refuse (references to rows the source lacks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The process's peak resident memory, where the system tells it (set by the command).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_memory_bytes: Option<u64>,
@@ -713,6 +716,62 @@ pub fn begin_snapshot(source: &mut dyn Source, prepared: &Prepared) -> Result<Sn
     })
 }
 
+/// The rows the subset references that the source does not have (keys a reference named
+/// whose row no query found), as a warning naming them: the dump holds the references as the
+/// source does, and a target checking foreign keys refuses them. SQLite does not enforce
+/// foreign keys unless told to, nor MySQL while `foreign_key_checks` is off.
+fn missing_parents(
+    prepared: &Prepared,
+    subset: &crate::walk::Subset,
+    maps: &[Option<KeyMap>],
+) -> Option<String> {
+    const SAMPLE: usize = 5;
+    let model = &prepared.model;
+    let mut parts = Vec::new();
+    let mut total = 0;
+    for (name, map) in prepared.plan.order.iter().zip(maps) {
+        let Some(map) = map else { continue };
+        let (n, sample) = map.unread(SAMPLE);
+        if n == 0 {
+            continue;
+        }
+        total += n;
+        let mut rows: Vec<String> = sample
+            .iter()
+            .map(|k| crate::plan::key_text(model, name, k))
+            .collect();
+        if n > rows.len() {
+            rows.push(match rows.is_empty() {
+                true => format!("{n} rows"),
+                false => format!("{} more", n - rows.len()),
+            });
+        }
+        let through: Vec<String> = model
+            .relations
+            .iter()
+            .filter(|r| &r.parent == name && !r.nullified && subset.count(&r.child) > 0)
+            .map(|r| format!("`{}.{}`", r.child, r.columns.join(",")))
+            .collect();
+        parts.push(format!(
+            "`{name}` {} (referenced through {})",
+            rows.join(", "),
+            through.join(", ")
+        ));
+    }
+    (total > 0).then(|| {
+        format!(
+            "the source lacks {total} row{} that rows of the subset reference: {}. The dump holds \
+             those references as the source does, so a target that checks foreign keys refuses \
+             it. The source did not enforce them when the rows were written (SQLite with foreign \
+             keys off, its default; MySQL with foreign_key_checks off): mend the source's rows, \
+             or list the referencing column under the table's `nullify:` in the graph, which \
+             writes it as NULL.",
+            if total == 1 { "" } else { "s" },
+            parts.join("; ")
+        )
+    })
+}
+
 /// Runs a whole dump into `sink`. `header` lines are written first (the caller knows the
 /// source URL, graph path and roots); the snapshot time is appended here.
 pub fn run(
@@ -790,6 +849,9 @@ pub fn run(
         .iter()
         .map(|name| subset.take_keys(name))
         .collect();
+    stats
+        .warnings
+        .extend(missing_parents(prepared, &subset, &maps));
     // Where each table's rows hold its key (keys the maps do not hold are read back there).
     let key_columns: Vec<Vec<usize>> = prepared
         .plan

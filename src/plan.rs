@@ -62,7 +62,8 @@ pub struct Step {
     pub how: String,
 }
 
-fn key_text(model: &Model, table: &str, key: &[Value]) -> String {
+/// `key` of a row of `table` as `column=value,...`.
+pub(crate) fn key_text(model: &Model, table: &str, key: &[Value]) -> String {
     model.tables[table]
         .key
         .iter()

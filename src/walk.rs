@@ -289,6 +289,46 @@ impl KeyMap {
         self.get(key).filter(|s| slot_read(*s)).map(slot_owned)
     }
 
+    /// Keys a reference named whose row was never read: rows the source lacks (a reference
+    /// it did not enforce). How many, and the first `sample` of them in order where the map
+    /// holds keys as values (integers); none for digests.
+    pub fn unread(&self, sample: usize) -> (usize, Vec<Vec<Value>>) {
+        fn first<K: Ord + Copy>(
+            keys: impl Iterator<Item = (K, Slot)>,
+            sample: usize,
+        ) -> (usize, Vec<K>) {
+            let mut missing: Vec<K> = keys
+                .filter(|(_, s)| !slot_read(*s))
+                .map(|(k, _)| k)
+                .collect();
+            missing.sort_unstable();
+            let n = missing.len();
+            missing.truncate(sample);
+            (n, missing)
+        }
+        match self {
+            KeyMap::Ints(m) => {
+                let (n, keys) = first(m.iter().map(|(&k, &s)| (k, s)), sample);
+                (n, keys.into_iter().map(|k| vec![Value::Int(k)]).collect())
+            }
+            KeyMap::Pairs(m) => {
+                let (n, keys) = first(m.iter().map(|(&k, &s)| (k, s)), sample);
+                let keys = keys
+                    .into_iter()
+                    .map(|(a, b)| vec![Value::Int(a), Value::Int(b)])
+                    .collect();
+                (n, keys)
+            }
+            KeyMap::General(m) => (
+                m.entries.iter().filter(|(_, s)| !slot_read(*s)).count(),
+                Vec::new(),
+            ),
+            KeyMap::Listed(_, slots) => {
+                (slots.iter().filter(|s| !slot_read(**s)).count(), Vec::new())
+            }
+        }
+    }
+
     /// The rows read, in key order: their keys (compactly, for access by position) and slots;
     /// or, for keys the map does not hold, the slots of the rows to read them from.
     pub fn read_list(self) -> Listing {

@@ -243,6 +243,10 @@ pub fn run(args: DumpArgs) -> Result<ExitCode> {
     if let Some(file) = stats_file {
         file.write(&stats, "the dump itself is complete")?;
     }
+    // Said as the warnings before the dump are, with --quiet too: the file may not load.
+    for w in &stats.warnings {
+        eprintln!("partialdump: warning: {w}");
+    }
     if !args.quiet {
         if let Some(note) = &stats.note {
             eprintln!("partialdump: note: {note}");

@@ -1049,8 +1049,9 @@ fn check_references(
             if let Some(v) = dangling {
                 return Err(Error::Mismatch(format!(
                     "`{name}.{}` = {v} references a row of `{}` that is not there after loading (these rows were \
-                     loaded with foreign-key checks off, to load a cycle or in bulk into an empty table). The dump is incomplete or was altered; \
-                     the import was rolled back.",
+                     loaded with foreign-key checks off, to load a cycle or in bulk into an empty table). Either the source lacks that row too \
+                     (its dump then warned of it: mend the source, or `nullify:` the column in the graph) or the dump is incomplete or was \
+                     altered; the import was rolled back.",
                     fk.columns.join(","),
                     fk.ref_table
                 )));
