@@ -742,7 +742,7 @@ fn missing_parents(
             .collect();
         if n > rows.len() {
             rows.push(match rows.is_empty() {
-                true => format!("{n} rows"),
+                true => format!("{n} row{}", if n == 1 { "" } else { "s" }),
                 false => format!("{} more", n - rows.len()),
             });
         }
@@ -753,8 +753,9 @@ fn missing_parents(
             .map(|r| format!("`{}.{}`", r.child, r.columns.join(",")))
             .collect();
         parts.push(format!(
-            "`{name}` {} (referenced through {})",
+            "`{name}` {} (referenced through {}{})",
             rows.join(", "),
+            if through.len() > 1 { "one of " } else { "" },
             through.join(", ")
         ));
     }
