@@ -720,10 +720,11 @@ pub fn begin_snapshot(source: &mut dyn Source, prepared: &Prepared) -> Result<Sn
 /// whose row no query found), as a warning naming them: the dump holds the references as the
 /// source does, and a target checking foreign keys refuses them. SQLite does not enforce
 /// foreign keys unless told to, nor MySQL while `foreign_key_checks` is off.
-fn missing_parents(
+/// `maps` are the tables' keys in the order of the plan.
+pub(crate) fn missing_parents<'m>(
     prepared: &Prepared,
     subset: &crate::walk::Subset,
-    maps: &[Option<KeyMap>],
+    maps: impl Iterator<Item = Option<&'m KeyMap>>,
 ) -> Option<String> {
     const SAMPLE: usize = 5;
     let model = &prepared.model;
@@ -850,9 +851,11 @@ pub fn run(
         .iter()
         .map(|name| subset.take_keys(name))
         .collect();
-    stats
-        .warnings
-        .extend(missing_parents(prepared, &subset, &maps));
+    stats.warnings.extend(missing_parents(
+        prepared,
+        &subset,
+        maps.iter().map(Option::as_ref),
+    ));
     // Where each table's rows hold its key (keys the maps do not hold are read back there).
     let key_columns: Vec<Vec<usize>> = prepared
         .plan

@@ -27,6 +27,9 @@ pub struct PlanReport {
     /// Why `--jobs auto` read over one connection where it could have read over more.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Rows the subset references that the source lacks (see `dump`'s warning of them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +126,17 @@ pub fn plan(
         queries: Vec::new(),
         explain: explanation,
         note,
+        warnings: crate::dump::missing_parents(
+            prepared,
+            &subset,
+            prepared
+                .plan
+                .order
+                .iter()
+                .map(|t| subset.table(t).map(|k| &k.keys)),
+        )
+        .into_iter()
+        .collect(),
     };
     for root in &prepared.roots {
         report.queries.push(QueryPlan {

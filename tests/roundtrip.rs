@@ -2364,9 +2364,9 @@ fn sqlite_references_spelled_in_another_case_are_followed() {
 }
 
 /// References to rows the source lacks (SQLite enforces foreign keys only when told to) are
-/// named when the dump is written, as the target will refuse them; the import's refusal says
-/// that the source may lack the row; `nullify:` makes a dump that loads; a tenant without such
-/// references gets no warning.
+/// named when the dump is written, as the target will refuse them, and by `plan`; the
+/// import's refusal says that the source may lack the row; `nullify:` makes a dump that loads;
+/// a tenant without such references gets no warning.
 #[test]
 fn sqlite_references_to_rows_the_source_lacks_are_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -2418,6 +2418,20 @@ fn sqlite_references_to_rows_the_source_lacks_are_named() {
         stats["warnings"].as_array().map(Vec::len),
         Some(1),
         "{stats}"
+    );
+    let plan = partialdump(&[
+        "plan",
+        "--source",
+        &source,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "accounts.id=1",
+    ]);
+    assert!(
+        stderr(&plan).contains("warning: the source lacks 2 rows"),
+        "{}",
+        stderr(&plan)
     );
     let copy = format!("sqlite:{}", dir.path().join("copy.db").display());
     let o = partialdump(&["import", "--target", &copy, out.to_str().unwrap()]);

@@ -46,6 +46,9 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
     if let Some(note) = &report.note {
         eprintln!("partialdump: note: {note}");
     }
+    for w in &report.warnings {
+        eprintln!("partialdump: warning: {w}");
+    }
     if args.json {
         super::out(format!(
             "{}\n",
