@@ -397,6 +397,15 @@ fn rules_that_cannot_hold_are_refused() {
             "the reference would no longer match",
         ),
         (
+            GRAPH
+                .replace("      id: {hash: number}\n", "      id: keep\n")
+                .replace(
+                    "  invitations:\n    cleanse:\n",
+                    "  invitations:\n    cleanse:\n      user_id: {hash: number}\n",
+                ),
+            "`invitations.user_id` references `users.id`, which keeps its values, but is cleansed",
+        ),
+        (
             GRAPH.replace("bio: keep", "bioo: keep"),
             "unknown column `users.bioo` in `cleanse`. Did you mean `bio`?",
         ),

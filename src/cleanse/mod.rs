@@ -737,6 +737,33 @@ fn propagate(graph: &LoadedGraph, model: &Model, rules: &mut Rules) -> Result<()
             break;
         }
     }
+    // A rule on a referencing column whose parent's column keeps its values: the reference
+    // would name a row that is not there (`users.tenant_id` hashed, `tenants.id` kept). NULL
+    // names none, so it stays a reference.
+    for r in model.relations.iter().filter(|r| !r.nullified) {
+        for (c, p) in r.columns.iter().zip(&r.ref_columns) {
+            let Some((child_rule, pos)) = rules.get(&(r.child.clone(), c.to_lowercase())) else {
+                continue;
+            };
+            if matches!(child_rule.rule, Rule::Keep | Rule::Null) {
+                continue;
+            }
+            let parent_kept = rules
+                .get(&(r.parent.clone(), p.to_lowercase()))
+                .is_none_or(|(parent_rule, _)| parent_rule.rule == Rule::Keep);
+            if parent_kept {
+                return Err(graph.error_at(
+                    *pos,
+                    format!(
+                        "`{}.{c}` references `{}.{p}`, which keeps its values, but is cleansed ({}): the reference \
+                         would name a row the copy does not have. Cleanse `{}.{p}` instead (every column \
+                         referencing it then gets its rule), or keep `{}.{c}`.",
+                        r.child, r.parent, child_rule.origin, r.parent, r.child
+                    ),
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
