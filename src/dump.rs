@@ -1424,7 +1424,7 @@ impl RowWriter<'_> {
         let t = self.t;
         raw.decode(j, values)?;
         if let Some(c) = cleanser {
-            c.apply(&t.name, &t.columns, values);
+            c.apply(&t.name, &t.columns, values)?;
         }
         for &i in self.nulled {
             values[i] = Value::Null;

@@ -466,6 +466,9 @@ pub struct Cleanser {
     unique_domains: BTreeSet<String>,
     /// domain -> output hash -> original hash
     registries: HashMap<String, HashMap<u64, u64>>,
+    /// Why a value could not be cleansed (a unique domain out of numbers), for
+    /// [`Cleanser::apply`] to say.
+    fault: Option<String>,
     /// What to say in the dump header.
     pub summary: String,
 }
@@ -1084,6 +1087,7 @@ impl Cleanser {
             last: None,
             unique_domains,
             registries: HashMap::new(),
+            fault: None,
             summary: format!(
                 "{count} columns by the rules of the graph (secret: {from}; locale {locale})"
             ),
@@ -1114,13 +1118,14 @@ impl Cleanser {
     }
 
     /// Cleanses `values` of `columns` of `table` in place (a row, a key, or the columns of a
-    /// restoring UPDATE).
-    pub fn apply(&mut self, table: &str, columns: &[String], values: &mut [Value]) {
+    /// restoring UPDATE). An error where a rule has no output left that keeps a unique
+    /// column's values distinct (`hash: number` with a `max` under the rows it cleanses).
+    pub fn apply(&mut self, table: &str, columns: &[String], values: &mut [Value]) -> Result<()> {
         let last = match self.last.take() {
             Some(last) if last.table == table && last.columns == columns => last,
             _ => {
                 let Some(rules) = self.tables.get(table) else {
-                    return;
+                    return Ok(());
                 };
                 ColumnRules {
                     table: table.to_string(),
@@ -1132,22 +1137,37 @@ impl Cleanser {
                 }
             }
         };
-        self.apply_rules(columns, &last.rules, values);
+        let failed = self.apply_rules(columns, &last.rules, values);
         self.last = Some(last);
+        match failed {
+            None => Ok(()),
+            Some((i, why)) => {
+                let column = &columns[i];
+                Err(Error::Plan(format!(
+                    "the cleansing rule of `{table}.{column}` {why}. Raise the rule's `max` (or `days`) \
+                     above the number of distinct values it cleanses, or use a rule with more outputs \
+                     (`hash: hex`). The dump stopped."
+                )))
+            }
+        }
     }
 
-    /// [`Cleanser::apply`] with each column's rule found.
+    /// [`Cleanser::apply`] with each column's rule found: the column whose rule failed, and
+    /// why, if one did.
     fn apply_rules(
         &mut self,
         columns: &[String],
         rules: &[Option<Arc<ColumnRule>>],
         values: &mut [Value],
-    ) {
-        for (v, rule) in values.iter_mut().zip(rules) {
+    ) -> Option<(usize, String)> {
+        for (i, (v, rule)) in values.iter_mut().zip(rules).enumerate() {
             if let Some(r) = rule
                 && !matches!(r.compiled, Compiled::Template(_))
             {
                 *v = self.derive_folded(r, v);
+                if let Some(why) = self.fault.take() {
+                    return Some((i, why));
+                }
             }
         }
         for (i, rule) in rules.iter().enumerate() {
@@ -1173,6 +1193,7 @@ impl Cleanser {
                 values[i] = fit.fitted(Value::Text(s));
             }
         }
+        None
     }
 
     /// A column's value through its rule. Where the output is drawn from the value alone
@@ -1234,32 +1255,76 @@ impl Cleanser {
         let original_text = text_of(original);
         let also_text = text_of(also);
         let orig_hash = hash64(&original_text);
-        for attempt in 0..64 {
-            let out = self.derive_once(rule, domain, max, original, attempt);
-            if !fit.holds(&out, original) {
-                continue; // too long for the shortest column of the domain
+        let may_be_original = matches!(rule, Compiled::Regex { .. } | Compiled::Json(_));
+        // Whether `out` may be written: it fits the shortest column of the domain, it is not
+        // the original, and in a unique domain no other value's output is the same.
+        let accept = |this: &mut Self, out: &Value| {
+            if !fit.holds(out, original) {
+                return false;
             }
-            let out_text = text_of(&out);
-            if (out_text == original_text || out_text == also_text)
-                && !matches!(rule, Compiled::Regex { .. } | Compiled::Json(_))
-            {
-                continue; // never the original
+            let out_text = text_of(out);
+            if (out_text == original_text || out_text == also_text) && !may_be_original {
+                return false;
             }
             if unique {
-                let reg = self.registries.entry(domain.to_string()).or_default();
+                let reg = this.registries.entry(domain.to_string()).or_default();
                 match reg.get(&hash64(&out_text)) {
-                    Some(o) if *o != orig_hash => continue,
+                    Some(o) if *o != orig_hash => return false,
                     Some(_) => {}
                     None => {
                         reg.insert(hash64(&out_text), orig_hash);
                     }
                 }
             }
-            return out;
+            true
+        };
+        for attempt in 0..64 {
+            let out = self.derive_once(rule, domain, max, original, attempt);
+            if accept(self, &out) {
+                return out;
+            }
         }
-        // 64 collisions in a row: fall back to the full keyed hash, unique by construction (cut
-        // to fit, the start of a keyed hash).
-        Value::Text(fit.cut(&hex(&self.seed(domain, original, u32::MAX))))
+        // 64 draws taken or too long: a number or a date goes through the others in turn, from
+        // one the value's seed picks, so that it stays a number or a date; anything else falls
+        // back to the full keyed hash, unique by construction (cut to fit, its start).
+        let seed = self.seed(domain, original, u32::MAX);
+        let start = u64::from_le_bytes(seed[..8].try_into().unwrap_or([0; 8]));
+        let taken = self.registries.get(domain).map_or(0, HashMap::len) as u64;
+        let (what, tried): (String, Option<Value>) = match rule {
+            Compiled::Hash { format, max: m, .. } if format == "number" => {
+                // Among `taken` + 2 numbers one is neither taken nor the original's own.
+                let top = m.unwrap_or(max).max(1);
+                let found = (0..top.min(taken + 2))
+                    .map(|k| Value::Int((1 + (start % top + k) % top) as i64))
+                    .find(|out| accept(self, out));
+                (format!("no number from 1 to {top}"), found)
+            }
+            Compiled::DateShift { days } => {
+                let span = 2 * u64::from(*days);
+                let found = (0..span)
+                    .map(|k| {
+                        let r = ((start % span + k) % span) as i64;
+                        let d = i64::from(*days);
+                        shift_date(original, if r < d { r - d } else { r - d + 1 })
+                    })
+                    .find(|out| accept(self, out));
+                (format!("no date within {days} days"), found)
+            }
+            _ => {
+                return Value::Text(fit.cut(&hex(&seed)));
+            }
+        };
+        match tried {
+            Some(out) => out,
+            None => {
+                self.fault.get_or_insert(format!(
+                    "ran out: {what} that is neither another value's ({taken} have one) nor the value's \
+                     own is left for {}",
+                    original.display()
+                ));
+                Value::Null
+            }
+        }
     }
 
     fn derive_once(
@@ -1732,6 +1797,7 @@ mod tests {
             last: None,
             unique_domains: BTreeSet::new(),
             registries: HashMap::new(),
+            fault: None,
             summary: String::new(),
         }
     }
@@ -1790,18 +1856,22 @@ mod tests {
         for (table, columns, row) in calls {
             let columns: Vec<String> = columns.into_iter().map(String::from).collect();
             let (mut once, mut fresh) = (row.clone(), row);
-            shared.apply(table, &columns, &mut once);
-            rules().apply(table, &columns, &mut fresh);
+            shared.apply(table, &columns, &mut once).unwrap();
+            rules().apply(table, &columns, &mut fresh).unwrap();
             assert_eq!(once, fresh, "{table} {columns:?}");
         }
         let mut row = vec![text("ann"), text("hi @x.y")];
-        shared.apply("users", &["name".into(), "bio".into()], &mut row);
+        shared
+            .apply("users", &["name".into(), "bio".into()], &mut row)
+            .unwrap();
         assert_eq!(row, vec![text("N"), text("hi @example.org")]);
         let mut row = vec![text("hi @x.y"), text("ann")];
-        shared.apply("users", &["bio".into(), "name".into()], &mut row);
+        shared
+            .apply("users", &["bio".into(), "name".into()], &mut row)
+            .unwrap();
         assert_eq!(row, vec![text("hi @example.org"), text("N")]);
         let mut row = vec![text("hello")];
-        shared.apply("posts", &["body".into()], &mut row);
+        shared.apply("posts", &["body".into()], &mut row).unwrap();
         assert_eq!(row, vec![Value::Null]);
     }
 
