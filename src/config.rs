@@ -361,7 +361,12 @@ pub fn parse(text: &str, path: &str) -> Result<LoadedGraph> {
                         .find(|m| text.starts_with(&format!("unknown field `{m}`")))
                         .map(|m| format!(" A table's mode is written as `mode: {m}`."))
                         .unwrap_or_default();
-                    format!("{text}.{mode} See docs/graph-format.md for the format.")
+                    // `children: users`: one name where a list goes.
+                    let list = match text.starts_with("expected sequence") {
+                        true => " A list goes here, even of one item: `[item]`, or `- item` on a line of its own below.",
+                        false => "",
+                    };
+                    format!("{text}.{mode}{list} See docs/graph-format.md for the format.")
                 }
             },
         }

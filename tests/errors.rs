@@ -143,6 +143,22 @@ fn unknown_field_is_reported_at_its_place() {
     assert!(err.contains("graph.yaml:"), "{err}");
 }
 
+/// One name where a list goes (`nullify: last_session_id`) says that a list goes there, and
+/// how.
+#[test]
+fn one_name_where_a_list_goes_says_how_to_write_the_list() {
+    let db = SqliteDb::fixture(true);
+    let g = edited_graph(&db, |t| {
+        t.replace("nullify: [last_session_id]", "nullify: last_session_id")
+    });
+    let err = account_1_fails(&db, &g);
+    assert!(
+        err.contains("expected sequence start. A list goes here, even of one item: `[item]`"),
+        "{err}"
+    );
+    assert!(err.contains("graph.yaml:"), "{err}");
+}
+
 /// A table listed twice says so in the graph's words, at the second entry, and what to do;
 /// not how to configure the YAML parser, which the graph's author cannot.
 #[test]
