@@ -1299,7 +1299,12 @@ impl Cleanser {
                     .find(|out| accept(self, out));
                 (format!("no number from 1 to {top}"), found)
             }
-            Compiled::DateShift { days } => {
+            // A text that is no date (SQLite's `''` or `n/a` in a TEXT column) shifts to
+            // itself: the hash below.
+            Compiled::DateShift { days }
+                if shift_date(original, 1) != *original
+                    || shift_date(original, -1) != *original =>
+            {
                 let span = 2 * u64::from(*days);
                 let found = (0..span)
                     .map(|k| {
@@ -1565,10 +1570,13 @@ fn in_timestamp_range(v: &Value) -> bool {
 }
 
 /// The zero date of `v`'s kind where `v` is a MySQL date with a zero part (`0000-00-00`,
-/// `1985-00-00`, `2020-06-00 12:00:00`, a year 0), which no shift applies to: the zero date says only
-/// that there is none, and a part kept (the year) would be the original's.
+/// `1985-00-00`, `2020-06-00 12:00:00`, a year 0), which no shift applies to: the zero date
+/// says only that there is none, and a part kept (the year) would be the original's. A blank
+/// text stays as it is.
 fn zero_date(v: &Value) -> Option<Value> {
     match *v {
+        // Blank text says there is no date as much.
+        Value::Text(ref t) if t.trim().is_empty() => Some(v.clone()),
         Value::Date { year, month, day } if year == 0 || month == 0 || day == 0 => {
             Some(Value::Date {
                 year: 0,
@@ -1799,6 +1807,37 @@ mod tests {
             registries: HashMap::new(),
             fault: None,
             summary: String::new(),
+        }
+    }
+
+    #[test]
+    fn date_shift_moves_dates_and_hashes_other_texts() {
+        let text = |s: &str| Value::Text(s.into());
+        let mut c = cleanser_of(vec![("t", "d", Compiled::DateShift { days: 3 })]);
+        let columns = ["d".to_string()];
+        for (v, shifted) in [
+            (text("2020-01-10"), true),
+            (text("n/a"), false),
+            (text(""), false),
+            (
+                Value::Date {
+                    year: 1985,
+                    month: 0,
+                    day: 0,
+                },
+                false,
+            ),
+        ] {
+            let mut row = vec![v.clone()];
+            c.apply("t", &columns, &mut row)
+                .expect("no unique domain to run out");
+            let out = text_of(&row[0]).unwrap_or_default();
+            match (&v, shifted) {
+                (_, true) => assert!(out.starts_with("2020-01-") && out != "2020-01-10", "{out}"),
+                (Value::Text(t), false) if t.is_empty() => assert_eq!(out, ""),
+                (Value::Text(t), false) => assert!(out.len() == 64 && out != *t, "{out}"),
+                _ => assert_eq!(out, "0000-00-00"),
+            }
         }
     }
 
