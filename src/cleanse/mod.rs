@@ -1895,22 +1895,28 @@ mod tests {
         for (table, columns, row) in calls {
             let columns: Vec<String> = columns.into_iter().map(String::from).collect();
             let (mut once, mut fresh) = (row.clone(), row);
-            shared.apply(table, &columns, &mut once).unwrap();
-            rules().apply(table, &columns, &mut fresh).unwrap();
+            shared
+                .apply(table, &columns, &mut once)
+                .expect("no unique domain to run out");
+            rules()
+                .apply(table, &columns, &mut fresh)
+                .expect("no unique domain to run out");
             assert_eq!(once, fresh, "{table} {columns:?}");
         }
         let mut row = vec![text("ann"), text("hi @x.y")];
         shared
             .apply("users", &["name".into(), "bio".into()], &mut row)
-            .unwrap();
+            .expect("no unique domain to run out");
         assert_eq!(row, vec![text("N"), text("hi @example.org")]);
         let mut row = vec![text("hi @x.y"), text("ann")];
         shared
             .apply("users", &["bio".into(), "name".into()], &mut row)
-            .unwrap();
+            .expect("no unique domain to run out");
         assert_eq!(row, vec![text("hi @example.org"), text("N")]);
         let mut row = vec![text("hello")];
-        shared.apply("posts", &["body".into()], &mut row).unwrap();
+        shared
+            .apply("posts", &["body".into()], &mut row)
+            .expect("no unique domain to run out");
         assert_eq!(row, vec![Value::Null]);
     }
 
