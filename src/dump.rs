@@ -214,6 +214,7 @@ pub(crate) fn keys_in_order(
     rows: &mut SpoolReader,
     key: &[usize],
     keep: bool,
+    merge: bool,
 ) -> Result<Ordered> {
     let slots = match map.read_list() {
         Listing::Keys(keys, slots) => {
@@ -239,7 +240,7 @@ pub(crate) fn keys_in_order(
         }
         Ok(())
     })?;
-    let order = read_order(&keys, &slots);
+    let order = read_order(&keys, &slots, merge);
     let ordered = order.iter().map(|&i| slots[i as usize]).collect();
     if !keep {
         return Ok(Ordered {
@@ -869,15 +870,23 @@ pub fn run(
         .iter()
         .map(|name| prepared.plan.self_refs.contains_key(name))
         .collect();
+    // A keyless table's rows alike are all written (see [`TableModel::keyless`]).
+    let merge: Vec<bool> = prepared
+        .plan
+        .order
+        .iter()
+        .map(|name| !prepared.model.tables[name].keyless)
+        .collect();
     let mut key_rows = rows.try_clone()?;
     std::thread::scope(|scope| -> Result<()> {
         let (listed, lists) = std::sync::mpsc::sync_channel(0);
         let (go, wait) = std::sync::mpsc::sync_channel::<()>(1);
         scope.spawn(move || {
-            for (i, ((map, key), keep)) in maps
+            for (i, (((map, key), keep), merge)) in maps
                 .into_iter()
                 .zip(&key_columns)
                 .zip(keep_keys)
+                .zip(merge)
                 .enumerate()
             {
                 // Once the table before is ordered; or the write stopped (an error), and
@@ -886,7 +895,7 @@ pub fn run(
                     return;
                 }
                 let list = map
-                    .map(|m| keys_in_order(m, &mut key_rows, key, keep))
+                    .map(|m| keys_in_order(m, &mut key_rows, key, keep, merge))
                     .transpose();
                 let failed = list.is_err();
                 // The write stopped (an error): nothing more to list.

@@ -85,8 +85,15 @@ pub struct ChildEdge {
 pub struct TableModel {
     pub name: String,
     pub mode: Mode,
-    /// The key rows are identified by (primary key, or `key:` from the graph).
+    /// The key rows are identified by (primary key, or `key:` from the graph); for a keyless
+    /// table, all its columns.
     pub key: Vec<String>,
+    /// The table has no key of its own (no primary key, no unique index of NOT NULL columns,
+    /// none declared): its rows are ordered by all their columns and never merged, so two rows
+    /// alike are both copied. Only where each row is read once: a table that rows reach through
+    /// one child edge at most, that has no children and that nothing references (a join table
+    /// `tags_users (user_id, tag_id)` without a primary key, as Rails makes them).
+    pub keyless: bool,
     /// Columns written to INSERTs, in table order (generated columns left out).
     pub columns: Vec<String>,
     /// Per column of `columns`, whether it holds bytes (BINARY, VARBINARY, BLOB): a root's
@@ -285,6 +292,7 @@ impl Model {
                         .filter(|_| t.primary_key.len() == 1),
                     leading_int_column,
                     unvouched_key,
+                    keyless: false,
                 },
             );
         }
@@ -475,6 +483,31 @@ impl Model {
                 t.parents.push(r.id);
             }
         }
+        // Tables without a key whose rows the walk reads once each (see
+        // [`TableModel::keyless`]): told apart by all their columns.
+        let edges_into = |name: &str| {
+            tables
+                .values()
+                .flat_map(|t| &t.children)
+                .filter(|e| relations[e.relation].child == name)
+                .count()
+        };
+        let keyless: Vec<String> = tables
+            .values()
+            .filter(|t| t.key.is_empty() && t.children.is_empty())
+            .filter(|t| !relations.iter().any(|r| r.parent == t.name))
+            .filter(|t| match t.mode {
+                Mode::Lookup => edges_into(&t.name) == 0,
+                _ => edges_into(&t.name) <= 1,
+            })
+            .map(|t| t.name.clone())
+            .collect();
+        for name in keyless {
+            if let Some(t) = tables.get_mut(&name) {
+                t.key = t.columns.clone();
+                t.keyless = true;
+            }
+        }
 
         let positions = tables
             .keys()
@@ -553,8 +586,18 @@ impl Model {
             if tm.key.is_empty() {
                 return Err(Error::Plan(format!(
                     "table `{t}` has no primary key and no unique index of NOT NULL columns, so its rows \
-                     cannot be told apart. Declare a key in {} as `{t}: {{key: [<column>, ...]}}` (a \
+                     cannot be told apart, and they may be met more than once (a table without a key \
+                     is copied as the child of one table only, without children of its own, and with \
+                     nothing referencing it). Declare a key in {} as `{t}: {{key: [<column>, ...]}}` (a \
                      column set that is unique and NOT NULL in its rows), or add a primary key to the table.",
+                    self.graph_path
+                )));
+            }
+            if tm.keyless && root_tables.contains(t) {
+                return Err(Error::Plan(format!(
+                    "table `{t}` has no primary key and no unique index of NOT NULL columns, so it cannot \
+                     be a root: its rows are copied as children of the table they belong to. Start from \
+                     that table, or declare a key in {} as `{t}: {{key: [<column>, ...]}}`.",
                     self.graph_path
                 )));
             }

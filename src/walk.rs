@@ -887,6 +887,9 @@ impl Subset {
                             .iter()
                             .any(|r| r.parent.eq_ignore_ascii_case(t))
                     {
+                        // A keyless table's rows are each listed, their keys (all columns) read
+                        // back from the rows, not merged ([`read_order`]).
+                        _ if model.tables[t].keyless => KeyMap::Listed(None, Vec::new()),
                         true => KeyMap::listing(),
                         false => KeyMap::default(),
                     },
@@ -942,7 +945,8 @@ impl Subset {
         via: Option<usize>,
     ) -> Result<()> {
         let key = values_at(row, &layout.key);
-        if key.iter().any(Value::is_null) {
+        // A key holding NULL names no row; a keyless table's columns may hold it.
+        if !layout.keyless && key.iter().any(Value::is_null) {
             return Ok(());
         }
         let tk = &mut self.tables[id];
@@ -1804,16 +1808,18 @@ fn listed_by_key<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> (Vec<K>, Vec<Slot>) 
 }
 
 /// Of the rows with keys `keys` and slots `slots` (side by side), those read, in key order and
-/// each once (the first of a row met twice): their positions. Sorts positions of 4 bytes, not
-/// the keys.
-pub fn read_order(keys: &PackedKeys, slots: &[Slot]) -> Vec<u32> {
+/// each once (the first of a row met twice; with `merge` off, every row, for a keyless table
+/// whose rows alike are all copied): their positions. Sorts positions of 4 bytes, not the keys.
+pub fn read_order(keys: &PackedKeys, slots: &[Slot], merge: bool) -> Vec<u32> {
     let mut order: Vec<u32> = (0..keys.len() as u32)
         .filter(|&i| slot_read(slots[i as usize]))
         .collect();
     // Stable, as above; in the order of their places already, so in long runs.
     let key = |i: &u32| keys.get(*i as usize);
     order.sort_by(|a, b| key(a).cmp(key(b)));
-    order.dedup_by(|a, b| key(a) == key(b));
+    if merge {
+        order.dedup_by(|a, b| key(a) == key(b));
+    }
     order
 }
 
@@ -3019,6 +3025,8 @@ pub struct Layout {
     /// The child edges whose relation references other columns than the key: the relation,
     /// and where the row holds those columns (its children are looked up by their values).
     pub by_value: Vec<(usize, Vec<usize>)>,
+    /// The table has no key: `key` is all its columns, which may hold NULL ([`TableModel::keyless`]).
+    pub keyless: bool,
 }
 
 /// A reference the row holds the parent's key for.
@@ -3166,6 +3174,7 @@ impl Queries<'_> {
             indirect,
             children: !t.children.is_empty(),
             by_value,
+            keyless: t.keyless,
         };
         (select.join(", "), layout)
     }
@@ -3600,8 +3609,8 @@ mod tests {
         fn listed(self, map: KeyMap, width: usize) -> (KeyList, Vec<Slot>) {
             let mut rows = self.0.into_reader().expect("the spool read back");
             let key: Vec<usize> = (0..width).collect();
-            let listed =
-                crate::dump::keys_in_order(map, &mut rows, &key, true).expect("keys read back");
+            let listed = crate::dump::keys_in_order(map, &mut rows, &key, true, true)
+                .expect("keys read back");
             (listed.keys.expect("kept"), listed.slots)
         }
 
@@ -4172,8 +4181,8 @@ mod tests {
                 spooled.push(slot);
             }
             let mut rows = rows.0.into_reader().expect("the spool read back");
-            let ordered =
-                crate::dump::keys_in_order(map, &mut rows, &[0], keep).expect("keys read back");
+            let ordered = crate::dump::keys_in_order(map, &mut rows, &[0], keep, true)
+                .expect("keys read back");
             (ordered, spooled)
         };
         let ((kept, spooled), (bare, _)) = (spool(true), spool(false));

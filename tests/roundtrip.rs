@@ -1860,7 +1860,8 @@ fn sqlite_string_keys_are_held_within_the_memory_budget() {
 /// A table with no primary key but a unique index of NOT NULL columns has its rows told apart
 /// by that index, as InnoDB itself does (a unique index over a nullable column does not count:
 /// it lets two rows hold NULL): its rows are dumped once each, and a child referencing that
-/// key brings the rows it names. A table with neither is refused by name, with what to do.
+/// key brings the rows it names. A table with neither is copied whole as a child, and refused
+/// as a root by name, with what to do.
 #[test]
 fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
     let schema = "
@@ -1911,13 +1912,23 @@ fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
         Some("1,2,3")
     );
 
+    // `notes` has neither, and is reached as the child of one table: its rows are each met
+    // once, and all copied, account 1's three alike too. As a root it is refused.
     let graph = write_graph(
         dir.path(),
         "tables:\n  accounts:\n    children: [members, logins, notes]\n",
     );
+    dump_with_graph(&src.url(), &graph, &["--root", "accounts.id=1"], &out);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.matches("(1,'same',NULL)").count(), 3, "{text}");
     let refused = dir.path().join("refused.sql");
-    let o = dump_into(&src.url(), &graph, &["--root", "accounts.id=1"], &refused);
-    assert!(!o.status.success(), "a table without a key was dumped");
+    let o = dump_into(
+        &src.url(),
+        &graph,
+        &["--root-where", "notes:account_id = 1"],
+        &refused,
+    );
+    assert!(!o.status.success(), "a table without a key was a root");
     assert!(!refused.exists(), "a refused dump left its file");
     let err = stderr(&o);
     for part in [
@@ -2509,4 +2520,86 @@ fn mysql_references_to_rows_the_source_lacks_are_named() {
             stderr(&o)
         );
     }
+}
+
+/// A join table without a key (`tags_users (user_id, tag_id)`, as Rails makes them), reached
+/// as the child of one table: every row is copied, two rows alike and rows holding NULL too,
+/// in the order of all their columns, the same by scans and by lookups; the copy verifies
+/// equal, and one row fewer does not. Such a table cannot be a root, nor the child of two
+/// tables (its rows could be met twice), which is refused as before.
+#[test]
+fn mysql_a_join_table_without_a_key_is_copied_whole() {
+    let Some(mut src) = mysql_db("rt_keyless_s") else {
+        return;
+    };
+    let Some(mut dst) = mysql_db("rt_keyless_d") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE users (id INT PRIMARY KEY);
+         CREATE TABLE tags (id INT PRIMARY KEY, name VARCHAR(10));
+         CREATE TABLE tags_users (user_id INT NOT NULL, tag_id INT, KEY (user_id),
+           FOREIGN KEY (user_id) REFERENCES users (id), FOREIGN KEY (tag_id) REFERENCES tags (id));
+         INSERT INTO users VALUES (1), (2);
+         INSERT INTO tags VALUES (1, 'a'), (2, 'b');
+         INSERT INTO tags_users VALUES (1, 2), (1, 1), (1, 1), (1, NULL), (1, NULL), (2, 2)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  users:\n    children: [tags_users]\n",
+    );
+    let out = dir.path().join("d.sql");
+    let mut dumps = Vec::new();
+    for extra in [&[][..], &["--lookups-only", "--jobs", "1"]] {
+        let args = [&["--root", "users.id=1", "--with-schema"][..], extra].concat();
+        dump_with_graph(&src.url(), &graph, &args, &out);
+        dumps.push(strip_snapshot(&std::fs::read_to_string(&out).unwrap()));
+    }
+    assert_eq!(dumps[0], dumps[1], "scans and lookups write the same dump");
+    assert!(
+        dumps[0].contains("(1,NULL),\n(1,NULL),\n(1,1),\n(1,1),\n(1,2);"),
+        "{}",
+        dumps[0]
+    );
+    import_ok(&dst.url(), &out);
+    let verify = |dst: &MysqlDb| {
+        partialdump(&[
+            "verify",
+            "--source",
+            &src.url(),
+            "--target",
+            &dst.url(),
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root",
+            "users.id=1",
+        ])
+    };
+    let o = verify(&dst);
+    assert!(o.status.success(), "{}", stderr(&o));
+    dst.script("DELETE FROM tags_users WHERE tag_id = 1 LIMIT 1");
+    assert_eq!(verify(&dst).status.code(), Some(1));
+
+    let o = dump_into(
+        &src.url(),
+        &graph,
+        &["--root-where", "tags_users:user_id = 1"],
+        &out,
+    );
+    assert!(
+        stderr(&o).contains("so it cannot be a root"),
+        "{}",
+        stderr(&o)
+    );
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  users:\n    children: [tags_users]\n  tags:\n    children: [tags_users]\n",
+    );
+    let o = dump_into(&src.url(), &graph, &["--root", "users.id=1"], &out);
+    assert!(
+        stderr(&o).contains("they may be met more than once"),
+        "{}",
+        stderr(&o)
+    );
 }
