@@ -131,7 +131,7 @@ pub fn init(
         if t.primary_key.is_empty() {
             let key = t.row_key();
             lines.push(if key.is_empty() {
-                "# no primary key and no unique index of NOT NULL columns: if rows of this table are dumped, declare `key: [<unique columns>]`".into()
+                "# no primary key and no unique index of NOT NULL columns: copied whole as the child of one table; elsewhere declare `key: [<unique columns>]`".into()
             } else if t.rowid.as_ref().is_some_and(|r| key == [r.clone()]) {
                 "# no primary key: rows are told apart by SQLite's rowid, which a copy numbers afresh".into()
             } else {
