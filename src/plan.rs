@@ -214,6 +214,9 @@ pub fn plan(
                 sql: queries.by_key(t, &mut |c| placeholder(c)),
             });
         }
+        if t.keyless {
+            how.push("no key: every row copied, rows alike too".to_string());
+        }
         let scans = subset.table(name).map_or(0, |tk| tk.scans);
         if scans > 0 {
             how.push(format!(

@@ -2578,6 +2578,22 @@ fn mysql_a_join_table_without_a_key_is_copied_whole() {
     };
     let o = verify(&dst);
     assert!(o.status.success(), "{}", stderr(&o));
+    let plan = partialdump_ok(&[
+        "plan",
+        "--source",
+        &src.url(),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "users.id=1",
+    ]);
+    let plan = String::from_utf8_lossy(&plan.stdout).to_string();
+    assert!(
+        plan.lines().any(|l| l.contains("tags_users")
+            && l.contains(" 5 rows")
+            && l.contains("no key: every row copied, rows alike too")),
+        "{plan}"
+    );
     dst.script("DELETE FROM tags_users WHERE tag_id = 1 LIMIT 1");
     assert_eq!(verify(&dst).status.code(), Some(1));
 
