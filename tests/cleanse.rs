@@ -995,7 +995,8 @@ fn refused_at_its_place(o: &std::process::Output, graph: &Path, says: &str) {
 /// values distinct, as one unique alone does, so the copy loads: 2,000 nicknames of one
 /// tenant through `fake: first_name`, whose few thousand names would otherwise repeat.
 /// A constant there is refused; NULL is not (a unique index holds any number of NULLs), nor
-/// a constant where the index's other columns are unique by themselves.
+/// a constant where the index's other columns are unique by themselves. A template there must
+/// name a unique NOT NULL column, and none may name its own column (its original value).
 #[test]
 fn columns_of_a_unique_index_of_several_columns_stay_distinct() {
     let dir = tempfile::tempdir().unwrap();
@@ -1051,6 +1052,24 @@ fn columns_of_a_unique_index_of_several_columns_stay_distinct() {
         &g,
         "`members.nick` tells rows apart in the unique index (tenant_id, nick), so it cannot be set to one value",
     );
+    // A template keeps rows apart where it names a unique NOT NULL column: `{id}`, not the
+    // tenant (every row of one has it), nor `email` (rows without one would all get `x`).
+    for template in ["{tenant_id}-x", "x{email}"] {
+        let g = graph_with(&format!("      nick: {{template: \"{template}\"}}\n"));
+        refused_at_its_place(
+            &dump_into(&source, &g, &args, &out),
+            &g,
+            "`members.nick` must keep rows apart (the unique index (tenant_id, nick)), but its template names no NOT NULL column that does",
+        );
+    }
+    let g = graph_with("      nick: {template: \"{nick}-x\"}\n");
+    refused_at_its_place(
+        &dump_into(&source, &g, &args, &out),
+        &g,
+        "the template of `members.nick` names `{nick}` itself, which would write the column's original value",
+    );
+    let g = graph_with("      nick: {template: \"n-{id}\"}\n");
+    dump_with_graph(&source, &g, &args, &out);
 }
 
 /// `date_shift` writes what MySQL columns take: a TIMESTAMP near either end of its range

@@ -218,6 +218,40 @@ impl Fit {
     }
 }
 
+/// Whether a template written into `column`, which must keep rows apart in `index`, does:
+/// the columns it names, with the index's others, hold a unique index without `column`
+/// (`user-{id}`; `{email}` under `UNIQUE (tenant_id, nick)` beside `UNIQUE (tenant_id, email)`),
+/// so rows alike in the index's other columns name different values; named columns of that
+/// index must be NOT NULL. (The values it names are cleansed first, and cleansed unique columns
+/// stay distinct.)
+fn template_keeps_apart(
+    table: &crate::schema::Table,
+    column: &str,
+    index: &[String],
+    template: &str,
+) -> bool {
+    let parts = parse_template(template);
+    let named: Vec<&str> = parts
+        .iter()
+        .filter(|(is_col, c)| *is_col && !c.eq_ignore_ascii_case(column))
+        .map(|(_, c)| c.as_str())
+        .collect();
+    let in_index = |c: &str| {
+        index
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(c) && !i.eq_ignore_ascii_case(column))
+    };
+    // A named column holding NULL writes nothing, as in every other row holding NULL there.
+    let named_not_null = |c: &str| {
+        named.iter().any(|n| n.eq_ignore_ascii_case(c))
+            && table.column(c).is_some_and(|col| !col.nullable)
+    };
+    table
+        .unique
+        .iter()
+        .any(|v| !v.is_empty() && v.iter().all(|c| in_index(c) || named_not_null(c)))
+}
+
 /// The `hash` pattern of a UUID, which writes a random (version 4) UUID.
 const UUID_PATTERN: &str = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 
@@ -971,6 +1005,38 @@ impl Cleanser {
                         format!(
                             "`{t}.{}` is NOT NULL, so it cannot be cleansed to NULL ({}). Use another rule.",
                             column.name, placed.origin
+                        ),
+                    ));
+                }
+                Rule::Template(text)
+                    if parse_template(text)
+                        .iter()
+                        .any(|(is_col, c)| *is_col && c.eq_ignore_ascii_case(&column.name)) =>
+                {
+                    return Err(graph.error_at(
+                        *pos,
+                        format!(
+                            "the template of `{t}.{}` names `{{{}}}` itself, which would write the column's \
+                             original value into its cleansed one ({}). Name other columns only.",
+                            column.name, column.name, placed.origin
+                        ),
+                    ));
+                }
+                // Its output repeats where the columns it names repeat: one of them must keep
+                // rows apart itself (`user-{id}`).
+                Rule::Template(text)
+                    if let Some(index) = unique_index
+                        && !template_keeps_apart(table, &column.name, index, text) =>
+                {
+                    return Err(graph.error_at(
+                        *pos,
+                        format!(
+                            "`{t}.{}` must keep rows apart (the unique index ({})), but its template names no \
+                             NOT NULL column that does, so two rows could get one value ({}). Name a unique \
+                             NOT NULL column in the template (`{{id}}`), or use fake or hash.",
+                            column.name,
+                            index.join(", "),
+                            placed.origin
                         ),
                     ));
                 }
