@@ -295,17 +295,7 @@ fn without_reload_auto_reads_over_one_connection() {
         "--root",
         "accounts.id=1",
     ]);
-    let verify = partialdump(&[
-        "verify",
-        "--source",
-        &reader.url,
-        "--target",
-        &src.url(),
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-    ]);
+    let verify = verify(&reader.url, &src.url(), &graph, "accounts.id=1");
     for (o, what) in [(&plan, "plan: "), (&verify, "verify: source: ")] {
         let err = stderr(o);
         assert!(o.status.success(), "{what}{err}");

@@ -57,20 +57,6 @@ fn import_stdin(target: &str, bytes: &[u8]) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-fn verify(source: &str, target: &str, graph: &Path, root: &str) -> std::process::Output {
-    partialdump(&[
-        "verify",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root",
-        root,
-    ])
-}
-
 /// Every row of every table, each cell normalised so that engines compare: numbers by value,
 /// binary columns by hex.
 fn contents(db: &mut dyn Db, tables: &[(&str, &[&str])]) -> BTreeMap<String, Vec<Row>> {

@@ -230,17 +230,7 @@ fn sqlite_table_without_a_key_is_keyed_by_its_rowid() {
         rows("SELECT rowid FROM events ORDER BY account_id"),
         ["r1", "r1"]
     );
-    let v = partialdump(&[
-        "verify",
-        "--source",
-        &src,
-        "--target",
-        &dst,
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root",
-        "accounts.id=1",
-    ]);
+    let v = verify(&src, &dst, &graph, "accounts.id=1");
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
 
     // One note as the root: that row alone, and its account.
@@ -1969,17 +1959,7 @@ fn mysql_table_without_primary_key_is_keyed_by_its_unique_not_null_index() {
         for part in [at.as_str(), line, why, "add a primary key"] {
             assert!(err.contains(part), "{part:?} missing from: {err}");
         }
-        let o = partialdump(&[
-            "verify",
-            "--source",
-            &src.url(),
-            "--target",
-            &dst.url(),
-            "--graph",
-            graph.to_str().unwrap(),
-            "--root",
-            "accounts.id=1",
-        ]);
+        let o = verify(&src.url(), &dst.url(), &graph, "accounts.id=1");
         assert_eq!(
             o.status.code(),
             Some(2),
@@ -2563,20 +2543,7 @@ fn mysql_a_join_table_without_a_key_is_copied_whole() {
         dumps[0]
     );
     import_ok(&dst.url(), &out);
-    let verify = |dst: &MysqlDb| {
-        partialdump(&[
-            "verify",
-            "--source",
-            &src.url(),
-            "--target",
-            &dst.url(),
-            "--graph",
-            graph.to_str().unwrap(),
-            "--root",
-            "users.id=1",
-        ])
-    };
-    let o = verify(&dst);
+    let o = verify(&src.url(), &dst.url(), &graph, "users.id=1");
     assert!(o.status.success(), "{}", stderr(&o));
     let plan = partialdump_ok(&[
         "plan",
@@ -2595,7 +2562,8 @@ fn mysql_a_join_table_without_a_key_is_copied_whole() {
         "{plan}"
     );
     dst.script("DELETE FROM tags_users WHERE tag_id = 1 LIMIT 1");
-    assert_eq!(verify(&dst).status.code(), Some(1));
+    let o = verify(&src.url(), &dst.url(), &graph, "users.id=1");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 
     let o = dump_into(
         &src.url(),

@@ -158,6 +158,22 @@ pub fn partialdump_ok(args: &[&str]) -> Output {
     o
 }
 
+/// `partialdump verify` of the subset of `root` (`TABLE.COL=VALUE`) by `graph`, between
+/// `source` and `target`.
+pub fn verify(source: &str, target: &str, graph: &Path, root: &str) -> Output {
+    partialdump(&[
+        "verify",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        root,
+    ])
+}
+
 /// Imports `file` into `target`, quietly; fails the test if it does not succeed.
 pub fn import_ok(target: &str, file: &Path) -> Output {
     partialdump_ok(&["import", "--target", target, "-q", file.to_str().unwrap()])
