@@ -720,8 +720,9 @@ pub fn begin_snapshot(source: &mut dyn Source, prepared: &Prepared) -> Result<Sn
 /// The rows the subset references that the source does not have (keys a reference named
 /// whose row no query found), as a warning naming them: the dump holds the references as the
 /// source does, and a target checking foreign keys refuses them. SQLite does not enforce
-/// foreign keys unless told to, nor MySQL while `foreign_key_checks` is off.
-/// `maps` are the tables' keys in the order of the plan.
+/// foreign keys unless told to, nor MySQL while `foreign_key_checks` is off. Only tables whose
+/// keys compare exactly ([`TableModel::exact_key`]). `maps` are the tables' keys in the order
+/// of the plan.
 pub(crate) fn missing_parents<'m>(
     prepared: &Prepared,
     subset: &crate::walk::Subset,
@@ -732,7 +733,11 @@ pub(crate) fn missing_parents<'m>(
     let mut parts = Vec::new();
     let mut total = 0;
     for (name, map) in prepared.plan.order.iter().zip(maps) {
-        let Some(map) = map else { continue };
+        // A key of text under a collation that holds other spellings equal: a reference in
+        // another case names a row read under its own (`'DOC-5'`, `'doc-5'`).
+        let Some(map) = map.filter(|_| model.tables[name].exact_key) else {
+            continue;
+        };
         let (n, sample) = map.unread(SAMPLE);
         if n == 0 {
             continue;

@@ -94,6 +94,10 @@ pub struct TableModel {
     /// one child edge at most, that has no children and that nothing references (a join table
     /// `tags_users (user_id, tag_id)` without a primary key, as Rails makes them).
     pub keyless: bool,
+    /// Whether a reference names a row by exactly the bytes of its key: no key column is text
+    /// under a collation that holds other spellings equal (`utf8mb4_general_ci`'s `'DOC-5'` and
+    /// `'doc-5'`, SQLite's `nocase`), so a key referenced and not read names no row at all.
+    pub exact_key: bool,
     /// Columns written to INSERTs, in table order (generated columns left out).
     pub columns: Vec<String>,
     /// Per column of `columns`, whether it holds bytes (BINARY, VARBINARY, BLOB): a root's
@@ -245,6 +249,10 @@ impl Model {
                 None => t.row_key(),
             };
             let unvouched_key = declared.filter(|_| !t.vouches_for(&key)).map(|k| k.pos);
+            let exact_key = key.iter().all(|k| {
+                t.column(k)
+                    .is_none_or(|c| matches!(c.collation.as_deref(), None | Some("binary")))
+            });
             let integer_key = !key.is_empty()
                 && key.iter().all(|k| {
                     t.is_rowid(k) || t.column(k).is_some_and(|c| integer_type(&c.data_type))
@@ -293,6 +301,7 @@ impl Model {
                     leading_int_column,
                     unvouched_key,
                     keyless: false,
+                    exact_key,
                 },
             );
         }

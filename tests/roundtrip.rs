@@ -2459,7 +2459,10 @@ fn sqlite_references_to_rows_the_source_lacks_are_named() {
 }
 
 /// The same on MySQL, whose `foreign_key_checks = 0` lets such rows in: by scans and by
-/// lookups alike, and for keys of strings (counted, as the walk keeps digests of them).
+/// lookups alike, and for keys of bytes (counted, as the walk keeps digests of them). A key of
+/// text in a case-insensitive collation is not checked: a reference in another case names a row
+/// read under its own spelling (bench/shapes' strings, whose 12,000 such references were named
+/// as lacking).
 #[test]
 fn mysql_references_to_rows_the_source_lacks_are_named() {
     let Some(mut src) = mysql_db("rt_lacks") else {
@@ -2468,13 +2471,18 @@ fn mysql_references_to_rows_the_source_lacks_are_named() {
     src.script(
         "SET foreign_key_checks = 0;
          CREATE TABLE accounts (id INT PRIMARY KEY);
+         CREATE TABLE labels (name VARCHAR(10) COLLATE utf8mb4_general_ci PRIMARY KEY);
          CREATE TABLE users (id INT PRIMARY KEY, account_id INT NOT NULL, manager_id INT,
-           FOREIGN KEY (account_id) REFERENCES accounts (id), FOREIGN KEY (manager_id) REFERENCES users (id));
-         CREATE TABLE tags (code VARCHAR(10) PRIMARY KEY);
-         CREATE TABLE user_tags (user_id INT, code VARCHAR(10), PRIMARY KEY (user_id, code),
+           label VARCHAR(10) COLLATE utf8mb4_general_ci,
+           FOREIGN KEY (account_id) REFERENCES accounts (id), FOREIGN KEY (manager_id) REFERENCES users (id),
+           FOREIGN KEY (label) REFERENCES labels (name));
+         CREATE TABLE tags (code VARBINARY(10) PRIMARY KEY);
+         CREATE TABLE user_tags (user_id INT, code VARBINARY(10), PRIMARY KEY (user_id, code),
            FOREIGN KEY (user_id) REFERENCES users (id), FOREIGN KEY (code) REFERENCES tags (code));
          INSERT INTO accounts VALUES (1);
-         INSERT INTO users SELECT seq, 1, IF(seq % 500 = 0, seq + 100000, NULL) FROM seq_1_to_5000;
+         INSERT INTO labels VALUES ('vip');
+         INSERT INTO users SELECT seq, 1, IF(seq % 500 = 0, seq + 100000, NULL), IF(seq % 2, 'VIP', 'vip')
+           FROM seq_1_to_5000;
          INSERT INTO tags VALUES ('a');
          INSERT INTO user_tags VALUES (1, 'a'), (2, 'zz');
          ANALYZE TABLE users",
@@ -2494,11 +2502,12 @@ fn mysql_references_to_rows_the_source_lacks_are_named() {
             stderr(&o).contains(
                 "the source lacks 11 rows that rows of the subset reference: `tags` 1 row (referenced \
                  through `user_tags.code`); `users` id=100500, id=101000, id=101500, id=102000, \
-                 id=102500, 5 more (referenced through one of `user_tags.user_id`, `users.manager_id`)"
+                 id=102500, 5 more (referenced through one of `user_tags.user_id`, `users.manager_id`)."
             ),
             "{extra:?}: {}",
             stderr(&o)
         );
+        assert!(!stderr(&o).contains("`labels`"), "{}", stderr(&o));
     }
 }
 
