@@ -96,7 +96,8 @@ pub struct TableModel {
     pub keyless: bool,
     /// Whether a reference names a row by exactly the bytes of its key: no key column is text
     /// under a collation that holds other spellings equal (`utf8mb4_general_ci`'s `'DOC-5'` and
-    /// `'doc-5'`, SQLite's `nocase`), so a key referenced and not read names no row at all.
+    /// `'doc-5'`, SQLite's `nocase`), and every reference to it is of its key's types, so a key
+    /// referenced and not read names no row at all.
     pub exact_key: bool,
     /// Columns written to INSERTs, in table order (generated columns left out).
     pub columns: Vec<String>,
@@ -490,6 +491,26 @@ impl Model {
         for r in &relations {
             if let Some(t) = tables.get_mut(&r.child) {
                 t.parents.push(r.id);
+            }
+        }
+        // A reference of another type than the key it names (a VARCHAR `subject_id` naming an
+        // INT key through `references`) holds a value the source compares by converting it:
+        // `'5'` names the row whose key is 5.
+        for r in &relations {
+            let (Some(c), Some(p)) = (schema.table(&r.child), schema.table(&r.parent)) else {
+                continue;
+            };
+            let same = r.columns.iter().zip(&r.ref_columns).all(|(cc, pc)| {
+                match (c.column(cc), p.column(pc)) {
+                    (Some(a), Some(b)) => {
+                        let family = crate::check::family(&a.data_type);
+                        family.is_some() && family == crate::check::family(&b.data_type)
+                    }
+                    _ => false,
+                }
+            });
+            if !same && let Some(t) = tables.get_mut(&r.parent) {
+                t.exact_key = false;
             }
         }
         // Tables without a key whose rows the walk reads once each (see

@@ -2440,6 +2440,32 @@ fn sqlite_references_to_rows_the_source_lacks_are_named() {
         stderr(&o)
     );
 
+    // A reference of text naming an integer key (`'3'`, which SQLite compares as 3) names a
+    // row that is there: no warning.
+    let (typed, conn) = sqlite_file(
+        dir.path(),
+        "typed.db",
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY);
+         CREATE TABLE users (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id));
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),
+           user_ref TEXT REFERENCES users(id));
+         INSERT INTO accounts VALUES (1), (2);
+         INSERT INTO users VALUES (1, 1), (3, 2);
+         INSERT INTO orders VALUES (1, 1, '3'), (2, 1, '1');",
+    );
+    drop(conn);
+    let o = dump_into(
+        &format!("sqlite:{}", typed.display()),
+        &graph,
+        &["--root", "accounts.id=1", "-q"],
+        &out,
+    );
+    assert!(
+        o.status.success() && stderr(&o).is_empty(),
+        "{}",
+        stderr(&o)
+    );
+
     let graph = write_graph(
         dir.path(),
         "tables:\n  accounts:\n    children: [users, orders]\n  users: {nullify: [manager_id]}\n  orders: {nullify: [user_id]}\n",
