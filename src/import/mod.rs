@@ -924,8 +924,12 @@ fn render_update(
     )
 }
 
-/// `id=3 to id=9`: the keys of the first and last rows of a statement.
+/// `id=3 to id=9`: the keys of the first and last rows of a statement; None for a table
+/// without a key.
 fn key_range(key: &[String], columns: &[String], rows: &[Vec<Value>]) -> Option<String> {
+    if key.is_empty() {
+        return None;
+    }
     let idx: Vec<usize> = key
         .iter()
         .map(|k| columns.iter().position(|c| c.eq_ignore_ascii_case(k)))
@@ -1081,5 +1085,7 @@ mod tests {
             Some("id=3")
         );
         assert_eq!(key_range(&["nope".into()], &cols, &rows), None);
+        // A table without a key: no range (it read "in the rows with  to ").
+        assert_eq!(rows_hint(&[], &cols, &rows), "");
     }
 }
