@@ -233,10 +233,21 @@ pub(crate) fn keys_in_order(
     keys.reserve_keys(slots.len());
     let mut values = Vec::with_capacity(key.len());
     let all: Vec<u32> = (0..slots.len() as u32).collect();
+    let mut packed = Vec::new();
     spooled(rows, &slots, &all, |batch, raw| {
         for j in 0..batch.len() {
             raw.decode_columns(j, key, &mut values)?;
-            keys.push(&values);
+            if merge {
+                keys.push(&values);
+            } else {
+                // A keyless table's "key" is the whole row: ordered by 16 bytes of its hash
+                // (unkeyed, so every run writes the same order), not by the row, which would
+                // hold every row of the table in memory at once.
+                packed.clear();
+                crate::packed::encode(&values, &mut packed);
+                let digest = blake3::hash(&packed);
+                keys.push(&[Value::Bytes(digest.as_bytes()[..16].to_vec())]);
+            }
         }
         Ok(())
     })?;

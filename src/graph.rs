@@ -89,8 +89,8 @@ pub struct TableModel {
     /// table, all its columns.
     pub key: Vec<String>,
     /// The table has no key of its own (no primary key, no unique index of NOT NULL columns,
-    /// none declared): its rows are ordered by all their columns and never merged, so two rows
-    /// alike are both copied. Only where each row is read once: a table that rows reach through
+    /// none declared): its rows are ordered by a hash of all their columns and never merged, so
+    /// two rows alike are both copied. Only where each row is read once: a table that rows reach through
     /// one child edge at most, that has no children and that nothing references (a join table
     /// `tags_users (user_id, tag_id)` without a primary key, as Rails makes them).
     pub keyless: bool,

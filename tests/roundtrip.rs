@@ -2539,7 +2539,7 @@ fn mysql_references_to_rows_the_source_lacks_are_named() {
 
 /// A join table without a key (`tags_users (user_id, tag_id)`, as Rails makes them), reached
 /// as the child of one table: every row is copied, two rows alike and rows holding NULL too,
-/// in the order of all their columns, the same by scans and by lookups; the copy verifies
+/// in one order by scans and by lookups; the copy verifies
 /// equal, and one row fewer does not. Such a table cannot be a root, nor the child of two
 /// tables (its rows could be met twice), which is refused as before.
 #[test]
@@ -2572,8 +2572,20 @@ fn mysql_a_join_table_without_a_key_is_copied_whole() {
         dumps.push(strip_snapshot(&std::fs::read_to_string(&out).unwrap()));
     }
     assert_eq!(dumps[0], dumps[1], "scans and lookups write the same dump");
-    assert!(
-        dumps[0].contains("(1,NULL),\n(1,NULL),\n(1,1),\n(1,1),\n(1,2);"),
+    let rows: Vec<&str> = dumps[0]
+        .split("INSERT INTO `tags_users`")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('('))
+        .map(|l| l.trim_end_matches([',', ';']))
+        .collect();
+    let mut sorted = rows.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        ["(1,1)", "(1,1)", "(1,2)", "(1,NULL)", "(1,NULL)"],
         "{}",
         dumps[0]
     );
