@@ -2544,18 +2544,17 @@ fn mysql_references_to_rows_the_source_lacks_are_named() {
 /// tables (its rows could be met twice), which is refused as before.
 #[test]
 fn mysql_a_join_table_without_a_key_is_copied_whole() {
-    let Some(mut src) = mysql_db("rt_keyless_s") else {
-        return;
-    };
-    let Some(mut dst) = mysql_db("rt_keyless_d") else {
-        return;
-    };
-    src.script(
+    let Some((mut src, mut dst)) = mysql_pair(
+        "rt_keyless",
         "CREATE TABLE users (id INT PRIMARY KEY);
          CREATE TABLE tags (id INT PRIMARY KEY, name VARCHAR(10));
          CREATE TABLE tags_users (user_id INT NOT NULL, tag_id INT, KEY (user_id),
-           FOREIGN KEY (user_id) REFERENCES users (id), FOREIGN KEY (tag_id) REFERENCES tags (id));
-         INSERT INTO users VALUES (1), (2);
+           FOREIGN KEY (user_id) REFERENCES users (id), FOREIGN KEY (tag_id) REFERENCES tags (id))",
+    ) else {
+        return;
+    };
+    src.script(
+        "INSERT INTO users VALUES (1), (2);
          INSERT INTO tags VALUES (1, 'a'), (2, 'b');
          INSERT INTO tags_users VALUES (1, 2), (1, 1), (1, 1), (1, NULL), (1, NULL), (2, 2)",
     );
