@@ -5,7 +5,7 @@
 //! nearest owner). Declared foreign keys are listed as comments (they are read from the
 //! database anyway). References that look like conventions but have no constraint
 //! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs) are suggested as commented
-//! `references`. Tables the root cannot reach are marked `mode: skip` with a note to decide.
+//! `references`, except a table's own key named after it (`address.address_id`). Tables the root cannot reach are marked `mode: skip` with a note to decide.
 //! The file is valid as written: a dump with it works and loads with foreign-key checks on.
 
 use crate::engine::Source;
@@ -148,6 +148,9 @@ pub fn init(
             if fks.contains(&c.name) || stem.is_empty() {
                 continue;
             }
+            // A table's own key named after it (`address.address_id`) names its own row.
+            let names_own_row =
+                |target: &str| target == t.name && t.primary_key == [c.name.clone()];
             let type_col = format!("{stem}_type");
             if t.column(&type_col).is_some() {
                 let sql = format!(
@@ -181,7 +184,7 @@ pub fn init(
                         )),
                     }
                 }
-            } else if let Some(target) = table_for(schema, stem) {
+            } else if let Some(target) = table_for(schema, stem).filter(|t| !names_own_row(t)) {
                 suggestions.push(format!(
                     "- {{columns: {}, table: {}}}",
                     c.name,

@@ -123,6 +123,34 @@ fn init_names_an_unknown_root_table() {
     );
 }
 
+/// Sakila names each key after its table (`address.address_id`): such a column names its own
+/// row, and `init` suggested it as a reference to its own table. A key named after another
+/// table (`film_text.film_id`) is still suggested.
+#[test]
+fn init_suggests_no_reference_from_a_key_to_its_own_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "sakila.db",
+        "CREATE TABLE store (store_id INTEGER PRIMARY KEY, address_id INTEGER NOT NULL);
+         CREATE TABLE address (address_id INTEGER PRIMARY KEY, address TEXT NOT NULL);
+         CREATE TABLE film (film_id INTEGER PRIMARY KEY, store_id INTEGER NOT NULL REFERENCES store(store_id));
+         CREATE TABLE film_text (film_id INTEGER PRIMARY KEY, title TEXT);",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "store"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("#   - {columns: address_id, table: address}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#   - {columns: film_id, table: film}"),
+        "{text}"
+    );
+    // Those two are the only ones: no key is suggested as naming its own table.
+    assert_eq!(text.matches("#   - {columns:").count(), 2, "{text}");
+}
 // ---------------------------------------------------------------- check
 
 #[test]
