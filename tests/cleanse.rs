@@ -644,6 +644,58 @@ fn references_in_another_case_are_cleansed_like_their_parent() {
         .expect("loads with foreign-key checks on");
 }
 
+/// Sakila's `customer.address_id` and `address.address_id` are whole numbers that only name
+/// rows: strict cleansing asked for a rule on each (a rule there would then have rewritten every
+/// key). An identifier that holds text (`card_id`), and the address itself, still need one.
+#[test]
+fn whole_number_identifiers_do_not_look_personal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = sqlite_file(
+        dir.path(),
+        "src.db",
+        "CREATE TABLE address (address_id INTEGER PRIMARY KEY, address TEXT NOT NULL);
+         CREATE TABLE customer (customer_id INTEGER PRIMARY KEY,
+           address_id INT NOT NULL REFERENCES address (address_id), emailId BIGINT, card_id TEXT);
+         CREATE INDEX customer_address ON customer (address_id);",
+    );
+    let graph = write_graph(
+        dir.path(),
+        "cleanse: {strict: true}\ntables:\n  address:\n    children: [customer]\n",
+    );
+    let url = format!("sqlite:{}", db.display());
+    let o = partialdump(&[
+        "check",
+        "--source",
+        &url,
+        "--graph",
+        graph.to_str().unwrap(),
+    ]);
+    let findings = String::from_utf8_lossy(&o.stdout).to_string();
+    let unruled: Vec<&str> = findings
+        .lines()
+        .filter(|l| l.contains("uncleansed-column"))
+        .map(|l| l.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        unruled,
+        ["address.address", "customer.card_id"],
+        "{findings}"
+    );
+    let o = dump_into(
+        &url,
+        &graph,
+        &["--root-where", "address:1 = 1"],
+        &dir.path().join("o.sql"),
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "2 columns look personal but have no cleansing rule: address.address, customer.card_id."
+        ),
+        "{err}"
+    );
+}
+
 /// A column that references a cleansed one is cleansed by the same rule (so the reference
 /// still matches): `check` does not report it as uncleansed, as strict cleansing does not.
 /// Before, `check` named it and told the user to give it a rule of its own.

@@ -16,7 +16,7 @@ use crate::dialect::write_temporal;
 use crate::engine::value::{Value, hex};
 use crate::error::{Error, Result, hint};
 use crate::graph::Model;
-use crate::schema::{Holds, Schema};
+use crate::schema::{Column, Holds, Schema};
 use crate::verify::canonical;
 use fake::rand::rngs::ChaCha8Rng;
 use fake::rand::{RngExt, SeedableRng};
@@ -36,6 +36,41 @@ const PERSONAL: &[&str] = &[
 /// Whether a column name looks like it holds personal data: one of its words (split at `_`,
 /// `-` and case changes) is, or starts with, a personal word (short ones must match exactly).
 pub fn looks_personal(column: &str) -> bool {
+    name_words(column).iter().any(|w| {
+        PERSONAL.iter().any(|p| {
+            w == p || (p.len() >= 4 && w.starts_with(p)) || (p.len() >= 4 && w.ends_with(p))
+        })
+    })
+}
+
+/// Whether a column looks like it holds personal data: its name does ([`looks_personal`]) and
+/// it is not a whole number named as an identifier (`address_id`, `emailId`), whose values only
+/// name rows (Sakila's `customer.address_id` and `address.address_id` hold no address).
+pub fn column_looks_personal(column: &Column) -> bool {
+    looks_personal(&column.name)
+        && !(is_whole_number_type(&column.data_type)
+            && name_words(&column.name).last().is_some_and(|w| w == "id"))
+}
+
+/// MySQL's integer types, and SQLite's declared ones of integer affinity named the usual ways.
+fn is_whole_number_type(data_type: &str) -> bool {
+    let first = data_type.split([' ', '(']).next().unwrap_or_default();
+    matches!(
+        first,
+        "tinyint"
+            | "smallint"
+            | "mediumint"
+            | "int"
+            | "integer"
+            | "bigint"
+            | "int2"
+            | "int4"
+            | "int8"
+    )
+}
+
+/// A column name's words, lower case: split at `_`, `-`, spaces and lower-to-upper case changes.
+fn name_words(column: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut cur = String::new();
     let mut prev_lower = false;
@@ -52,11 +87,7 @@ pub fn looks_personal(column: &str) -> bool {
     if !cur.is_empty() {
         words.push(cur);
     }
-    words.iter().any(|w| {
-        PERSONAL.iter().any(|p| {
-            w == p || (p.len() >= 4 && w.starts_with(p)) || (p.len() >= 4 && w.ends_with(p))
-        })
-    })
+    words
 }
 
 /// How `dump` was asked to cleanse.
@@ -822,7 +853,7 @@ pub fn unruled(
         };
         for c in table.insert_columns() {
             let has = rules.contains_key(&(t.clone(), c.name.to_lowercase()));
-            if !has && looks_personal(&c.name) {
+            if !has && column_looks_personal(c) {
                 out.push((t.clone(), c.name.clone()));
             }
         }
@@ -947,7 +978,7 @@ impl Cleanser {
                 .flat_map(|t| {
                     t.insert_columns()
                         .filter(|c| {
-                            looks_personal(&c.name)
+                            column_looks_personal(c)
                                 && !rules.contains_key(&(t.name.clone(), c.name.to_lowercase()))
                         })
                         .map(|c| format!("{}.{}", t.name, c.name))
