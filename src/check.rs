@@ -238,7 +238,9 @@ pub fn check(
         model
             .tables
             .values()
-            .filter(|t| !t.children.is_empty() && !owned.contains(&t.name))
+            // A table whose every child edge is `always` holds parts of its rows (a film's
+            // cast), not a tenant's rows.
+            .filter(|t| t.children.iter().any(|e| !e.always) && !owned.contains(&t.name))
             .map(|t| t.name.clone())
             .collect()
     } else {
@@ -275,6 +277,7 @@ pub fn check(
                     });
                 }
             }
+            out.extend(unfollowed_children(graph, &model, &root_tables, &reached));
             if graph.file.cleanse.is_some() || strict_cleansing {
                 let options = crate::cleanse::CleanseOptions {
                     strict: false,
@@ -322,6 +325,76 @@ pub fn check(
                 });
             }
         }
+    }
+    out
+}
+
+/// Child edges that no dump from `roots` follows: their table is in the dump, but only as rows
+/// others reference (children are followed from owned rows only), and it is no owner of a
+/// root's table either (where that is what a graph rooted lower down means). Sakila's
+/// `film: {children: [film_actor]}` with dumps starting at `store`: each film comes in because
+/// an inventory row references it, and its cast never did.
+fn unfollowed_children(
+    graph: &LoadedGraph,
+    model: &Model,
+    roots: &BTreeSet<String>,
+    reached: &BTreeSet<&String>,
+) -> Vec<Finding> {
+    let down = |from: &BTreeSet<String>, dir: bool| {
+        let mut seen = from.clone();
+        let mut stack: Vec<String> = from.iter().cloned().collect();
+        while let Some(t) = stack.pop() {
+            for r in &model.relations {
+                let edge = model.tables[&r.parent]
+                    .children
+                    .iter()
+                    .any(|e| e.relation == r.id);
+                let (from, to) = match dir {
+                    true => (&r.parent, &r.child),
+                    false => (&r.child, &r.parent),
+                };
+                if edge && *from == t && seen.insert(to.clone()) {
+                    stack.push(to.clone());
+                }
+            }
+        }
+        seen
+    };
+    let owned = down(roots, true);
+    let owners = down(roots, false);
+    let roots = roots.iter().cloned().collect::<Vec<_>>().join(", ");
+    let mut out = Vec::new();
+    for t in model.tables.values() {
+        let unfollowed: Vec<&str> = t
+            .children
+            .iter()
+            .filter(|e| !e.always)
+            .map(|e| model.relations[e.relation].child.as_str())
+            .collect();
+        if unfollowed.is_empty()
+            || !reached.contains(&t.name)
+            || owned.contains(&t.name)
+            || owners.contains(&t.name)
+        {
+            continue;
+        }
+        out.push(Finding {
+            kind: "unfollowed-children",
+            location: t.name.clone(),
+            message: format!(
+                "the child edges of `{}` ({}) are never followed in dumps from {roots}: no chain of \
+                 child edges from {roots} reaches `{}`, so its rows are in a dump only as rows that \
+                 others reference, and children are followed from owned rows only.",
+                t.name,
+                unfollowed.join(", "),
+                t.name
+            ),
+            fix: Some(format!(
+                "to bring them with every row of `{}` in the dump, write each as `{{table: {}, always: true}}`; \
+                 or list `{}` under an owner's `children` in {}",
+                t.name, unfollowed[0], t.name, graph.path
+            )),
+        });
     }
     out
 }

@@ -162,6 +162,9 @@ pub struct ChildSpec {
     /// The child's columns that reference this table, when the child has several references.
     pub via: Option<Vec<String>>,
     pub filter: Option<String>,
+    /// `always: true`: the child's rows come with every row of this table in the subset, not
+    /// only with owned ones (a film's cast, wherever the film is included).
+    pub always: bool,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +175,8 @@ struct ChildMap {
     via: Option<Names>,
     #[serde(default, rename = "where")]
     filter: Option<String>,
+    #[serde(default)]
+    always: bool,
 }
 
 impl<'de> Deserialize<'de> for ChildSpec {
@@ -181,7 +186,7 @@ impl<'de> Deserialize<'de> for ChildSpec {
             type Value = ChildSpec;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a child table name, or a map with `table`, and optionally `via` and `where`",
+                    "a child table name, or a map with `table`, and optionally `via`, `where` and `always`",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<ChildSpec, E> {
@@ -199,6 +204,7 @@ impl<'de> Deserialize<'de> for ChildSpec {
                     table: m.table,
                     via: m.via.map(|n| n.0),
                     filter: m.filter,
+                    always: m.always,
                 })
             }
         }

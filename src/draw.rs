@@ -1,6 +1,7 @@
 //! `graph`: draw the relationship graph as Graphviz dot or Mermaid.
 //!
-//! Ownership (child) edges are bold and point from owner to owned rows; declared foreign keys are
+//! Ownership (child) edges are bold and point from owner to owned rows (labelled `(always)` when
+//! every row of the owner brings them); declared foreign keys are
 //! thin and point from the referencing table to the referenced one; references without a
 //! constraint are dashed, polymorphic ones dotted and labelled with their condition, nullified
 //! ones grey. Lookup tables are filled, skipped tables grey and dashed.
@@ -26,6 +27,16 @@ pub struct Drawing {
     pub edges: Vec<(String, String, EdgeKind, String)>,
 }
 
+/// A child edge's label: its columns, and `(always)` when every row of the parent brings
+/// its children, owned or not.
+fn always_label(columns: String, always: bool) -> String {
+    match (always, columns.is_empty()) {
+        (false, _) => columns,
+        (true, true) => "(always)".into(),
+        (true, false) => format!("{columns} (always)"),
+    }
+}
+
 impl Drawing {
     /// Everything: declared foreign keys from the live schema plus the graph file.
     pub fn from_model(model: &Model) -> Drawing {
@@ -38,7 +49,7 @@ impl Drawing {
                     r.parent.clone(),
                     r.child.clone(),
                     EdgeKind::Child,
-                    r.columns.join(","),
+                    always_label(r.columns.join(","), e.always),
                 ));
             }
         }
@@ -88,11 +99,14 @@ impl Drawing {
                     name.clone(),
                     c.value.table.clone(),
                     EdgeKind::Child,
-                    c.value
-                        .via
-                        .as_ref()
-                        .map(|v| v.join(","))
-                        .unwrap_or_default(),
+                    always_label(
+                        c.value
+                            .via
+                            .as_ref()
+                            .map(|v| v.join(","))
+                            .unwrap_or_default(),
+                        c.value.always,
+                    ),
                 ));
             }
             for r in &entry.spec.references {

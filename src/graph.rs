@@ -79,6 +79,9 @@ pub struct ChildEdge {
     pub relation: usize,
     /// Per-edge filter (SQL on the child table).
     pub filter: Option<String>,
+    /// Followed from every row of the parent in the subset, owned or not (`always: true`): the
+    /// children of a row that is not owned come in as rows that are not owned either.
+    pub always: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -484,6 +487,7 @@ impl Model {
                     t.children.push(ChildEdge {
                         relation,
                         filter: spec.filter.clone(),
+                        always: spec.always,
                     });
                 }
             }
@@ -515,12 +519,15 @@ impl Model {
         }
         // Tables without a key whose rows the walk reads once each (see
         // [`TableModel::keyless`]): told apart by all their columns.
+        // An `always` edge counts twice: it reads the children of a row that is not owned,
+        // and again, as owned, should the row be found owned later.
         let edges_into = |name: &str| {
             tables
                 .values()
                 .flat_map(|t| &t.children)
                 .filter(|e| relations[e.relation].child == name)
-                .count()
+                .map(|e| 1 + usize::from(e.always))
+                .sum::<usize>()
         };
         let keyless: Vec<String> = tables
             .values()
@@ -578,6 +585,13 @@ impl Model {
         );
         let mut stack: Vec<String> = reached.iter().cloned().collect();
         while let Some(t) = stack.pop() {
+            // Every row of the table brings its children through `always` edges.
+            for e in self.tables[&t].children.iter().filter(|e| e.always) {
+                let child = &self.relations[e.relation].child;
+                if reached.insert(child.clone()) {
+                    stack.push(child.clone());
+                }
+            }
             for &rid in &self.tables[&t].parents {
                 let r = &self.relations[rid];
                 if r.nullified {
@@ -617,8 +631,8 @@ impl Model {
                 return Err(Error::Plan(format!(
                     "table `{t}` has no primary key and no unique index of NOT NULL columns, so its rows \
                      cannot be told apart, and they may be met more than once (a table without a key \
-                     is copied as the child of one table only, without children of its own, and with \
-                     nothing referencing it). Declare a key in {} as `{t}: {{key: [<column>, ...]}}` (a \
+                     is copied as the child of one table only, not through an `always` edge, without \
+                     children of its own, and with nothing referencing it). Declare a key in {} as `{t}: {{key: [<column>, ...]}}` (a \
                      column set that is unique and NOT NULL in its rows), or add a primary key to the table.",
                     self.graph_path
                 )));

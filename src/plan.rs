@@ -161,14 +161,21 @@ pub fn plan(
             for edge in &parent.children {
                 let r = &model.relations[edge.relation];
                 if r.child == *name {
+                    let always = match edge.always {
+                        true => " (always: of every row of it in the dump)",
+                        false => "",
+                    };
                     how.push(format!(
-                        "child of {} via {}.{}",
+                        "child of {} via {}.{}{always}",
                         r.parent,
                         r.child,
                         r.columns.join(",")
                     ));
                     report.queries.push(QueryPlan {
-                        purpose: format!("children in {name} of {} rows", r.parent),
+                        purpose: match edge.always {
+                            true => format!("children in {name} of every {} row", r.parent),
+                            false => format!("children in {name} of {} rows", r.parent),
+                        },
                         sql: match queries.by_value(r) {
                             true => queries.children_by_values(edge, &mut |c| placeholder(c)),
                             false => queries.children(edge, &mut |c| placeholder(c)),
@@ -356,6 +363,30 @@ fn explain_row(
                 }
             }
         } else {
+            // Brought by an `always` edge: the row it belongs to is in the subset.
+            for parent in model.tables.values() {
+                for edge in parent.children.iter().filter(|e| e.always) {
+                    let r = &model.relations[edge.relation];
+                    if r.child != table {
+                        continue;
+                    }
+                    let sql = queries.parents(r, &mut |c| one(c));
+                    for pk in keys_of(source, &sql, parent.key.len())? {
+                        if owned_of(&parent.name, &pk).is_some() {
+                            preds.push((
+                                parent.name.clone(),
+                                pk,
+                                format!(
+                                    "child of {} via {}.{} (always)",
+                                    r.parent,
+                                    r.child,
+                                    r.columns.join(",")
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
             // Included as a parent: some included row references it.
             for r in model
                 .relations

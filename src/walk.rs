@@ -746,6 +746,10 @@ pub struct TableKeys {
     /// say): the relation, and those columns' values in each row of `pending_children`, in the
     /// same order. Its children are looked up by these values, not by a join to this table.
     pending_values: Vec<(usize, KeyList)>,
+    /// Rows not owned whose children through `always` edges are still to be looked up, and
+    /// their values as `pending_values` holds them for `pending_children`.
+    pending_parts: KeyList,
+    parts_values: Vec<(usize, KeyList)>,
     /// Rows whose references through a join (not held in the row itself) are still to follow.
     pending_indirect: KeyList,
     /// The table's references to itself held in its rows (when the rows are kept).
@@ -781,27 +785,36 @@ impl TableKeys {
         }
     }
 
-    /// Notes the values the child edges by other columns than the key look up the children
-    /// of the row just added to `pending_children` by.
-    fn push_values(&mut self, layout: &Layout, row: &[Value]) {
+    /// Notes the row with `key` as one whose children are to be looked up: an owned row's
+    /// through every child edge, or (`parts`) another's through the `always` edges; and the
+    /// values the child edges by other columns than the key look them up by.
+    fn push_children(&mut self, layout: &Layout, key: &[Value], row: &[Value], parts: bool) {
+        let (keys, values) = match parts {
+            false => (&mut self.pending_children, &mut self.pending_values),
+            true => (&mut self.pending_parts, &mut self.parts_values),
+        };
+        keys.push(key);
         for (relation, columns) in &layout.by_value {
-            let at = match self.pending_values.iter().position(|(r, _)| r == relation) {
+            let at = match values.iter().position(|(r, _)| r == relation) {
                 Some(at) => at,
                 None => {
-                    self.pending_values.push((*relation, KeyList::default()));
-                    self.pending_values.len() - 1
+                    values.push((*relation, KeyList::default()));
+                    values.len() - 1
                 }
             };
-            self.pending_values[at].1.push(&values_at(row, columns));
+            values[at].1.push(&values_at(row, columns));
         }
     }
 
-    /// Takes the first `n` rows whose children are to be looked up, and their values (see
-    /// [`TableKeys::pending_values`]).
-    fn take_children(&mut self, n: usize) -> (KeyList, Vec<(usize, KeyList)>) {
-        let keys = self.pending_children.take_front(n);
-        let values = self
-            .pending_values
+    /// Takes the first `n` rows whose children are to be looked up (`parts`: rows not owned,
+    /// through the `always` edges), and their values (see [`TableKeys::pending_values`]).
+    fn take_children(&mut self, n: usize, parts: bool) -> (KeyList, Vec<(usize, KeyList)>) {
+        let (keys, values) = match parts {
+            false => (&mut self.pending_children, &mut self.pending_values),
+            true => (&mut self.pending_parts, &mut self.parts_values),
+        };
+        let keys = keys.take_front(n);
+        let values = values
             .iter_mut()
             .map(|(r, list)| (*r, list.take_front(keys.len())))
             .collect();
@@ -811,6 +824,7 @@ impl TableKeys {
     fn has_pending(&self) -> bool {
         !(self.pending_fetch.is_empty()
             && self.pending_children.is_empty()
+            && self.pending_parts.is_empty()
             && self.pending_indirect.is_empty())
     }
 }
@@ -960,8 +974,7 @@ impl Subset {
             if owned && !slot_owned(*slot) {
                 *slot |= OWNED;
                 if layout.children {
-                    tk.pending_children.push(&key);
-                    tk.push_values(layout, row);
+                    tk.push_children(layout, &key, row, false);
                 }
             }
             return Ok(());
@@ -979,8 +992,9 @@ impl Subset {
         *slot = read_slot(offset, bytes) | if owned { OWNED } else { 0 };
         tk.read += 1;
         if owned && layout.children {
-            tk.pending_children.push(&key);
-            tk.push_values(layout, row);
+            tk.push_children(layout, &key, row, false);
+        } else if !owned && layout.parts {
+            tk.push_children(layout, &key, row, true);
         }
         // A row read as a child through a reference that needs a join references, through it,
         // the row it was read as a child of, which was read: that reference needs no query.
@@ -2383,9 +2397,13 @@ impl<'a> Planner<'a> {
             let fetch = unread(fetch, &tk.keys);
             self.fetch(subset, id, &fetch, &mut round);
             let per_key = t.children.len().max(1);
-            let (children, values) = subset.tables[id].take_children(share(budget, per_key));
+            let (children, values) = subset.tables[id].take_children(share(budget, per_key), false);
             budget = budget.saturating_sub(children.len() * per_key);
             self.children(subset, id, (children, values), held, &mut round);
+            let per_key = t.children.iter().filter(|e| e.always).count().max(1);
+            let (parts, values) = subset.tables[id].take_children(share(budget, per_key), true);
+            budget = budget.saturating_sub(parts.len() * per_key);
+            self.parts(subset, id, (parts, values), &mut round);
             let per_key = t.parents.len().max(1);
             let indirect = subset.tables[id]
                 .pending_indirect
@@ -2434,7 +2452,7 @@ impl<'a> Planner<'a> {
             let rel = edge.relation;
             let child_id = self.id(&self.model.relations[rel].child);
             if let Some((_, values)) = values.iter().find(|(r, _)| *r == rel) {
-                self.lookups_by_values(parent, edge, child_id, values, round);
+                self.lookups_by_values(parent, edge, child_id, values, true, round);
                 continue;
             }
             held.seen[rel] += keys.len();
@@ -2514,7 +2532,32 @@ impl<'a> Planner<'a> {
         keys: &KeyList,
         round: &mut Vec<WalkQuery>,
     ) {
-        self.lookups_of(parent, edge, child_id, (keys, false), round);
+        self.lookups_of(parent, edge, child_id, (keys, false), true, round);
+    }
+
+    /// Queries reading the children through the `always` edges of `keys`, rows of table `id`
+    /// that are not owned: they come in as rows that are not owned either. Looked up as they
+    /// come, never held for a scan (those rows come as other rows reference them, any time).
+    fn parts(
+        &self,
+        subset: &Subset,
+        id: usize,
+        (keys, values): (KeyList, Vec<(usize, KeyList)>),
+        round: &mut Vec<WalkQuery>,
+    ) {
+        if keys.is_empty() {
+            return;
+        }
+        let parent = &self.model.tables[&subset.names[id]];
+        for edge in parent.children.iter().filter(|e| e.always) {
+            let child_id = self.id(&self.model.relations[edge.relation].child);
+            match values.iter().find(|(r, _)| *r == edge.relation) {
+                Some((_, values)) => {
+                    self.lookups_by_values(parent, edge, child_id, values, false, round)
+                }
+                None => self.lookups_of(parent, edge, child_id, (&keys, false), false, round),
+            }
+        }
     }
 
     /// Queries looking up the children through `edge` of owned rows of `parent` by `values`,
@@ -2528,6 +2571,7 @@ impl<'a> Planner<'a> {
         edge: &ChildEdge,
         child_id: usize,
         values: &KeyList,
+        owned: bool,
         round: &mut Vec<WalkQuery>,
     ) {
         let mut set = KeyList::default();
@@ -2538,18 +2582,20 @@ impl<'a> Planner<'a> {
             }
         }
         if !set.is_empty() {
-            self.lookups_of(parent, edge, child_id, (&set, true), round);
+            self.lookups_of(parent, edge, child_id, (&set, true), owned, round);
         }
     }
 
     /// Queries looking up the children through `edge` of `keys` of `parent`, or (`by_values`)
-    /// of the values its rows hold in the columns the relation references.
+    /// of the values its rows hold in the columns the relation references; the children are
+    /// owned when those rows are.
     fn lookups_of(
         &self,
         parent: &TableModel,
         edge: &ChildEdge,
         child_id: usize,
         (keys, by_values): (&KeyList, bool),
+        owned: bool,
         round: &mut Vec<WalkQuery>,
     ) {
         let child = &self.model.relations[edge.relation].child;
@@ -2564,7 +2610,7 @@ impl<'a> Planner<'a> {
             ),
             table: child_id,
             read: Reads::Rows {
-                owned: true,
+                owned,
                 via: Some(edge.relation),
             },
             key_tables: Vec::new(),
@@ -3022,6 +3068,8 @@ pub struct Layout {
     /// Whether the table has child edges (else its owned rows' keys lead nowhere, and are not
     /// kept for finding children: a scan of a table without children would keep them all).
     pub children: bool,
+    /// Whether some of them are `always` edges, followed from rows that are not owned too.
+    pub parts: bool,
     /// The child edges whose relation references other columns than the key: the relation,
     /// and where the row holds those columns (its children are looked up by their values).
     pub by_value: Vec<(usize, Vec<usize>)>,
@@ -3173,6 +3221,7 @@ impl Queries<'_> {
             direct,
             indirect,
             children: !t.children.is_empty(),
+            parts: t.children.iter().any(|e| e.always),
             by_value,
             keyless: t.keyless,
         };

@@ -2633,3 +2633,213 @@ fn mysql_a_join_table_without_a_key_is_copied_whole() {
         stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------- `always` child edges
+
+/// A store's inventory references films, and films that other stores own; each film's cast
+/// (`film_actor`) belongs to the film. Sakila's shape.
+const CAST_SCHEMA: &str = "
+CREATE TABLE store (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL);
+CREATE TABLE actor (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL);
+CREATE TABLE film (id INT PRIMARY KEY, title VARCHAR(20) NOT NULL, store_id INT NULL,
+  FOREIGN KEY (store_id) REFERENCES store (id));
+CREATE TABLE film_actor (film_id INT NOT NULL, actor_id INT NOT NULL, PRIMARY KEY (film_id, actor_id),
+  FOREIGN KEY (film_id) REFERENCES film (id), FOREIGN KEY (actor_id) REFERENCES actor (id));
+CREATE TABLE inventory (id INT PRIMARY KEY, store_id INT NOT NULL, film_id INT NOT NULL,
+  FOREIGN KEY (store_id) REFERENCES store (id), FOREIGN KEY (film_id) REFERENCES film (id));
+CREATE INDEX film_store ON film (store_id);
+CREATE INDEX inventory_store ON inventory (store_id);
+";
+
+/// Three stores; 60 films, a quarter owned by store 1, a quarter by store 2, half by none; 3
+/// actors of 40 in each film; 90 inventory rows over the stores and films.
+fn cast_data() -> Vec<String> {
+    let mut sql = vec!["INSERT INTO store VALUES (1, 's1'), (2, 's2'), (3, 's3')".to_string()];
+    let actors: Vec<String> = (1..=40).map(|a| format!("({a}, 'a{a}')")).collect();
+    sql.push(format!("INSERT INTO actor VALUES {}", actors.join(", ")));
+    let films: Vec<String> = (1..=60)
+        .map(|f| {
+            let owner = match f % 4 {
+                0 => "1",
+                1 => "2",
+                _ => "NULL",
+            };
+            format!("({f}, 'f{f}', {owner})")
+        })
+        .collect();
+    sql.push(format!("INSERT INTO film VALUES {}", films.join(", ")));
+    let cast: Vec<String> = (1..=60)
+        .flat_map(|f| (0..3).map(move |k| format!("({f}, {})", (f * 7 + k * 3) % 40 + 1)))
+        .collect();
+    sql.push(format!("INSERT INTO film_actor VALUES {}", cast.join(", ")));
+    let inventory: Vec<String> = (1..=90)
+        .map(|i| format!("({i}, {}, {})", 1 + i % 3, 1 + (i * 11) % 60))
+        .collect();
+    sql.push(format!(
+        "INSERT INTO inventory VALUES {}",
+        inventory.join(", ")
+    ));
+    sql
+}
+
+const CAST_GRAPH: &str = "tables:\n  store:\n    children: [inventory, film]\n  film:\n    \
+                          children: [{table: film_actor, always: true}]\n";
+
+/// Store 1's dump holds every film its inventory references, and each film's whole cast, owned
+/// by the store or not; a plain child edge brings the casts of the store's own films only.
+fn a_films_cast_comes_with_every_film(
+    src: &mut dyn Db,
+    dst: &mut dyn Db,
+    (src_url, dst_url): (&str, &str),
+    dir: &Path,
+) {
+    let count = |db: &mut dyn Db, sql: &str| -> i64 {
+        db.rows(sql)[0][0]
+            .as_deref()
+            .unwrap_or("0")
+            .parse()
+            .unwrap()
+    };
+    let films_of_1 = "(SELECT id FROM film WHERE store_id = 1 UNION SELECT film_id FROM inventory WHERE store_id = 1)";
+    let films = count(
+        src,
+        &format!("SELECT count(*) FROM film WHERE id IN {films_of_1}"),
+    );
+    let cast = count(
+        src,
+        &format!("SELECT count(*) FROM film_actor WHERE film_id IN {films_of_1}"),
+    );
+    let own_cast = count(
+        src,
+        "SELECT count(*) FROM film_actor WHERE film_id IN (SELECT id FROM film WHERE store_id = 1)",
+    );
+    assert!(own_cast > 0 && cast > own_cast, "{own_cast} {cast}");
+
+    let graph = write_graph(dir, CAST_GRAPH);
+    let out = dir.join("always.sql");
+    dump_with_graph(src_url, &graph, &["--root", "store.id=1"], &out);
+    import_ok(dst_url, &out);
+    assert_eq!(count(dst, "SELECT count(*) FROM film"), films);
+    assert_eq!(count(dst, "SELECT count(*) FROM film_actor"), cast);
+    assert_eq!(
+        count(dst, "SELECT count(*) FROM actor"),
+        count(
+            src,
+            &format!(
+                "SELECT count(DISTINCT actor_id) FROM film_actor WHERE film_id IN {films_of_1}"
+            )
+        )
+    );
+    let o = verify(src_url, dst_url, &graph, "store.id=1");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+
+    // Why a film that store 1 does not own has its cast in the dump.
+    let row = src.rows(
+        "SELECT fa.film_id, fa.actor_id FROM film_actor fa JOIN film f ON f.id = fa.film_id \
+         WHERE f.store_id IS NULL AND f.id IN (SELECT film_id FROM inventory WHERE store_id = 1) \
+         ORDER BY 1, 2",
+    );
+    let (f, a) = (row[0][0].clone().unwrap(), row[0][1].clone().unwrap());
+    let o = partialdump_ok(&[
+        "plan",
+        "--source",
+        src_url,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "store.id=1",
+        "--explain",
+        &format!("film_actor.film_id={f},actor_id={a}"),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("film id={f}  (referenced by inventory.film_id)"))
+            && text.contains("(child of film via film_actor.film_id (always))"),
+        "{text}"
+    );
+
+    // Without `always`: the casts of the store's own films only.
+    let graph = write_graph(
+        dir,
+        &CAST_GRAPH.replace("{table: film_actor, always: true}", "film_actor"),
+    );
+    let out = dir.join("plain.sql");
+    dump_with_graph(src_url, &graph, &["--root", "store.id=1"], &out);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let cast_rows = text
+        .split("INSERT INTO")
+        .filter(|s| {
+            s.trim_start()
+                .trim_start_matches(['"', '`'])
+                .starts_with("film_actor")
+        })
+        .map(|s| s.matches("),").count() + 1)
+        .sum::<usize>();
+    assert_eq!(cast_rows as i64, own_cast, "{text}");
+}
+
+#[test]
+fn sqlite_a_films_cast_comes_with_every_film() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let mut src = SqliteDb::with_schema(dir.clone(), "src.db", CAST_SCHEMA);
+    for s in cast_data() {
+        src.conn.execute_batch(&s).unwrap();
+    }
+    let mut dst = SqliteDb::with_schema(dir.clone(), "dst.db", CAST_SCHEMA);
+    let urls = (src.url(), dst.url());
+    a_films_cast_comes_with_every_film(&mut src, &mut dst, (&urls.0, &urls.1), dir.path());
+    assert!(dst.rows("PRAGMA foreign_key_check").is_empty());
+
+    // `check` names child edges that dumps from the given roots never follow, and says how.
+    let graph = write_graph(
+        dir.path(),
+        &CAST_GRAPH
+            .replace("[inventory, film]", "[inventory]")
+            .replace("{table: film_actor, always: true}", "film_actor"),
+    );
+    let o = partialdump(&[
+        "check",
+        "--source",
+        &urls.0,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root-table",
+        "store",
+    ]);
+    let findings = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{findings}");
+    assert!(
+        findings.contains("film: unfollowed-children: the child edges of `film` (film_actor)")
+            && findings.contains("`{table: film_actor, always: true}`"),
+        "{findings}"
+    );
+    // With `always`, nothing to say of it.
+    let graph = write_graph(
+        dir.path(),
+        &CAST_GRAPH.replace("[inventory, film]", "[inventory]"),
+    );
+    let o = partialdump(&[
+        "check",
+        "--source",
+        &urls.0,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root-table",
+        "store",
+    ]);
+    let findings = String::from_utf8_lossy(&o.stdout);
+    assert!(!findings.contains("unfollowed"), "{findings}");
+}
+
+#[test]
+fn mysql_a_films_cast_comes_with_every_film() {
+    let Some((mut src, mut dst)) = mysql_pair("always_cast", CAST_SCHEMA) else {
+        return;
+    };
+    for s in cast_data() {
+        src.rows(&s);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let urls = (src.url(), dst.url());
+    a_films_cast_comes_with_every_film(&mut src, &mut dst, (&urls.0, &urls.1), dir.path());
+}

@@ -222,6 +222,22 @@ impl SqliteDb {
         }
     }
 
+    /// A new database file `name` in `dir` holding the statements of `schema`.
+    pub fn with_schema(
+        dir: std::sync::Arc<tempfile::TempDir>,
+        name: &str,
+        schema: &str,
+    ) -> SqliteDb {
+        let path = dir.path().join(name);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(schema).unwrap();
+        SqliteDb {
+            path,
+            conn,
+            _dir: dir,
+        }
+    }
+
     /// A second, empty copy of the schema next to this one.
     pub fn empty_twin(&self, name: &str) -> SqliteDb {
         Self::fixture_in(self._dir.clone(), name, false)
