@@ -337,56 +337,34 @@ fn explain_row(
             s
         };
         let mut preds: Vec<(String, Key, String)> = Vec::new();
-        if owned {
-            // Owned: some owned parent's child edge.
-            for parent in model.tables.values() {
-                for edge in &parent.children {
-                    let r = &model.relations[edge.relation];
-                    if r.child != table {
-                        continue;
-                    }
-                    let sql = queries.parents(r, &mut |c| one(c));
-                    for pk in keys_of(source, &sql, parent.key.len())? {
-                        if owned_of(&parent.name, &pk) == Some(true) {
-                            preds.push((
-                                parent.name.clone(),
-                                pk,
-                                format!(
-                                    "child of {} via {}.{}",
-                                    r.parent,
-                                    r.child,
-                                    r.columns.join(",")
-                                ),
-                            ));
-                        }
+        // Owned: some owned parent's child edge. Not owned: an `always` edge from a parent row
+        // in the subset, or (below) a row that references it.
+        for parent in model.tables.values() {
+            for edge in parent.children.iter().filter(|e| owned || e.always) {
+                let r = &model.relations[edge.relation];
+                if r.child != table {
+                    continue;
+                }
+                let sql = queries.parents(r, &mut |c| one(c));
+                for pk in keys_of(source, &sql, parent.key.len())? {
+                    let parent_owned = owned_of(&parent.name, &pk);
+                    if parent_owned == Some(true) || (!owned && parent_owned.is_some()) {
+                        preds.push((
+                            parent.name.clone(),
+                            pk,
+                            format!(
+                                "child of {} via {}.{}{}",
+                                r.parent,
+                                r.child,
+                                r.columns.join(","),
+                                if owned { "" } else { " (always)" }
+                            ),
+                        ));
                     }
                 }
             }
-        } else {
-            // Brought by an `always` edge: the row it belongs to is in the subset.
-            for parent in model.tables.values() {
-                for edge in parent.children.iter().filter(|e| e.always) {
-                    let r = &model.relations[edge.relation];
-                    if r.child != table {
-                        continue;
-                    }
-                    let sql = queries.parents(r, &mut |c| one(c));
-                    for pk in keys_of(source, &sql, parent.key.len())? {
-                        if owned_of(&parent.name, &pk).is_some() {
-                            preds.push((
-                                parent.name.clone(),
-                                pk,
-                                format!(
-                                    "child of {} via {}.{} (always)",
-                                    r.parent,
-                                    r.child,
-                                    r.columns.join(",")
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
+        }
+        if !owned {
             // Included as a parent: some included row references it.
             for r in model
                 .relations

@@ -644,6 +644,12 @@ fn references_in_another_case_are_cleansed_like_their_parent() {
         .expect("loads with foreign-key checks on");
 }
 
+/// What `partialdump check` prints of `graph` against `url`.
+fn check_findings(url: &str, graph: &Path) -> String {
+    let o = partialdump(&["check", "--source", url, "--graph", graph.to_str().unwrap()]);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// Sakila's `customer.address_id` and `address.address_id` are whole numbers that only name
 /// rows: strict cleansing asked for a rule on each (a rule there would then have rewritten every
 /// key). An identifier that holds text (`card_id`), and the address itself, still need one.
@@ -663,14 +669,7 @@ fn whole_number_identifiers_do_not_look_personal() {
         "cleanse: {strict: true}\ntables:\n  address:\n    children: [customer]\n",
     );
     let url = format!("sqlite:{}", db.display());
-    let o = partialdump(&[
-        "check",
-        "--source",
-        &url,
-        "--graph",
-        graph.to_str().unwrap(),
-    ]);
-    let findings = String::from_utf8_lossy(&o.stdout).to_string();
+    let findings = check_findings(&url, &graph);
     let unruled: Vec<&str> = findings
         .lines()
         .filter(|l| l.contains("uncleansed-column"))
@@ -716,14 +715,7 @@ fn check_counts_a_rule_passed_on_to_a_referencing_column() {
          email: {fake: email}\n",
     );
     let url = format!("sqlite:{}", db.display());
-    let o = partialdump(&[
-        "check",
-        "--source",
-        &url,
-        "--graph",
-        graph.to_str().unwrap(),
-    ]);
-    let findings = String::from_utf8_lossy(&o.stdout).to_string();
+    let findings = check_findings(&url, &graph);
     assert!(
         findings.contains("members.phone: uncleansed-column"),
         "{findings}"

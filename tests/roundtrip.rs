@@ -2791,43 +2791,33 @@ fn sqlite_a_films_cast_comes_with_every_film() {
     assert!(dst.rows("PRAGMA foreign_key_check").is_empty());
 
     // `check` names child edges that dumps from the given roots never follow, and says how.
-    let graph = write_graph(
-        dir.path(),
-        &CAST_GRAPH
-            .replace("[inventory, film]", "[inventory]")
-            .replace("{table: film_actor, always: true}", "film_actor"),
-    );
-    let o = partialdump(&[
-        "check",
-        "--source",
-        &urls.0,
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root-table",
-        "store",
-    ]);
-    let findings = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "{findings}");
+    let check_from_store = |graph_text: &str| {
+        let graph = write_graph(dir.path(), graph_text);
+        let o = partialdump(&[
+            "check",
+            "--source",
+            &urls.0,
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root-table",
+            "store",
+        ]);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let not_owned = CAST_GRAPH.replace("[inventory, film]", "[inventory]");
+    let (code, findings) =
+        check_from_store(&not_owned.replace("{table: film_actor, always: true}", "film_actor"));
+    assert_eq!(code, Some(1), "{findings}");
     assert!(
         findings.contains("film: unfollowed-children: the child edges of `film` (film_actor)")
             && findings.contains("`{table: film_actor, always: true}`"),
         "{findings}"
     );
     // With `always`, nothing to say of it.
-    let graph = write_graph(
-        dir.path(),
-        &CAST_GRAPH.replace("[inventory, film]", "[inventory]"),
-    );
-    let o = partialdump(&[
-        "check",
-        "--source",
-        &urls.0,
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root-table",
-        "store",
-    ]);
-    let findings = String::from_utf8_lossy(&o.stdout);
+    let (_, findings) = check_from_store(&not_owned);
     assert!(!findings.contains("unfollowed"), "{findings}");
 }
 
