@@ -329,72 +329,25 @@ pub fn check(
     out
 }
 
-/// Child edges that no dump from `roots` follows: their table is in the dump, but only as rows
-/// others reference (children are followed from owned rows only), and it is no owner of a
-/// root's table either (where that is what a graph rooted lower down means). Sakila's
-/// `film: {children: [film_actor]}` with dumps starting at `store`: each film comes in because
-/// an inventory row references it, and its cast never did.
+/// Child edges that no dump from `roots` follows ([`Model::unfollowed_children`]).
 fn unfollowed_children(
     graph: &LoadedGraph,
     model: &Model,
     roots: &BTreeSet<String>,
     reached: &BTreeSet<&String>,
 ) -> Vec<Finding> {
-    let down = |from: &BTreeSet<String>, dir: bool| {
-        let mut seen = from.clone();
-        let mut stack: Vec<String> = from.iter().cloned().collect();
-        while let Some(t) = stack.pop() {
-            for r in &model.relations {
-                let edge = model.tables[&r.parent]
-                    .children
-                    .iter()
-                    .any(|e| e.relation == r.id);
-                let (from, to) = match dir {
-                    true => (&r.parent, &r.child),
-                    false => (&r.child, &r.parent),
-                };
-                if edge && *from == t && seen.insert(to.clone()) {
-                    stack.push(to.clone());
-                }
-            }
-        }
-        seen
-    };
-    let owned = down(roots, true);
-    let owners = down(roots, false);
-    let roots = roots.iter().cloned().collect::<Vec<_>>().join(", ");
-    let mut out = Vec::new();
-    for t in model.tables.values() {
-        let unfollowed: Vec<&str> = t
-            .children
-            .iter()
-            .filter(|e| !e.always)
-            .map(|e| model.relations[e.relation].child.as_str())
-            .collect();
-        if unfollowed.is_empty()
-            || !reached.contains(&t.name)
-            || owned.contains(&t.name)
-            || owners.contains(&t.name)
-        {
-            continue;
-        }
-        out.push(Finding {
+    model
+        .unfollowed_children(roots, reached)
+        .into_iter()
+        .map(|(table, children)| Finding {
             kind: "unfollowed-children",
-            location: t.name.clone(),
-            message: format!(
-                "the child edges of `{}` ({}) are never followed in dumps from {roots}: no chain of \
-                 child edges from {roots} reaches `{}`, so its rows are in a dump only as rows that \
-                 others reference, and children are followed from owned rows only.",
-                t.name,
-                unfollowed.join(", "),
-                t.name
-            ),
+            location: table.clone(),
+            message: Model::unfollowed_message(&table, &children, roots),
             fix: Some(format!(
-                "to bring them with every row of `{}` in the dump, write each as `{{table: {}, always: true}}`; \
-                 or list `{}` under an owner's `children` in {}",
-                t.name, unfollowed[0], t.name, graph.path
+                "to bring them with every row of `{table}` in the dump, write each as `{{table: {}, always: true}}`; \
+                 or list `{table}` under an owner's `children` in {}",
+                children[0], graph.path
             )),
-        });
-    }
-    out
+        })
+        .collect()
 }

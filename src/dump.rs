@@ -587,6 +587,16 @@ pub fn prepare_with(
             )]
         }
     };
+    let reached: BTreeSet<&String> = plan.order.iter().collect();
+    for (table, children) in model.unfollowed_children(&root_tables, &reached) {
+        warnings.push(format!(
+            "{} Write each as `{{table: {}, always: true}}` in {} to bring them with every row of \
+             `{table}` in the dump.",
+            Model::unfollowed_message(&table, &children, &root_tables),
+            children[0],
+            graph.path
+        ));
+    }
     for t in &plan.order {
         let Some(table) = schema.table(t) else {
             continue;

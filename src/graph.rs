@@ -561,6 +561,69 @@ impl Model {
         })
     }
 
+    /// Child edges that no dump from `roots` follows, by table: the table is in the dump
+    /// (`reached`), but only as rows others reference, as children are followed from owned rows
+    /// only, and it is no owner of a root's table either (where that is what a graph rooted
+    /// lower down means). Sakila's `film: {children: [film_actor]}` with dumps starting at
+    /// `store`: each film comes in because an inventory row references it, and its cast never
+    /// does. `always` edges are followed from every row, and are not listed.
+    pub fn unfollowed_children(
+        &self,
+        roots: &BTreeSet<String>,
+        reached: &BTreeSet<&String>,
+    ) -> Vec<(String, Vec<String>)> {
+        let along = |down: bool| {
+            let mut seen = roots.clone();
+            let mut stack: Vec<String> = roots.iter().cloned().collect();
+            while let Some(t) = stack.pop() {
+                for p in self.tables.values() {
+                    for e in &p.children {
+                        let r = &self.relations[e.relation];
+                        let (from, to) = match down {
+                            true => (&r.parent, &r.child),
+                            false => (&r.child, &r.parent),
+                        };
+                        if *from == t && seen.insert(to.clone()) {
+                            stack.push(to.clone());
+                        }
+                    }
+                }
+            }
+            seen
+        };
+        let (owned, owners) = (along(true), along(false));
+        self.tables
+            .values()
+            .filter(|t| {
+                reached.contains(&t.name) && !owned.contains(&t.name) && !owners.contains(&t.name)
+            })
+            .filter_map(|t| {
+                let children: Vec<String> = t
+                    .children
+                    .iter()
+                    .filter(|e| !e.always)
+                    .map(|e| self.relations[e.relation].child.clone())
+                    .collect();
+                (!children.is_empty()).then(|| (t.name.clone(), children))
+            })
+            .collect()
+    }
+
+    /// What [`Model::unfollowed_children`] found of `table`, for `check` and `dump`.
+    pub fn unfollowed_message(
+        table: &str,
+        children: &[String],
+        roots: &BTreeSet<String>,
+    ) -> String {
+        let roots = roots.iter().cloned().collect::<Vec<_>>().join(", ");
+        format!(
+            "the child edges of `{table}` ({}) are never followed in dumps from {roots}: no chain \
+             of child edges from {roots} reaches `{table}`, so its rows are in a dump only as rows \
+             that others reference, and children are followed from owned rows only.",
+            children.join(", ")
+        )
+    }
+
     /// Works out which tables the roots can reach and how they load. Errors for an edge into a
     /// skipped table, a reached table without a key, or a cycle that cannot be broken.
     pub fn plan(&self, root_tables: &BTreeSet<String>) -> Result<Plan> {

@@ -2816,6 +2816,29 @@ fn sqlite_a_films_cast_comes_with_every_film() {
             && findings.contains("`{table: film_actor, always: true}`"),
         "{findings}"
     );
+    // `dump` and `plan` say so too, knowing their roots.
+    let graph = write_graph(
+        dir.path(),
+        &not_owned.replace("{table: film_actor, always: true}", "film_actor"),
+    );
+    for command in ["dump", "plan"] {
+        let o = partialdump_ok(&[
+            command,
+            "--source",
+            &urls.0,
+            "--graph",
+            graph.to_str().unwrap(),
+            "--root",
+            "store.id=1",
+        ]);
+        assert!(
+            stderr(&o).contains(
+                "warning: the child edges of `film` (film_actor) are never followed in dumps from store"
+            ) && stderr(&o).contains("Write each as `{table: film_actor, always: true}`"),
+            "{command}: {}",
+            stderr(&o)
+        );
+    }
     // With `always`, nothing to say of it.
     let (_, findings) = check_from_store(&not_owned);
     assert!(!findings.contains("unfollowed"), "{findings}");
