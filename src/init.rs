@@ -221,6 +221,23 @@ pub fn init(
                 "# DECIDE: `{root}` rows never reach this table. Keep skipping it, copy it whole with"
             ));
             lines.push("# `mode: lookup`, or link it with `children` / `references`.".into());
+            // Rows of a table it references come in as parents (Sakila's films, which a store's
+            // inventory references, and their cast in `film_actor`).
+            if let Some(f) = t
+                .foreign_keys
+                .iter()
+                .find(|f| reached.contains(&f.ref_table) && !owned.contains(&f.ref_table))
+            {
+                lines.push(format!(
+                    "# `{}` rows come in as rows others reference: to bring the rows here with each of them,",
+                    f.ref_table
+                ));
+                lines.push(format!(
+                    "# list `{{table: {}, always: true}}` under `{}: {{children: ...}}`.",
+                    quote_yaml(&t.name),
+                    quote_yaml(&f.ref_table)
+                ));
+            }
             settings.push("mode: skip".into());
         }
         let _ = writeln!(s);

@@ -111,6 +111,37 @@ fn mysql_init_graph_dumps_as_written() {
     init_then_dump_loads(&src.url(), |f| dst.load_file(f), dir.path());
 }
 
+/// A table the root's rows never reach that references rows they reach as parents (Sakila's
+/// `film_actor`, of the films a store's inventory references): `init` says how an `always`
+/// edge brings it, and the file stays valid as written.
+#[test]
+fn init_says_how_to_bring_the_rows_of_a_parent_reached_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "cast.db",
+        "CREATE TABLE store (id INTEGER PRIMARY KEY);
+         CREATE TABLE film (id INTEGER PRIMARY KEY);
+         CREATE TABLE inventory (id INTEGER PRIMARY KEY, store_id INT NOT NULL REFERENCES store(id),
+           film_id INT NOT NULL REFERENCES film(id));
+         CREATE TABLE film_actor (film_id INT NOT NULL REFERENCES film(id), actor TEXT NOT NULL,
+           PRIMARY KEY (film_id, actor));
+         CREATE INDEX inventory_store ON inventory (store_id);",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "store"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(
+            "# list `{table: film_actor, always: true}` under `film: {children: ...}`.\n  film_actor:\n    mode: skip"
+        ),
+        "{text}"
+    );
+    let graph = write_graph(dir.path(), "init.yaml", &text);
+    let (code, out) = check(&url, &graph, &["--root-table", "store"]);
+    assert_eq!(code, Some(0), "{out}");
+}
+
 #[test]
 fn init_names_an_unknown_root_table() {
     let src = SqliteDb::fixture(true);
