@@ -1741,3 +1741,66 @@ fn mysql_a_target_with_new_columns_takes_the_rows_when_they_have_defaults() {
         ["1", "10", "-", "7"]
     );
 }
+
+/// Sakila's `ins_film` trigger copies each film into `film_text`, whose rows the dump holds
+/// too: the insert into `film` fails on a key of `film_text`, which the server names only as
+/// 'PRIMARY'. The error said the dump itself held two rows with one key, and had been altered.
+#[test]
+fn a_trigger_writing_rows_the_dump_holds_is_named_in_the_error() {
+    let schema = "CREATE TABLE language (id INT PRIMARY KEY);
+        CREATE TABLE film (id INT PRIMARY KEY, title VARCHAR(20) NOT NULL, language_id INT NOT NULL,
+          FOREIGN KEY (language_id) REFERENCES language (id));
+        CREATE TABLE film_text (film_id INT PRIMARY KEY, title VARCHAR(20) NOT NULL);";
+    let data = "INSERT INTO language VALUES (1);
+        INSERT INTO film VALUES (1, 'a', 1), (2, 'b', 1);
+        INSERT INTO film_text VALUES (1, 'a'), (2, 'b');";
+    let graph_text = "tables:\n  film:\n    children: [{table: film_text, always: true}]\n  \
+                      film_text:\n    references:\n      - {columns: film_id, table: film}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), graph_text);
+    let (src, _conn) = sqlite_file(dir.path(), "src.db", &format!("{schema}{data}"));
+    let (dst, conn) = sqlite_file(dir.path(), "dst.db", schema);
+    conn.execute_batch(
+        "CREATE TRIGGER ins_film AFTER INSERT ON film BEGIN \
+         INSERT INTO film_text VALUES (new.id, new.title); END;",
+    )
+    .unwrap();
+    let file = dir.path().join("film.sql");
+    let src_url = format!("sqlite:{}", src.display());
+    dump_to(&src_url, &graph, "film.id=1", &file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let at = |table: &str| text.find(&format!("INSERT INTO \"{table}\"")).unwrap();
+    assert!(at("film_text") < at("film"), "{text}");
+    let refused = |o: &std::process::Output| {
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+        let err = stderr(o);
+        assert!(
+            err.contains("into table `film` failed")
+                && err.contains("`film` has an INSERT trigger in the target")
+                && err.contains("drop the trigger before importing")
+                && !err.contains("altered"),
+            "{err}"
+        );
+    };
+    refused(&import_file(
+        &format!("sqlite:{}", dst.display()),
+        &file,
+        &["-q"],
+    ));
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM film_text", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(count, 0, "rolled back");
+    // MariaDB, on its bulk path for empty tables and without it.
+    let Some((mut m, _)) = mysql_pair("trigger_copy", schema) else {
+        return;
+    };
+    m.rows("CREATE TRIGGER ins_film AFTER INSERT ON film FOR EACH ROW INSERT INTO film_text VALUES (NEW.id, NEW.title)");
+    for args in [&["-q"][..], &["-q", "--no-bulk-load"]] {
+        refused(&import_file(&m.url(), &file, args));
+        assert_eq!(
+            m.rows("SELECT count(*) FROM film_text"),
+            vec![vec![Some("0".to_string())]]
+        );
+    }
+}

@@ -398,8 +398,23 @@ fn load(
                 let suffix = dialect.on_conflict(options.on_conflict, &columns, &key);
                 // `duplicate`: the failure is about keys that exist already.
                 let conflict_hint = |target: &mut dyn Target, duplicate: bool| {
+                    // A trigger of the table's that inserts elsewhere (Sakila's `ins_film`
+                    // copies each film into `film_text`): the server names the key, not the
+                    // table, and the statement into this one is the one that fails.
+                    let triggered =
+                        duplicate && target.insert_triggers().is_ok_and(|t| t.contains(&table));
+                    let trigger_hint = || {
+                        format!(
+                            " (`{table}` has an INSERT trigger in the target, and the key may be one the trigger \
+                             wrote into another table, such as a copy of each row that the dump also holds: \
+                             drop the trigger before importing and create it again after)"
+                        )
+                    };
                     // An empty table has nothing to conflict with: the rows conflict among
-                    // themselves.
+                    // themselves, or with what a trigger wrote.
+                    if bulk_path && triggered {
+                        return trigger_hint();
+                    }
                     if bulk_path && duplicate {
                         return " (the table was empty before the import, so the dump itself holds two rows with \
                                 the same primary or unique key: it was altered or not written by partialdump)"
@@ -410,6 +425,7 @@ fn load(
                             " (the target already has the row with {k}; --on-conflict skip keeps existing rows, \
                              --on-conflict update overwrites them)"
                         ),
+                        None if triggered => trigger_hint(),
                         // Not a conflict: say which rows the statement held.
                         None => rows_hint(&key, &columns, &rows),
                     }
@@ -773,9 +789,12 @@ fn unexpected_warning(
 }
 
 /// Whether a server's message is about a duplicate key (MariaDB's bulk path into an empty table
-/// reports one among the statement's own rows as an error "during COMMIT").
+/// reports one among the statement's own rows as an error "during COMMIT"; SQLite says "UNIQUE
+/// constraint failed").
 fn is_duplicate_key(message: &str) -> bool {
-    message.contains("Duplicate") || message.contains("during COMMIT")
+    message.contains("Duplicate")
+        || message.contains("during COMMIT")
+        || message.contains("UNIQUE constraint failed")
 }
 
 /// Whether the target's table has no row (inside the import's transaction).
