@@ -4,10 +4,13 @@
 //! table through a foreign key becomes its child (breadth first, so each table is owned by the
 //! nearest owner). Declared foreign keys are listed as comments (they are read from the
 //! database anyway). References that look like conventions but have no constraint
-//! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs) are suggested as commented
-//! `references`, except a table's own key named after it (`address.address_id`). Tables the root cannot reach are marked `mode: skip` with a note to decide.
+//! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs; `_ID` too, under a prefix all
+//! tables share, and by the name's last words: WordPress's `comment_post_ID` names `wp_posts`)
+//! are suggested as commented `references`, except a table's own key named after it
+//! (`address.address_id`) and a column whose type the key's cannot be. Tables the root cannot reach are marked `mode: skip` with a note to decide.
 //! The file is valid as written: a dump with it works and loads with foreign-key checks on.
 
+use crate::check::family;
 use crate::engine::Source;
 use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
@@ -15,20 +18,61 @@ use crate::schema::{Schema, Table};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write;
 
-/// The table a name like `account`, `accounts`, `Category` or `categories` most likely means.
+/// The table a name like `account`, `accounts`, `Category` or `categories` most likely means:
+/// that name, or failing it the one table whose name ends in `_` and that name (WordPress's
+/// `wp_posts` for `post`: a prefix all of an application's tables share).
 fn table_for(schema: &Schema, word: &str) -> Option<String> {
     let w = word.to_lowercase();
     let mut candidates = vec![w.clone(), format!("{w}s"), format!("{w}es")];
     if let Some(stem) = w.strip_suffix('y') {
         candidates.push(format!("{stem}ies"));
     }
-    candidates.into_iter().find_map(|c| {
+    let named = |c: &String| {
         schema
             .tables
             .keys()
-            .find(|t| t.to_lowercase() == c)
+            .find(|t| t.to_lowercase() == *c)
             .cloned()
-    })
+    };
+    let prefixed = |c: &String| {
+        let suffix = format!("_{c}");
+        let mut found = schema
+            .tables
+            .keys()
+            .filter(|t| t.to_lowercase().ends_with(&suffix));
+        match (found.next(), found.next()) {
+            (Some(one), None) => Some(one.clone()),
+            _ => None,
+        }
+    };
+    candidates
+        .iter()
+        .find_map(named)
+        .or_else(|| candidates.iter().find_map(prefixed))
+}
+
+/// The table a reference column's name without `_id` (`user`, `comment_post`) most likely
+/// means: the whole name's, or else that of its last words (`comment_post_ID` names a post,
+/// `billing_address_id` an address).
+fn table_for_stem(schema: &Schema, stem: &str) -> Option<String> {
+    let words: Vec<&str> = stem.split('_').filter(|w| !w.is_empty()).collect();
+    (0..words.len()).find_map(|i| table_for(schema, &words[i..].join("_")))
+}
+
+/// Whether a column of `data_type` may hold `table`'s key: unless both are of known and
+/// different families (a `stripe_customer_id VARCHAR` names no row of an INT-keyed `customers`).
+fn key_type_fits(schema: &Schema, table: &str, data_type: &str) -> bool {
+    let key_type = schema
+        .table(table)
+        .and_then(|t| match t.primary_key.as_slice() {
+            [one] => t.column(one),
+            _ => None,
+        })
+        .map(|k| k.data_type.as_str());
+    match (key_type.and_then(family), family(data_type)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
 }
 
 fn quote_yaml(s: &str) -> String {
@@ -142,7 +186,16 @@ pub fn init(
         let fks = fk_columns(t);
         let mut suggestions = Vec::new();
         for c in &t.columns {
-            let Some(stem) = c.name.strip_suffix("_id") else {
+            // `_id`, `_ID` (WordPress's `comment_post_ID`) or `_Id`.
+            let Some(stem) = c
+                .name
+                .len()
+                .checked_sub(3)
+                .filter(|&at| {
+                    c.name.is_char_boundary(at) && c.name[at..].eq_ignore_ascii_case("_id")
+                })
+                .map(|at| &c.name[..at])
+            else {
                 continue;
             };
             if fks.contains(&c.name) || stem.is_empty() {
@@ -184,7 +237,9 @@ pub fn init(
                         )),
                     }
                 }
-            } else if let Some(target) = table_for(schema, stem).filter(|t| !names_own_row(t)) {
+            } else if let Some(target) = table_for_stem(schema, stem)
+                .filter(|t| !names_own_row(t) && key_type_fits(schema, t, &c.data_type))
+            {
                 suggestions.push(format!(
                     "- {{columns: {}, table: {}}}",
                     c.name,

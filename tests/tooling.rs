@@ -111,6 +111,44 @@ fn mysql_init_graph_dumps_as_written() {
     init_then_dump_loads(&src.url(), |f| dst.load_file(f), dir.path());
 }
 
+/// WordPress declares no foreign keys, prefixes every table (`wp_posts`) and names references
+/// `comment_post_ID`: `init` guessed none of them. A reference by its last words
+/// (`billing_customer_id`) is guessed too, but not one whose type the key's cannot be.
+#[test]
+fn init_guesses_references_under_a_table_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "wp.db",
+        "CREATE TABLE wp_users (ID INTEGER PRIMARY KEY, user_login TEXT);
+         CREATE TABLE wp_usermeta (umeta_id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);
+         CREATE TABLE wp_posts (ID INTEGER PRIMARY KEY, post_author INTEGER NOT NULL);
+         CREATE TABLE wp_comments (comment_ID INTEGER PRIMARY KEY, comment_post_ID INTEGER NOT NULL,
+           user_id INTEGER NOT NULL);
+         CREATE TABLE customers (id INTEGER PRIMARY KEY);
+         CREATE TABLE wp_orders (id INTEGER PRIMARY KEY, stripe_customer_id TEXT,
+           billing_customer_id INTEGER);",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "wp_users"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut guessed: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("#   - "))
+        .collect();
+    guessed.sort();
+    assert_eq!(
+        guessed,
+        [
+            "{columns: billing_customer_id, table: customers}",
+            "{columns: comment_post_ID, table: wp_posts}",
+            "{columns: user_id, table: wp_users}",
+            "{columns: user_id, table: wp_users}",
+        ],
+        "{text}"
+    );
+}
+
 /// A table the root's rows never reach that references rows they reach as parents (Sakila's
 /// `film_actor`, of the films a store's inventory references): `init` says how an `always`
 /// edge brings it, and the file stays valid as written.
