@@ -739,20 +739,24 @@ pub fn begin_snapshot(source: &mut dyn Source, prepared: &Prepared) -> Result<Sn
 }
 
 /// The rows the subset references that the source does not have (keys a reference named
-/// whose row no query found), as a warning naming them: the dump holds the references as the
+/// whose row no query found), as warnings naming them: the dump holds the references as the
 /// source does, and a target checking foreign keys refuses them. SQLite does not enforce
-/// foreign keys unless told to, nor MySQL while `foreign_key_checks` is off. Only tables whose
-/// keys compare exactly ([`TableModel::exact_key`]). `maps` are the tables' keys in the order
-/// of the plan.
+/// foreign keys unless told to, nor MySQL while `foreign_key_checks` is off. Tables that only
+/// references the graph declares (no foreign key) name are told apart: a target enforces
+/// those no more than the source, and schemas without foreign keys often say "none" with a 0
+/// (WordPress's `post_parent`). Only tables whose keys compare exactly
+/// ([`TableModel::exact_key`]). `maps` are the tables' keys in the order of the plan.
 pub(crate) fn missing_parents<'m>(
     prepared: &Prepared,
     subset: &crate::walk::Subset,
     maps: impl Iterator<Item = Option<&'m KeyMap>>,
-) -> Option<String> {
+) -> Vec<String> {
     const SAMPLE: usize = 5;
     let model = &prepared.model;
-    let mut parts = Vec::new();
-    let mut total = 0;
+    // Per kind (false: some reference is a foreign key; true: the graph's only): the tables'
+    // parts of the message, and how many rows.
+    let mut parts = [Vec::new(), Vec::new()];
+    let mut total = [0, 0];
     for (name, map) in prepared.plan.order.iter().zip(maps) {
         // A key of text under a collation that holds other spellings equal: a reference in
         // another case names a row read under its own (`'DOC-5'`, `'doc-5'`).
@@ -763,7 +767,6 @@ pub(crate) fn missing_parents<'m>(
         if n == 0 {
             continue;
         }
-        total += n;
         let mut rows: Vec<String> = sample
             .iter()
             .map(|k| crate::plan::key_text(model, name, k))
@@ -774,31 +777,51 @@ pub(crate) fn missing_parents<'m>(
                 false => format!("{} more", n - rows.len()),
             });
         }
-        let through: Vec<String> = model
+        let through: Vec<&crate::graph::Relation> = model
             .relations
             .iter()
             .filter(|r| &r.parent == name && !r.nullified && subset.count(&r.child) > 0)
-            .map(|r| format!("`{}.{}`", r.child, r.columns.join(",")))
             .collect();
-        parts.push(format!(
+        let kind = usize::from(through.iter().all(|r| !r.declared));
+        total[kind] += n;
+        parts[kind].push(format!(
             "`{name}` {} (referenced through {}{})",
             rows.join(", "),
             if through.len() > 1 { "one of " } else { "" },
-            through.join(", ")
+            through
+                .iter()
+                .map(|r| format!("`{}.{}`", r.child, r.columns.join(",")))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
-    (total > 0).then(|| {
-        format!(
-            "the source lacks {total} row{} that rows of the subset reference: {}. The dump holds \
+    let rows = |n: usize| format!("{n} row{}", if n == 1 { "" } else { "s" });
+    let mut warnings = Vec::new();
+    if total[0] > 0 {
+        warnings.push(format!(
+            "the source lacks {} that rows of the subset reference: {}. The dump holds \
              those references as the source does, so a target that checks foreign keys refuses \
              it. The source did not enforce them when the rows were written (SQLite with foreign \
              keys off, its default; MySQL with foreign_key_checks off): mend the source's rows, \
              or list the referencing column under the table's `nullify:` in the graph, which \
              writes it as NULL.",
-            if total == 1 { "" } else { "s" },
-            parts.join("; ")
-        )
-    })
+            rows(total[0]),
+            parts[0].join("; ")
+        ));
+    }
+    if total[1] > 0 {
+        warnings.push(format!(
+            "the source lacks {} that rows of the subset reference through references the graph \
+             declares, which no foreign key enforces: {}. The dump holds those references as the \
+             source does, and a target without such foreign keys loads them so. Where a value \
+             names no row on purpose (a 0 for none, as WordPress's `post_parent` holds), they \
+             can stay; else mend the source's rows, or list the column under the table's \
+             `nullify:` in the graph (a nullable one), which writes it as NULL.",
+            rows(total[1]),
+            parts[1].join("; ")
+        ));
+    }
+    warnings
 }
 
 /// Runs a whole dump into `sink`. `header` lines are written first (the caller knows the

@@ -134,9 +134,7 @@ pub fn plan(
                 .order
                 .iter()
                 .map(|t| subset.table(t).map(|k| &k.keys)),
-        )
-        .into_iter()
-        .collect(),
+        ),
     };
     for root in &prepared.roots {
         report.queries.push(QueryPlan {

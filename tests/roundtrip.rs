@@ -2354,6 +2354,60 @@ fn sqlite_references_spelled_in_another_case_are_followed() {
     assert_eq!(dangling, 0);
 }
 
+/// WordPress declares no foreign keys and says "no parent" with a 0 (`post_parent`): the
+/// references the graph declares name rows the source lacks. The warning said a target
+/// checking foreign keys refuses the dump, and to `nullify:` the column, which `post_parent`
+/// (NOT NULL) cannot be; no foreign key holds such a reference, in the target either, and
+/// the dump loads as the source holds it. A row lacking behind a foreign key is still told
+/// apart, in a warning of its own.
+#[test]
+fn references_the_graph_declares_to_rows_the_source_lacks_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "CREATE TABLE wp_users (ID INTEGER PRIMARY KEY);
+         CREATE TABLE wp_posts (ID INTEGER PRIMARY KEY, post_author INTEGER NOT NULL,
+           post_parent INTEGER NOT NULL DEFAULT 0, editor INTEGER REFERENCES wp_users(ID));";
+    let (db, conn) = sqlite_file(dir.path(), "src.db", schema);
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         INSERT INTO wp_users VALUES (1);
+         INSERT INTO wp_posts VALUES (1, 1, 0, NULL), (2, 1, 1, NULL), (3, 1, 0, 5);",
+    )
+    .unwrap();
+    let source = format!("sqlite:{}", db.display());
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  wp_users:\n    children: [{table: wp_posts, via: post_author}]\n  wp_posts:\n    \
+         references:\n      - {columns: post_author, table: wp_users}\n      \
+         - {columns: post_parent, table: wp_posts}\n",
+    );
+    let out = dir.path().join("dump.sql");
+    let o = dump_into(&source, &graph, &["--root", "wp_users.ID=1", "-q"], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "warning: the source lacks 1 row that rows of the subset reference through references \
+             the graph declares, which no foreign key enforces: `wp_posts` ID=0 (referenced through \
+             `wp_posts.post_parent`)"
+        ) && err.contains("a 0 for none"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "warning: the source lacks 1 row that rows of the subset reference: `wp_users` ID=5 \
+             (referenced through one of `wp_posts.editor`, `wp_posts.post_author`)"
+        ),
+        "{err}"
+    );
+    // Without the dangling editor, the copy loads as the source holds it.
+    conn.execute_batch("UPDATE wp_posts SET editor = NULL")
+        .unwrap();
+    let o = dump_into(&source, &graph, &["--root", "wp_users.ID=1", "-q"], &out);
+    assert!(!stderr(&o).contains("refuses"), "{}", stderr(&o));
+    let (copy, _) = sqlite_file(dir.path(), "copy.db", schema);
+    import_ok(&format!("sqlite:{}", copy.display()), &out);
+}
+
 /// References to rows the source lacks (SQLite enforces foreign keys only when told to) are
 /// named when the dump is written, as the target will refuse them, and by `plan`; the
 /// import's refusal says that the source may lack the row; `nullify:` makes a dump that loads;
