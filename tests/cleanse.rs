@@ -652,7 +652,9 @@ fn check_findings(url: &str, graph: &Path) -> String {
 
 /// Sakila's `customer.address_id` and `address.address_id` are whole numbers that only name
 /// rows: strict cleansing asked for a rule on each (a rule there would then have rewritten every
-/// key). An identifier that holds text (`card_id`), and the address itself, still need one.
+/// key); nor does a number hold an email or a name (`email_count`, WordPress's `post_author`).
+/// An identifier that holds text (`card_id`), a phone held as a number, the address itself and
+/// WordPress's `user_pass` (which it missed) still need one.
 #[test]
 fn whole_number_identifiers_do_not_look_personal() {
     let dir = tempfile::tempdir().unwrap();
@@ -661,7 +663,8 @@ fn whole_number_identifiers_do_not_look_personal() {
         "src.db",
         "CREATE TABLE address (address_id INTEGER PRIMARY KEY, address TEXT NOT NULL);
          CREATE TABLE customer (customer_id INTEGER PRIMARY KEY,
-           address_id INT NOT NULL REFERENCES address (address_id), emailId BIGINT, card_id TEXT);
+           address_id INT NOT NULL REFERENCES address (address_id), emailId BIGINT, card_id TEXT,
+           email_count INTEGER, phone INTEGER, user_pass TEXT, post_author BIGINT);
          CREATE INDEX customer_address ON customer (address_id);",
     );
     let graph = write_graph(
@@ -677,7 +680,12 @@ fn whole_number_identifiers_do_not_look_personal() {
         .collect();
     assert_eq!(
         unruled,
-        ["address.address", "customer.card_id"],
+        [
+            "address.address",
+            "customer.card_id",
+            "customer.phone",
+            "customer.user_pass"
+        ],
         "{findings}"
     );
     let o = dump_into(
@@ -689,7 +697,8 @@ fn whole_number_identifiers_do_not_look_personal() {
     let err = stderr(&o);
     assert!(
         err.contains(
-            "2 columns look personal but have no cleansing rule: address.address, customer.card_id."
+            "4 columns look personal but have no cleansing rule: address.address, customer.card_id, \
+             customer.phone, customer.user_pass."
         ),
         "{err}"
     );

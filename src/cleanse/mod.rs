@@ -27,29 +27,61 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// Words that make a column name look personal.
+/// Words that make a column name look personal (those of 4 letters or more also as the start
+/// or end of a word: `birthdate`, `username`).
 const PERSONAL: &[&str] = &[
     "email", "phone", "mobile", "name", "address", "street", "zip", "postcode", "ip", "ssn",
     "passport", "birth", "dob", "iban", "card", "token", "secret", "password",
 ];
 
-/// Whether a column name looks like it holds personal data: one of its words (split at `_`,
-/// `-` and case changes) is, or starts with, a personal word (short ones must match exactly).
-pub fn looks_personal(column: &str) -> bool {
-    name_words(column).iter().any(|w| {
-        PERSONAL.iter().any(|p| {
-            w == p || (p.len() >= 4 && w.starts_with(p)) || (p.len() >= 4 && w.ends_with(p))
+/// Words that make a column name look personal only as whole words: WordPress's `user_pass`
+/// (a password hash) and `comment_author` (a name), not `passenger` or `authority`.
+const PERSONAL_WORDS: &[&str] = &["pass", "pwd", "author"];
+
+/// Personal words that no whole number holds as such (an `email_count INT`, a `post_author
+/// BIGINT` naming a user), unlike a phone number, a postcode or a PIN.
+const NOT_IN_NUMBERS: &[&str] = &["email", "name", "address", "street", "author"];
+
+/// The personal words a column name holds (split at `_`, `-`, spaces and case changes): each
+/// word is, or starts or ends with, one of [`PERSONAL`] (short ones must match exactly), or is
+/// one of [`PERSONAL_WORDS`].
+fn personal_words(column: &str) -> Vec<&'static str> {
+    let words = name_words(column);
+    let mut found: Vec<&'static str> = PERSONAL
+        .iter()
+        .filter(|p| {
+            words
+                .iter()
+                .any(|w| w == *p || (p.len() >= 4 && (w.starts_with(*p) || w.ends_with(*p))))
         })
-    })
+        .chain(
+            PERSONAL_WORDS
+                .iter()
+                .filter(|p| words.iter().any(|w| w == *p)),
+        )
+        .copied()
+        .collect();
+    found.dedup();
+    found
 }
 
-/// Whether a column looks like it holds personal data: its name does ([`looks_personal`]) and
-/// it is not a whole number named as an identifier (`address_id`, `emailId`), whose values only
-/// name rows (Sakila's `customer.address_id` and `address.address_id` hold no address).
+/// Whether a column name looks like it holds personal data ([`personal_words`]).
+pub fn looks_personal(column: &str) -> bool {
+    !personal_words(column).is_empty()
+}
+
+/// Whether a column looks like it holds personal data: its name does ([`looks_personal`]),
+/// and it is not a whole number named as an identifier (`address_id`, `emailId`), whose values
+/// only name rows (Sakila's `customer.address_id` and `address.address_id` hold no address),
+/// nor one whose personal words no number holds ([`NOT_IN_NUMBERS`]: `email_count`).
 pub fn column_looks_personal(column: &Column) -> bool {
-    looks_personal(&column.name)
-        && !(is_whole_number_type(&column.data_type)
-            && name_words(&column.name).last().is_some_and(|w| w == "id"))
+    let words = personal_words(&column.name);
+    if words.is_empty() {
+        return false;
+    }
+    !(is_whole_number_type(&column.data_type)
+        && (name_words(&column.name).last().is_some_and(|w| w == "id")
+            || words.iter().all(|w| NOT_IN_NUMBERS.contains(w))))
 }
 
 /// MySQL's integer types, and SQLite's declared ones of integer affinity named the usual ways.
@@ -2040,6 +2072,9 @@ mod tests {
             "ssn",
             "passport_no",
             "street",
+            "user_pass",
+            "comment_author",
+            "db_pwd",
         ] {
             assert!(looks_personal(yes), "{yes}");
         }
@@ -2052,6 +2087,9 @@ mod tests {
             "amount",
             "created_at",
             "status",
+            "passenger_count",
+            "authority",
+            "tests_passed",
         ] {
             assert!(!looks_personal(no), "{no}");
         }
