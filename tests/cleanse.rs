@@ -1316,3 +1316,68 @@ fn hash_number_on_a_unique_column_uses_every_number_or_says_it_ran_out() {
         stderr(&o)
     );
 }
+
+/// WordPress holds '' where an anonymous comment has no email (its columns are NOT NULL): every
+/// such row got one and the same fake email, which made them look like one person's. A text
+/// that is empty or only spaces is kept by every rule, as NULL is; other values are not.
+#[test]
+fn blank_values_stay_blank_under_every_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "CREATE TABLE comments (id INTEGER PRIMARY KEY, author TEXT NOT NULL,
+        email TEXT NOT NULL, ip TEXT NOT NULL, phone TEXT NOT NULL, note TEXT NOT NULL,
+        display TEXT NOT NULL);";
+    let (db, conn) = sqlite_file(dir.path(), "src.db", schema);
+    conn.execute_batch(
+        "INSERT INTO comments VALUES (1, 'Ann', 'ann@corp.com', '10.0.0.1', '555-1234', 'hi', 'Ann');
+         INSERT INTO comments VALUES (2, '', '', ' ', '', '', '');
+         INSERT INTO comments VALUES (3, '', '', '', '  ', '', '');",
+    )
+    .unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  comments:\n    cleanse:\n      author: {fake: name}\n      email: {fake: email}\n      \
+         ip: {hash: hex}\n      phone: {mask: {}}\n      note: {value: '[removed]'}\n      \
+         display: {template: '{author} <{email}>'}\n",
+    );
+    let url = format!("sqlite:{}", db.display());
+    let out = dir.path().join("o.sql");
+    let o = dump_into(
+        &url,
+        &graph,
+        &["--root-where", "comments:1 = 1", "--random-seed", "9"],
+        &out,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (copy, copy_conn) = sqlite_file(dir.path(), "copy.db", schema);
+    import_ok(&format!("sqlite:{}", copy.display()), &out);
+    let read = |conn: &rusqlite::Connection, id: i64| -> Vec<String> {
+        conn.query_row(
+            "SELECT author, email, ip, phone, note, display FROM comments WHERE id = ?1",
+            [id],
+            |r| (0..6).map(|i| r.get::<_, String>(i)).collect(),
+        )
+        .unwrap()
+    };
+    for id in [2, 3] {
+        assert_eq!(read(&copy_conn, id), read(&conn, id), "row {id}");
+    }
+    let (before, after) = (read(&conn, 1), read(&copy_conn, 1));
+    for (b, a) in before.iter().zip(&after) {
+        assert_ne!(a, b, "{after:?}");
+        assert!(!a.trim().is_empty(), "{after:?}");
+    }
+    let o = partialdump(&[
+        "verify",
+        "--source",
+        &url,
+        "--target",
+        &format!("sqlite:{}", copy.display()),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root-where",
+        "comments:1 = 1",
+        "--random-seed",
+        "9",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}

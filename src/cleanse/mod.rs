@@ -1306,7 +1306,7 @@ impl Cleanser {
                 ..
             }) = rule.as_deref()
             {
-                if values[i].is_null() {
+                if values[i].is_null() || is_blank(&values[i]) {
                     continue;
                 }
                 let mut s = String::new();
@@ -1361,6 +1361,9 @@ impl Cleanser {
     ) -> Value {
         if original.is_null() {
             return Value::Null;
+        }
+        if is_blank(original) {
+            return original.clone();
         }
         match rule {
             Compiled::Keep => return original.clone(),
@@ -1694,6 +1697,18 @@ fn in_timestamp_range(v: &Value) -> bool {
         Value::Date { year, month, day } => {
             ((1970, 1, 2)..=(2038, 1, 19)).contains(&(year, month, day))
         }
+        _ => false,
+    }
+}
+
+/// A text that is empty or only spaces, or no bytes: nothing to hide, and what schemas without
+/// NULLs hold for "none" (WordPress's `comment_author_email` of an anonymous comment). Every
+/// rule keeps it, as it keeps NULL: a fake in its place would give every row that had none
+/// one and the same made-up value.
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Text(t) => t.trim().is_empty(),
+        Value::Bytes(b) => b.is_empty(),
         _ => false,
     }
 }
