@@ -1330,7 +1330,8 @@ fn blank_values_stay_blank_under_every_rule() {
     conn.execute_batch(
         "INSERT INTO comments VALUES (1, 'Ann', 'ann@corp.com', '10.0.0.1', '555-1234', 'hi', 'Ann');
          INSERT INTO comments VALUES (2, '', '', ' ', '', '', '');
-         INSERT INTO comments VALUES (3, '', '', '', '  ', '', '');",
+         INSERT INTO comments VALUES (3, '', '', '', '  ', '', '');
+         INSERT INTO comments VALUES (4, 'Bob', 'bob@corp.com', '10.0.0.2', '--', 'x', 'Bob');",
     )
     .unwrap();
     let graph = write_graph(
@@ -1366,6 +1367,9 @@ fn blank_values_stay_blank_under_every_rule() {
         assert_ne!(a, b, "{after:?}");
         assert!(!a.trim().is_empty(), "{after:?}");
     }
+    // A mask keeps all but letters and digits: of `--` it can only write `--`. It wrote a
+    // 64-digit hash.
+    assert_eq!(read(&copy_conn, 4)[3], "--");
     let o = partialdump(&[
         "verify",
         "--source",

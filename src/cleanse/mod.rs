@@ -1365,6 +1365,13 @@ impl Cleanser {
         if is_blank(original) {
             return original.clone();
         }
+        // A mask keeps every character but letters and digits: with none (`---`, `+`), there
+        // is nothing to hide, and its output can only be the value.
+        if matches!(rule, Compiled::Mask { .. })
+            && text_of(original).is_some_and(|t| !t.chars().any(char::is_alphanumeric))
+        {
+            return original.clone();
+        }
         match rule {
             Compiled::Keep => return original.clone(),
             Compiled::Null => return Value::Null,
