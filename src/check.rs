@@ -295,6 +295,10 @@ pub fn check(
                     });
                 }
                 for (t, c) in crate::cleanse::unruled(graph, schema, &model, &plan.order) {
+                    let rule = schema
+                        .table(&t)
+                        .and_then(|table| table.column(&c))
+                        .map_or("{fake: ...}", crate::cleanse::suggested_rule);
                     out.push(Finding {
                         kind: "uncleansed-column",
                         location: format!("{t}.{c}"),
@@ -303,7 +307,7 @@ pub fn check(
                              (strict cleansing refuses to start)."
                         ),
                         fix: Some(format!(
-                            "add `{c}: {{fake: ...}}` (or another rule, or `keep` once reviewed) under `{t}: {{cleanse: ...}}`"
+                            "add `{c}: {rule}` (or another rule, or `keep` once reviewed) under `{t}: {{cleanse: ...}}`"
                         )),
                     });
                 }

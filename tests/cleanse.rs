@@ -688,6 +688,15 @@ fn whole_number_identifiers_do_not_look_personal() {
         ],
         "{findings}"
     );
+    // Each with a rule to start from, by what its name says and its type.
+    for fix in [
+        "add `address: {fake: street_address}`",
+        "add `card_id: {fake: credit_card}`",
+        "add `phone: {mask: {keep_last: 2}}`",
+        "add `user_pass: null`",
+    ] {
+        assert!(findings.contains(fix), "{fix}: {findings}");
+    }
     let o = dump_into(
         &url,
         &graph,

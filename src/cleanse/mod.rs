@@ -84,6 +84,50 @@ pub fn column_looks_personal(column: &Column) -> bool {
             || words.iter().all(|w| NOT_IN_NUMBERS.contains(w))))
 }
 
+/// A rule to start from for a column that looks personal ([`column_looks_personal`]), by what
+/// its name says it holds and its type: what `check` offers to write.
+pub fn suggested_rule(column: &Column) -> &'static str {
+    let words = personal_words(&column.name);
+    let has = |w: &str| words.contains(&w);
+    let name = column.name.to_lowercase();
+    if column.holds_only == Some(Holds::Dates) || has("birth") || has("dob") {
+        "{date_shift: {days: 180}}"
+    } else if has("password") || has("pass") || has("pwd") || has("token") || has("secret") {
+        match column.nullable {
+            true => "null",
+            false => "{hash: hex}",
+        }
+    } else if has("email") {
+        "{fake: email}"
+    } else if has("phone") || has("mobile") {
+        "{mask: {keep_last: 2}}"
+    } else if has("ssn") {
+        "{hash: \"###-##-####\"}"
+    } else if has("iban") {
+        "{fake: iban}"
+    } else if has("card") {
+        "{fake: credit_card}"
+    } else if has("ip") {
+        "{fake: ipv4}"
+    } else if name.contains("url") {
+        "{fake: url}"
+    } else if has("zip") || has("postcode") {
+        "{fake: postcode}"
+    } else if has("address") || has("street") {
+        "{fake: street_address}"
+    } else if name.contains("first") || name.contains("given") {
+        "{fake: first_name}"
+    } else if name.contains("last") || name.contains("surname") || name.contains("family") {
+        "{fake: last_name}"
+    } else if name.contains("user") || name.contains("nick") || name.contains("login") {
+        "{fake: username}"
+    } else if has("name") || has("author") {
+        "{fake: name}"
+    } else {
+        "{hash: hex}"
+    }
+}
+
 /// MySQL's integer types, and SQLite's declared ones of integer affinity named the usual ways.
 fn is_whole_number_type(data_type: &str) -> bool {
     let first = data_type.split([' ', '(']).next().unwrap_or_default();
