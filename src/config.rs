@@ -372,7 +372,14 @@ pub fn parse(text: &str, path: &str) -> Result<LoadedGraph> {
                         true => " A list goes here, even of one item: `[item]`, or `- item` on a line of its own below.",
                         false => "",
                     };
-                    format!("{text}.{mode}{list} See docs/graph-format.md for the format.")
+                    // `{hash: number, max: 9}`: a rule's options beside it, not inside it.
+                    let rule = match text.contains("after enum variant value") {
+                        true => " A cleansing rule is a map of one key, with its options inside: \
+                                 `{hash: {format: number, max: 1000}}`, `{mask: {keep_last: 2}}`, \
+                                 `{date_shift: {days: 30}}` (docs/cleansing.md).",
+                        false => "",
+                    };
+                    format!("{text}.{mode}{list}{rule} See docs/graph-format.md for the format.")
                 }
             },
         }

@@ -159,6 +159,28 @@ fn one_name_where_a_list_goes_says_how_to_write_the_list() {
     assert!(err.contains("graph.yaml:"), "{err}");
 }
 
+/// A rule's options written beside it (`{hash: number, max: 9}`) gave only the parser's
+/// "expected end of mapping after enum variant value".
+#[test]
+fn a_rules_options_beside_it_say_how_to_write_them() {
+    let db = SqliteDb::fixture(true);
+    let g = edited_graph(&db, |t| {
+        t.replace(
+            "nullify: [last_session_id]",
+            "nullify: [last_session_id]\n    cleanse:\n      email: {hash: number, max: 9}",
+        )
+    });
+    let err = account_1_fails(&db, &g);
+    assert!(
+        err.contains("graph.yaml:47:")
+            && err.contains(
+                "A cleansing rule is a map of one key, with its options inside: \
+                             `{hash: {format: number, max: 1000}}`"
+            ),
+        "{err}"
+    );
+}
+
 /// A table listed twice says so in the graph's words, at the second entry, and what to do;
 /// not how to configure the YAML parser, which the graph's author cannot.
 #[test]
