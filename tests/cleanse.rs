@@ -1394,3 +1394,47 @@ fn blank_values_stay_blank_under_every_rule() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+/// A rule that runs out of outputs in a column that need not stay distinct, because another
+/// column with the same rule must (the employees database's `hire_date` beside the primary
+/// key's `salaries.from_date`, both `date_shift: {days: 30}`), says which column asks it, and
+/// how to part them.
+#[test]
+fn a_rule_run_out_for_another_columns_sake_names_that_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _conn) = sqlite_file(
+        dir.path(),
+        "src.db",
+        "CREATE TABLE a_notes (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+         CREATE TABLE z_codes (id INTEGER PRIMARY KEY, k INTEGER NOT NULL UNIQUE);
+         INSERT INTO a_notes VALUES (1, 7), (2, 8), (3, 9);
+         INSERT INTO z_codes VALUES (1, 5);",
+    );
+    let rule = "{hash: {format: number, max: 2}}";
+    let graph = write_graph(
+        dir.path(),
+        &format!(
+            "tables:\n  a_notes:\n    mode: lookup\n    cleanse: {{v: {rule}}}\n  z_codes:\n    \
+             mode: lookup\n    cleanse: {{k: {rule}}}\n"
+        ),
+    );
+    let url = format!("sqlite:{}", db.display());
+    let out = dir.path().join("o.sql");
+    let o = dump_into(
+        &url,
+        &graph,
+        &["--root-where", "z_codes:1 = 1", "--random-seed", "3"],
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("the cleansing rule of `a_notes.v` ran out")
+            && err.contains(
+                "because `z_codes.k`, which must stay distinct, has the same rule, and a value gets \
+                 one output under a rule in every column"
+            ),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -23,7 +23,7 @@ use fake::rand::{RngExt, SeedableRng};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use spec::{HashSpec, Rule};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -604,7 +604,9 @@ pub struct Cleanser {
     /// The rules of the columns [`Cleanser::apply`] was last given (a table's rows come one
     /// after another).
     last: Option<ColumnRules>,
-    unique_domains: BTreeSet<String>,
+    /// Domains whose outputs must stay distinct, each with the first column (`table.column`)
+    /// that asks it: a unique one, or one telling rows apart in a unique index.
+    unique_domains: BTreeMap<String, String>,
     /// domain -> output hash -> original hash
     registries: HashMap<String, HashMap<u64, u64>>,
     /// Why a value could not be cleansed (a unique domain out of numbers), for
@@ -1081,7 +1083,7 @@ impl Cleanser {
             locale: locale.clone(),
         };
         let mut tables: HashMap<String, HashMap<String, Arc<ColumnRule>>> = HashMap::new();
-        let mut unique_domains = BTreeSet::new();
+        let mut unique_domains = BTreeMap::new();
         // Each domain's limits: those of the narrowest column it writes, so that all its
         // columns take the same outputs.
         let mut fits: HashMap<String, (Fit, u64)> = HashMap::new();
@@ -1185,7 +1187,9 @@ impl Cleanser {
                 return Err(graph.error_at(*pos, format!("`{name}` {why}{from}.")));
             }
             if unique {
-                unique_domains.insert(domain.clone());
+                unique_domains
+                    .entry(domain.clone())
+                    .or_insert_with(|| format!("{t}.{}", column.name));
             }
             if placed.rule.needs_secret() {
                 needs_secret.push(format!("{t}.{}", column.name));
@@ -1316,10 +1320,28 @@ impl Cleanser {
             None => Ok(()),
             Some((i, why)) => {
                 let column = &columns[i];
+                // Distinct outputs may be asked by another column of the same rule, which
+                // must give a value the same output as this one does.
+                let name = format!("{table}.{column}");
+                let asked_by = self
+                    .last
+                    .as_ref()
+                    .and_then(|last| last.rules[i].as_ref())
+                    .and_then(|r| self.unique_domains.get(&r.domain))
+                    .filter(|by| !by.eq_ignore_ascii_case(&name))
+                    .map(|by| {
+                        format!(
+                            " It gives every value its own output because `{by}`, which must stay \
+                             distinct, has the same rule, and a value gets one output under a rule \
+                             in every column: give one of the two another rule (`days: 31` rather \
+                             than 30, say), and `{name}` need not stay distinct."
+                        )
+                    })
+                    .unwrap_or_default();
                 Err(Error::Plan(format!(
-                    "the cleansing rule of `{table}.{column}` {why}. Raise the rule's `max` (or `days`) \
+                    "the cleansing rule of `{name}` {why}. Raise the rule's `max` (or `days`) \
                      above the number of distinct values it cleanses, or use a rule with more outputs \
-                     (`hash: hex`). The dump stopped."
+                     (`hash: hex`).{asked_by} The dump stopped."
                 )))
             }
         }
@@ -1427,7 +1449,7 @@ impl Cleanser {
             }
             _ => {}
         }
-        let unique = self.unique_domains.contains(domain);
+        let unique = self.unique_domains.contains_key(domain);
         if !unique && matches!(rule, Compiled::Regex { .. } | Compiled::Json(_)) {
             // Their output may be the original (a text without a match), and nothing
             // registers it: the first attempt is the output, with no copy of the texts to
@@ -1998,7 +2020,7 @@ mod tests {
             keyed: keyed(b""),
             tables,
             last: None,
-            unique_domains: BTreeSet::new(),
+            unique_domains: BTreeMap::new(),
             registries: HashMap::new(),
             fault: None,
             summary: String::new(),
