@@ -336,6 +336,10 @@ fn strict_mode_names_the_unruled_column_before_reading_rows() {
         "{err}"
     );
     assert!(err.contains("No row was read"), "{err}");
+    assert!(
+        err.contains("`partialdump check` offers a rule for each"),
+        "{err}"
+    );
     assert!(!out.exists());
     // The same through the command-line flag, with `strict` off in the file.
     std::fs::write(

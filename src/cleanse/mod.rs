@@ -1066,7 +1066,7 @@ impl Cleanser {
             if !missing.is_empty() {
                 return Err(Error::Plan(format!(
                     "strict cleansing: {} no cleansing rule: {}. Give each a rule under \
-                     `tables.<table>.cleanse` in {} (or `keep` once reviewed). No row was read.",
+                     `tables.<table>.cleanse` in {} (or `keep` once reviewed; `partialdump check` offers a rule for each). No row was read.",
                     if missing.len() == 1 {
                         "this column looks personal but has".to_string()
                     } else {
