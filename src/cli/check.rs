@@ -19,7 +19,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     graph: std::path::PathBuf,
 
-    /// Tables dumps start from (repeatable); by default the tables that own others and are owned by none
+    /// Tables dumps start from (repeatable); by default the tables that own others (by edges other than `always` ones) and are owned by none
     #[arg(long, value_name = "TABLE")]
     root_table: Vec<String>,
 
