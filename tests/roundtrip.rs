@@ -2843,6 +2843,21 @@ fn sqlite_a_films_cast_comes_with_every_film() {
     let urls = (src.url(), dst.url());
     a_films_cast_comes_with_every_film(&mut src, &mut dst, (&urls.0, &urls.1), dir.path());
     assert!(dst.rows("PRAGMA foreign_key_check").is_empty());
+    // `graph` labels the edge, from the file alone and with the schema.
+    let graph = write_graph(dir.path(), CAST_GRAPH);
+    for extra in [&[][..], &["--source", &urls.0]] {
+        let mut args = vec![
+            "graph",
+            "--graph",
+            graph.to_str().unwrap(),
+            "--format",
+            "mermaid",
+        ];
+        args.extend_from_slice(extra);
+        let o = partialdump_ok(&args);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("(always)\"| t_film_actor"), "{text}");
+    }
 
     // `check` names child edges that dumps from the given roots never follow, and says how.
     let check_from_store = |graph_text: &str| {
