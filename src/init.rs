@@ -4,7 +4,8 @@
 //! table through a foreign key becomes its child (breadth first, so each table is owned by the
 //! nearest owner). Declared foreign keys are listed as comments (they are read from the
 //! database anyway). References that look like conventions but have no constraint
-//! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs; `_ID` too, under a prefix all
+//! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs; `_ID` and camel case's
+//! `MediaTypeId` too, under a prefix all
 //! tables share, and by the name's last words: WordPress's `comment_post_ID` names `wp_posts`)
 //! are suggested as commented `references`, except a table's own key named after it
 //! (`address.address_id`) and a column whose type the key's cannot be. Tables the root cannot reach are marked `mode: skip` with a note to decide.
@@ -55,8 +56,43 @@ fn table_for(schema: &Schema, word: &str) -> Option<String> {
 /// means: the whole name's, or else that of its last words (`comment_post_ID` names a post,
 /// `billing_address_id` an address).
 fn table_for_stem(schema: &Schema, stem: &str) -> Option<String> {
-    let words: Vec<&str> = stem.split('_').filter(|w| !w.is_empty()).collect();
-    (0..words.len()).find_map(|i| table_for(schema, &words[i..].join("_")))
+    // Words at `_` and where a lower-case letter meets an upper-case one (`MediaType`).
+    let mut words: Vec<String> = Vec::new();
+    let mut prev_lower = false;
+    for ch in stem.chars() {
+        if ch == '_' || words.is_empty() || (prev_lower && ch.is_uppercase()) {
+            words.push(String::new());
+        }
+        if let Some(w) = words.last_mut().filter(|_| ch != '_') {
+            w.push(ch);
+        }
+        prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+    }
+    words.retain(|w| !w.is_empty());
+    (0..words.len()).find_map(|i| {
+        // Joined as tables are named: `media_type`, `mediatype` (`MediaType`).
+        table_for(schema, &words[i..].join("_")).or_else(|| table_for(schema, &words[i..].concat()))
+    })
+}
+
+/// What a column named as a reference names, by convention: the name without `_id` (in any
+/// case: WordPress's `comment_post_ID`), or without the `Id` or `ID` that ends a name in
+/// camel case (`customerId`, `MediaTypeId`); None for other names.
+fn reference_stem(name: &str) -> Option<&str> {
+    let cut = |n: usize| {
+        name.len()
+            .checked_sub(n)
+            .filter(|&at| name.is_char_boundary(at))
+    };
+    if let Some(at) = cut(3).filter(|&at| name[at..].eq_ignore_ascii_case("_id")) {
+        return Some(&name[..at]);
+    }
+    let at = cut(2).filter(|&at| matches!(&name[at..], "Id" | "ID"))?;
+    name[..at]
+        .chars()
+        .next_back()
+        .filter(|c| c.is_lowercase() || c.is_ascii_digit())
+        .map(|_| &name[..at])
 }
 
 /// Whether a column of `data_type` may hold `table`'s key: unless both are of known and
@@ -186,16 +222,7 @@ pub fn init(
         let fks = fk_columns(t);
         let mut suggestions = Vec::new();
         for c in &t.columns {
-            // `_id`, `_ID` (WordPress's `comment_post_ID`) or `_Id`.
-            let Some(stem) = c
-                .name
-                .len()
-                .checked_sub(3)
-                .filter(|&at| {
-                    c.name.is_char_boundary(at) && c.name[at..].eq_ignore_ascii_case("_id")
-                })
-                .map(|at| &c.name[..at])
-            else {
+            let Some(stem) = reference_stem(&c.name) else {
                 continue;
             };
             if fks.contains(&c.name) || stem.is_empty() {

@@ -149,6 +149,45 @@ fn init_guesses_references_under_a_table_prefix() {
     );
 }
 
+/// Names in camel case without foreign keys, as .NET and Java applications write them
+/// (Chinook's `InvoiceLine.InvoiceId`, `Track.MediaTypeId`): `init` guessed none, as it looked
+/// for `_id` only.
+#[test]
+fn init_guesses_references_named_in_camel_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "chinook.db",
+        "CREATE TABLE Invoice (InvoiceId INTEGER PRIMARY KEY, CustomerId INTEGER NOT NULL);
+         CREATE TABLE Customer (CustomerId INTEGER PRIMARY KEY, SupportRepId INTEGER);
+         CREATE TABLE MediaType (MediaTypeId INTEGER PRIMARY KEY);
+         CREATE TABLE Track (TrackId INTEGER PRIMARY KEY, MediaTypeId INTEGER NOT NULL,
+           Valid INTEGER, userID INTEGER);
+         CREATE TABLE InvoiceLine (InvoiceLineId INTEGER PRIMARY KEY, InvoiceId INTEGER NOT NULL,
+           TrackId INTEGER NOT NULL);
+         CREATE TABLE users (id INTEGER PRIMARY KEY);",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "Customer"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut guessed: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("#   - "))
+        .collect();
+    guessed.sort();
+    assert_eq!(
+        guessed,
+        [
+            "{columns: CustomerId, table: Customer}",
+            "{columns: InvoiceId, table: Invoice}",
+            "{columns: MediaTypeId, table: MediaType}",
+            "{columns: TrackId, table: Track}",
+            "{columns: userID, table: users}",
+        ],
+        "{text}"
+    );
+}
+
 /// A table the root's rows never reach that references rows they reach as parents (Sakila's
 /// `film_actor`, of the films a store's inventory references): `init` says how an `always`
 /// edge brings it, and the file stays valid as written.
