@@ -232,7 +232,9 @@ pub fn init(
             let names_own_row =
                 |target: &str| target == t.name && t.primary_key == [c.name.clone()];
             let type_col = format!("{stem}_type");
-            if t.column(&type_col).is_some() {
+            // A table's own key is no polymorphic reference (WordPress's `comment_ID` beside
+            // `comment_type`).
+            if t.column(&type_col).is_some() && t.primary_key != [c.name.clone()] {
                 let sql = format!(
                     "SELECT DISTINCT {tc} FROM {tb} WHERE {tc} IS NOT NULL ORDER BY 1 LIMIT 50",
                     tc = source.dialect().quote_ident(&type_col),

@@ -124,7 +124,8 @@ fn init_guesses_references_under_a_table_prefix() {
          CREATE TABLE wp_usermeta (umeta_id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);
          CREATE TABLE wp_posts (ID INTEGER PRIMARY KEY, post_author INTEGER NOT NULL);
          CREATE TABLE wp_comments (comment_ID INTEGER PRIMARY KEY, comment_post_ID INTEGER NOT NULL,
-           user_id INTEGER NOT NULL);
+           user_id INTEGER NOT NULL, comment_type TEXT NOT NULL DEFAULT 'comment');
+         INSERT INTO wp_comments (comment_post_ID, user_id) VALUES (1, 1);
          CREATE TABLE customers (id INTEGER PRIMARY KEY);
          CREATE TABLE wp_orders (id INTEGER PRIMARY KEY, stripe_customer_id TEXT,
            billing_customer_id INTEGER);",
