@@ -1442,3 +1442,101 @@ fn a_rule_run_out_for_another_columns_sake_names_that_column() {
     );
     assert!(!out.exists());
 }
+
+/// WordPress keeps a user's names, email and phone as rows of `wp_usermeta` (`meta_key`,
+/// `meta_value`): no rule by column could cleanse them and keep the other rows. A `cases` rule
+/// picks one by the row's values; a row no case takes keeps its value.
+#[test]
+fn cases_cleanse_a_table_of_names_and_values_by_its_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "CREATE TABLE wp_users (ID INTEGER PRIMARY KEY, user_email TEXT NOT NULL);
+        CREATE TABLE wp_usermeta (umeta_id INTEGER PRIMARY KEY,
+          user_id INTEGER NOT NULL REFERENCES wp_users (ID), meta_key TEXT, meta_value TEXT);
+        CREATE INDEX usermeta_user ON wp_usermeta (user_id);";
+    let (db, conn) = sqlite_file(dir.path(), "src.db", schema);
+    conn.execute_batch(
+        "INSERT INTO wp_users VALUES (1, 'ann@corp.com');
+         INSERT INTO wp_usermeta VALUES (1, 1, 'first_name', 'Ann'), (2, 1, 'billing_email', 'ann@corp.com'),
+           (3, 1, 'description', 'likes cats'), (4, 1, 'rich_editing', 'true'), (5, 1, 'nickname', 'annie');",
+    )
+    .unwrap();
+    let graph_text = |meta_value: &str| {
+        format!(
+            "tables:\n  wp_users:\n    children: [wp_usermeta]\n    cleanse:\n      user_email: {{fake: email}}\n  \
+             wp_usermeta:\n    cleanse:\n      meta_value:\n        cases:\n{meta_value}"
+        )
+    };
+    let cases = "          - {when: {meta_key: [first_name, nickname]}, rule: {fake: first_name}}\n          \
+                 - {when: {meta_key: billing_email}, rule: {fake: email}}\n          \
+                 - {when: {meta_key: description}, rule: null}\n";
+    let graph = write_graph(dir.path(), &graph_text(cases));
+    let url = format!("sqlite:{}", db.display());
+    let out = dir.path().join("o.sql");
+    let o = dump_into(
+        &url,
+        &graph,
+        &["--root", "wp_users.ID=1", "--random-seed", "4"],
+        &out,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (copy, copy_conn) = sqlite_file(dir.path(), "copy.db", schema);
+    import_ok(&format!("sqlite:{}", copy.display()), &out);
+    let meta = |key: &str| -> Option<String> {
+        copy_conn
+            .query_row(
+                "SELECT meta_value FROM wp_usermeta WHERE meta_key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let email: String = copy_conn
+        .query_row("SELECT user_email FROM wp_users", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(email, "ann@corp.com");
+    // The same email under the same rule, in its column and in the row of names and values.
+    assert_eq!(meta("billing_email").as_deref(), Some(email.as_str()));
+    let first = meta("first_name").unwrap();
+    assert!(first != "Ann" && !first.is_empty(), "{first}");
+    assert!(meta("nickname").is_some_and(|n| n != "annie"));
+    assert_eq!(meta("description"), None);
+    assert_eq!(meta("rich_editing").as_deref(), Some("true"));
+    let o = partialdump(&[
+        "verify",
+        "--source",
+        &url,
+        "--target",
+        &format!("sqlite:{}", copy.display()),
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "wp_users.ID=1",
+        "--random-seed",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+
+    // A condition on a column the table lacks, and cases on a reference, are refused.
+    let refused = |text: &str, expect: &str| {
+        let graph = write_graph(dir.path(), text);
+        let o = dump_into(
+            &url,
+            &graph,
+            &["--root", "wp_users.ID=1", "--random-seed", "4"],
+            &out,
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{}", stderr(&o));
+    };
+    refused(
+        &graph_text("          - {when: {meta_kye: first_name}, rule: {fake: first_name}}\n"),
+        "a case's `when` names `meta_kye`, which table `wp_usermeta` does not have. Did you mean `meta_key`?",
+    );
+    refused(
+        &graph_text(cases).replace(
+            "user_email: {fake: email}",
+            "ID: {cases: [{when: {user_email: a@b.c}, rule: {hash: {format: number}}}]}",
+        ),
+        "`wp_users.ID` must stay unique or is part of a reference",
+    );
+}

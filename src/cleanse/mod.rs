@@ -206,6 +206,30 @@ enum Compiled {
     },
     Template(Vec<(bool, String)>),
     Json(Vec<(Vec<PathStep>, Compiled, String)>),
+    /// Per case: the columns and the values (as text) any of which each must hold, the rule
+    /// and its domain.
+    Cases(Vec<CaseRule>),
+}
+
+/// One case of a `cases` rule, compiled ([`Compiled::Cases`]).
+#[derive(Debug, Clone)]
+struct CaseRule {
+    when: Vec<(String, Vec<String>)>,
+    rule: Compiled,
+    domain: String,
+}
+
+impl CaseRule {
+    /// Whether the row (`columns`, `values`, as they came) meets the case's conditions.
+    fn holds(&self, columns: &[String], values: &[Value]) -> bool {
+        self.when.iter().all(|(column, any)| {
+            columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(column))
+                .and_then(|j| text_of(&values[j]))
+                .is_some_and(|v| any.contains(&v))
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -366,6 +390,9 @@ const UUID_PATTERN: &str = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 /// than a member, NULL or keep on an ENUM or SET; a constant longer than the column holds; a
 /// hash with more characters. (Outputs of varying length are fitted as they come.)
 fn unfit_rule(rule: &Rule, column: &crate::schema::Column) -> Option<String> {
+    if let Rule::Cases(cases) = rule {
+        return cases.iter().find_map(|c| unfit_rule(&c.rule, column));
+    }
     if let Some(members) = &column.members {
         let what = if column.data_type == "set" {
             "a SET"
@@ -823,8 +850,57 @@ impl Resolver<'_> {
                 }
                 Compiled::Json(out)
             }
+            Rule::Cases(cases) => {
+                let mut out = Vec::new();
+                for case in cases {
+                    if matches!(case.rule, Rule::Template(_) | Rule::Cases(_)) {
+                        return Err(self.err(
+                            pos,
+                            format!(
+                                "a case's rule is `{}`: give a case a rule of one value (fake, hash, mask, \
+                                 date_shift, regex, json, value, null or keep)",
+                                case.rule.kind()
+                            ),
+                        ));
+                    }
+                    let mut when = Vec::new();
+                    for (column, values) in &case.when {
+                        if table.column(column).is_none() {
+                            return Err(self.err(
+                                pos,
+                                format!(
+                                    "a case's `when` names `{column}`, which table `{}` does not have.{}",
+                                    table.name,
+                                    hint(column, table.columns.iter().map(|c| c.name.as_str()))
+                                ),
+                            ));
+                        }
+                        let texts = values
+                            .values()
+                            .iter()
+                            .filter_map(|v| text_of(&v.0))
+                            .collect();
+                        when.push((column.clone(), texts));
+                    }
+                    out.push(CaseRule {
+                        when,
+                        rule: self.compile(&case.rule, pos, table)?,
+                        domain: format!("{}|{}", case.rule.domain(), self.locale),
+                    });
+                }
+                Compiled::Cases(out)
+            }
         })
     }
+}
+
+/// Why a `cases` rule cannot cleanse `column` (`table.column`), given by `origin`.
+fn cases_refused(column: &str, origin: &str) -> String {
+    format!(
+        "`{column}` must stay unique or is part of a reference, which a `cases` rule cannot keep so \
+         ({origin}): give it one rule (fake or hash keep distinct values distinct, and are passed \
+         on to the columns of a reference)."
+    )
 }
 
 /// Rules by (table, lower-case column), as [`explicit_and_pattern_rules`] finds them.
@@ -845,6 +921,14 @@ fn propagate(graph: &LoadedGraph, model: &Model, rules: &mut Rules) -> Result<()
                 };
                 if parent_rule.rule == Rule::Keep {
                     continue;
+                }
+                // Its cases name columns of the parent's table, which the referencing one
+                // does not have.
+                if matches!(parent_rule.rule, Rule::Cases(_)) {
+                    return Err(graph.error_at(
+                        pos,
+                        cases_refused(&format!("{}.{p}", r.parent), &parent_rule.origin),
+                    ));
                 }
                 match rules.get(&(r.child.clone(), c.to_lowercase())) {
                     Some((existing, _)) if existing.rule == parent_rule.rule => {}
@@ -1149,6 +1233,27 @@ impl Cleanser {
                         ),
                     ));
                 }
+                // Its cases' outputs are drawn apart from each other's: none keeps a unique
+                // column's values distinct, nor a reference matching (whose rule every column
+                // of the reference takes, where the cases' columns are not).
+                Rule::Cases(_)
+                    if unique_index.is_some()
+                        || model.relations.iter().any(|r| {
+                            (r.child.eq_ignore_ascii_case(t)
+                                && r.columns
+                                    .iter()
+                                    .any(|c| c.eq_ignore_ascii_case(&column.name)))
+                                || (r.parent.eq_ignore_ascii_case(t)
+                                    && r.ref_columns
+                                        .iter()
+                                        .any(|c| c.eq_ignore_ascii_case(&column.name)))
+                        }) =>
+                {
+                    return Err(graph.error_at(
+                        *pos,
+                        cases_refused(&format!("{t}.{}", column.name), &placed.origin),
+                    ));
+                }
                 // NULL is not: a unique index holds any number of rows with NULL in it.
                 Rule::Value(_) if let Some(index) = unique_index => {
                     let what = if index.len() == 1 {
@@ -1355,8 +1460,23 @@ impl Cleanser {
         rules: &[Option<Arc<ColumnRule>>],
         values: &mut [Value],
     ) -> Option<(usize, String)> {
+        // The case each `cases` rule takes, by the row's values as they came (before any of
+        // its columns is cleansed).
+        let cases: Vec<Option<&CaseRule>> = rules
+            .iter()
+            .map(|rule| match rule.as_deref().map(|r| &r.compiled) {
+                Some(Compiled::Cases(cases)) => cases.iter().find(|c| c.holds(columns, values)),
+                _ => None,
+            })
+            .collect();
         for (i, (v, rule)) in values.iter_mut().zip(rules).enumerate() {
             if let Some(r) = rule
+                && matches!(r.compiled, Compiled::Cases(_))
+            {
+                if let Some(case) = cases[i] {
+                    *v = self.derive_as(&case.rule, &case.domain, r, v);
+                }
+            } else if let Some(r) = rule
                 && !matches!(r.compiled, Compiled::Template(_))
             {
                 *v = self.derive_folded(r, v);
@@ -1396,13 +1516,19 @@ impl Cleanser {
     /// `alice@corp.com`) give one output; rules that keep the value's form (`mask`, `regex`,
     /// ...) see it as it is.
     fn derive_folded(&mut self, r: &ColumnRule, v: &Value) -> Value {
-        let folded = match r.compiled {
+        self.derive_as(&r.compiled, &r.domain, r, v)
+    }
+
+    /// [`Cleanser::derive_folded`] by `rule` of `domain` (the column's, or one of its cases'),
+    /// within the column's limits.
+    fn derive_as(&mut self, rule: &Compiled, domain: &str, r: &ColumnRule, v: &Value) -> Value {
+        let folded = match rule {
             Compiled::Fake { .. } | Compiled::Hash { .. } => r.fold.apply(v),
             _ => None,
         };
         match folded {
-            Some(f) => self.derive_avoiding(&r.compiled, &r.domain, r.max, r.fit, &f, v),
-            None => self.derive_avoiding(&r.compiled, &r.domain, r.max, r.fit, v, v),
+            Some(f) => self.derive_avoiding(rule, domain, r.max, r.fit, &f, v),
+            None => self.derive_avoiding(rule, domain, r.max, r.fit, v, v),
         }
     }
 
@@ -1556,7 +1682,8 @@ impl Cleanser {
         };
         let mut rng = ChaCha8Rng::from_seed(seed);
         match rule {
-            Compiled::Keep | Compiled::Template(_) => original.clone(),
+            // A case's rule is found before, by the row ([`Cleanser::apply_rules`]).
+            Compiled::Keep | Compiled::Template(_) | Compiled::Cases(_) => original.clone(),
             Compiled::Null => Value::Null,
             Compiled::Value(v) => v.clone(),
             Compiled::Fake { kind, locale } => {
@@ -1910,6 +2037,11 @@ pub const CLEANSERS: &[(&str, &str, &str)] = &[
         "json",
         "rules for paths inside a JSON column",
         "profile: {json: {\"$.email\": {fake: email}, \"$.phones[*]\": {mask: {}}}}",
+    ),
+    (
+        "cases",
+        "a rule by other columns' values (a table of names and values); a row no case takes keeps its value",
+        "meta_value: {cases: [{when: {meta_key: [first_name, last_name]}, rule: {fake: name}}]}",
     ),
     (
         "keep",

@@ -77,6 +77,37 @@ pub enum Rule {
     Template(String),
     /// Rules for paths inside a JSON document: `{"$.email": {fake: email}}`.
     Json(IndexMap<String, Rule>),
+    /// A rule by other columns' values, for tables of names and values (WordPress's
+    /// `wp_usermeta`): the first case whose `when` the row's original values meet gives the
+    /// rule; a row that meets none keeps its value.
+    Cases(Vec<CaseSpec>),
+}
+
+/// One case of a `cases` rule: `{when: {meta_key: [first_name, nickname]}, rule: {fake: first_name}}`;
+/// without `when`, every row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSpec {
+    #[serde(default)]
+    pub when: IndexMap<String, OneOrMany>,
+    pub rule: Rule,
+}
+
+/// A value, or a list of values any of which matches.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(Scalar),
+    Many(Vec<Scalar>),
+}
+
+impl OneOrMany {
+    pub fn values(&self) -> &[Scalar] {
+        match self {
+            OneOrMany::One(v) => std::slice::from_ref(v),
+            OneOrMany::Many(v) => v,
+        }
+    }
 }
 
 impl Rule {
@@ -86,6 +117,7 @@ impl Rule {
             Rule::Keep | Rule::Null | Rule::Value(_) | Rule::Template(_) => false,
             Rule::Regex(r) => r.replace.needs_secret(),
             Rule::Json(paths) => paths.values().any(Rule::needs_secret),
+            Rule::Cases(cases) => cases.iter().any(|c| c.rule.needs_secret()),
             _ => true,
         }
     }
@@ -103,6 +135,7 @@ impl Rule {
             Rule::DateShift(_) => "date_shift",
             Rule::Template(_) => "template",
             Rule::Json(_) => "json",
+            Rule::Cases(_) => "cases",
         }
     }
 
