@@ -1540,3 +1540,41 @@ fn cases_cleanse_a_table_of_names_and_values_by_its_names() {
         "`wp_users.ID` must stay unique or is part of a reference",
     );
 }
+
+/// A case's rule that runs out stops the dump naming the column, as a column's rule does; it
+/// wrote NULL and went on.
+#[test]
+fn a_cases_rule_that_runs_out_names_its_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _conn) = sqlite_file(
+        dir.path(),
+        "src.db",
+        "CREATE TABLE codes (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
+         CREATE TABLE meta (id INTEGER PRIMARY KEY, k TEXT, v TEXT);
+         INSERT INTO codes VALUES (1, 'x');
+         INSERT INTO meta VALUES (1, 'code', 'y'), (2, 'code', 'z');",
+    );
+    let rule = "{hash: {format: number, max: 2}}";
+    let graph = write_graph(
+        dir.path(),
+        &format!(
+            "tables:\n  codes:\n    mode: lookup\n    cleanse: {{code: {rule}}}\n  meta:\n    \
+             mode: lookup\n    cleanse: {{v: {{cases: [{{when: {{k: code}}, rule: {rule}}}]}}}}\n"
+        ),
+    );
+    let out = dir.path().join("o.sql");
+    let url = format!("sqlite:{}", db.display());
+    let o = dump_into(
+        &url,
+        &graph,
+        &["--root-where", "codes:1 = 1", "--random-seed", "3"],
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the cleansing rule of `meta.v` ran out"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}

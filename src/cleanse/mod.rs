@@ -1462,27 +1462,32 @@ impl Cleanser {
     ) -> Option<(usize, String)> {
         // The case each `cases` rule takes, by the row's values as they came (before any of
         // its columns is cleansed).
-        let cases: Vec<Option<&CaseRule>> = rules
+        // Worked out only where a column has such a rule: this runs for every row.
+        let has_cases = rules
             .iter()
-            .map(|rule| match rule.as_deref().map(|r| &r.compiled) {
-                Some(Compiled::Cases(cases)) => cases.iter().find(|c| c.holds(columns, values)),
-                _ => None,
-            })
-            .collect();
+            .any(|r| matches!(r.as_deref().map(|r| &r.compiled), Some(Compiled::Cases(_))));
+        let cases: Vec<Option<&CaseRule>> = match has_cases {
+            false => Vec::new(),
+            true => rules
+                .iter()
+                .map(|rule| match rule.as_deref().map(|r| &r.compiled) {
+                    Some(Compiled::Cases(cases)) => cases.iter().find(|c| c.holds(columns, values)),
+                    _ => None,
+                })
+                .collect(),
+        };
         for (i, (v, rule)) in values.iter_mut().zip(rules).enumerate() {
-            if let Some(r) = rule
-                && matches!(r.compiled, Compiled::Cases(_))
-            {
-                if let Some(case) = cases[i] {
-                    *v = self.derive_as(&case.rule, &case.domain, r, v);
-                }
-            } else if let Some(r) = rule
-                && !matches!(r.compiled, Compiled::Template(_))
-            {
-                *v = self.derive_folded(r, v);
-                if let Some(why) = self.fault.take() {
-                    return Some((i, why));
-                }
+            let Some(r) = rule else { continue };
+            match &r.compiled {
+                Compiled::Template(_) => continue,
+                Compiled::Cases(_) => match cases[i] {
+                    Some(case) => *v = self.derive_as(&case.rule, &case.domain, r, v),
+                    None => continue,
+                },
+                _ => *v = self.derive_folded(r, v),
+            }
+            if let Some(why) = self.fault.take() {
+                return Some((i, why));
             }
         }
         for (i, rule) in rules.iter().enumerate() {
