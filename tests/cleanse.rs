@@ -1383,19 +1383,12 @@ fn blank_values_stay_blank_under_every_rule() {
     // A mask keeps all but letters and digits: of `--` it can only write `--`. It wrote a
     // 64-digit hash.
     assert_eq!(read(&copy_conn, 4)[3], "--");
-    let o = partialdump(&[
-        "verify",
-        "--source",
+    let o = verify_with(
         &url,
-        "--target",
         &format!("sqlite:{}", copy.display()),
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root-where",
-        "comments:1 = 1",
-        "--random-seed",
-        "9",
-    ]);
+        &graph,
+        &["--root-where", "comments:1 = 1", "--random-seed", "9"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
 
@@ -1501,19 +1494,12 @@ fn cases_cleanse_a_table_of_names_and_values_by_its_names() {
     assert!(meta("nickname").is_some_and(|n| n != "annie"));
     assert_eq!(meta("description"), None);
     assert_eq!(meta("rich_editing").as_deref(), Some("true"));
-    let o = partialdump(&[
-        "verify",
-        "--source",
+    let o = verify_with(
         &url,
-        "--target",
         &format!("sqlite:{}", copy.display()),
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root",
-        "wp_users.ID=1",
-        "--random-seed",
-        "4",
-    ]);
+        &graph,
+        &["--root", "wp_users.ID=1", "--random-seed", "4"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 
     // A condition on a column the table lacks, and cases on a reference, are refused.

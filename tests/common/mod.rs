@@ -161,17 +161,18 @@ pub fn partialdump_ok(args: &[&str]) -> Output {
 /// `partialdump verify` of the subset of `root` (`TABLE.COL=VALUE`) by `graph`, between
 /// `source` and `target`.
 pub fn verify(source: &str, target: &str, graph: &Path, root: &str) -> Output {
-    partialdump(&[
-        "verify",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--graph",
-        graph.to_str().unwrap(),
-        "--root",
-        root,
-    ])
+    verify_with(source, target, graph, &["--root", root])
+}
+
+/// `partialdump verify` by `graph` between `source` and `target`, with `args` (the roots, and
+/// `--random-seed` for a cleansed copy).
+pub fn verify_with(source: &str, target: &str, graph: &Path, args: &[&str]) -> Output {
+    let graph = graph.to_str().unwrap();
+    let mut all = vec![
+        "verify", "--source", source, "--target", target, "--graph", graph,
+    ];
+    all.extend_from_slice(args);
+    partialdump(&all)
 }
 
 /// Imports `file` into `target`, quietly; fails the test if it does not succeed.
