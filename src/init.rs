@@ -1,8 +1,9 @@
 //! `init`: write a starter graph from a live schema.
 //!
 //! Every table gets an entry. From the root table downward, each table that references an owned
-//! table through a foreign key becomes its child (breadth first, so each table is owned by the
-//! nearest owner). Declared foreign keys are listed as comments (they are read from the
+//! table through a foreign key becomes its child: of the one its primary key says it belongs
+//! to, where it references several ([`owners`]), else of one it never names as NULL, else of
+//! the nearest to the root. Declared foreign keys are listed as comments (they are read from the
 //! database anyway). References that look like conventions but have no constraint
 //! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs; `_ID` and camel case's
 //! `MediaTypeId` too, under a prefix all
@@ -15,7 +16,7 @@ use crate::check::family;
 use crate::engine::Source;
 use crate::engine::value::Value;
 use crate::error::{Error, Result, hint};
-use crate::schema::{Schema, Table};
+use crate::schema::{ForeignKey, Schema, Table};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write;
 
@@ -126,6 +127,139 @@ fn fk_columns(t: &Table) -> BTreeSet<String> {
         .collect()
 }
 
+/// How an owned table is owned: through which foreign key, why that one, and the other owned
+/// tables it references.
+struct Owner<'a> {
+    key: &'a ForeignKey,
+    why: Why,
+    others: Vec<&'a str>,
+}
+
+/// Why a table is owned through one foreign key rather than another.
+enum Why {
+    /// Its primary key begins with the reference's columns ([`ownership`] 2).
+    KeyBegins,
+    /// Its primary key holds them ([`ownership`] 1).
+    KeyHolds,
+    /// The others may be NULL.
+    NotNull,
+    /// It names the table nearest to the root.
+    Nearest,
+}
+
+/// How strongly foreign key `f` of `t` says `t`'s rows belong to the rows it names: 2 when its
+/// columns are the first of `t`'s primary key (an order line keyed by its order's key and a
+/// number), 1 when they are in it (a many-to-many table's), else 0.
+fn ownership(t: &Table, f: &ForeignKey) -> u8 {
+    let pk = &t.primary_key;
+    let n = f.columns.len();
+    if n <= pk.len() && pk[..n].iter().all(|c| f.columns.contains(c)) {
+        2
+    } else if f.columns.iter().all(|c| pk.contains(c)) && !pk.is_empty() {
+        1
+    } else {
+        0
+    }
+}
+
+/// The owner of each table the root's rows own, by name: the tables with a chain of foreign
+/// keys up to the root. A table referencing several of them is owned through the one its
+/// primary key says it belongs to, else the nearest to the root. TPC-C's order lines reference
+/// their order and the stock they came from, which a warehouse owns nearer to it: owned through
+/// the stock, a warehouse's dump took other warehouses' order lines, orders and customers.
+fn owners<'a>(schema: &'a Schema, root: &str) -> BTreeMap<String, Owner<'a>> {
+    // The order in which a walk breadth first from the root meets them: nearer ones first.
+    let mut met: BTreeMap<&str, usize> = BTreeMap::from([(root, 0)]);
+    let mut queue = VecDeque::from([root]);
+    while let Some(parent) = queue.pop_front() {
+        for t in schema.tables.values() {
+            if !met.contains_key(t.name.as_str())
+                && t.foreign_keys.iter().any(|f| f.ref_table == parent)
+            {
+                met.insert(&t.name, met.len());
+                queue.push_back(&t.name);
+            }
+        }
+    }
+    let mut owners = BTreeMap::new();
+    let mut nearest = BTreeMap::new();
+    for (&name, &order) in &met {
+        let Some(t) = schema.table(name).filter(|_| order > 0) else {
+            continue;
+        };
+        let candidates: Vec<&ForeignKey> = t
+            .foreign_keys
+            .iter()
+            .filter(|f| f.ref_table != t.name && met.contains_key(f.ref_table.as_str()))
+            .collect();
+        let nearer = |f: &&ForeignKey| met[f.ref_table.as_str()];
+        let Some(near) = candidates.iter().copied().min_by_key(nearer) else {
+            continue;
+        };
+        // A row whose reference may be NULL is not owned through it when it is.
+        let nullable = |f: &ForeignKey| {
+            f.columns
+                .iter()
+                .any(|c| t.column(c).is_none_or(|col| col.nullable))
+        };
+        let best = candidates
+            .iter()
+            .copied()
+            .min_by_key(|f| (std::cmp::Reverse(ownership(t, f)), nullable(f), nearer(f)))
+            .unwrap_or(near);
+        let mut others: Vec<&str> = Vec::new();
+        for f in &candidates {
+            if f.ref_table != best.ref_table && !others.contains(&f.ref_table.as_str()) {
+                others.push(&f.ref_table);
+            }
+        }
+        nearest.insert(name, near);
+        owners.insert(
+            name.to_string(),
+            Owner {
+                key: best,
+                why: match ownership(t, best) {
+                    2 => Why::KeyBegins,
+                    1 => Why::KeyHolds,
+                    _ if !nullable(best) && candidates.iter().any(|f| nullable(f)) => Why::NotNull,
+                    _ => Why::Nearest,
+                },
+                others,
+            },
+        );
+    }
+    // An owner chosen by its key may lie farther from the root, so tables could own each other
+    // in a ring; those are owned through their nearest instead, which lies nearer the root.
+    loop {
+        let mut ring: Option<Vec<String>> = None;
+        for name in owners.keys() {
+            let mut path: Vec<&str> = vec![name];
+            let mut at = name.as_str();
+            while let Some(o) = owners.get(at) {
+                at = &o.key.ref_table;
+                if let Some(i) = path.iter().position(|&p| p == at) {
+                    ring = Some(path[i..].iter().map(|p| p.to_string()).collect());
+                    break;
+                }
+                path.push(at);
+            }
+            if ring.is_some() {
+                break;
+            }
+        }
+        let Some(ring) = ring else {
+            break;
+        };
+        for name in ring {
+            if let Some(o) = owners.get_mut(&name) {
+                o.key = nearest[name.as_str()];
+                o.why = Why::Nearest;
+            }
+        }
+    }
+    owners
+}
+
 /// Builds the starter graph. `source` is used to read the distinct values of polymorphic type
 /// columns (`subject_type`), to suggest one reference per value.
 pub fn init(
@@ -144,30 +278,24 @@ pub fn init(
         }));
     };
 
-    // Ownership, breadth first from the root.
+    let owners = owners(schema, root);
     let mut children: BTreeMap<String, Vec<(String, Vec<String>, bool)>> = BTreeMap::new();
-    let mut owned: BTreeSet<String> = BTreeSet::from([root.to_string()]);
-    let mut queue = VecDeque::from([root.to_string()]);
-    while let Some(parent) = queue.pop_front() {
-        for t in schema.tables.values() {
-            if owned.contains(&t.name) {
-                continue;
-            }
-            let refs: Vec<&crate::schema::ForeignKey> = t
-                .foreign_keys
-                .iter()
-                .filter(|f| f.ref_table == parent)
-                .collect();
-            let Some(first) = refs.first() else { continue };
-            children.entry(parent.clone()).or_default().push((
-                t.name.clone(),
-                first.columns.clone(),
-                refs.len() > 1,
-            ));
-            owned.insert(t.name.clone());
-            queue.push_back(t.name.clone());
-        }
+    for (name, owner) in &owners {
+        let Some(t) = schema.table(name) else {
+            continue;
+        };
+        let refs = t
+            .foreign_keys
+            .iter()
+            .filter(|f| f.ref_table == owner.key.ref_table)
+            .count();
+        children
+            .entry(owner.key.ref_table.clone())
+            .or_default()
+            .push((name.clone(), owner.key.columns.clone(), refs > 1));
     }
+    let mut owned: BTreeSet<String> = owners.keys().cloned().collect();
+    owned.insert(root.to_string());
     // Rows of owned tables bring their parents, transitively.
     let mut reached = owned.clone();
     let mut stack: Vec<String> = owned.iter().cloned().collect();
@@ -206,6 +334,23 @@ pub fn init(
                     ))
                     .collect::<Vec<_>>()
                     .join("; ")
+            ));
+        }
+        if let Some(o) = owners
+            .get(&t.name)
+            .filter(|o| !o.others.is_empty() && o.key.ref_table != root)
+        {
+            let why = match o.why {
+                Why::KeyBegins => "its primary key begins with that reference".to_string(),
+                Why::KeyHolds => "its primary key holds that reference".to_string(),
+                Why::NotNull => "that reference is never NULL".to_string(),
+                Why::Nearest => format!("the nearest to `{root}`"),
+            };
+            lines.push(format!(
+                "# owned through `{}` ({why}), not through `{}`: check that its rows belong to `{}` rows",
+                o.key.ref_table,
+                o.others.join("`, `"),
+                o.key.ref_table
             ));
         }
         if t.primary_key.is_empty() {

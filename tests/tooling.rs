@@ -634,3 +634,96 @@ fn sqlite_virtual_tables_are_no_tables_to_copy() {
         "{err}"
     );
 }
+
+/// TPC-C's order lines reference their order and the stock they are supplied from, which a
+/// warehouse owns nearer to it than the order. `init` made them children of the stock, so a
+/// warehouse's dump held other warehouses' order lines (supplied from its stock), their orders
+/// and customers, and lacked its own lines supplied from another warehouse. They belong to the
+/// order their primary key begins with; a delivery, to the order it names NOT NULL rather than
+/// the stock it may name.
+#[test]
+fn init_owns_a_table_through_the_reference_its_key_begins_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "tpcc.db",
+        "PRAGMA foreign_keys = ON;
+         CREATE TABLE warehouse (w_id INTEGER PRIMARY KEY);
+         CREATE TABLE district (w_id INT NOT NULL REFERENCES warehouse, d_id INT NOT NULL,
+           PRIMARY KEY (w_id, d_id));
+         CREATE TABLE customer (w_id INT NOT NULL, d_id INT NOT NULL, c_id INT NOT NULL,
+           PRIMARY KEY (w_id, d_id, c_id), FOREIGN KEY (w_id, d_id) REFERENCES district);
+         CREATE TABLE orders (w_id INT NOT NULL, d_id INT NOT NULL, o_id INT NOT NULL,
+           c_id INT NOT NULL, PRIMARY KEY (w_id, d_id, o_id),
+           FOREIGN KEY (w_id, d_id, c_id) REFERENCES customer (w_id, d_id, c_id));
+         CREATE TABLE stock (w_id INT NOT NULL REFERENCES warehouse, i_id INT NOT NULL,
+           PRIMARY KEY (w_id, i_id));
+         CREATE TABLE order_line (w_id INT NOT NULL, d_id INT NOT NULL, o_id INT NOT NULL,
+           number INT NOT NULL, supply_w_id INT NOT NULL, i_id INT NOT NULL,
+           PRIMARY KEY (w_id, d_id, o_id, number),
+           FOREIGN KEY (w_id, d_id, o_id) REFERENCES orders,
+           FOREIGN KEY (supply_w_id, i_id) REFERENCES stock);
+         CREATE TABLE delivery (id INTEGER PRIMARY KEY, s_w_id INT, s_i_id INT,
+           w_id INT NOT NULL, d_id INT NOT NULL, o_id INT NOT NULL,
+           FOREIGN KEY (s_w_id, s_i_id) REFERENCES stock,
+           FOREIGN KEY (w_id, d_id, o_id) REFERENCES orders);
+         INSERT INTO warehouse VALUES (1), (2);
+         INSERT INTO district VALUES (1, 1), (2, 1);
+         INSERT INTO customer VALUES (1, 1, 1), (2, 1, 1);
+         INSERT INTO orders VALUES (1, 1, 1, 1), (2, 1, 1, 1);
+         INSERT INTO stock VALUES (1, 7), (2, 7);
+         -- Warehouse 1's order has a line from warehouse 2's stock; warehouse 2's, one from 1's.
+         INSERT INTO order_line VALUES (1, 1, 1, 1, 1, 7), (1, 1, 1, 2, 2, 7), (2, 1, 1, 1, 1, 7);
+         INSERT INTO delivery VALUES (1, 1, 7, 2, 1, 1), (2, NULL, NULL, 1, 1, 1);",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "warehouse"]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.contains("  orders:\n    children:\n      - delivery\n      - order_line\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# owned through `orders` (its primary key begins with that reference), not through `stock`: check that its rows belong to `orders` rows\n  order_line: {}"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "# owned through `orders` (that reference is never NULL), not through `stock`"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  stock: {}\n"), "{text}");
+
+    // The file as written: warehouse 1's copy holds its order with both lines, and nothing of
+    // warehouse 2 but the stock row (and so the warehouse) its line is supplied from.
+    let graph = write_graph(dir.path(), "init.yaml", &text);
+    let out = dir.path().join("w1.sql");
+    dump_with_graph(
+        &url,
+        &graph,
+        &["--root", "warehouse.w_id=1", "--with-schema"],
+        &out,
+    );
+    let copy = dir.path().join("copy.db");
+    import_ok(&format!("sqlite:{}", copy.display()), &out);
+    let copy = rusqlite::Connection::open(copy).unwrap();
+    let list = |sql: &str| -> Vec<String> {
+        let mut st = copy.prepare(sql).unwrap();
+        st.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(list("SELECT w_id || '/' || o_id FROM orders"), ["1/1"]);
+    assert_eq!(
+        list("SELECT w_id || '/' || number || ' from ' || supply_w_id FROM order_line ORDER BY 1"),
+        ["1/1 from 1", "1/2 from 2"]
+    );
+    assert_eq!(list("SELECT CAST(id AS TEXT) FROM delivery"), ["2"]);
+    assert_eq!(
+        list("SELECT w_id || '/' || i_id FROM stock ORDER BY 1"),
+        ["1/7", "2/7"]
+    );
+    assert_eq!(list("SELECT CAST(w_id AS TEXT) FROM customer"), ["1"]);
+}
