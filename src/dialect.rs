@@ -290,9 +290,11 @@ impl Dialect for MySqlDialect {
         let q = |c: &String| self.quote_ident(c);
         let sets: Vec<String> = match mode {
             OnConflict::Error => return String::new(),
-            // Assigning a key column to itself changes nothing: the existing row is kept.
+            // Assigning a key column to itself changes nothing: the existing row is kept. A
+            // table without a key has nothing to conflict on (any column does).
             OnConflict::Skip => key
                 .iter()
+                .chain(columns)
                 .take(1)
                 .map(|k| format!("{} = {}", q(k), q(k)))
                 .collect(),
@@ -302,10 +304,12 @@ impl Dialect for MySqlDialect {
                 .map(|c| format!("{} = VALUES({})", q(c), q(c)))
                 .collect(),
         };
-        if sets.is_empty() {
-            return self.on_conflict(OnConflict::Skip, columns, key);
+        match sets.is_empty() {
+            // Every column is in the key: updating is keeping.
+            true if mode == OnConflict::Update => self.on_conflict(OnConflict::Skip, columns, key),
+            true => String::new(),
+            false => format!(" ON DUPLICATE KEY UPDATE {}", sets.join(", ")),
         }
-        format!(" ON DUPLICATE KEY UPDATE {}", sets.join(", "))
     }
 
     fn session_preamble(&self) -> Vec<&'static str> {

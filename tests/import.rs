@@ -1804,3 +1804,54 @@ fn a_trigger_writing_rows_the_dump_holds_is_named_in_the_error() {
         );
     }
 }
+
+/// A table without a key (TPC-C's `history`, a Rails join table) imported again under
+/// `--on-conflict skip` or `update`: MySQL's statement for it recursed until the stack
+/// overflowed (the import died with SIGABRT). Its rows cannot be told from the target's, so
+/// they are added again, and the import says so.
+#[test]
+fn mysql_a_table_without_a_key_imports_again_under_skip_and_update() {
+    let Some((mut src, mut dst)) = mysql_pair(
+        "im_keyless",
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(20));
+         CREATE TABLE history (customer_id INT NOT NULL, amount INT, KEY (customer_id),
+           FOREIGN KEY (customer_id) REFERENCES customers (id))",
+    ) else {
+        return;
+    };
+    src.script(
+        "INSERT INTO customers VALUES (1, 'a'), (2, 'b');
+         INSERT INTO history VALUES (1, 10), (1, 10), (1, 20), (2, 30)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  customers:\n    children: [history]\n",
+    );
+    let file = dir.path().join("dump.sql");
+    dump_to(&src.url(), &graph, "customers.id=1", &file);
+    import_ok(&dst.url(), &file);
+    let count = |dst: &mut MysqlDb| dst.rows("SELECT COUNT(*) FROM history")[0][0].clone();
+    assert_eq!(count(&mut dst), Some("3".into()));
+    for (mode, rows) in [("skip", "6"), ("update", "9")] {
+        let o = import_file(&dst.url(), &file, &["--on-conflict", mode]);
+        assert!(o.status.success(), "{mode}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "`history` has no key in the target that the dump's rows carry (a primary key or unique index of NOT NULL columns), so --on-conflict {mode} cannot tell its rows from the ones the target holds"
+            )),
+            "{mode}: {}",
+            stderr(&o)
+        );
+        assert!(
+            !stderr(&o).contains("`customers` has no key"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(count(&mut dst), Some(rows.into()), "{mode}");
+    }
+    assert_eq!(
+        dst.rows("SELECT name FROM customers"),
+        vec![vec![Some("a".to_string())]]
+    );
+}

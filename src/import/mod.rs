@@ -370,6 +370,11 @@ fn load(
                     if let Some(note) = check_table(schema, &table, &columns, &url)? {
                         ledger.report.warnings.push(note);
                     }
+                    if let Some(note) =
+                        unmatched_rows(schema, &table, &columns, options.on_conflict)
+                    {
+                        ledger.report.warnings.push(note);
+                    }
                     if target.empty_table_bulk_insert()
                         && (created.contains(&table) || is_empty(target, &table)?)
                     {
@@ -809,6 +814,34 @@ fn is_empty(target: &mut dyn Target, table: &str) -> Result<bool> {
         Ok(())
     })?;
     Ok(empty)
+}
+
+/// Under `--on-conflict skip` or `update`, a note when the target's `table` has no key among
+/// the dump's `columns` (no primary key or unique index of NOT NULL columns; TPC-C's `history`):
+/// its rows cannot be told from those the target holds, so each is added again.
+fn unmatched_rows(
+    schema: &Schema,
+    table: &str,
+    columns: &[String],
+    mode: OnConflict,
+) -> Option<String> {
+    if mode == OnConflict::Error {
+        return None;
+    }
+    let key = schema.table(table)?.row_key();
+    if !key.is_empty() && key.iter().all(|k| columns.contains(k)) {
+        return None;
+    }
+    let mode = match mode {
+        OnConflict::Skip => "skip",
+        _ => "update",
+    };
+    Some(format!(
+        "`{table}` has no key in the target that the dump's rows carry (a primary key or unique index \
+         of NOT NULL columns), so --on-conflict {mode} cannot tell its rows from the ones the target \
+         holds: every row of the dump was added, and any an earlier import brought are now there \
+         twice. Delete those first when importing the same roots again"
+    ))
 }
 
 /// The dump's columns must be the target table's columns (generated ones aside), but for
