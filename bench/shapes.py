@@ -2,7 +2,7 @@
 """Benchmarks partialdump against per-table `mysqldump --where` on databases of other key shapes
 than bench/run.py's integer keys, side by side, in one run:
 
-    python3 bench/shapes.py [--runs 5] [--url mysql://user:pw@127.0.0.1:3306]
+    python3 bench/shapes.py [--runs 5] [--only NAME] [--url mysql://user:pw@127.0.0.1:3306]
 
   * strings: keys of UUID text (CHAR(36)), 16 bytes (BINARY(16)) and a two-column string key with
     a self-reference; children by a unique email that is not the key; references holding their
@@ -14,7 +14,10 @@ than bench/run.py's integer keys, side by side, in one run:
     rows);
   * forum: users keyed by 16 bytes, posts by (thread_id, seq) with replies, post tags and votes
     by three columns, references to users of other communities (bench/shapes/forum.sql, 790,000
-    rows).
+    rows);
+  * warehouses: TPC-C's schema, every key leading with the warehouse, keys of up to four columns
+    and references of three, order lines supplied from other warehouses' stock, a history without
+    a key (bench/shapes/warehouses.sql, 790,000 rows).
 
 For each, it loads the database, times partialdump's dump of the large tenant (20% of the rows)
 and the same subset dumped by mysqldump once per table with --where subqueries (the two take turns,
@@ -54,6 +57,16 @@ FORUM_WHERES = {
     "tags": f"id IN (SELECT tag_id FROM post_tags WHERE thread_id IN {THREADS_OF_1})",
 }
 
+LINES_OF_1 = "SELECT ol_supply_w_id, ol_i_id FROM order_line WHERE ol_w_id = 1"
+WAREHOUSE_WHERES = {
+    "warehouse": "w_id = 1 OR w_id IN (SELECT ol_supply_w_id FROM order_line WHERE ol_w_id = 1)",
+    "district": "d_w_id = 1", "customer": "c_w_id = 1", "history": "h_c_w_id = 1", "orders": "o_w_id = 1",
+    "new_orders": "no_w_id = 1", "order_line": "ol_w_id = 1",
+    "stock": f"s_w_id = 1 OR (s_w_id, s_i_id) IN ({LINES_OF_1})",
+    "item": "i_id IN (SELECT s_i_id FROM stock WHERE s_w_id = 1) "
+            "OR i_id IN (SELECT ol_i_id FROM order_line WHERE ol_w_id = 1)",
+}
+
 # name: (generator, graph, root, per-table --where of the same subset)
 DATABASES = {
     "strings": ("strings.sql", "strings.yaml", f"orgs.id={ORG}", {
@@ -72,12 +85,15 @@ DATABASES = {
     }),
     "shop": ("shop.sql", "shop.yaml", "shops.id=1", SHOP_WHERES),
     "forum": ("forum.sql", "forum.yaml", "communities.id=1", FORUM_WHERES),
+    "warehouses": ("warehouses.sql", "warehouses.yaml", "warehouse.w_id=1", WAREHOUSE_WHERES),
 }
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", choices=sorted(DATABASES), action="append",
+                    help="measure only this database (again for more)")
     return bench.measure_in_work_dir(ap, "pd-shapes-", measure)
 
 
@@ -87,6 +103,8 @@ def measure(args, srv, work):
     lines = []
     ok = True
     for name, (generator, graph, root, wheres) in DATABASES.items():
+        if args.only and name not in args.only:
+            continue
         db = f"pd_shape_{name.replace('-', '_')}"
         graph = os.path.join(SHAPES, graph)
         print(f"loading {name} ...", file=sys.stderr)
