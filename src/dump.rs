@@ -1020,6 +1020,9 @@ pub fn run(
         sink.restore(&r.table, &r.key_cols, &r.key, &r.cols, &r.values)?;
     }
     source.end_snapshot()?;
+    if let Some(c) = &prepared.cleanser {
+        stats.warnings.extend(c.borrow().warnings());
+    }
     let counts: Vec<(String, u64)> = stats
         .tables
         .iter()

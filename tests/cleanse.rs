@@ -1564,3 +1564,87 @@ fn a_cases_rule_that_runs_out_names_its_column() {
     );
     assert!(!out.exists());
 }
+
+/// TPC-C's customers hold `c_first VARCHAR(16)` beside `c_middle CHAR(2)`. Under one rule
+/// (`fake: first_name`, as `check` offered for both), a value gets one output in every column,
+/// so every output had to fit 2 characters: no first name does, and every first name was
+/// written as two hex digits, silently. The dump now says so, naming both columns, and `check`
+/// offers a rule of its own for a middle name (`mask`), under which the first names are whole.
+#[test]
+fn mysql_a_rule_cut_short_by_its_narrowest_column_is_told() {
+    let Some((mut src, _dst)) = mysql_pair(
+        "cl_narrow",
+        "CREATE TABLE customer (c_id INT PRIMARY KEY, c_first VARCHAR(16), c_middle CHAR(2),
+           c_last VARCHAR(16))",
+    ) else {
+        return;
+    };
+    src.script(
+        "INSERT INTO customer VALUES (1, 'Oliver', 'OE', 'BARBARBAR'), (2, 'Ada', 'OE', 'OUGHTABLE'),
+           (3, 'Grace', 'OE', 'ABLEPRES')",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let g = write_graph(dir.path(), "tables:\n  customer: {}\n");
+    let (code, out) = {
+        let o = partialdump(&[
+            "check",
+            "--source",
+            &src.url(),
+            "--graph",
+            g.to_str().unwrap(),
+            "--root-table",
+            "customer",
+            "--strict-cleansing",
+        ]);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(1), "{out}");
+    for (column, rule) in [
+        ("c_first", "{fake: first_name}"),
+        ("c_middle", "{mask: {}}"),
+        ("c_last", "{fake: last_name}"),
+    ] {
+        assert!(out.contains(&format!("add `{column}: {rule}`")), "{out}");
+    }
+
+    let out = dir.path().join("dump.sql");
+    let firsts = |middle: &str| {
+        let g = write_graph(
+            dir.path(),
+            &format!(
+                "tables:\n  customer:\n    cleanse:\n      c_first: {{fake: first_name}}\n      \
+                 c_middle: {middle}\n      c_last: {{fake: last_name}}\n"
+            ),
+        );
+        let o = dump_into(
+            &src.url(),
+            &g,
+            &["--root-where", "customer:1 = 1", "--random-seed", "5", "-q"],
+            &out,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        let firsts: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with('('))
+            .map(|l| l.split(',').nth(1).unwrap().trim_matches('\'').to_string())
+            .collect();
+        (firsts, stderr(&o))
+    };
+    let (cut, said) = firsts("{fake: first_name}");
+    assert!(cut.iter().all(|f| f.len() <= 2), "{cut:?}");
+    assert!(
+        said.contains("`customer.c_middle` shares its rule with `customer.c_first`, and the rule's outputs must fit the narrowest of them, `customer.c_middle` (2 characters)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Give `customer.c_middle` a rule of its own"),
+        "{said}"
+    );
+    let (whole, said) = firsts("{mask: {}}");
+    assert!(whole.iter().all(|f| f.len() > 2), "{whole:?}");
+    assert!(!said.contains("warning"), "{said}");
+}

@@ -38,13 +38,21 @@ const PERSONAL: &[&str] = &[
 /// (a password hash) and `comment_author` (a name), not `passenger` or `authority`.
 const PERSONAL_WORDS: &[&str] = &["pass", "pwd", "author"];
 
+/// Words that make a column name look personal as its last word: the parts of a name
+/// (TPC-C's `c_first`, `c_middle` and `c_last`, a `names (first, last)` table), not
+/// `first_seen` or `last_login`.
+const PERSONAL_LAST_WORDS: &[&str] = &["first", "middle", "last", "surname", "forename"];
+
 /// Personal words that no whole number holds as such (an `email_count INT`, a `post_author
 /// BIGINT` naming a user), unlike a phone number, a postcode or a PIN.
-const NOT_IN_NUMBERS: &[&str] = &["email", "name", "address", "street", "author"];
+const NOT_IN_NUMBERS: &[&str] = &[
+    "email", "name", "address", "street", "author", "first", "middle", "last", "surname",
+    "forename",
+];
 
 /// The personal words a column name holds (split at `_`, `-`, spaces and case changes): each
 /// word is, or starts or ends with, one of [`PERSONAL`] (short ones must match exactly), or is
-/// one of [`PERSONAL_WORDS`].
+/// one of [`PERSONAL_WORDS`]; and its last word, when one of [`PERSONAL_LAST_WORDS`].
 fn personal_words(column: &str) -> Vec<&'static str> {
     let words = name_words(column);
     let mut found: Vec<&'static str> = PERSONAL
@@ -58,6 +66,11 @@ fn personal_words(column: &str) -> Vec<&'static str> {
             PERSONAL_WORDS
                 .iter()
                 .filter(|p| words.iter().any(|w| w == *p)),
+        )
+        .chain(
+            PERSONAL_LAST_WORDS
+                .iter()
+                .filter(|p| words.last().is_some_and(|w| w == *p)),
         )
         .copied()
         .collect();
@@ -115,6 +128,10 @@ pub fn suggested_rule(column: &Column) -> &'static str {
         "{fake: postcode}"
     } else if has("address") || has("street") {
         "{fake: street_address}"
+    } else if has("middle") {
+        // A middle name or initial (TPC-C's CHAR(2) `c_middle`): a rule of its own, which a
+        // short column does not cut the first names of the others down to.
+        "{mask: {}}"
     } else if name.contains("first") || name.contains("given") {
         "{fake: first_name}"
     } else if name.contains("last") || name.contains("surname") || name.contains("family") {
@@ -639,8 +656,21 @@ pub struct Cleanser {
     /// Why a value could not be cleansed (a unique domain out of numbers), for
     /// [`Cleanser::apply`] to say.
     fault: Option<String>,
+    /// Per domain: its columns (`table.column`), the narrowest of them and how many
+    /// characters that holds, and how many values no output fitted ([`Cleanser::warnings`]).
+    narrow: HashMap<String, Narrow>,
     /// What to say in the dump header.
     pub summary: String,
+}
+
+/// The columns of one domain and the narrowest of them, whose limit every output takes.
+#[derive(Debug, Default)]
+struct Narrow {
+    columns: Vec<String>,
+    narrowest: String,
+    chars: u64,
+    /// Values written as the start of a keyed hash, as none of the rule's outputs fitted.
+    cut: u64,
 }
 
 /// HMAC-SHA256 keyed with `secret`.
@@ -1097,6 +1127,45 @@ fn explicit_and_pattern_rules(graph: &LoadedGraph, schema: &Schema) -> Result<Ru
 }
 
 impl Cleanser {
+    /// What to tell of the values written so far: those no output of their rule fitted,
+    /// written as the start of a keyed hash instead (a first name in the 2 characters of
+    /// TPC-C's `c_middle`, and then, as a rule writes one output for a value in every column,
+    /// in `c_first`'s too).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .narrow
+            .values()
+            .filter(|n| n.cut > 0)
+            .map(|n| {
+                let others: Vec<&str> = n
+                    .columns
+                    .iter()
+                    .filter(|c| **c != n.narrowest)
+                    .map(String::as_str)
+                    .collect();
+                let cut = n.cut;
+                let (narrowest, chars) = (&n.narrowest, n.chars);
+                match others.as_slice() {
+                    [] => format!(
+                        "`{narrowest}` holds {chars} characters, fewer than its rule's outputs: {cut} values \
+                         were written as the start of a keyed hash instead. Give it a rule whose outputs \
+                         fit (`{{mask: {{}}}}` keeps a value's letters and digits, or a `hash` pattern)"
+                    ),
+                    _ => format!(
+                        "`{narrowest}` shares its rule with `{}`, and the rule's outputs must fit the \
+                         narrowest of them, `{narrowest}` ({chars} characters), so that a value gets one \
+                         output in every column: {cut} values fitted none and were written as the start \
+                         of a keyed hash instead, in every one of those columns. Give `{narrowest}` a rule \
+                         of its own (`{{mask: {{}}}}` keeps a value's letters and digits)",
+                        others.join("`, `")
+                    ),
+                }
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Resolves the graph's cleansing rules for a dump of `included` tables. `None` when the
     /// graph has no rules and strictness was not asked for. Errors (before any row is read) for
     /// unknown names, rules that cannot hold (NULL into NOT NULL, a constant under a unique
@@ -1171,12 +1240,25 @@ impl Cleanser {
         // Each domain's limits: those of the narrowest column it writes, so that all its
         // columns take the same outputs.
         let mut fits: HashMap<String, (Fit, u64)> = HashMap::new();
+        let mut narrow: HashMap<String, Narrow> = HashMap::new();
         for ((t, c), (placed, _)) in &rules {
             if let Some(column) = schema.table(t).and_then(|t| t.column(c)) {
                 let domain = format!("{}|{locale}", placed.rule.domain());
-                let (fit, max) = fits.entry(domain).or_insert((Fit::default(), u64::MAX));
+                let (fit, max) = fits
+                    .entry(domain.clone())
+                    .or_insert((Fit::default(), u64::MAX));
                 *fit = fit.and(Fit::of(column));
                 *max = (*max).min(max_for(column));
+                let n = narrow.entry(domain).or_insert(Narrow {
+                    chars: u64::MAX,
+                    ..Narrow::default()
+                });
+                let name = format!("{t}.{}", column.name);
+                if let Some(chars) = column.max_chars.filter(|&m| m < n.chars) {
+                    n.chars = chars;
+                    n.narrowest = name.clone();
+                }
+                n.columns.push(name);
             }
         }
         let mut needs_secret: Vec<String> = Vec::new();
@@ -1370,6 +1452,7 @@ impl Cleanser {
             unique_domains,
             registries: HashMap::new(),
             fault: None,
+            narrow,
             summary: format!(
                 "{count} columns by the rules of the graph (secret: {from}; locale {locale})"
             ),
@@ -1592,10 +1675,13 @@ impl Cleanser {
         let also_text = text_of(also);
         let orig_hash = hash64(&original_text);
         let may_be_original = matches!(rule, Compiled::Regex { .. } | Compiled::Json(_));
+        // Whether an output was refused for its length.
+        let too_long = std::cell::Cell::new(false);
         // Whether `out` may be written: it fits the shortest column of the domain, it is not
         // the original, and in a unique domain no other value's output is the same.
         let accept = |this: &mut Self, out: &Value| {
             if !fit.holds(out, original) {
+                too_long.set(true);
                 return false;
             }
             let out_text = text_of(out);
@@ -1652,6 +1738,11 @@ impl Cleanser {
                 (format!("no date within {days} days"), found)
             }
             _ => {
+                if too_long.get()
+                    && let Some(n) = self.narrow.get_mut(domain)
+                {
+                    n.cut += 1;
+                }
                 return Value::Text(fit.cut(&hex(&seed)));
             }
         };
@@ -2160,6 +2251,7 @@ mod tests {
             unique_domains: BTreeMap::new(),
             registries: HashMap::new(),
             fault: None,
+            narrow: HashMap::new(),
             summary: String::new(),
         }
     }
@@ -2300,6 +2392,11 @@ mod tests {
             "user_pass",
             "comment_author",
             "db_pwd",
+            "c_first",
+            "c_middle",
+            "c_last",
+            "last",
+            "Surname",
         ] {
             assert!(looks_personal(yes), "{yes}");
         }
@@ -2315,6 +2412,8 @@ mod tests {
             "passenger_count",
             "authority",
             "tests_passed",
+            "first_seen",
+            "last_login_at",
         ] {
             assert!(!looks_personal(no), "{no}");
         }
