@@ -5,7 +5,8 @@
 //! to, where it references several ([`owners`]), else of one it never names as NULL, else of
 //! the nearest to the root. Declared foreign keys are listed as comments (they are read from the
 //! database anyway). References that look like conventions but have no constraint
-//! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs; `_ID` and camel case's
+//! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs, Django's `content_type_id` +
+//! `object_id` ([`content_type_references`]); `_ID` and camel case's
 //! `MediaTypeId` too, under a prefix all
 //! tables share, and by the name's last words: WordPress's `comment_post_ID` names `wp_posts`)
 //! are suggested as commented `references`, except a table's own key named after it
@@ -125,6 +126,109 @@ fn fk_columns(t: &Table) -> BTreeSet<String> {
         .iter()
         .flat_map(|f| f.columns.iter().cloned())
         .collect()
+}
+
+/// A reference through a registry of types (Django's generic relations): `column` names a row
+/// of `table` where `type_column` holds `type_id`.
+struct TypedReference {
+    column: String,
+    table: String,
+    type_column: String,
+    type_id: String,
+}
+
+/// Django's generic relations in `t`: a foreign key `<prefix>content_type_id` to a registry of
+/// types (a table with `app_label` and `model` columns, `django_content_type`) beside
+/// `<prefix>object_id` (or `object_pk`), which names a row of the table `<app_label>_<model>`
+/// (Django's table names). One reference per type the rows hold, read from them; and notes
+/// for the types that name no table, or whose key the column cannot hold (the admin log's
+/// text `object_id`). Also the type columns found, whose registry owns nothing.
+fn content_type_references(
+    source: &mut dyn Source,
+    schema: &Schema,
+    t: &Table,
+) -> Result<(Vec<TypedReference>, Vec<String>, BTreeSet<String>)> {
+    let (mut refs, mut notes, mut type_columns) = (Vec::new(), Vec::new(), BTreeSet::new());
+    for f in &t.foreign_keys {
+        let ([type_column], [type_key]) = (f.columns.as_slice(), f.ref_columns.as_slice()) else {
+            continue;
+        };
+        let lower = type_column.to_lowercase();
+        let Some(prefix) = lower.strip_suffix("content_type_id") else {
+            continue;
+        };
+        let Some(registry) = schema
+            .table(&f.ref_table)
+            .filter(|r| r.column("app_label").is_some() && r.column("model").is_some())
+        else {
+            continue;
+        };
+        let Some(object) = ["object_id", "object_pk"]
+            .iter()
+            .find_map(|o| t.column(&format!("{prefix}{o}")))
+        else {
+            continue;
+        };
+        type_columns.insert(type_column.clone());
+        let d = source.dialect();
+        let sql = format!(
+            "SELECT DISTINCT r.{key}, r.{app}, r.{model} FROM {t} x JOIN {r} r ON r.{key} = x.{tc} \
+             ORDER BY 1 LIMIT 50",
+            key = d.quote_ident(type_key),
+            app = d.quote_ident(
+                &registry
+                    .column("app_label")
+                    .map_or("app_label".into(), |c| c.name.clone())
+            ),
+            model = d.quote_ident(
+                &registry
+                    .column("model")
+                    .map_or("model".into(), |c| c.name.clone())
+            ),
+            t = d.quote_ident(&t.name),
+            r = d.quote_ident(&registry.name),
+            tc = d.quote_ident(type_column),
+        );
+        let mut types = Vec::new();
+        source.query(
+            &sql,
+            &format!("reading the types {}.{type_column} names", t.name),
+            &mut |row| {
+                let mut v = row.drain(..);
+                if let (Some(id), Some(Value::Text(app)), Some(Value::Text(model))) =
+                    (v.next(), v.next(), v.next())
+                {
+                    types.push((id.display(), app, model));
+                }
+                Ok(())
+            },
+        )?;
+        for (id, app, model) in types {
+            let name = format!("{app}_{model}");
+            let Some(target) = schema.tables.keys().find(|k| k.eq_ignore_ascii_case(&name)) else {
+                notes.push(format!(
+                    "# {}.{type_column} = {id} ({app}.{model}) names no table here: add a reference for it by hand",
+                    t.name
+                ));
+                continue;
+            };
+            if !key_type_fits(schema, target, &object.data_type) {
+                notes.push(format!(
+                    "# {}.{} names `{target}` rows where {type_column} = {id}, but holds them as {}, \
+                     another type than their key: a reference there would not match reliably",
+                    t.name, object.name, object.data_type
+                ));
+                continue;
+            }
+            refs.push(TypedReference {
+                column: object.name.clone(),
+                table: target.clone(),
+                type_column: type_column.clone(),
+                type_id: id,
+            });
+        }
+    }
+    Ok((refs, notes, type_columns))
 }
 
 /// How an owned table is owned: through which foreign key, why that one, and the other owned
@@ -365,7 +469,20 @@ pub fn init(
         }
         // Convention suggestions.
         let fks = fk_columns(t);
-        let mut suggestions = Vec::new();
+        let (typed, notes, type_columns) = content_type_references(source, schema, t)?;
+        lines.extend(notes);
+        let mut suggestions: Vec<String> = typed
+            .iter()
+            .map(|r| {
+                format!(
+                    "- {{columns: {}, table: {}, when: {{{}: {}}}}}",
+                    r.column,
+                    quote_yaml(&r.table),
+                    r.type_column,
+                    quote_yaml(&r.type_id)
+                )
+            })
+            .collect();
         for c in &t.columns {
             let Some(stem) = reference_stem(&c.name) else {
                 continue;
@@ -421,11 +538,13 @@ pub fn init(
                 ));
             }
         }
+        // Inside the table's entry, so that uncommenting them makes them its references.
+        let mut commented: Vec<String> = Vec::new();
         if !suggestions.is_empty() {
-            lines.push("# references without a foreign key, guessed from names (uncomment to follow them):".into());
-            lines.push("# references:".into());
+            commented.push("# references without a foreign key, guessed from names (uncomment to follow them):".into());
+            commented.push("# references:".into());
             for sug in suggestions {
-                lines.push(format!("#   {sug}"));
+                commented.push(format!("#   {sug}"));
             }
         }
         let mut settings: Vec<String> = Vec::new();
@@ -452,11 +571,31 @@ pub fn init(
             lines.push("# `mode: lookup`, or link it with `children` / `references`.".into());
             // Rows of a table it references come in as parents (Sakila's films, which a store's
             // inventory references, and their cast in `film_actor`).
-            if let Some(f) = t
-                .foreign_keys
-                .iter()
-                .find(|f| reached.contains(&f.ref_table) && !owned.contains(&f.ref_table))
-            {
+            // Through a generic relation, the rows of an owned table it names come with it
+            // as its children (a post's tags in Django's `taggit_taggeditem`).
+            let mut owners: Vec<&str> = Vec::new();
+            for r in typed.iter().filter(|r| owned.contains(&r.table)) {
+                if !owners.contains(&r.table.as_str()) {
+                    owners.push(&r.table);
+                }
+            }
+            if let Some(r) = typed.iter().find(|r| owned.contains(&r.table)) {
+                lines.push(format!(
+                    "# It names owned rows through {}: to bring their rows here, remove `mode: skip`, uncomment",
+                    r.column
+                ));
+                lines.push(format!(
+                    "# its references below and list `{{table: {}, via: {}}}` among the children of `{}`.",
+                    quote_yaml(&t.name),
+                    r.column,
+                    owners.join("` and `")
+                ));
+            } else if let Some(f) = t.foreign_keys.iter().find(|f| {
+                reached.contains(&f.ref_table)
+                    && !owned.contains(&f.ref_table)
+                    // A registry of types owns none of the rows naming one.
+                    && !f.columns.iter().any(|c| type_columns.contains(c))
+            }) {
                 lines.push(format!(
                     "# `{}` rows come in as rows others reference: to bring the rows here with each of them,",
                     f.ref_table
@@ -473,11 +612,11 @@ pub fn init(
         for l in &lines {
             let _ = writeln!(s, "  {l}");
         }
-        if settings.is_empty() {
+        if settings.is_empty() && commented.is_empty() {
             let _ = writeln!(s, "  {}: {{}}", quote_yaml(&t.name));
         } else {
             let _ = writeln!(s, "  {}:", quote_yaml(&t.name));
-            for l in settings {
+            for l in settings.iter().chain(&commented) {
                 let _ = writeln!(s, "    {l}");
             }
         }

@@ -727,3 +727,94 @@ fn init_owns_a_table_through_the_reference_its_key_begins_with() {
     );
     assert_eq!(list("SELECT CAST(w_id AS TEXT) FROM customer"), ["1"]);
 }
+
+/// Django's generic relations: `taggit_taggeditem (content_type_id, object_id)` names a row of
+/// the table `<app_label>_<model>` of the content type. `init` guessed none of them, and its
+/// DECIDE note told to bring tagged items by an `always` edge under `django_content_type`,
+/// which would bring every item of every type the dump holds. It now suggests one reference per
+/// type the rows hold, inside the table's entry (so uncommenting them makes them its
+/// references, which before made them a table named `references`), and says how its rows come
+/// with the owned rows they name. Followed as written, the dump holds the user's tagged items.
+#[test]
+fn init_follows_djangos_generic_relations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "django.db",
+        "CREATE TABLE django_content_type (id INTEGER PRIMARY KEY, app_label TEXT NOT NULL,
+           model TEXT NOT NULL);
+         CREATE TABLE auth_user (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
+         CREATE TABLE blog_post (id INTEGER PRIMARY KEY,
+           author_id INTEGER NOT NULL REFERENCES auth_user (id));
+         CREATE TABLE taggit_taggeditem (id INTEGER PRIMARY KEY, object_id INTEGER NOT NULL,
+           content_type_id INTEGER NOT NULL REFERENCES django_content_type (id), tag TEXT);
+         CREATE TABLE django_admin_log (id INTEGER PRIMARY KEY, object_id TEXT,
+           content_type_id INTEGER REFERENCES django_content_type (id),
+           user_id INTEGER NOT NULL REFERENCES auth_user (id));
+         INSERT INTO django_content_type VALUES (4, 'auth', 'user'), (7, 'blog', 'post'),
+           (9, 'shop', 'order');
+         INSERT INTO auth_user VALUES (1, 'ada'), (2, 'bob');
+         INSERT INTO blog_post VALUES (10, 1), (11, 1), (12, 2);
+         INSERT INTO taggit_taggeditem VALUES (1, 10, 7, 'a'), (2, 11, 7, 'b'), (3, 12, 7, 'c'),
+           (4, 1, 4, 'staff'), (5, 2, 4, 'new'), (6, 1, 9, 'x');
+         CREATE INDEX blog_post_author ON blog_post (author_id);
+         CREATE INDEX taggit_object ON taggit_taggeditem (object_id);
+         CREATE INDEX admin_log_user ON django_admin_log (user_id);
+         INSERT INTO django_admin_log VALUES (1, '12', 7, 1);",
+    );
+    let (guessed, text) = guessed_references(&path, "auth_user");
+    assert_eq!(
+        guessed,
+        [
+            "{columns: object_id, table: auth_user, when: {content_type_id: 4}}",
+            "{columns: object_id, table: blog_post, when: {content_type_id: 7}}",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("taggit_taggeditem.content_type_id = 9 (shop.order) names no table here"),
+        "{text}"
+    );
+    assert!(
+        text.contains("django_admin_log.object_id names `blog_post` rows where content_type_id = 7, but holds them as text"),
+        "{text}"
+    );
+    assert!(
+        text.contains("list `{table: taggit_taggeditem, via: object_id}` among the children of `auth_user` and `blog_post`."),
+        "{text}"
+    );
+    assert!(!text.contains("always: true"), "{text}");
+
+    // As the note says: the references uncommented, `mode: skip` removed, the children listed.
+    let followed: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("    # references:") {
+            Some(_) => "    references:".to_string(),
+            None => match l.strip_prefix("    #   - ") {
+                Some(rest) => format!("      - {rest}"),
+                None => l.to_string(),
+            },
+        })
+        .filter(|l| {
+            !(l == "    mode: skip" && text.contains("  taggit_taggeditem:\n    mode: skip"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "  auth_user:\n    children:\n",
+            "  auth_user:\n    children:\n      - {table: taggit_taggeditem, via: object_id}\n",
+        )
+        .replace(
+            "  blog_post: {}\n",
+            "  blog_post:\n    children:\n      - {table: taggit_taggeditem, via: object_id}\n",
+        );
+    assert_eq!(followed.matches("via: object_id}").count(), 3, "{followed}");
+    let graph = write_graph(dir.path(), "followed.yaml", &followed);
+    let url = format!("sqlite:{}", path.display());
+    let (code, out) = check(&url, &graph, &["--root-table", "auth_user"]);
+    assert_eq!(code, Some(0), "{out}\n{followed}");
+    let out = dir.path().join("ada.sql");
+    let stats = dump_with_stats(&url, &graph, &["--root", "auth_user.id=1"], &out);
+    // Ada's posts' tags and her own; not bob's post's, bob's, nor the order's.
+    assert_eq!(stats_rows(&stats, "taggit_taggeditem"), Some(3), "{stats}");
+}
