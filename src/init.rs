@@ -364,13 +364,157 @@ fn owners<'a>(schema: &'a Schema, root: &str) -> BTreeMap<String, Owner<'a>> {
     owners
 }
 
+/// What `init` guesses of a table's references from its column names and its rows.
+#[derive(Default)]
+struct Guesses {
+    /// A column naming a row of a table by its key: (column, table).
+    plain: Vec<(String, String)>,
+    /// Polymorphic references: Rails' `<x>_type` + `<x>_id` and Django's generic relations.
+    typed: Vec<TypedReference>,
+    /// What to tell of types naming no table, or of a column another type than the key.
+    notes: Vec<String>,
+    /// Django's type columns, whose registry owns none of the rows naming one.
+    type_columns: BTreeSet<String>,
+}
+
+impl Guesses {
+    fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.typed.is_empty()
+    }
+
+    /// The guesses as a graph's `references` entries.
+    fn entries(&self) -> Vec<String> {
+        self.typed
+            .iter()
+            .map(|r| {
+                format!(
+                    "- {{columns: {}, table: {}, when: {{{}: {}}}}}",
+                    r.column,
+                    quote_yaml(&r.table),
+                    r.type_column,
+                    quote_yaml(&r.type_id)
+                )
+            })
+            .chain(
+                self.plain
+                    .iter()
+                    .map(|(c, t)| format!("- {{columns: {c}, table: {}}}", quote_yaml(t))),
+            )
+            .collect()
+    }
+}
+
+/// The references of `t` its names suggest (`<table>_id`, `<x>_type` + `<x>_id`, Django's
+/// `content_type_id` + `object_id`), where no foreign key declares them.
+fn guesses(source: &mut dyn Source, schema: &Schema, t: &Table) -> Result<Guesses> {
+    let fks = fk_columns(t);
+    let (typed, notes, type_columns) = content_type_references(source, schema, t)?;
+    let mut g = Guesses {
+        typed,
+        notes,
+        type_columns,
+        ..Guesses::default()
+    };
+    for c in &t.columns {
+        let Some(stem) = reference_stem(&c.name) else {
+            continue;
+        };
+        if fks.contains(&c.name) || stem.is_empty() {
+            continue;
+        }
+        // A table's own key named after it (`address.address_id`) names its own row.
+        let names_own_row = |target: &str| target == t.name && t.primary_key == [c.name.clone()];
+        let type_col = format!("{stem}_type");
+        // A table's own key is no polymorphic reference (WordPress's `comment_ID` beside
+        // `comment_type`).
+        if t.column(&type_col).is_some() && t.primary_key != [c.name.clone()] {
+            let sql = format!(
+                "SELECT DISTINCT {tc} FROM {tb} WHERE {tc} IS NOT NULL ORDER BY 1 LIMIT 50",
+                tc = source.dialect().quote_ident(&type_col),
+                tb = source.dialect().quote_ident(&t.name)
+            );
+            let mut values = Vec::new();
+            source.query(
+                &sql,
+                &format!("reading the values of {}.{type_col}", t.name),
+                &mut |row| {
+                    if let Some(Value::Text(v)) = row.drain(..).next() {
+                        values.push(v);
+                    }
+                    Ok(())
+                },
+            )?;
+            for v in values {
+                match table_for(schema, &v) {
+                    Some(target) => g.typed.push(TypedReference {
+                        column: c.name.clone(),
+                        table: target,
+                        type_column: type_col.clone(),
+                        type_id: v,
+                    }),
+                    None => g.notes.push(format!(
+                        "# {}.{type_col} = {v:?} names no table: add a reference for it by hand",
+                        t.name
+                    )),
+                }
+            }
+        } else if let Some(target) = table_for_stem(schema, stem)
+            .filter(|t| !names_own_row(t) && key_type_fits(schema, t, &c.data_type))
+        {
+            g.plain.push((c.name.clone(), target));
+        }
+    }
+    Ok(g)
+}
+
+/// `schema` with `guesses` as foreign keys, for ownership to follow them (`--follow-guesses`).
+fn with_guesses(schema: &Schema, guesses: &BTreeMap<String, Guesses>) -> Schema {
+    let mut out = schema.clone();
+    for (name, g) in guesses {
+        let Some(t) = out.tables.get_mut(name) else {
+            continue;
+        };
+        let refs = g
+            .plain
+            .iter()
+            .map(|(c, target)| (c, target))
+            .chain(g.typed.iter().map(|r| (&r.column, &r.table)));
+        for (column, target) in refs {
+            let Some(key) = schema.table(target).map(|p| p.primary_key.clone()) else {
+                continue;
+            };
+            t.foreign_keys.push(ForeignKey {
+                name: format!("guessed {column}"),
+                columns: vec![column.clone()],
+                ref_table: target.clone(),
+                ref_columns: key,
+            });
+        }
+    }
+    out
+}
+
+/// How `init` writes a child edge.
+enum Edge {
+    /// By the child's name: it references the parent one way.
+    Plain,
+    /// With the columns, as it references the parent in several ways.
+    Ambiguous,
+    /// With the column, through a polymorphic reference.
+    Via,
+}
+
 /// Builds the starter graph. `source` is used to read the distinct values of polymorphic type
-/// columns (`subject_type`), to suggest one reference per value.
+/// columns (`subject_type`), to suggest one reference per value. With `follow_guesses`, the
+/// references guessed from names are written as references (not comments), and ownership
+/// follows them as it follows foreign keys: a starting point for a schema that declares none
+/// (WordPress, Stack Overflow's dump, many Rails applications).
 pub fn init(
     source: &mut dyn Source,
     schema: &Schema,
     root: &str,
     graph_name: &str,
+    follow_guesses: bool,
 ) -> Result<String> {
     let Some(_) = schema.table(root) else {
         return Err(Error::Usage(match schema.not_a_table(root) {
@@ -381,13 +525,48 @@ pub fn init(
             ),
         }));
     };
+    let mut guessed: BTreeMap<String, Guesses> = BTreeMap::new();
+    for t in schema.tables.values() {
+        guessed.insert(t.name.clone(), guesses(source, schema, t)?);
+    }
+    let followed;
+    let walked = match follow_guesses {
+        true => {
+            followed = with_guesses(schema, &guessed);
+            &followed
+        }
+        false => schema,
+    };
 
-    let owners = owners(schema, root);
-    let mut children: BTreeMap<String, Vec<(String, Vec<String>, bool)>> = BTreeMap::new();
+    let owners = owners(walked, root);
+    let mut children: BTreeMap<String, Vec<(String, Vec<String>, Edge)>> = BTreeMap::new();
+    let mut owned: BTreeSet<String> = owners.keys().cloned().collect();
+    owned.insert(root.to_string());
     for (name, owner) in &owners {
-        let Some(t) = schema.table(name) else {
+        let Some(t) = walked.table(name) else {
             continue;
         };
+        // Owned through a polymorphic reference: a child of every owned table it names there
+        // (a comment of an owned task or project), each through its `when`.
+        let typed: Vec<&TypedReference> = guessed[name]
+            .typed
+            .iter()
+            .filter(|r| owner.key.columns == [r.column.clone()] && owned.contains(&r.table))
+            .collect();
+        if typed.iter().any(|r| r.table == owner.key.ref_table) {
+            let mut parents: Vec<&str> = Vec::new();
+            for r in typed {
+                if !parents.contains(&r.table.as_str()) {
+                    parents.push(&r.table);
+                    children.entry(r.table.clone()).or_default().push((
+                        name.clone(),
+                        vec![r.column.clone()],
+                        Edge::Via,
+                    ));
+                }
+            }
+            continue;
+        }
         let refs = t
             .foreign_keys
             .iter()
@@ -396,17 +575,22 @@ pub fn init(
         children
             .entry(owner.key.ref_table.clone())
             .or_default()
-            .push((name.clone(), owner.key.columns.clone(), refs > 1));
+            .push((
+                name.clone(),
+                owner.key.columns.clone(),
+                match refs > 1 {
+                    true => Edge::Ambiguous,
+                    false => Edge::Plain,
+                },
+            ));
     }
-    let mut owned: BTreeSet<String> = owners.keys().cloned().collect();
-    owned.insert(root.to_string());
     // Rows of owned tables bring their parents, transitively.
     let mut reached = owned.clone();
     let mut stack: Vec<String> = owned.iter().cloned().collect();
     while let Some(t) = stack.pop() {
-        if let Some(table) = schema.table(&t) {
+        if let Some(table) = walked.table(&t) {
             for f in &table.foreign_keys {
-                if schema.table(&f.ref_table).is_some() && reached.insert(f.ref_table.clone()) {
+                if walked.table(&f.ref_table).is_some() && reached.insert(f.ref_table.clone()) {
                     stack.push(f.ref_table.clone());
                 }
             }
@@ -417,13 +601,29 @@ pub fn init(
     let _ = writeln!(
         s,
         "# Relationship graph for a partialdump of `{root}` rows, written by `partialdump init`.\n\
-         # Review it: the children below are guesses from foreign keys; commented `references` are\n\
+         # Review it: the children below are guesses from foreign keys{}; {} `references` are\n\
          # guesses from column names. Declared foreign keys are read from the database at every run.\n\
          # Format: docs/graph-format.md. Check it against the schema with `partialdump check`.\n\
          # Use: partialdump dump --graph {graph_name} --root {root}.<column>=<value>\n\
-         version: 1\ntables:"
+         version: 1\ntables:",
+        if follow_guesses {
+            " and guessed references"
+        } else {
+            ""
+        },
+        if follow_guesses { "the" } else { "commented" },
     );
+    let no_keys = schema.tables.values().all(|t| t.foreign_keys.is_empty());
+    if no_keys && !follow_guesses && guessed.values().any(|g| !g.is_empty()) {
+        let _ = writeln!(
+            s,
+            "  # The source declares no foreign keys, so nothing is owned from `{root}` but by the\n  \
+             # guessed references below: `partialdump init --follow-guesses` writes them as references\n  \
+             # and owns rows through them."
+        );
+    }
     for t in schema.tables.values() {
+        let g = &guessed[&t.name];
         let mut lines: Vec<String> = Vec::new();
         if !t.foreign_keys.is_empty() {
             lines.push(format!(
@@ -467,100 +667,48 @@ pub fn init(
                 format!("# no primary key: rows are told apart by the unique index ({})", key.join(", "))
             });
         }
-        // Convention suggestions.
-        let fks = fk_columns(t);
-        let (typed, notes, type_columns) = content_type_references(source, schema, t)?;
-        lines.extend(notes);
-        let mut suggestions: Vec<String> = typed
-            .iter()
-            .map(|r| {
-                format!(
-                    "- {{columns: {}, table: {}, when: {{{}: {}}}}}",
-                    r.column,
-                    quote_yaml(&r.table),
-                    r.type_column,
-                    quote_yaml(&r.type_id)
-                )
-            })
-            .collect();
-        for c in &t.columns {
-            let Some(stem) = reference_stem(&c.name) else {
-                continue;
-            };
-            if fks.contains(&c.name) || stem.is_empty() {
-                continue;
-            }
-            // A table's own key named after it (`address.address_id`) names its own row.
-            let names_own_row =
-                |target: &str| target == t.name && t.primary_key == [c.name.clone()];
-            let type_col = format!("{stem}_type");
-            // A table's own key is no polymorphic reference (WordPress's `comment_ID` beside
-            // `comment_type`).
-            if t.column(&type_col).is_some() && t.primary_key != [c.name.clone()] {
-                let sql = format!(
-                    "SELECT DISTINCT {tc} FROM {tb} WHERE {tc} IS NOT NULL ORDER BY 1 LIMIT 50",
-                    tc = source.dialect().quote_ident(&type_col),
-                    tb = source.dialect().quote_ident(&t.name)
-                );
-                let mut values = Vec::new();
-                source.query(
-                    &sql,
-                    &format!("reading the values of {}.{type_col}", t.name),
-                    &mut |row| {
-                        if let Some(Value::Text(v)) = row.drain(..).next() {
-                            values.push(v);
-                        }
-                        Ok(())
-                    },
-                )?;
-                for v in values {
-                    match table_for(schema, &v) {
-                        Some(target) => suggestions.push(format!(
-                            "- {{columns: {}, table: {}, when: {{{}: {}}}}}",
-                            c.name,
-                            quote_yaml(&target),
-                            type_col,
-                            quote_yaml(&v)
-                        )),
-                        None => lines.push(format!(
-                            "# {}.{type_col} = {v:?} names no table: add a reference for it by hand",
-                            t.name
-                        )),
+        lines.extend(g.notes.iter().cloned());
+        // Inside the table's entry, so that uncommenting them makes them its references.
+        let mut guessed_lines: Vec<String> = Vec::new();
+        if !g.is_empty() {
+            match follow_guesses {
+                true => {
+                    guessed_lines.push(
+                        "# references without a foreign key, guessed from names (check them):"
+                            .into(),
+                    );
+                    guessed_lines.push("references:".into());
+                    for e in g.entries() {
+                        guessed_lines.push(format!("  {e}"));
                     }
                 }
-            } else if let Some(target) = table_for_stem(schema, stem)
-                .filter(|t| !names_own_row(t) && key_type_fits(schema, t, &c.data_type))
-            {
-                suggestions.push(format!(
-                    "- {{columns: {}, table: {}}}",
-                    c.name,
-                    quote_yaml(&target)
-                ));
-            }
-        }
-        // Inside the table's entry, so that uncommenting them makes them its references.
-        let mut commented: Vec<String> = Vec::new();
-        if !suggestions.is_empty() {
-            commented.push("# references without a foreign key, guessed from names (uncomment to follow them):".into());
-            commented.push("# references:".into());
-            for sug in suggestions {
-                commented.push(format!("#   {sug}"));
+                false => {
+                    guessed_lines.push("# references without a foreign key, guessed from names (uncomment to follow them):".into());
+                    guessed_lines.push("# references:".into());
+                    for e in g.entries() {
+                        guessed_lines.push(format!("#   {e}"));
+                    }
+                }
             }
         }
         let mut settings: Vec<String> = Vec::new();
         if let Some(ch) = children.get(&t.name) {
             settings.push("children:".into());
-            for (child, via, ambiguous) in ch {
-                if *ambiguous {
-                    settings.push(format!(
+            for (child, via, edge) in ch {
+                settings.push(match edge {
+                    Edge::Ambiguous => format!(
                         "  - {{table: {}, via: [{}]}}   # it references {} in several ways: check `via`",
                         quote_yaml(child),
                         via.join(", "),
                         t.name
-                    ));
-                } else {
-                    settings.push(format!("  - {}", quote_yaml(child)));
-                }
+                    ),
+                    Edge::Via => format!(
+                        "  - {{table: {}, via: {}}}",
+                        quote_yaml(child),
+                        via.join(", ")
+                    ),
+                    Edge::Plain => format!("  - {}", quote_yaml(child)),
+                });
             }
         }
         let unreached = !reached.contains(&t.name);
@@ -569,17 +717,15 @@ pub fn init(
                 "# DECIDE: `{root}` rows never reach this table. Keep skipping it, copy it whole with"
             ));
             lines.push("# `mode: lookup`, or link it with `children` / `references`.".into());
-            // Rows of a table it references come in as parents (Sakila's films, which a store's
-            // inventory references, and their cast in `film_actor`).
             // Through a generic relation, the rows of an owned table it names come with it
             // as its children (a post's tags in Django's `taggit_taggeditem`).
-            let mut owners: Vec<&str> = Vec::new();
-            for r in typed.iter().filter(|r| owned.contains(&r.table)) {
-                if !owners.contains(&r.table.as_str()) {
-                    owners.push(&r.table);
+            let mut names: Vec<&str> = Vec::new();
+            for r in g.typed.iter().filter(|r| owned.contains(&r.table)) {
+                if !names.contains(&r.table.as_str()) {
+                    names.push(&r.table);
                 }
             }
-            if let Some(r) = typed.iter().find(|r| owned.contains(&r.table)) {
+            if let Some(r) = g.typed.iter().find(|r| owned.contains(&r.table)) {
                 lines.push(format!(
                     "# It names owned rows through {}: to bring their rows here, remove `mode: skip`, uncomment",
                     r.column
@@ -588,14 +734,23 @@ pub fn init(
                     "# its references below and list `{{table: {}, via: {}}}` among the children of `{}`.",
                     quote_yaml(&t.name),
                     r.column,
-                    owners.join("` and `")
+                    names.join("` and `")
                 ));
-            } else if let Some(f) = t.foreign_keys.iter().find(|f| {
-                reached.contains(&f.ref_table)
+            } else if let Some(f) =
+                walked
+                    .table(&t.name)
+                    .unwrap_or(t)
+                    .foreign_keys
+                    .iter()
+                    .find(|f| {
+                        reached.contains(&f.ref_table)
                     && !owned.contains(&f.ref_table)
                     // A registry of types owns none of the rows naming one.
-                    && !f.columns.iter().any(|c| type_columns.contains(c))
-            }) {
+                    && !f.columns.iter().any(|c| g.type_columns.contains(c))
+                    })
+            {
+                // Rows of a table it references come in as parents (Sakila's films, which a
+                // store's inventory references, and their cast in `film_actor`).
                 lines.push(format!(
                     "# `{}` rows come in as rows others reference: to bring the rows here with each of them,",
                     f.ref_table
@@ -612,11 +767,11 @@ pub fn init(
         for l in &lines {
             let _ = writeln!(s, "  {l}");
         }
-        if settings.is_empty() && commented.is_empty() {
+        if settings.is_empty() && guessed_lines.is_empty() {
             let _ = writeln!(s, "  {}: {{}}", quote_yaml(&t.name));
         } else {
             let _ = writeln!(s, "  {}:", quote_yaml(&t.name));
-            for l in settings.iter().chain(&commented) {
+            for l in settings.iter().chain(&guessed_lines) {
                 let _ = writeln!(s, "    {l}");
             }
         }

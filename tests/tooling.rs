@@ -818,3 +818,67 @@ fn init_follows_djangos_generic_relations() {
     // Ada's posts' tags and her own; not bob's post's, bob's, nor the order's.
     assert_eq!(stats_rows(&stats, "taggit_taggeditem"), Some(3), "{stats}");
 }
+
+/// Stack Overflow's data dump, like WordPress and many Rails applications, declares no foreign
+/// keys: `init` could own nothing from the root, and left every table to `mode: skip`, its
+/// guesses commented. `--follow-guesses` writes them as references and owns rows through them,
+/// each table through a reference never NULL before a nullable one; the file as written dumps
+/// a user's posts with their comments.
+#[test]
+fn init_follows_guessed_references_where_no_foreign_key_is_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "so.db",
+        "CREATE TABLE Users (Id INTEGER PRIMARY KEY, DisplayName TEXT NOT NULL);
+         CREATE TABLE Posts (Id INTEGER PRIMARY KEY, OwnerUserId INTEGER, Title TEXT);
+         CREATE TABLE Comments (Id INTEGER PRIMARY KEY, PostId INTEGER NOT NULL, UserId INTEGER,
+           Text TEXT NOT NULL);
+         CREATE INDEX posts_owner ON Posts (OwnerUserId);
+         CREATE INDEX comments_post ON Comments (PostId);
+         INSERT INTO Users VALUES (1, 'ada'), (2, 'bob');
+         INSERT INTO Posts VALUES (10, 1, 'q'), (11, 2, 'a'), (12, NULL, 'wiki');
+         -- Bob's comment on Ada's post comes with it, Ada's on Bob's post does not.
+         INSERT INTO Comments VALUES (1, 10, 2, 'nice'), (2, 11, 1, 'thanks'), (3, 10, NULL, 'x');",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "Users"]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.contains("`partialdump init --follow-guesses` writes them as references"),
+        "{text}"
+    );
+    let o = partialdump_ok(&[
+        "init",
+        "--source",
+        &url,
+        "--root-table",
+        "Users",
+        "--follow-guesses",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.contains("  Posts:\n    children:\n      - Comments\n    # references without a foreign key, guessed from names (check them):\n    references:\n      - {columns: OwnerUserId, table: Users}\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Users:\n    children:\n      - Posts\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "# owned through `Posts` (that reference is never NULL), not through `Users`"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("mode: skip"), "{text}");
+    let graph = write_graph(dir.path(), "init.yaml", &text);
+    let (code, out) = check(&url, &graph, &["--root-table", "Users"]);
+    assert_eq!(code, Some(0), "{out}");
+    let out = dir.path().join("ada.sql");
+    let stats = dump_with_stats(&url, &graph, &["--root", "Users.Id=1"], &out);
+    assert_eq!(stats_rows(&stats, "Posts"), Some(1), "{stats}");
+    assert_eq!(stats_rows(&stats, "Comments"), Some(2), "{stats}");
+    // Ada, and Bob as the author of a comment on her post.
+    assert_eq!(stats_rows(&stats, "Users"), Some(2), "{stats}");
+}

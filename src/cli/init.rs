@@ -21,6 +21,11 @@ pub struct InitArgs {
     /// Write to FILE instead of standard output (an existing file is not overwritten)
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+
+    /// Write the references guessed from column names as references, not comments, and own
+    /// rows through them as through foreign keys: for a schema that declares none
+    #[arg(long)]
+    follow_guesses: bool,
 }
 
 pub fn run(args: InitArgs) -> Result<ExitCode> {
@@ -32,7 +37,13 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "graph.yaml".into());
-    let text = crate::init::init(source.as_mut(), &schema, &args.root_table, &name)?;
+    let text = crate::init::init(
+        source.as_mut(),
+        &schema,
+        &args.root_table,
+        &name,
+        args.follow_guesses,
+    )?;
     match &args.output {
         Some(path) => {
             use std::io::Write;
