@@ -372,6 +372,19 @@ impl Model {
                 for (col, v) in &spec.when {
                     when.push((column_at(child, col, r.pos)?, v.0.clone()));
                 }
+                // A reference a foreign key declares already (a graph written for a source
+                // without them, used on a copy with them) is that key's relation, not a second.
+                if when.is_empty()
+                    && relations.iter().any(|d| {
+                        d.declared
+                            && d.child == child.name
+                            && d.parent == parent.name
+                            && d.columns == columns
+                            && d.ref_columns == ref_columns
+                    })
+                {
+                    continue;
+                }
                 // A polymorphic reference also filters on its type columns: an index on both
                 // serves.
                 let mut with_when: Vec<String> = when.iter().map(|(c, _)| c.clone()).collect();

@@ -2925,3 +2925,54 @@ fn mysql_a_films_cast_comes_with_every_film() {
     let urls = (src.url(), dst.url());
     a_films_cast_comes_with_every_film(&mut src, &mut dst, (&urls.0, &urls.1), dir.path());
 }
+
+/// A graph written for a source without foreign keys (Stack Overflow's dump) declares its
+/// references; the copy it is loaded into declares them as foreign keys. `verify` (and every
+/// command reading that copy) said the table referenced its parent "in 2 ways (ParentId;
+/// ParentId)": the graph's reference restating a declared key is that key's relation.
+#[test]
+fn a_graphs_reference_that_a_foreign_key_declares_is_one_relation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, _s) = sqlite_file(
+        dir.path(),
+        "src.db",
+        "CREATE TABLE Posts (Id INTEGER PRIMARY KEY, ParentId INTEGER, Body TEXT);
+         CREATE INDEX posts_parent ON Posts (ParentId);
+         INSERT INTO Posts VALUES (1, NULL, 'q'), (2, 1, 'a'), (3, 1, 'b'), (4, NULL, 'other');",
+    );
+    let (dst, _d) = sqlite_file(
+        dir.path(),
+        "dst.db",
+        "CREATE TABLE Posts (Id INTEGER PRIMARY KEY, ParentId INTEGER REFERENCES Posts (Id),
+           Body TEXT);
+         CREATE INDEX posts_parent ON Posts (ParentId);",
+    );
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  Posts:\n    children: [{table: Posts, via: ParentId}]\n    references:\n      \
+         - {columns: ParentId, table: Posts}\n",
+    );
+    let (src, dst) = (
+        format!("sqlite:{}", src.display()),
+        format!("sqlite:{}", dst.display()),
+    );
+    let out = dir.path().join("q.sql");
+    let stats = dump_with_stats(&src, &graph, &["--root", "Posts.Id=1"], &out);
+    assert_eq!(stats_rows(&stats, "Posts"), Some(3), "{stats}");
+    import_ok(&dst, &out);
+    let o = verify(&src, &dst, &graph, "Posts.Id=1");
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+    // The copy, dumped by the same graph, holds the same rows.
+    let again = dump_with_stats(
+        &dst,
+        &graph,
+        &["--root", "Posts.Id=1"],
+        &dir.path().join("c.sql"),
+    );
+    assert_eq!(stats_rows(&again, "Posts"), Some(3), "{again}");
+}
