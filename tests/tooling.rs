@@ -882,3 +882,55 @@ fn init_follows_guessed_references_where_no_foreign_key_is_declared() {
     // Ada, and Bob as the author of a comment on her post.
     assert_eq!(stats_rows(&stats, "Users"), Some(2), "{stats}");
 }
+
+/// `--follow-guesses` with a polymorphic reference and no foreign key (Rails'
+/// `attachable_type` + `attachable_id`): the table is a child of each owned table it names,
+/// through that column, and a user's dump holds their avatar and their posts' attachments.
+#[test]
+fn init_follows_guessed_polymorphic_references_from_each_owned_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "poly.db",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);
+         CREATE TABLE attachments (id INTEGER PRIMARY KEY, attachable_type TEXT NOT NULL,
+           attachable_id INTEGER NOT NULL);
+         CREATE INDEX attachable ON attachments (attachable_type, attachable_id);
+         CREATE INDEX posts_user ON posts (user_id);
+         INSERT INTO users VALUES (1), (2);
+         INSERT INTO posts VALUES (10, 1), (11, 2);
+         INSERT INTO attachments VALUES (1, 'Post', 10), (2, 'Post', 11), (3, 'User', 1),
+           (4, 'User', 2);",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let o = partialdump_ok(&[
+        "init",
+        "--source",
+        &url,
+        "--root-table",
+        "users",
+        "--follow-guesses",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.contains(
+            "  posts:\n    children:\n      - {table: attachments, via: attachable_id}\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  users:\n    children:\n      - {table: attachments, via: attachable_id}\n      - posts\n"),
+        "{text}"
+    );
+    let graph = write_graph(dir.path(), "init.yaml", &text);
+    let (code, out) = check(&url, &graph, &["--root-table", "users"]);
+    assert_eq!(code, Some(0), "{out}");
+    let stats = dump_with_stats(
+        &url,
+        &graph,
+        &["--root", "users.id=1"],
+        &dir.path().join("u.sql"),
+    );
+    assert_eq!(stats_rows(&stats, "attachments"), Some(2), "{stats}");
+}
