@@ -424,7 +424,11 @@ fn guesses(source: &mut dyn Source, schema: &Schema, t: &Table) -> Result<Guesse
         }
         // A table's own key named after it (`address.address_id`) names its own row.
         let names_own_row = |target: &str| target == t.name && t.primary_key == [c.name.clone()];
-        let type_col = format!("{stem}_type");
+        // `<x>_type`, or `<X>Type` in camel case (.NET's `AttachableType`).
+        let type_col = [format!("{stem}_type"), format!("{stem}Type")]
+            .into_iter()
+            .find_map(|n| t.column(&n).map(|col| col.name.clone()))
+            .unwrap_or_else(|| format!("{stem}_type"));
         // A table's own key is no polymorphic reference (WordPress's `comment_ID` beside
         // `comment_type`).
         if t.column(&type_col).is_some() && t.primary_key != [c.name.clone()] {

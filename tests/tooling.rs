@@ -159,12 +159,18 @@ fn init_guesses_references_named_in_camel_case() {
            Valid INTEGER, userID INTEGER);
          CREATE TABLE InvoiceLine (InvoiceLineId INTEGER PRIMARY KEY, InvoiceId INTEGER NOT NULL,
            TrackId INTEGER NOT NULL);
-         CREATE TABLE users (id INTEGER PRIMARY KEY);",
+         CREATE TABLE users (id INTEGER PRIMARY KEY);
+         -- Polymorphic in camel case too (.NET's `AttachableType`).
+         CREATE TABLE Attachment (AttachmentId INTEGER PRIMARY KEY, AttachableType TEXT NOT NULL,
+           AttachableId INTEGER NOT NULL);
+         INSERT INTO Attachment VALUES (1, 'Track', 3), (2, 'Invoice', 5);",
     );
     let (guessed, text) = guessed_references(&path, "Customer");
     assert_eq!(
         guessed,
         [
+            "{columns: AttachableId, table: Invoice, when: {AttachableType: Invoice}}",
+            "{columns: AttachableId, table: Track, when: {AttachableType: Track}}",
             "{columns: CustomerId, table: Customer}",
             "{columns: InvoiceId, table: Invoice}",
             "{columns: MediaTypeId, table: MediaType}",
