@@ -224,12 +224,18 @@ fn init_names_an_unknown_root_table() {
     );
 }
 
+/// What `init` writes for the root table `root` of `url`, with `extra` arguments.
+fn init_text(url: &str, root: &str, extra: &[&str]) -> String {
+    let mut args = vec!["init", "--source", url, "--root-table", root];
+    args.extend_from_slice(extra);
+    String::from_utf8_lossy(&partialdump_ok(&args).stdout).into_owned()
+}
+
 /// The references `init` suggests (commented) for the SQLite file `path`, sorted, and its
 /// whole output.
 fn guessed_references(path: &Path, root_table: &str) -> (Vec<String>, String) {
     let url = format!("sqlite:{}", path.display());
-    let o = partialdump_ok(&["init", "--source", &url, "--root-table", root_table]);
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let text = init_text(&url, root_table, &[]);
     let mut guessed: Vec<String> = text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("#   - "))
@@ -683,8 +689,7 @@ fn init_owns_a_table_through_the_reference_its_key_begins_with() {
          INSERT INTO delivery VALUES (1, 1, 7, 2, 1, 1), (2, NULL, NULL, 1, 1, 1);",
     );
     let url = format!("sqlite:{}", path.display());
-    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "warehouse"]);
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let text = init_text(&url, "warehouse", &[]);
     assert!(
         text.contains("  orders:\n    children:\n      - delivery\n      - order_line\n"),
         "{text}"
@@ -848,21 +853,12 @@ fn init_follows_guessed_references_where_no_foreign_key_is_declared() {
          INSERT INTO Comments VALUES (1, 10, 2, 'nice'), (2, 11, 1, 'thanks'), (3, 10, NULL, 'x');",
     );
     let url = format!("sqlite:{}", path.display());
-    let o = partialdump_ok(&["init", "--source", &url, "--root-table", "Users"]);
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let text = init_text(&url, "Users", &[]);
     assert!(
         text.contains("`partialdump init --follow-guesses` writes them as references"),
         "{text}"
     );
-    let o = partialdump_ok(&[
-        "init",
-        "--source",
-        &url,
-        "--root-table",
-        "Users",
-        "--follow-guesses",
-    ]);
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let text = init_text(&url, "Users", &["--follow-guesses"]);
     assert!(
         text.contains("  Posts:\n    children:\n      - Comments\n    # references without a foreign key, guessed from names (check them):\n    references:\n      - {columns: OwnerUserId, table: Users}\n"),
         "{text}"
@@ -910,15 +906,7 @@ fn init_follows_guessed_polymorphic_references_from_each_owned_table() {
            (4, 'User', 2);",
     );
     let url = format!("sqlite:{}", path.display());
-    let o = partialdump_ok(&[
-        "init",
-        "--source",
-        &url,
-        "--root-table",
-        "users",
-        "--follow-guesses",
-    ]);
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let text = init_text(&url, "users", &["--follow-guesses"]);
     assert!(
         text.contains(
             "  posts:\n    children:\n      - {table: attachments, via: attachable_id}\n"
