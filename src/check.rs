@@ -278,6 +278,7 @@ pub fn check(
                 }
             }
             out.extend(unfollowed_children(graph, &model, &root_tables, &reached));
+            out.extend(owned_by_another_key(graph, &model, &root_tables));
             if graph.file.cleanse.is_some() || strict_cleansing {
                 let options = crate::cleanse::CleanseOptions {
                     strict: false,
@@ -328,6 +329,85 @@ pub fn check(
                     fix: Some("make one of those columns nullable, so the cycle can be broken with NULL".into()),
                 });
             }
+        }
+    }
+    out
+}
+
+/// Child edges into a table whose primary key begins with a reference to another table the
+/// roots own: TPC-C's `order_line` listed under the `stock` it is supplied from, where its key
+/// begins with its order's. Rows then come in through the one owner and not through the
+/// other: another warehouse's order lines supplied from this one's stock (with their orders and
+/// customers, as parents), and not this warehouse's own lines supplied from elsewhere.
+fn owned_by_another_key(
+    graph: &LoadedGraph,
+    model: &Model,
+    roots: &BTreeSet<String>,
+) -> Vec<Finding> {
+    // The tables the roots own: reached from them by child edges other than `always` ones.
+    let mut owned: BTreeSet<&str> = roots.iter().map(String::as_str).collect();
+    let mut queue: Vec<&str> = owned.iter().copied().collect();
+    while let Some(t) = queue.pop() {
+        for e in model.tables.get(t).map_or(&[][..], |t| &t.children[..]) {
+            let child = model.relations[e.relation].child.as_str();
+            if !e.always && owned.insert(child) {
+                queue.push(child);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for parent in model.tables.values() {
+        for e in parent.children.iter().filter(|e| !e.always) {
+            let edge = &model.relations[e.relation];
+            if edge.clustered || !owned.contains(parent.name.as_str()) {
+                continue;
+            }
+            let child = &model.tables[&edge.child];
+            let Some(keyed) = child
+                .parents
+                .iter()
+                .map(|&r| &model.relations[r])
+                .find(|r| {
+                    r.clustered
+                    && r.when.is_empty()
+                    && !r.nullified
+                    && r.parent != parent.name
+                    && r.parent != child.name
+                    && owned.contains(r.parent.as_str())
+                    // An edge through a column of that reference keeps to the same owner: a
+                    // tenant's tasks by (tenant_id, project_id), keyed by (tenant_id, id).
+                    && !r.columns.iter().any(|c| edge.columns.contains(c))
+                })
+            else {
+                continue;
+            };
+            // Already a child there too: the rows come through both.
+            let listed = model.tables[&keyed.parent]
+                .children
+                .iter()
+                .any(|c| c.relation == keyed.id);
+            if listed {
+                continue;
+            }
+            out.push(Finding {
+                kind: "owned-by-another-key",
+                location: edge.child.clone(),
+                message: format!(
+                    "`{c}` is a child of `{p}` ({cols}), but its primary key begins with its reference to \
+                     `{k}` ({kcols}), which the roots own too: `{c}` rows of other roots' `{k}` that name \
+                     the roots' `{p}` come in through `{p}` (with their `{k}` rows, as parents), and the \
+                     roots' own `{c}` rows that name another's `{p}` do not.",
+                    c = edge.child,
+                    p = parent.name,
+                    cols = edge.columns.join(", "),
+                    k = keyed.parent,
+                    kcols = keyed.columns.join(", "),
+                ),
+                fix: Some(format!(
+                    "list `{}` under `{}: {{children: ...}}` instead of under `{}` in {}",
+                    edge.child, keyed.parent, parent.name, graph.path
+                )),
+            });
         }
     }
     out

@@ -928,3 +928,59 @@ fn init_follows_guessed_polymorphic_references_from_each_owned_table() {
     );
     assert_eq!(stats_rows(&stats, "attachments"), Some(2), "{stats}");
 }
+
+/// A hand-written graph that lists TPC-C's `order_line` under the `stock` it is supplied from,
+/// where its key begins with its order's: a warehouse's dump takes other warehouses' order lines
+/// (and their orders and customers, as parents) and misses its own supplied from elsewhere.
+/// `check` says so, and says where the table belongs. A tenant's tasks keyed by
+/// `(tenant_id, id)` under their project, through `(tenant_id, project_id)`, are not flagged:
+/// the edge keeps to the tenant.
+#[test]
+fn check_names_a_child_listed_under_another_owner_than_its_key_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "tpcc.db",
+        "CREATE TABLE warehouse (w_id INTEGER PRIMARY KEY);
+         CREATE TABLE orders (w_id INT NOT NULL REFERENCES warehouse, o_id INT NOT NULL,
+           PRIMARY KEY (w_id, o_id));
+         CREATE TABLE stock (w_id INT NOT NULL REFERENCES warehouse, i_id INT NOT NULL,
+           PRIMARY KEY (w_id, i_id));
+         CREATE TABLE order_line (w_id INT NOT NULL, o_id INT NOT NULL, number INT NOT NULL,
+           supply_w_id INT NOT NULL, i_id INT NOT NULL, PRIMARY KEY (w_id, o_id, number),
+           FOREIGN KEY (w_id, o_id) REFERENCES orders, FOREIGN KEY (supply_w_id, i_id) REFERENCES stock);
+         CREATE INDEX order_line_stock ON order_line (supply_w_id, i_id);
+         CREATE TABLE projects (tenant_id INT NOT NULL REFERENCES warehouse, id INT NOT NULL,
+           PRIMARY KEY (tenant_id, id));
+         CREATE TABLE tasks (tenant_id INT NOT NULL REFERENCES warehouse, id INT NOT NULL,
+           project_id INT NOT NULL, PRIMARY KEY (tenant_id, id),
+           FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));
+         CREATE INDEX tasks_project ON tasks (tenant_id, project_id);",
+    );
+    let url = format!("sqlite:{}", path.display());
+    let graph = |lines_under: &str| {
+        write_graph(
+            dir.path(),
+            "g.yaml",
+            &format!(
+                "tables:\n  warehouse:\n    children: [orders, stock, projects]\n  {lines_under}:\n    \
+                 children: [order_line]\n  projects:\n    children: [tasks]\n"
+            ),
+        )
+    };
+    let (code, out) = check(&url, &graph("stock"), &["--root-table", "warehouse"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("order_line: owned-by-another-key: `order_line` is a child of `stock` (supply_w_id, i_id), but its primary key begins with its reference to `orders` (w_id, o_id), which the roots own too"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "Fix: list `order_line` under `orders: {children: ...}` instead of under `stock`"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("tasks"), "{out}");
+    let (code, out) = check(&url, &graph("orders"), &["--root-table", "warehouse"]);
+    assert_eq!(code, Some(0), "{out}");
+}
