@@ -984,3 +984,25 @@ fn check_names_a_child_listed_under_another_owner_than_its_key_says() {
     let (code, out) = check(&url, &graph("orders"), &["--root-table", "warehouse"]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// Two tables whose primary keys each begin with a reference to the other (a one-to-one pair
+/// sharing its key): each would be owned through the other, and neither reached from the root.
+/// Such a ring is owned through the nearest instead.
+#[test]
+fn init_owns_a_ring_of_key_references_through_the_nearest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "ring.db",
+        "CREATE TABLE root (id INTEGER PRIMARY KEY);
+         CREATE TABLE a (id INTEGER PRIMARY KEY REFERENCES b (id),
+           root_id INT NOT NULL REFERENCES root (id));
+         CREATE TABLE b (id INTEGER PRIMARY KEY REFERENCES a (id),
+           root_id INT NOT NULL REFERENCES root (id));",
+    );
+    let text = init_text(&format!("sqlite:{}", path.display()), "root", &[]);
+    assert!(
+        text.contains("  root:\n    children:\n      - a\n      - b\n"),
+        "{text}"
+    );
+}
