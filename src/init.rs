@@ -77,6 +77,15 @@ fn table_for_stem(schema: &Schema, stem: &str) -> Option<String> {
     })
 }
 
+/// The table a polymorphic reference's type value names: a table's name in any case (`Task`,
+/// `tasks`), a class name in camel case (Rails' `BlogPost` for `blog_posts`), or in a
+/// namespace (Rails' `Admin::User` for `admin_users`, else `users`; Laravel's
+/// `App\Models\Post` for `posts`).
+fn table_for_type(schema: &Schema, value: &str) -> Option<String> {
+    table_for(schema, value)
+        .or_else(|| table_for_stem(schema, &value.replace("::", "_").replace('\\', "_")))
+}
+
 /// What a column named as a reference names, by convention: the name without `_id` (in any
 /// case: WordPress's `comment_post_ID`), or without the `Id` or `ID` that ends a name in
 /// camel case (`customerId`, `MediaTypeId`); None for other names.
@@ -449,7 +458,7 @@ fn guesses(source: &mut dyn Source, schema: &Schema, t: &Table) -> Result<Guesse
                 },
             )?;
             for v in values {
-                match table_for(schema, &v) {
+                match table_for_type(schema, &v) {
                     Some(target) => g.typed.push(TypedReference {
                         column: c.name.clone(),
                         table: target,

@@ -1006,3 +1006,54 @@ fn init_owns_a_ring_of_key_references_through_the_nearest() {
         "{text}"
     );
 }
+
+/// Polymorphic type columns hold class names: Rails' `BlogPost` (table `blog_posts`) and
+/// `Admin::User` (`admin_users`), Laravel's `App\Models\Post` (`posts`). `init` matched only a
+/// table's own name (`Task` for `tasks`) and said the others named no table.
+#[test]
+fn init_maps_class_names_in_type_columns_to_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "app.db",
+        r"CREATE TABLE blog_posts (id INTEGER PRIMARY KEY);
+         CREATE TABLE admin_users (id INTEGER PRIMARY KEY);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY);
+         CREATE TABLE taggings (id INTEGER PRIMARY KEY, taggable_type TEXT NOT NULL,
+           taggable_id INTEGER NOT NULL);
+         INSERT INTO posts VALUES (1);
+         INSERT INTO taggings VALUES (1, 'BlogPost', 1), (2, 'Admin::User', 1),
+           (3, 'App\Models\Post', 1), (4, 'Gone', 1);",
+    );
+    let (guessed, text) = guessed_references(&path, "posts");
+    assert_eq!(
+        guessed,
+        [
+            r#"{columns: taggable_id, table: admin_users, when: {taggable_type: "Admin::User"}}"#,
+            r"{columns: taggable_id, table: blog_posts, when: {taggable_type: BlogPost}}",
+            r#"{columns: taggable_id, table: posts, when: {taggable_type: "App\\Models\\Post"}}"#,
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"taggings.taggable_type = "Gone" names no table"#),
+        "{text}"
+    );
+    // Written as references, the quoted class name reads back as it is in the rows: the post's
+    // tagging comes with it, and only that one.
+    let url = format!("sqlite:{}", path.display());
+    let text = init_text(&url, "posts", &["--follow-guesses"]);
+    let graph = write_graph(dir.path(), "init.yaml", &text);
+    let stats = dump_with_stats(
+        &url,
+        &graph,
+        &["--root", "posts.id=1"],
+        &dir.path().join("p.sql"),
+    );
+    assert_eq!(
+        stats_rows(&stats, "taggings"),
+        Some(1),
+        "{stats}
+{text}"
+    );
+}
