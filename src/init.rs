@@ -732,21 +732,29 @@ pub fn init(
             lines.push("# `mode: lookup`, or link it with `children` / `references`.".into());
             // Through a generic relation, the rows of an owned table it names come with it
             // as its children (a post's tags in Django's `taggit_taggeditem`).
-            let mut names: Vec<&str> = Vec::new();
-            for r in g.typed.iter().filter(|r| owned.contains(&r.table)) {
-                if !names.contains(&r.table.as_str()) {
-                    names.push(&r.table);
+            // Through a guessed reference (polymorphic or not), the rows of owned tables it
+            // names come with them as their children: a post's tags in Django's
+            // `taggit_taggeditem`, a user's sessions named by a `user_id` without a key.
+            let guessed_owners: Vec<(&str, &str)> = g
+                .typed
+                .iter()
+                .map(|r| (r.column.as_str(), r.table.as_str()))
+                .chain(g.plain.iter().map(|(c, t)| (c.as_str(), t.as_str())))
+                .filter(|(_, table)| owned.contains(*table))
+                .collect();
+            if let Some(&(column, _)) = guessed_owners.first() {
+                let mut names: Vec<&str> = Vec::new();
+                for &(c, table) in &guessed_owners {
+                    if c == column && !names.contains(&table) {
+                        names.push(table);
+                    }
                 }
-            }
-            if let Some(r) = g.typed.iter().find(|r| owned.contains(&r.table)) {
                 lines.push(format!(
-                    "# It names owned rows through {}: to bring their rows here, remove `mode: skip`, uncomment",
-                    r.column
+                    "# It names owned rows through {column}: to bring their rows here, remove `mode: skip`, uncomment"
                 ));
                 lines.push(format!(
-                    "# its references below and list `{{table: {}, via: {}}}` among the children of `{}`.",
+                    "# its references below and list `{{table: {}, via: {column}}}` among the children of `{}`.",
                     quote_yaml(&t.name),
-                    r.column,
                     names.join("` and `")
                 ));
             } else if let Some(f) =

@@ -858,6 +858,11 @@ fn init_follows_guessed_references_where_no_foreign_key_is_declared() {
         text.contains("`partialdump init --follow-guesses` writes them as references"),
         "{text}"
     );
+    // Without it, a table naming the root's rows says how to make it their child.
+    assert!(
+        text.contains("list `{table: Posts, via: OwnerUserId}` among the children of `Users`."),
+        "{text}"
+    );
     let text = init_text(&url, "Users", &["--follow-guesses"]);
     assert!(
         text.contains("  Posts:\n    children:\n      - Comments\n    # references without a foreign key, guessed from names (check them):\n    references:\n      - {columns: OwnerUserId, table: Users}\n"),
