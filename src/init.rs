@@ -149,15 +149,15 @@ struct TypedReference {
 /// Django's generic relations in `t`: a foreign key `<prefix>content_type_id` to a registry of
 /// types (a table with `app_label` and `model` columns, `django_content_type`) beside
 /// `<prefix>object_id` (or `object_pk`), which names a row of the table `<app_label>_<model>`
-/// (Django's table names). One reference per type the rows hold, read from them; and notes
-/// for the types that name no table, or whose key the column cannot hold (the admin log's
-/// text `object_id`). Also the type columns found, whose registry owns nothing.
+/// (Django's table names). Adds to `g` one reference per type the rows hold, read from them;
+/// notes for the types that name no table, or whose key the column cannot hold (the admin
+/// log's text `object_id`); and the type columns found, whose registry owns nothing.
 fn content_type_references(
     source: &mut dyn Source,
     schema: &Schema,
     t: &Table,
-) -> Result<(Vec<TypedReference>, Vec<String>, BTreeSet<String>)> {
-    let (mut refs, mut notes, mut type_columns) = (Vec::new(), Vec::new(), BTreeSet::new());
+    g: &mut Guesses,
+) -> Result<()> {
     for f in &t.foreign_keys {
         let ([type_column], [type_key]) = (f.columns.as_slice(), f.ref_columns.as_slice()) else {
             continue;
@@ -178,7 +178,7 @@ fn content_type_references(
         else {
             continue;
         };
-        type_columns.insert(type_column.clone());
+        g.type_columns.insert(type_column.clone());
         let d = source.dialect();
         let sql = format!(
             "SELECT DISTINCT r.{key}, r.{app}, r.{model} FROM {t} x JOIN {r} r ON r.{key} = x.{tc} \
@@ -215,21 +215,21 @@ fn content_type_references(
         for (id, app, model) in types {
             let name = format!("{app}_{model}");
             let Some(target) = schema.tables.keys().find(|k| k.eq_ignore_ascii_case(&name)) else {
-                notes.push(format!(
+                g.notes.push(format!(
                     "# {}.{type_column} = {id} ({app}.{model}) names no table here: add a reference for it by hand",
                     t.name
                 ));
                 continue;
             };
             if !key_type_fits(schema, target, &object.data_type) {
-                notes.push(format!(
+                g.notes.push(format!(
                     "# {}.{} names `{target}` rows where {type_column} = {id}, but holds them as {}, \
                      another type than their key: a reference there would not match reliably",
                     t.name, object.name, object.data_type
                 ));
                 continue;
             }
-            refs.push(TypedReference {
+            g.typed.push(TypedReference {
                 column: object.name.clone(),
                 table: target.clone(),
                 type_column: type_column.clone(),
@@ -237,13 +237,15 @@ fn content_type_references(
             });
         }
     }
-    Ok((refs, notes, type_columns))
+    Ok(())
 }
 
 /// How an owned table is owned: through which foreign key, why that one, and the other owned
 /// tables it references.
 struct Owner<'a> {
     key: &'a ForeignKey,
+    /// The reference to the owned table nearest to the root, which a ring falls back to.
+    nearest: &'a ForeignKey,
     why: Why,
     others: Vec<&'a str>,
 }
@@ -295,7 +297,6 @@ fn owners<'a>(schema: &'a Schema, root: &str) -> BTreeMap<String, Owner<'a>> {
         }
     }
     let mut owners = BTreeMap::new();
-    let mut nearest = BTreeMap::new();
     for (&name, &order) in &met {
         let Some(t) = schema.table(name).filter(|_| order > 0) else {
             continue;
@@ -326,11 +327,11 @@ fn owners<'a>(schema: &'a Schema, root: &str) -> BTreeMap<String, Owner<'a>> {
                 others.push(&f.ref_table);
             }
         }
-        nearest.insert(name, near);
         owners.insert(
             name.to_string(),
             Owner {
                 key: best,
+                nearest: near,
                 why: match ownership(t, best) {
                     2 => Why::KeyBegins,
                     1 => Why::KeyHolds,
@@ -365,7 +366,7 @@ fn owners<'a>(schema: &'a Schema, root: &str) -> BTreeMap<String, Owner<'a>> {
         };
         for name in ring {
             if let Some(o) = owners.get_mut(&name) {
-                o.key = nearest[name.as_str()];
+                o.key = o.nearest;
                 o.why = Why::Nearest;
             }
         }
@@ -417,13 +418,8 @@ impl Guesses {
 /// `content_type_id` + `object_id`), where no foreign key declares them.
 fn guesses(source: &mut dyn Source, schema: &Schema, t: &Table) -> Result<Guesses> {
     let fks = fk_columns(t);
-    let (typed, notes, type_columns) = content_type_references(source, schema, t)?;
-    let mut g = Guesses {
-        typed,
-        notes,
-        type_columns,
-        ..Guesses::default()
-    };
+    let mut g = Guesses::default();
+    content_type_references(source, schema, t, &mut g)?;
     for c in &t.columns {
         let Some(stem) = reference_stem(&c.name) else {
             continue;
