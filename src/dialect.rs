@@ -110,6 +110,17 @@ pub enum OnConflict {
     Update,
 }
 
+/// As `--on-conflict` spells it.
+impl std::fmt::Display for OnConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OnConflict::Error => "error",
+            OnConflict::Skip => "skip",
+            OnConflict::Update => "update",
+        })
+    }
+}
+
 pub trait Dialect: Sync {
     /// Engine name for messages and the dump header (`mysql`, `sqlite`).
     fn name(&self) -> &'static str;

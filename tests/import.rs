@@ -571,6 +571,8 @@ fn conflicts(kind: &str, test: &str) {
 
     let o = import_file(&dst.url(), &file, &["--on-conflict", "skip"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The report names the mode as the flag spells it.
+    assert!(stderr(&o).contains("(on conflict: skip)"), "{}", stderr(&o));
     let name = |db: &mut AnyDb| {
         db.db().rows("SELECT name FROM countries WHERE code = 'JP'")[0][0]
             .clone()

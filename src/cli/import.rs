@@ -147,7 +147,7 @@ pub fn summary(report: &ImportReport) -> String {
         ));
     }
     s.push_str(&format!(
-        "partialdump: imported {} rows into {} tables of {} in {:.2}s (on conflict: {:?})\n",
+        "partialdump: imported {} rows into {} tables of {} in {:.2}s (on conflict: {})\n",
         report.rows,
         report.tables.len(),
         report.target,
