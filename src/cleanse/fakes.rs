@@ -45,6 +45,21 @@ pub fn is_kind(kind: &str) -> bool {
     KINDS.iter().any(|(k, _)| *k == kind)
 }
 
+/// The kind an unknown `kind` most likely meant, for a "did you mean" hint: one a typo away,
+/// else one named by a word of it (`company_name`: `company`; `phone_number`: `phone`), else
+/// one whose first word it is (`street`: `street_address`).
+pub fn likely_kind(kind: &str) -> Option<&'static str> {
+    let names = || KINDS.iter().map(|(k, _)| *k);
+    let lower = kind.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(['_', '-', ' '])
+        .filter(|w| !w.is_empty())
+        .collect();
+    crate::error::did_you_mean(kind, names())
+        .or_else(|| words.iter().find_map(|w| names().find(|k| k == w)))
+        .or_else(|| names().find(|k| k.split('_').next() == Some(lower.as_str())))
+}
+
 /// A value of `kind` in `locale` from `rng`. Unknown kinds and locales are refused when the
 /// rules are resolved, so here they cannot occur.
 pub fn make(kind: &str, locale: &str, rng: &mut ChaCha8Rng) -> String {
@@ -176,6 +191,22 @@ mod tests {
                 };
             }
             assert_eq!(rem, 1, "{i}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_kind_is_matched_to_the_one_it_likely_meant() {
+        for (typed, meant) in [
+            ("emial", Some("email")),
+            ("company_name", Some("company")),
+            ("phone_number", Some("phone")),
+            ("full_name", Some("name")),
+            ("Email_Address", Some("email")),
+            ("street", Some("street_address")),
+            ("credit", Some("credit_card")),
+            ("zodiac_sign", None),
+        ] {
+            assert_eq!(likely_kind(typed), meant, "{typed}");
         }
     }
 }

@@ -795,7 +795,9 @@ impl Resolver<'_> {
                         pos,
                         format!(
                             "unknown fake kind `{kind}`.{} `partialdump cleansers` lists them all.",
-                            hint(kind, fakes::KINDS.iter().map(|(k, _)| *k))
+                            fakes::likely_kind(kind)
+                                .map(|k| format!(" Did you mean `{k}`?"))
+                                .unwrap_or_default()
                         ),
                     ));
                 }
