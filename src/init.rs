@@ -8,7 +8,8 @@
 //! (`<table>_id`, `<singular>_id`, `<x>_type` + `<x>_id` pairs, Django's `content_type_id` +
 //! `object_id` ([`content_type_references`]); `_ID` and camel case's
 //! `MediaTypeId` too, under a prefix all
-//! tables share, and by the name's last words: WordPress's `comment_post_ID` names `wp_posts`)
+//! tables share, and by the name's last words: WordPress's `comment_post_ID` names `wp_posts`;
+//! a whole number leading an index, named by a table alone: MediaWiki's `rev_page`)
 //! are suggested as commented `references`, except a table's own key named after it
 //! (`address.address_id`) and a column whose type the key's cannot be. Tables the root cannot reach are marked `mode: skip` with a note to decide.
 //! The file is valid as written: a dump with it works and loads with foreign-key checks on.
@@ -120,6 +121,32 @@ fn key_type_fits(schema: &Schema, table: &str, data_type: &str) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => true,
     }
+}
+
+/// The table a column names by its last words alone, without `_id` (MediaWiki's
+/// `revision.rev_page`, `watchlist.wl_user`, `revision.rev_actor`): a whole number that leads
+/// an index of its table (as a reference looked up by does; a count such as `cat_pages` seldom
+/// does), and a table of that name keyed by one whole number. Not the table's own key.
+fn bare_reference(schema: &Schema, t: &Table, column: &str, data_type: &str) -> Option<String> {
+    let leads_an_index = t
+        .indexes
+        .iter()
+        .any(|i| i.first().is_some_and(|c| c == column));
+    if family(data_type) != Some("integer")
+        || !leads_an_index
+        || t.primary_key == [column.to_string()]
+    {
+        return None;
+    }
+    table_for_stem(schema, column).filter(|target| {
+        schema
+            .table(target)
+            .and_then(|k| match k.primary_key.as_slice() {
+                [one] => k.column(one),
+                _ => None,
+            })
+            .is_some_and(|key| family(&key.data_type) == Some("integer"))
+    })
 }
 
 fn quote_yaml(s: &str) -> String {
@@ -422,6 +449,11 @@ fn guesses(source: &mut dyn Source, schema: &Schema, t: &Table) -> Result<Guesse
     content_type_references(source, schema, t, &mut g)?;
     for c in &t.columns {
         let Some(stem) = reference_stem(&c.name) else {
+            if !fks.contains(&c.name)
+                && let Some(target) = bare_reference(schema, t, &c.name, &c.data_type)
+            {
+                g.plain.push((c.name.clone(), target));
+            }
             continue;
         };
         if fks.contains(&c.name) || stem.is_empty() {

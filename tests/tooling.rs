@@ -181,6 +181,50 @@ fn init_guesses_references_named_in_camel_case() {
     );
 }
 
+/// MediaWiki declares no foreign keys and names most references by a table's name alone, after
+/// the column's prefix (`revision.rev_page`, `watchlist.wl_user`): `init` guessed none of them.
+/// A whole number leading an index is guessed; one no index leads (`cat_page`), a count
+/// (`cat_pages`) and text (`tag`) are not.
+#[test]
+fn init_guesses_references_named_by_a_table_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _conn) = sqlite_file(
+        dir.path(),
+        "mw.db",
+        "CREATE TABLE page (page_id INTEGER PRIMARY KEY, page_title BLOB NOT NULL);
+         CREATE TABLE user (user_id INTEGER PRIMARY KEY, user_name BLOB NOT NULL);
+         CREATE TABLE actor (actor_id INTEGER PRIMARY KEY, actor_user INTEGER UNIQUE);
+         CREATE TABLE revision (rev_id INTEGER PRIMARY KEY, rev_page INTEGER NOT NULL,
+           rev_actor INTEGER NOT NULL, rev_len INTEGER);
+         CREATE INDEX rev_page_id ON revision (rev_page, rev_id);
+         CREATE INDEX rev_actor ON revision (rev_actor);
+         CREATE TABLE category (cat_id INTEGER PRIMARY KEY, cat_pages INTEGER, cat_page INTEGER);
+         CREATE INDEX cat_pages ON category (cat_pages);
+         CREATE TABLE tag (tag TEXT PRIMARY KEY);
+         CREATE TABLE watchlist (wl_user INTEGER NOT NULL, wl_title BLOB NOT NULL, tag TEXT,
+           PRIMARY KEY (wl_user, wl_title));
+         CREATE INDEX wl_tag ON watchlist (tag);",
+    );
+    let (guessed, text) = guessed_references(&path, "page");
+    assert_eq!(
+        guessed,
+        [
+            "{columns: actor_user, table: user}",
+            "{columns: rev_actor, table: actor}",
+            "{columns: rev_page, table: page}",
+            "{columns: wl_user, table: user}",
+        ],
+        "{text}"
+    );
+    // Followed, they make the page's revisions its children.
+    let url = format!("sqlite:{}", path.display());
+    let followed = init_text(&url, "page", &["--follow-guesses"]);
+    assert!(
+        followed.contains("  page:\n    children:\n      - revision\n"),
+        "{followed}"
+    );
+}
+
 /// A table the root's rows never reach that references rows they reach as parents (Sakila's
 /// `film_actor`, of the films a store's inventory references): `init` says how an `always`
 /// edge brings it, and the file stays valid as written.
