@@ -43,6 +43,25 @@ const PERSONAL_WORDS: &[&str] = &["pass", "pwd", "author"];
 /// `first_seen` or `last_login`.
 const PERSONAL_LAST_WORDS: &[&str] = &["first", "middle", "last", "surname", "forename"];
 
+/// Last words that make a column name tell of a personal thing rather than hold it: when an
+/// email was verified (Laravel's `email_verified_at`, MediaWiki's `user_email_authenticated`),
+/// when a password expires, how many phones there are.
+const ABOUT_WORDS: &[&str] = &[
+    "at",
+    "on",
+    "verified",
+    "authenticated",
+    "confirmed",
+    "expires",
+    "expiry",
+    "expired",
+    "changed",
+    "count",
+    "touched",
+    "sent",
+    "enabled",
+];
+
 /// Personal words that no whole number holds as such (an `email_count INT`, a `post_author
 /// BIGINT` naming a user), unlike a phone number, a postcode or a PIN.
 const NOT_IN_NUMBERS: &[&str] = &[
@@ -55,6 +74,13 @@ const NOT_IN_NUMBERS: &[&str] = &[
 /// one of [`PERSONAL_WORDS`]; and its last word, when one of [`PERSONAL_LAST_WORDS`].
 fn personal_words(column: &str) -> Vec<&'static str> {
     let words = name_words(column);
+    if words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| ABOUT_WORDS.contains(&w.as_str()))
+    {
+        return Vec::new();
+    }
     let mut found: Vec<&'static str> = PERSONAL
         .iter()
         .filter(|p| {
@@ -136,6 +162,12 @@ pub fn suggested_rule(column: &Column) -> &'static str {
         "{fake: first_name}"
     } else if name.contains("last") || name.contains("surname") || name.contains("family") {
         "{fake: last_name}"
+    } else if ["real", "full"]
+        .iter()
+        .any(|w| name_words(&column.name).iter().any(|n| n == w))
+    {
+        // A person's name beside a user's (MediaWiki's `user_real_name`).
+        "{fake: name}"
     } else if name.contains("user") || name.contains("nick") || name.contains("login") {
         "{fake: username}"
     } else if has("name") || has("author") {
@@ -2416,8 +2448,39 @@ mod tests {
             "tests_passed",
             "first_seen",
             "last_login_at",
+            "email_verified_at",
+            "user_email_authenticated",
+            "password_expires",
+            "phone_count",
         ] {
             assert!(!looks_personal(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn suggested_rules_follow_what_a_name_holds() {
+        let col = |name: &str| Column {
+            name: name.into(),
+            nullable: false,
+            generated: false,
+            defaulted: false,
+            data_type: "varbinary".into(),
+            charset: None,
+            collation: None,
+            members: None,
+            max_chars: Some(255),
+            max_bytes: None,
+            max_number: None,
+            holds_only: None,
+        };
+        for (name, rule) in [
+            ("user_name", "{fake: username}"),
+            ("user_login", "{fake: username}"),
+            ("user_real_name", "{fake: name}"),
+            ("full_name", "{fake: name}"),
+            ("user_email", "{fake: email}"),
+        ] {
+            assert_eq!(suggested_rule(&col(name)), rule, "{name}");
         }
     }
 
