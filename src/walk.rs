@@ -5,7 +5,8 @@
 //! source estimates row counts, the keys whose children are in a table wait until no more can
 //! come; when looking those children up would cost more than reading the whole table, the
 //! table is scanned once instead (in ranges of its integer primary key over the connections),
-//! keeping the rows whose columns hold one of the keys.
+//! keeping the rows whose columns hold one of the keys. Rows the subset references are read so
+//! too when there are enough of them ([`Planner::reference_scan`]).
 
 use crate::budget::ByteBudget;
 use crate::config::Mode;
@@ -1243,9 +1244,10 @@ struct Held {
 }
 
 /// A child edge a scan reads the children of: its relation, the child's columns holding the
-/// parent's key, and the keys.
+/// parent's key, and the keys; or (`relation` None) the table's own key, for the rows the
+/// subset references.
 pub struct ScanEdge {
-    pub relation: usize,
+    pub relation: Option<usize>,
     pub columns: Vec<String>,
     pub keys: SharedKeys,
 }
@@ -1495,6 +1497,8 @@ impl SharedKeys {
 /// A scan of one table for the children of the keys held for the child edges into it.
 struct ScanJob {
     table: usize,
+    /// Whether its rows are owned (children of owned rows), or rows the subset references.
+    owned: bool,
     /// The edges and their keys.
     edges: Vec<ScanEdge>,
     /// Ranges of the split column to read it in, over as many connections.
@@ -1647,6 +1651,12 @@ impl Spooling {
 
 /// Batches of keys per connection in one round of the walk.
 const ROUND_BATCHES: usize = 4;
+
+/// Fewest keys of rows the subset references that a scan of their table reads (see
+/// [`Planner::reference_scan`]); fewer are looked up, whatever the table's estimate of its
+/// rows says: one far below them (statistics not yet updated after a bulk load) would have a
+/// few rows found by reading a large table, where a thousand lookups cost a few milliseconds.
+const REFERENCE_SCAN_MIN_KEYS: usize = 1_000;
 
 /// Fewest keys in a query split off to run on another connection. Small: when the rows are not
 /// in the server's memory, each key costs random reads, and reads on several connections
@@ -2395,7 +2405,10 @@ impl<'a> Planner<'a> {
             };
             budget = budget.saturating_sub(fetch.len());
             let fetch = unread(fetch, &tk.keys);
-            self.fetch(subset, id, &fetch, &mut round);
+            match self.reference_scan(id, fetch) {
+                Ok(job) => self.submit_scan(subset, held, job, &mut round),
+                Err(fetch) => self.fetch(subset, id, &fetch, &mut round),
+            }
             let per_key = t.children.len().max(1);
             let (children, values) = subset.tables[id].take_children(share(budget, per_key), false);
             budget = budget.saturating_sub(children.len() * per_key);
@@ -2679,29 +2692,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             match self.scan_job(c, lists) {
-                Ok(job) => {
-                    subset.tables[c].scans += 1;
-                    if job.pieces > 1 && job.key_ranges.is_empty() {
-                        let split = self.model_table(c).split_column.clone().unwrap_or_default();
-                        let q = |s: &str| self.dialect.quote_ident(s);
-                        round.push(WalkQuery {
-                            sql: format!(
-                                "SELECT MIN(c.{col}), MAX(c.{col}) FROM {} c",
-                                q(&self.model_table(c).name),
-                                col = q(&split)
-                            ),
-                            context: format!("reading the key range of {}", subset.names[c]),
-                            table: c,
-                            read: Reads::Bounds {
-                                job: held.jobs.len(),
-                            },
-                            key_tables: Vec::new(),
-                        });
-                        held.jobs.push(Some(job));
-                    } else {
-                        round.extend(self.scan_queries(job));
-                    }
-                }
+                Ok(job) => self.submit_scan(subset, held, job, round),
                 Err(lists) => {
                     for (e, keys) in &lists {
                         let parent = self.model_table(e.parent);
@@ -2724,27 +2715,11 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|(e, keys)| self.lookup_cost(e.relation, keys.len()))
             .sum();
-        // What the keys take in the scan's text, as sets of bits or lists.
-        let bytes: usize = lists
-            .iter()
-            .map(|(_, keys)| keys.scan_bytes(self.dialect))
-            .sum();
-        // Pairs of integers that do not all lead with one value go to key tables however few
-        // (see PAIRS_IN_KEY_TABLES), when every edge's keys can, unless tested as a set of
-        // bits (which costs the server less than a key table).
-        let pairs = lists
-            .iter()
-            .filter(|(_, k)| k.int_width() == Some(2) && k.lead.is_none())
-            .filter(|(_, k)| k.bit_set_bytes(self.dialect).is_none())
-            .map(|(_, k)| k.len())
-            .sum::<usize>();
-        let keyed = bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes)
-            || self.key_tables
-                && pairs >= PAIRS_IN_KEY_TABLES
-                && lists.iter().all(|(_, k)| k.int_width().is_some());
-        if lookups < child.rows_estimate.unwrap_or(0) as f64
-            || keyed && !(self.key_tables && lists.iter().all(|(_, k)| k.int_width().is_some()))
-        {
+        let keys: Vec<&SharedKeys> = lists.iter().map(|(_, k)| k).collect();
+        let Some(keyed) = self.scan_keyed(&keys) else {
+            return Err(lists);
+        };
+        if lookups < child.rows_estimate.unwrap_or(0) as f64 {
             return Err(lists);
         }
         let keys: usize = lists.iter().map(|(_, keys)| keys.len()).sum();
@@ -2760,7 +2735,7 @@ impl<'a> Planner<'a> {
         let edges: Vec<ScanEdge> = lists
             .into_iter()
             .map(|(e, keys)| ScanEdge {
-                relation: e.relation,
+                relation: Some(e.relation),
                 // Some: keys are held only for tables `scannable` says hold the parent key.
                 columns: queries
                     .direct_columns(
@@ -2771,6 +2746,45 @@ impl<'a> Planner<'a> {
                 keys,
             })
             .collect();
+        Ok(self.sized_job(c, edges, keyed, true, what))
+    }
+
+    /// Whether a scan filtering on `lists` carries them in key tables (Some(true)), in its text
+    /// (Some(false)), or cannot carry them at all (None: they are too long for its text, and
+    /// the source has no key tables or the keys are not of integers).
+    fn scan_keyed(&self, lists: &[&SharedKeys]) -> Option<bool> {
+        // What the keys take in the scan's text, as sets of bits or lists.
+        let bytes: usize = lists.iter().map(|k| k.scan_bytes(self.dialect)).sum();
+        // Pairs of integers that do not all lead with one value go to key tables however few
+        // (see PAIRS_IN_KEY_TABLES), when every edge's keys can, unless tested as a set of
+        // bits (which costs the server less than a key table).
+        let pairs = lists
+            .iter()
+            .filter(|k| k.int_width() == Some(2) && k.lead.is_none())
+            .filter(|k| k.bit_set_bytes(self.dialect).is_none())
+            .map(|k| k.len())
+            .sum::<usize>();
+        let tables = self.key_tables && lists.iter().all(|k| k.int_width().is_some());
+        let keyed = bytes > SCAN_KEY_BYTES.min(self.batch.max_bytes)
+            || tables && pairs >= PAIRS_IN_KEY_TABLES;
+        match keyed && !tables {
+            true => None,
+            false => Some(keyed),
+        }
+    }
+
+    /// A scan of table `c` filtering on `edges`, split into ranges over the connections.
+    fn sized_job(
+        &self,
+        c: usize,
+        edges: Vec<ScanEdge>,
+        keyed: bool,
+        owned: bool,
+        what: String,
+    ) -> ScanJob {
+        let child = self.model_table(c);
+        let keys: usize = edges.iter().map(|e| e.keys.len()).sum();
+        let bytes: usize = edges.iter().map(|e| e.keys.scan_bytes(self.dialect)).sum();
         // Each range's query carries the whole key list, which the server parses again: the
         // ranges must be long next to it (by its bytes too, unless in key tables). A set of
         // bits is parsed as one literal, whatever the keys it holds.
@@ -2795,8 +2809,9 @@ impl<'a> Planner<'a> {
             true => Vec::new(),
             false => key_ranges(child, &edges, self.connections, self.dialect),
         };
-        Ok(ScanJob {
+        ScanJob {
             table: c,
+            owned,
             edges: if key_ranges.is_empty() {
                 edges
             } else {
@@ -2807,7 +2822,78 @@ impl<'a> Planner<'a> {
             span: Span::Whole,
             key_ranges,
             what,
-        })
+        }
+    }
+
+    /// A scan of table `id` for the rows with `keys` that the subset references, when looking
+    /// them up by key would cost more than reading every row of the table (a probe of its key
+    /// per row, CLUSTERED_KEY_COST rows of a scan, and the row); else the keys. TPC-H's parts
+    /// and part suppliers of a nation's line items: 15,000 of 20,000 parts and 24,000 of
+    /// 80,000 part suppliers, which 24 queries looked up by key.
+    fn reference_scan(&self, id: usize, keys: KeyList) -> std::result::Result<ScanJob, KeyList> {
+        let t = self.model_table(id);
+        let rows = match t.rows_estimate {
+            Some(rows) if self.batch.scans && t.mode != Mode::Lookup && !t.keyless => rows,
+            _ => return Err(keys),
+        };
+        if keys.len() < REFERENCE_SCAN_MIN_KEYS
+            || ((CLUSTERED_KEY_COST + 1.0) * keys.len() as f64) < rows as f64
+        {
+            return Err(keys);
+        }
+        let n = keys.len();
+        let bytes = keys.literal_bytes(self.dialect);
+        let mut shared = SharedKeys::default();
+        let list = Arc::new(keys);
+        shared.push(&list, bytes);
+        // Keys that would go to key tables are looked up: a scan joining one cannot be split
+        // over the connections, and TPC-H's 24,000 part suppliers took as long read so as
+        // looked up by key (0.157 against 0.156 s).
+        if self.scan_keyed(&[&shared]) != Some(false) {
+            drop(shared);
+            // The list's one other holder is dropped: it cannot fail.
+            return Err(Arc::try_unwrap(list).unwrap_or_default());
+        }
+        let edge = ScanEdge {
+            relation: None,
+            columns: t.key.clone(),
+            keys: shared,
+        };
+        let what = format!("{n} rows the subset references");
+        Ok(self.sized_job(id, vec![edge], false, false, what))
+    }
+
+    /// Queries for a scan: those of its ranges, or first the query reading its split column's
+    /// range, which the scan waits for.
+    fn submit_scan(
+        &self,
+        subset: &mut Subset,
+        held: &mut Held,
+        job: ScanJob,
+        round: &mut Vec<WalkQuery>,
+    ) {
+        let c = job.table;
+        subset.tables[c].scans += 1;
+        if job.pieces > 1 && job.key_ranges.is_empty() {
+            let split = self.model_table(c).split_column.clone().unwrap_or_default();
+            let q = |s: &str| self.dialect.quote_ident(s);
+            round.push(WalkQuery {
+                sql: format!(
+                    "SELECT MIN(c.{col}), MAX(c.{col}) FROM {} c",
+                    q(&self.model_table(c).name),
+                    col = q(&split)
+                ),
+                context: format!("reading the key range of {}", subset.names[c]),
+                table: c,
+                read: Reads::Bounds {
+                    job: held.jobs.len(),
+                },
+                key_tables: Vec::new(),
+            });
+            held.jobs.push(Some(job));
+        } else {
+            round.extend(self.scan_queries(job));
+        }
     }
 
     /// The queries of a scan: one per range of the split column.
@@ -2819,10 +2905,10 @@ impl<'a> Planner<'a> {
             context: format!("scanning {} for {}", child.name, job.what),
             table: job.table,
             read: Reads::Rows {
-                owned: true,
+                owned: job.owned,
                 // A row that two edges may have brought references the parent of one.
                 via: match edges {
-                    [e] => Some(e.relation),
+                    [e] => e.relation,
                     _ => None,
                 },
             },
@@ -3348,7 +3434,10 @@ impl Queries<'_> {
                 // The edge's `when` values come first: the server tests the conditions in
                 // the order written, and a row of another type then skips the list (a scan of
                 // 250,000 polymorphic comments: 193 ms of server time against 201 ms).
-                let when = self.when_clause(&self.model.relations[e.relation], "c");
+                let when = match e.relation {
+                    Some(r) => self.when_clause(&self.model.relations[r], "c"),
+                    None => String::new(),
+                };
                 let mut g = match when.strip_prefix(" AND ") {
                     Some(when) => format!("{when} AND ("),
                     None => String::from("("),
@@ -3390,7 +3479,9 @@ impl Queries<'_> {
                 // 0.05 s bare, joined to the list.
                 let rows = !bits && columns.len() - from > 1;
                 g.push_str(if rows { ")" } else { ") IS TRUE" });
-                g.push_str(&self.edge_filter(e.relation));
+                if let Some(r) = e.relation {
+                    g.push_str(&self.edge_filter(r));
+                }
                 g
             })
             .collect();
@@ -3398,7 +3489,13 @@ impl Queries<'_> {
             [one] => one.clone(),
             _ => format!("(({}))", groups.join(") OR (")),
         });
-        self.scan_select(child, "", "", conds)
+        self.scan_select(child, "", "", conds, Self::by_edges(edges))
+    }
+
+    /// Whether a scan reads rows brought by child edges, which the table's filter applies to
+    /// (not rows the subset references, read by the table's own key as lookups read them).
+    fn by_edges(edges: &[ScanEdge]) -> bool {
+        edges.iter().any(|e| e.relation.is_some())
     }
 
     /// [`Queries::scan`] with the keys in key tables: each edge's table is left-joined on the
@@ -3442,7 +3539,13 @@ impl Queries<'_> {
         let mut conds = self.range_conds(column, range);
         conds.extend(self.leading_cond(edges));
         conds.push(format!("({})", found.join(" OR ")));
-        self.scan_select(child, "STRAIGHT_JOIN ", &joins, conds)
+        self.scan_select(
+            child,
+            "STRAIGHT_JOIN ",
+            &joins,
+            conds,
+            Self::by_edges(edges),
+        )
     }
 
     /// A scan's query: `child`'s columns (alias `c`, then `joins`) where `conds` and the
@@ -3453,8 +3556,9 @@ impl Queries<'_> {
         modifier: &str,
         joins: &str,
         mut conds: Vec<String>,
+        filtered: bool,
     ) -> String {
-        if let Some(f) = &child.filter {
+        if let Some(f) = child.filter.as_ref().filter(|_| filtered) {
             conds.push(format!("({f})"));
         }
         format!(
@@ -3512,8 +3616,10 @@ impl Queries<'_> {
     /// A scanned edge's own conditions on the child: its `when` values and its filter, each
     /// after ` AND `.
     fn edge_conds(&self, e: &ScanEdge) -> String {
-        let r = &self.model.relations[e.relation];
-        self.when_clause(r, "c") + &self.edge_filter(e.relation)
+        match e.relation {
+            Some(rel) => self.when_clause(&self.model.relations[rel], "c") + &self.edge_filter(rel),
+            None => String::new(),
+        }
     }
 
     /// The filter of the child edge of relation `relation` (after ` AND `), or nothing.
@@ -3872,7 +3978,7 @@ mod tests {
         let mut keys = SharedKeys::default();
         keys.push(&list, list.literal_bytes(queries.dialect));
         ScanEdge {
-            relation,
+            relation: Some(relation),
             columns,
             keys,
         }
@@ -3910,7 +4016,7 @@ mod tests {
             }
             let bytes = (keys.bytes, keys.text_bytes());
             let edge = ScanEdge {
-                relation,
+                relation: Some(relation),
                 columns: columns.clone(),
                 keys,
             };

@@ -699,6 +699,74 @@ fn mysql_scans_by_dense_keys_find_the_children_lookups_find() {
     assert!(!scanned.contains("'item 5/") && !scanned.contains("'book 2147483647/"));
 }
 
+/// Rows the subset references in most of a table (the products nearly every order line of a
+/// tenant names) are read by one scan of it rather than looked up by key, and the dump is the
+/// one lookups write: the table's `where`, which applies to rows child edges bring, leaves out
+/// none of them (an inactive product an order names is copied), and a few keys (the tenant's
+/// sellers) are still looked up.
+#[test]
+fn mysql_rows_referenced_in_most_of_a_table_are_read_by_a_scan() {
+    let Some(mut src) = mysql_db("rt_refscan") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE sellers (id INT PRIMARY KEY, name VARCHAR(40));
+         CREATE TABLE products (id INT PRIMARY KEY, seller_id INT NOT NULL, active TINYINT NOT NULL,
+           name VARCHAR(40), FOREIGN KEY (seller_id) REFERENCES sellers (id));
+         CREATE TABLE tenants (id INT PRIMARY KEY);
+         CREATE TABLE orders (id INT PRIMARY KEY, tenant_id INT NOT NULL,
+           FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         CREATE TABLE order_lines (order_id INT NOT NULL, n INT NOT NULL, product_id INT NOT NULL,
+           PRIMARY KEY (order_id, n), FOREIGN KEY (order_id) REFERENCES orders (id),
+           FOREIGN KEY (product_id) REFERENCES products (id));
+         INSERT INTO sellers SELECT seq, CONCAT('seller ', seq) FROM seq_1_to_50;
+         INSERT INTO products SELECT seq, 1 + seq % 50, seq % 10 <> 0, CONCAT('product ', seq)
+           FROM seq_1_to_3000;
+         INSERT INTO tenants VALUES (1), (2);
+         INSERT INTO orders SELECT seq, 1 + seq % 2 FROM seq_1_to_2000;
+         INSERT INTO order_lines SELECT o.id, s.seq, 1 + (o.id * 7 + s.seq * 13) % 3000
+           FROM orders o JOIN seq_1_to_3 s;
+         ANALYZE TABLE sellers, products, tenants, orders, order_lines",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  tenants:\n    children: [orders]\n  orders:\n    children: [order_lines]\n  \
+         products:\n    where: \"active = 1\"\n",
+    );
+    let url = src.url();
+    let run = |name: &str, extra: &[&str]| {
+        dump_text_counting_scans(&url, &graph, "tenants.id=1", extra, &dir.path().join(name))
+    };
+    let (scanned, scans) = run("scanned.sql", &[]);
+    assert_eq!(scans["products"], 1, "{scans:?}");
+    assert_eq!(scans["sellers"], 0, "{scans:?}");
+    let (looked_up, lookups) = run("lookups.sql", &["--lookups-only"]);
+    assert!(lookups.values().all(|&n| n == 0), "{lookups:?}");
+    assert!(
+        scanned == looked_up,
+        "the dump by a scan differs from the one by lookups"
+    );
+    // Tenant 1's 1,000 orders name 3,000 lines' products: every product whose id is
+    // 1 + (7 * order + 13 * n) % 3000 for an odd order; inactive ones too.
+    let mut wanted: Vec<i64> = (1..=2000)
+        .filter(|o| o % 2 == 1)
+        .flat_map(|o: i64| (1..=3).map(move |n| 1 + (o * 7 + n * 13) % 3000))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    assert!(wanted.len() > 1000, "{}", wanted.len());
+    let copied = scanned.matches("'product ").count();
+    assert_eq!(copied, wanted.len(), "{scanned}");
+    assert!(
+        wanted.iter().any(|id| id % 10 == 0),
+        "an inactive product is named"
+    );
+    for id in wanted.iter().filter(|id| *id % 10 == 0).take(3) {
+        assert!(scanned.contains(&format!("'product {id}'")), "product {id}");
+    }
+}
+
 /// Children through a reference no index serves (a graph's own reference, which has no
 /// foreign key for InnoDB to index): lookups would each read the whole child table, so the walk
 /// reads it by one scan, even for a small tenant, and writes the dump lookups write. With an
