@@ -256,6 +256,11 @@ impl KeyMap {
         KeyMap::Listed(Some(KeyList::default()), Vec::new())
     }
 
+    /// Whether the map holds no key at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn len(&self) -> usize {
         match self {
             KeyMap::Ints(m) => m.len(),
@@ -383,7 +388,7 @@ impl KeyMap {
         if fits {
             return;
         }
-        *self = if self.len() == 0 {
+        *self = if self.is_empty() {
             match key {
                 Shape::Int(_) => KeyMap::Ints(HashMap::default()),
                 Shape::Pair(..) => KeyMap::Pairs(HashMap::default()),
