@@ -1197,10 +1197,14 @@ const SCAN_KEY_BYTES: usize = 1 << 20;
 /// in an IN list, when the bits take less room: a short list costs the server little either way.
 const BIT_SET_MIN_KEYS: usize = 32;
 
-/// Fewest keys of two integer columns, not all leading with one value and too sparse for a set
+/// Fewest keys of two integer columns, not all leading with one value, too sparse for a set
 /// of bits (which costs the server less still: the forum's post tags and votes for 80,000
-/// posts, 0.555 -> 0.425 s of its CPU), that a scan takes from key tables rather than from an
-/// IN list of pairs in its text, however short the list: MariaDB
+/// posts, 0.555 -> 0.425 s of its CPU) and spanning more cells than 64 bits number (else a
+/// scan tests each row's cell in a list of values, see [`Dialect::write_cell_list`], which
+/// unlike key tables splits over the connections: TPC-H's 20,865 part suppliers of a nation
+/// scanned in 4 ranges so, the dump 0.160 -> 0.145 s, against 0.157 s joining a key table), that
+/// a scan takes from key tables rather than from an IN list of pairs in its text, however
+/// short the list: MariaDB
 /// compares a row with a list of pairs at far more cost than it probes a MEMORY table. A forum's
 /// post tags and votes, children of 21,690 `(thread_id, seq)` posts (a 550 KB list): the
 /// server's CPU 0.355 -> 0.235 s and the dump 0.280 -> 0.230 s (8 runs each, turn about). Scans
@@ -1296,6 +1300,10 @@ pub struct SharedKeys {
     last: Option<(i64, i64)>,
 }
 
+/// Keys of two integer columns as their cells ([`Dialect::write_cell_list`]): the columns'
+/// ranges, and the cells in order.
+type Cells = ([(i64, i64); 2], Vec<u64>);
+
 impl SharedKeys {
     pub fn len(&self) -> usize {
         self.lists.iter().map(|l| l.len()).sum()
@@ -1350,10 +1358,59 @@ impl SharedKeys {
         (hex <= self.text_bytes() as u64).then_some(hex as usize)
     }
 
-    /// The bytes a scan's query takes for the keys: as a set of bits, or as an IN list.
+    /// The bytes a scan's query takes for the keys: as a set of bits, as cells, or as an IN
+    /// list.
     fn scan_bytes(&self, dialect: &dyn Dialect) -> usize {
         self.bit_set_bytes(dialect)
+            .or_else(|| self.cell_bytes(dialect))
             .unwrap_or_else(|| self.text_bytes())
+    }
+
+    /// The ranges of the two integer columns of keys a scan tests by their cells (see
+    /// [`Dialect::write_cell_list`]): at least [`BIT_SET_MIN_KEYS`] pairs that do not all lead
+    /// with one value, too sparse for a set of bits, whose cells the server's arithmetic holds.
+    fn cell_dims(&self, dialect: &dyn Dialect) -> Option<[(i64, i64); 2]> {
+        if !dialect.cell_lists()
+            || self.lead.is_some()
+            || self.int_width()? != 2
+            || self.bit_set_bytes(dialect).is_some()
+        {
+            return None;
+        }
+        if self.len() < BIT_SET_MIN_KEYS {
+            return None;
+        }
+        let dims = [self.first?, self.last?];
+        let count = crate::dialect::cell_count(&dims)?;
+        (count <= i64::MAX as u64).then_some(dims)
+    }
+
+    /// The bytes the keys' cells take in a scan's list (each as many digits as the largest
+    /// may have, and a comma), when a scan tests them so.
+    fn cell_bytes(&self, dialect: &dyn Dialect) -> Option<usize> {
+        let dims = self.cell_dims(dialect)?;
+        let largest = crate::dialect::cell_count(&dims)?;
+        Some(self.len() * (largest.checked_ilog10().unwrap_or(0) as usize + 2))
+    }
+
+    /// The keys' cells, in order, with their columns' ranges, when a scan tests them so.
+    fn cells(&self, dialect: &dyn Dialect) -> Option<Cells> {
+        let dims = self.cell_dims(dialect)?;
+        let mut cells = Vec::with_capacity(self.len());
+        for l in &self.lists {
+            match &**l {
+                KeyList::Pairs(v) => {
+                    for p in v {
+                        cells.push(crate::dialect::cell_of(&dims, &[p.0, p.1])?);
+                    }
+                }
+                // Keys of two integers are pairs.
+                _ => return None,
+            }
+        }
+        cells.sort_unstable();
+        cells.dedup();
+        Some((dims, cells))
     }
 
     /// Bytes the keys take in a scan's IN list: without their shared first value when they
@@ -2767,6 +2824,7 @@ impl<'a> Planner<'a> {
             .iter()
             .filter(|k| k.int_width() == Some(2) && k.lead.is_none())
             .filter(|k| k.bit_set_bytes(self.dialect).is_none())
+            .filter(|k| k.cell_bytes(self.dialect).is_none())
             .map(|k| k.len())
             .sum::<usize>();
         let tables = self.key_tables && lists.iter().all(|k| k.int_width().is_some());
@@ -3467,6 +3525,11 @@ impl Queries<'_> {
                 let set = e.keys.bit_set(dialect);
                 let bits =
                     set.is_some_and(|set| dialect.write_bit_set(&columns[from..], &set, &mut g));
+                // Else sparse pairs as cells: one value a row, found in a list of values.
+                let bits = bits
+                    || e.keys.cells(dialect).is_some_and(|(dims, cells)| {
+                        dialect.write_cell_list(&columns[from..], &dims, &cells, &mut g)
+                    });
                 if !bits {
                     dialect.write_in_list_with(
                         &columns[from..],
@@ -4106,11 +4169,26 @@ mod tests {
             ) && tenants.contains("(((c.`tenant_id` - (7)) * 898) + (c.`project_id` - (1000)))"),
             "{tenants}"
         );
+        // Of tenants far apart: each pair's cell, in a list of values.
         let mut far = pairs;
         far[0].0 = 7_000_000;
+        let (cells, bytes) = scan("projects", "tasks", KeyList::Pairs(far.clone()));
+        assert!(
+            cells.contains(
+                " AND (c.`tenant_id` >= 7 AND c.`tenant_id` <= 7000000 AND c.`project_id` >= 1000 \
+                 AND c.`project_id` <= 1897 AND (((c.`tenant_id` - (7)) * 898) + (c.`project_id` \
+                 - (1000))) IN (0,3,6,"
+            ) && cells.ends_with(",894,6285994611)) IS TRUE"),
+            "{cells}"
+        );
+        let listed = cells.rsplit_once(" IN (").map_or("", |(_, l)| l);
+        assert_eq!(listed.matches(',').count(), 299, "{cells}");
+        assert!((300..4000).contains(&bytes), "{bytes}");
+        // Cells beyond the server's 64-bit arithmetic: listed as pairs.
+        far[0].0 = 1 << 60;
         let (listed, _) = scan("projects", "tasks", KeyList::Pairs(far));
         assert!(
-            listed.contains(" AND ((c.`tenant_id`,c.`project_id`) IN ((7000000,"),
+            listed.contains(" AND ((c.`tenant_id`,c.`project_id`) IN ((1152921504606846976,"),
             "{listed}"
         );
         // SQLite lists them.

@@ -699,6 +699,81 @@ fn mysql_scans_by_dense_keys_find_the_children_lookups_find() {
     assert!(!scanned.contains("'item 5/") && !scanned.contains("'book 2147483647/"));
 }
 
+/// Children found by scans whose parents' keys are sparse pairs (a tenant's boxes a thousand
+/// ids apart, five lines each) are tested by each pair's cell in a list of values, as bits
+/// would take far more room; the dump is the one lookups write. On unsigned columns whose
+/// other rows hold values below and above the tenant's (rows the test must pass over before
+/// it subtracts the least key) and NULLs; and for the pairs the subset references (every line
+/// the tenant's inspections name, most of another tenant's), read by a scan too.
+#[test]
+fn mysql_scans_by_sparse_pairs_find_the_rows_lookups_find() {
+    let Some(mut src) = mysql_db("rt_cells") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE tenants (id INT PRIMARY KEY);
+         CREATE TABLE boxes (id BIGINT UNSIGNED PRIMARY KEY, tenant_id INT NOT NULL,
+           FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         CREATE TABLE box_lines (box_id BIGINT UNSIGNED NOT NULL, line INT UNSIGNED NOT NULL,
+           what VARCHAR(40), PRIMARY KEY (box_id, line), FOREIGN KEY (box_id) REFERENCES boxes (id));
+         CREATE TABLE marks (box_id BIGINT UNSIGNED NOT NULL, line INT UNSIGNED NOT NULL,
+           n INT NOT NULL, what VARCHAR(40), PRIMARY KEY (box_id, line, n),
+           FOREIGN KEY (box_id, line) REFERENCES box_lines (box_id, line));
+         CREATE TABLE stickers (id INT PRIMARY KEY, box_id BIGINT UNSIGNED NULL,
+           line INT UNSIGNED NULL, what VARCHAR(40),
+           FOREIGN KEY (box_id, line) REFERENCES box_lines (box_id, line));
+         CREATE TABLE inspections (id INT PRIMARY KEY, tenant_id INT NOT NULL,
+           box_id BIGINT UNSIGNED NOT NULL, line INT UNSIGNED NOT NULL,
+           FOREIGN KEY (tenant_id) REFERENCES tenants (id),
+           FOREIGN KEY (box_id, line) REFERENCES box_lines (box_id, line));
+         INSERT INTO tenants VALUES (1), (2), (3);
+         INSERT INTO boxes SELECT 1000 * seq, IF(seq % 3 = 0, 1, 2) FROM seq_1_to_3000;
+         INSERT INTO boxes VALUES (5, 2), (18446744073709551615, 2);
+         INSERT INTO boxes SELECT 5000000 + 1000 * seq, 3 FROM seq_1_to_400;
+         INSERT INTO box_lines SELECT b.id, s.seq, CONCAT('line ', b.id, '/', s.seq)
+           FROM boxes b JOIN seq_1_to_5 s;
+         INSERT INTO marks SELECT l.box_id, l.line, s.seq, CONCAT('mark ', l.box_id, '/', l.line)
+           FROM box_lines l JOIN seq_1_to_2 s;
+         INSERT INTO stickers SELECT ROW_NUMBER() OVER (ORDER BY l.box_id, l.line), l.box_id,
+           l.line, CONCAT('sticker ', l.box_id, '/', l.line) FROM box_lines l;
+         INSERT INTO stickers SELECT 100000 + seq, NULL, NULL, 'loose' FROM seq_1_to_200;
+         INSERT INTO inspections SELECT ROW_NUMBER() OVER (ORDER BY l.box_id, l.line), 1,
+           l.box_id, l.line FROM box_lines l JOIN boxes b ON b.id = l.box_id WHERE b.tenant_id = 3;
+         ANALYZE TABLE tenants, boxes, box_lines, marks, stickers, inspections",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  tenants:\n    children: [boxes, inspections]\n  boxes:\n    children: \
+         [box_lines]\n  box_lines:\n    children: [marks, stickers]\n",
+    );
+    let url = src.url();
+    let run = |name: &str, extra: &[&str]| {
+        dump_text_counting_scans(&url, &graph, "tenants.id=1", extra, &dir.path().join(name))
+    };
+    let (scanned, scans) = run("scanned.sql", &["--jobs", "2"]);
+    assert_eq!(scans["marks"], 1, "{scans:?}");
+    assert_eq!(scans["stickers"], 1, "{scans:?}");
+    assert_eq!(scans["box_lines"], 1, "{scans:?}");
+    let (looked_up, lookups) = run("lookups.sql", &["--lookups-only"]);
+    assert!(lookups.values().all(|&n| n == 0), "{lookups:?}");
+    assert!(
+        scanned == looked_up,
+        "the dump by scans differs from the one by lookups"
+    );
+    // 1,000 boxes of tenant 1, five lines each, two marks and a sticker a line; and the 2,000
+    // lines of tenant 3 its inspections name.
+    assert_eq!(scanned.matches("'mark ").count(), 10000);
+    assert_eq!(scanned.matches("'sticker ").count(), 5000);
+    assert_eq!(scanned.matches("'line ").count(), 7000);
+    assert!(!scanned.contains("'loose'"));
+    assert!(!scanned.contains("'mark 5/") && !scanned.contains("'line 18446744073709551615/"));
+    let sql = src.rows(
+        "SELECT COUNT(*) FROM box_lines l JOIN boxes b ON b.id = l.box_id WHERE b.tenant_id = 3",
+    );
+    assert_eq!(sql[0][0].as_deref(), Some("2000"));
+}
+
 /// Rows the subset references in most of a table (the products nearly every order line of a
 /// tenant names) are read by one scan of it rather than looked up by key, and the dump is the
 /// one lookups write: the table's `where`, which applies to rows child edges bring, leaves out
