@@ -727,15 +727,16 @@ fn mysql_scans_by_sparse_pairs_find_the_rows_lookups_find() {
            FOREIGN KEY (tenant_id) REFERENCES tenants (id),
            FOREIGN KEY (box_id, line) REFERENCES box_lines (box_id, line));
          INSERT INTO tenants VALUES (1), (2), (3);
-         INSERT INTO boxes SELECT 1000 * seq, IF(seq % 3 = 0, 1, 2) FROM seq_1_to_3000;
+         INSERT INTO boxes SELECT 1000 * seq, IF(seq % 6 = 0, 1, 2) FROM seq_1_to_6000;
          INSERT INTO boxes VALUES (5, 2), (18446744073709551615, 2);
-         INSERT INTO boxes SELECT 5000000 + 1000 * seq, 3 FROM seq_1_to_400;
+         INSERT INTO boxes SELECT 10000000 + 1000 * seq, 3 FROM seq_1_to_1000;
          INSERT INTO box_lines SELECT b.id, s.seq, CONCAT('line ', b.id, '/', s.seq)
            FROM boxes b JOIN seq_1_to_5 s;
-         INSERT INTO marks SELECT l.box_id, l.line, s.seq, CONCAT('mark ', l.box_id, '/', l.line)
-           FROM box_lines l JOIN seq_1_to_2 s;
+         INSERT INTO marks SELECT l.box_id, l.line, 1, CONCAT('mark ', l.box_id, '/', l.line)
+           FROM box_lines l;
          INSERT INTO stickers SELECT ROW_NUMBER() OVER (ORDER BY l.box_id, l.line), l.box_id,
-           l.line, CONCAT('sticker ', l.box_id, '/', l.line) FROM box_lines l;
+           l.line, CONCAT('sticker ', l.box_id, '/', l.line) FROM box_lines l
+           JOIN boxes b ON b.id = l.box_id WHERE b.tenant_id = 1 OR b.id IN (5, 18446744073709551615);
          INSERT INTO stickers SELECT 100000 + seq, NULL, NULL, 'loose' FROM seq_1_to_200;
          INSERT INTO inspections SELECT ROW_NUMBER() OVER (ORDER BY l.box_id, l.line), 1,
            l.box_id, l.line FROM box_lines l JOIN boxes b ON b.id = l.box_id WHERE b.tenant_id = 3;
@@ -761,17 +762,13 @@ fn mysql_scans_by_sparse_pairs_find_the_rows_lookups_find() {
         scanned == looked_up,
         "the dump by scans differs from the one by lookups"
     );
-    // 1,000 boxes of tenant 1, five lines each, two marks and a sticker a line; and the 2,000
+    // 1,000 boxes of tenant 1, five lines each, a mark and a sticker a line; and the 5,000
     // lines of tenant 3 its inspections name.
-    assert_eq!(scanned.matches("'mark ").count(), 10000);
+    assert_eq!(scanned.matches("'mark ").count(), 5000);
     assert_eq!(scanned.matches("'sticker ").count(), 5000);
-    assert_eq!(scanned.matches("'line ").count(), 7000);
+    assert_eq!(scanned.matches("'line ").count(), 10000);
     assert!(!scanned.contains("'loose'"));
     assert!(!scanned.contains("'mark 5/") && !scanned.contains("'line 18446744073709551615/"));
-    let sql = src.rows(
-        "SELECT COUNT(*) FROM box_lines l JOIN boxes b ON b.id = l.box_id WHERE b.tenant_id = 3",
-    );
-    assert_eq!(sql[0][0].as_deref(), Some("2000"));
 }
 
 /// Rows the subset references in most of a table (the products nearly every order line of a
