@@ -266,6 +266,11 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether [`Dialect::write_cell_list`] writes anything.
+    fn cell_lists(&self) -> bool {
+        false
+    }
+
     /// Writes that the integer columns `cols` hold one of the keys whose cells over `dims`
     /// (numbered as a [`BitSet`]'s, `cells` in order) are listed, as one value tested against
     /// a list of single values, when the engine can (`false`, nothing written, when not): for
@@ -274,11 +279,6 @@ pub trait Dialect: Sync {
     /// TPC-H's 20,865 part suppliers of a nation's line items, `(ps_partkey, ps_suppkey)`,
     /// scanned in 4 ranges, 32.5 ms as cells against 46 ms as pairs (and 56 ms looked up by
     /// key in 8 queries).
-    /// Whether [`Dialect::write_cell_list`] writes anything.
-    fn cell_lists(&self) -> bool {
-        false
-    }
-
     fn write_cell_list(
         &self,
         _cols: &[String],

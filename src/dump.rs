@@ -975,8 +975,8 @@ pub fn run(
             }
             let (table_started, bytes_before) = (std::time::Instant::now(), sink.bytes_written());
             let done = stats.rows;
-            // Sent for every table in order, unless the thread failed (its error came first)
-            // or panicked (which the scope raises).
+            // Sent for every table with keys in order, unless the thread failed (its error came
+            // first) or panicked (which the scope raises).
             let keys = match has_keys[i].then(|| lists.recv()) {
                 Some(Ok(listed)) => listed?,
                 Some(Err(_)) | None => None,

@@ -1375,13 +1375,11 @@ impl SharedKeys {
     /// with one value, too sparse for a set of bits, whose cells the server's arithmetic holds.
     fn cell_dims(&self, dialect: &dyn Dialect) -> Option<[(i64, i64); 2]> {
         if !dialect.cell_lists()
+            || self.len() < BIT_SET_MIN_KEYS
             || self.lead.is_some()
             || self.int_width()? != 2
             || self.bit_set_bytes(dialect).is_some()
         {
-            return None;
-        }
-        if self.len() < BIT_SET_MIN_KEYS {
             return None;
         }
         let dims = [self.first?, self.last?];
@@ -2869,7 +2867,7 @@ impl<'a> Planner<'a> {
         let bytes: usize = lists.iter().map(|k| k.scan_bytes(self.dialect)).sum();
         // Pairs of integers that do not all lead with one value go to key tables however few
         // (see PAIRS_IN_KEY_TABLES), when every edge's keys can, unless tested as a set of
-        // bits (which costs the server less than a key table).
+        // bits or by their cells (which cost the server less than a key table).
         let pairs = lists
             .iter()
             .filter(|k| k.int_width() == Some(2) && k.lead.is_none())

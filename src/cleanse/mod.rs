@@ -45,16 +45,13 @@ const PERSONAL_LAST_WORDS: &[&str] = &["first", "middle", "last", "surname", "fo
 
 /// Last words that make a column name tell of a personal thing rather than hold it: when an
 /// email was verified (Laravel's `email_verified_at`, MediaWiki's `user_email_authenticated`),
-/// when a password expires, how many phones there are.
+/// how many phones there are. Not an expiry: a card's expiry date goes with its number.
 const ABOUT_WORDS: &[&str] = &[
     "at",
     "on",
     "verified",
     "authenticated",
     "confirmed",
-    "expires",
-    "expiry",
-    "expired",
     "changed",
     "count",
     "touched",
@@ -2431,6 +2428,7 @@ mod tests {
             "c_last",
             "last",
             "Surname",
+            "card_expiry",
         ] {
             assert!(looks_personal(yes), "{yes}");
         }
@@ -2450,7 +2448,7 @@ mod tests {
             "last_login_at",
             "email_verified_at",
             "user_email_authenticated",
-            "password_expires",
+            "password_changed",
             "phone_count",
         ] {
             assert!(!looks_personal(no), "{no}");
