@@ -26,11 +26,7 @@ use std::fmt::Write;
 /// that name, or failing it the one table whose name ends in `_` and that name (WordPress's
 /// `wp_posts` for `post`: a prefix all of an application's tables share).
 fn table_for(schema: &Schema, word: &str) -> Option<String> {
-    let w = word.to_lowercase();
-    let mut candidates = vec![w.clone(), format!("{w}s"), format!("{w}es")];
-    if let Some(stem) = w.strip_suffix('y') {
-        candidates.push(format!("{stem}ies"));
-    }
+    let candidates = name_forms(word);
     let named = |c: &String| {
         schema
             .tables
@@ -55,11 +51,44 @@ fn table_for(schema: &Schema, word: &str) -> Option<String> {
         .or_else(|| candidates.iter().find_map(prefixed))
 }
 
+/// The names, lower case, a table of `word`'s rows may have: `account`, `accounts`,
+/// `categories` for `category`.
+fn name_forms(word: &str) -> Vec<String> {
+    let w = word.to_lowercase();
+    let mut forms = vec![w.clone(), format!("{w}s"), format!("{w}es")];
+    if let Some(stem) = w.strip_suffix('y') {
+        forms.push(format!("{stem}ies"));
+    }
+    forms
+}
+
 /// The table a reference column's name without `_id` (`user`, `comment_post`) most likely
 /// means: the whole name's, or else that of its last words (`comment_post_ID` names a post,
 /// `billing_address_id` an address).
 fn table_for_stem(schema: &Schema, stem: &str) -> Option<String> {
-    // Words at `_` and where a lower-case letter meets an upper-case one (`MediaType`).
+    let words = stem_words(stem);
+    (0..words.len()).find_map(|i| {
+        // Joined as tables are named: `media_type`, `mediatype` (`MediaType`).
+        table_for(schema, &words[i..].join("_")).or_else(|| table_for(schema, &words[i..].concat()))
+    })
+}
+
+/// Whether `stem`, or its last words, is `table`'s name itself (in one of [`name_forms`]),
+/// not found through a prefix: a table's reference to itself is named so (`parent_category`
+/// in `categories`); MediaWiki's `change_tag.ct_tag_id` names `change_tag_def`, not the
+/// `change_tag` its `_tag` would find.
+fn names_exactly(stem: &str, table: &str) -> bool {
+    let words = stem_words(stem);
+    let table = table.to_lowercase();
+    (0..words.len()).any(|i| {
+        [words[i..].join("_"), words[i..].concat()]
+            .iter()
+            .any(|w| name_forms(w).contains(&table))
+    })
+}
+
+/// A name's words, at `_` and where a lower-case letter meets an upper-case one (`MediaType`).
+fn stem_words(stem: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut prev_lower = false;
     for ch in stem.chars() {
@@ -72,10 +101,7 @@ fn table_for_stem(schema: &Schema, stem: &str) -> Option<String> {
         prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
     }
     words.retain(|w| !w.is_empty());
-    (0..words.len()).find_map(|i| {
-        // Joined as tables are named: `media_type`, `mediatype` (`MediaType`).
-        table_for(schema, &words[i..].join("_")).or_else(|| table_for(schema, &words[i..].concat()))
-    })
+    words
 }
 
 /// The table a polymorphic reference's type value names: a table's name in any case (`Task`,
@@ -139,13 +165,14 @@ fn bare_reference(schema: &Schema, t: &Table, column: &str, data_type: &str) -> 
         return None;
     }
     table_for_stem(schema, column).filter(|target| {
-        schema
-            .table(target)
-            .and_then(|k| match k.primary_key.as_slice() {
-                [one] => k.column(one),
-                _ => None,
-            })
-            .is_some_and(|key| family(&key.data_type) == Some("integer"))
+        (*target != t.name || names_exactly(column, target))
+            && schema
+                .table(target)
+                .and_then(|k| match k.primary_key.as_slice() {
+                    [one] => k.column(one),
+                    _ => None,
+                })
+                .is_some_and(|key| family(&key.data_type) == Some("integer"))
     })
 }
 
@@ -499,9 +526,11 @@ fn guesses(source: &mut dyn Source, schema: &Schema, t: &Table) -> Result<Guesse
                     )),
                 }
             }
-        } else if let Some(target) = table_for_stem(schema, stem)
-            .filter(|t| !names_own_row(t) && key_type_fits(schema, t, &c.data_type))
-        {
+        } else if let Some(target) = table_for_stem(schema, stem).filter(|target| {
+            !names_own_row(target)
+                && key_type_fits(schema, target, &c.data_type)
+                && (*target != t.name || names_exactly(stem, target))
+        }) {
             g.plain.push((c.name.clone(), target));
         }
     }

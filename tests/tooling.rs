@@ -184,7 +184,8 @@ fn init_guesses_references_named_in_camel_case() {
 /// MediaWiki declares no foreign keys and names most references by a table's name alone, after
 /// the column's prefix (`revision.rev_page`, `watchlist.wl_user`): `init` guessed none of them.
 /// A whole number leading an index is guessed; one no index leads (`cat_page`), a count
-/// (`cat_pages`) and text (`tag`) are not.
+/// (`cat_pages`) and text (`tag`) are not. Nor is a table's reference to itself found only
+/// through the end of its name (`change_tag.ct_tag_id`).
 #[test]
 fn init_guesses_references_named_by_a_table_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -203,13 +204,19 @@ fn init_guesses_references_named_by_a_table_alone() {
          CREATE TABLE tag (tag TEXT PRIMARY KEY);
          CREATE TABLE watchlist (wl_user INTEGER NOT NULL, wl_title BLOB NOT NULL, tag TEXT,
            PRIMARY KEY (wl_user, wl_title));
-         CREATE INDEX wl_tag ON watchlist (tag);",
+         CREATE INDEX wl_tag ON watchlist (tag);
+         -- `ct_tag_id` names a `change_tag_def`, not the table its `_tag` ends; a reference
+         -- named after its own table is one to itself (`topics.parent_topic_id`).
+         CREATE TABLE change_tag (ct_id INTEGER PRIMARY KEY, ct_tag_id INTEGER NOT NULL);
+         CREATE TABLE change_tag_def (ctd_id INTEGER PRIMARY KEY);
+         CREATE TABLE topics (id INTEGER PRIMARY KEY, parent_topic_id INTEGER);",
     );
     let (guessed, text) = guessed_references(&path, "page");
     assert_eq!(
         guessed,
         [
             "{columns: actor_user, table: user}",
+            "{columns: parent_topic_id, table: topics}",
             "{columns: rev_actor, table: actor}",
             "{columns: rev_page, table: page}",
             "{columns: wl_user, table: user}",
