@@ -151,8 +151,9 @@ fn key_type_fits(schema: &Schema, table: &str, data_type: &str) -> bool {
 
 /// The table a column names by its last words alone, without `_id` (MediaWiki's
 /// `revision.rev_page`, `watchlist.wl_user`, `revision.rev_actor`): a whole number that leads
-/// an index of its table (as a reference looked up by does; a count such as `cat_pages` seldom
-/// does), and a table of that name keyed by one whole number. Not the table's own key.
+/// an index of its table (as a column rows are looked up by does; a count such as `cat_pages`
+/// seldom does), and a table of that name keyed by one whole number. Not the table's own key,
+/// nor a reference to its own table found only through the end of the table's name.
 fn bare_reference(schema: &Schema, t: &Table, column: &str, data_type: &str) -> Option<String> {
     let leads_an_index = t
         .indexes
