@@ -34,6 +34,11 @@ pub struct DigestSink {
     leave_out: Columns,
     /// The positions of the current table's columns left out.
     skip: Vec<usize>,
+    /// Columns either side holds dates with times in, by table (lower case): text in them is
+    /// compared as such a value (see [`datetime_text`]).
+    datetimes: Columns,
+    /// The positions of the current table's columns in `datetimes`.
+    datetime_at: Vec<usize>,
 }
 
 /// Column names by table.
@@ -114,10 +119,12 @@ fn canonical_double(d: f64, out: &mut String) {
 }
 
 /// A row as [`DigestSink`] hashes it: each value in [`canonical`] form, then a unit separator;
-/// but for the values at `skip`.
+/// but for the values at `skip`. Text at `datetime_at` is first written as MySQL writes a date
+/// with a time ([`datetime_text`]).
 struct CanonicalRow {
     float_digits: Option<u8>,
     skip: Vec<usize>,
+    datetime_at: Vec<usize>,
 }
 
 impl RowFormat for CanonicalRow {
@@ -126,9 +133,36 @@ impl RowFormat for CanonicalRow {
             if self.skip.contains(&i) {
                 continue;
             }
-            canonical_rounded(v, self.float_digits, out);
+            match v {
+                Value::Text(t) if self.datetime_at.contains(&i) => {
+                    out.push('t');
+                    out.push_str(&datetime_text(t));
+                }
+                _ => canonical_rounded(v, self.float_digits, out),
+            }
             out.push('\u{1f}');
         }
+    }
+}
+
+/// Text in a column of dates with times (SQLite's, whose DATETIME columns hold any text) as
+/// MySQL writes such a value: a date alone at midnight (`2020-03-01` as `2020-03-01
+/// 00:00:00`), and ISO 8601's `T` between date and time as a space. A copy of an SQLite file
+/// in MariaDB holds every such date with its time, and `verify` said every table differed.
+fn datetime_text(t: &str) -> std::borrow::Cow<'_, str> {
+    let b = t.as_bytes();
+    let date = b.len() >= 10
+        && b[..10].iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    match (date, b.get(10)) {
+        (true, None) => format!("{t} 00:00:00").into(),
+        (true, Some(b'T')) => format!("{} {}", &t[..10], &t[11..]).into(),
+        _ => t.into(),
     }
 }
 
@@ -161,6 +195,10 @@ impl RowSink for DigestSink {
         self.skip = (0..columns.len())
             .filter(|&i| out.is_some_and(|o| o.contains(&columns[i].to_lowercase())))
             .collect();
+        let dated = self.datetimes.get(table);
+        self.datetime_at = (0..columns.len())
+            .filter(|&i| dated.is_some_and(|d| d.contains(&columns[i].to_lowercase())))
+            .collect();
         Ok(())
     }
 
@@ -168,6 +206,7 @@ impl RowSink for DigestSink {
         Box::new(CanonicalRow {
             float_digits: self.float_digits,
             skip: self.skip.clone(),
+            datetime_at: self.datetime_at.clone(),
         })
     }
 
@@ -232,19 +271,21 @@ impl RowSink for DigestSink {
 /// The digest of the subset `request` selects on `db`, and why `--jobs auto` read it over one
 /// connection where it could have read over more (see [`crate::dump::DumpStats::note`]).
 /// `float_digits`: FLOAT values compared to that many significant digits; `leave_out`: the
-/// columns not compared.
+/// columns not compared; `datetimes`: the columns whose text is compared as dates with times
+/// ([`datetime_columns`]).
 pub fn digest(
     db: &mut dyn Source,
     schema: crate::schema::Schema,
     graph: &LoadedGraph,
     request: &DumpRequest,
     float_digits: Option<u8>,
-    leave_out: Columns,
+    (leave_out, datetimes): (Columns, Columns),
 ) -> Result<(BTreeMap<String, TableDigest>, Option<String>)> {
     let prepared = prepare_with(db, schema, graph, request)?;
     let mut sink = DigestSink {
         float_digits,
         leave_out,
+        datetimes,
         ..DigestSink::default()
     };
     let stats = run(db, &prepared, Vec::new(), &mut sink, &mut ())?;
@@ -277,6 +318,28 @@ pub fn unshared_columns(
         }
     }
     (only_a, only_b)
+}
+
+/// The columns of each table that either schema declares as dates with times (`DATETIME`,
+/// `TIMESTAMP`), lower case.
+pub fn datetime_columns(a: &crate::schema::Schema, b: &crate::schema::Schema) -> Columns {
+    let mut out = Columns::new();
+    for (name, ta) in &a.tables {
+        let Some(tb) = b.table(name) else {
+            continue;
+        };
+        let dated: std::collections::BTreeSet<String> = ta
+            .columns
+            .iter()
+            .chain(&tb.columns)
+            .filter(|c| matches!(c.data_type.as_str(), "datetime" | "timestamp"))
+            .map(|c| c.name.to_lowercase())
+            .collect();
+        if !dated.is_empty() {
+            out.insert(name.clone(), dated);
+        }
+    }
+    out
 }
 
 /// One line of the comparison.
@@ -319,6 +382,20 @@ mod tests {
         let mut s = String::new();
         canonical(&v, &mut s);
         s
+    }
+
+    #[test]
+    fn dates_in_text_compare_as_dates_with_times() {
+        for (text, as_datetime) in [
+            ("2020-03-01", "2020-03-01 00:00:00"),
+            ("2020-03-01T10:20:30", "2020-03-01 10:20:30"),
+            ("2020-03-01 10:20:30.5", "2020-03-01 10:20:30.5"),
+            ("tomorrow", "tomorrow"),
+            ("2020-3-1", "2020-3-1"),
+            ("", ""),
+        ] {
+            assert_eq!(datetime_text(text), as_datetime, "{text}");
+        }
     }
 
     #[test]

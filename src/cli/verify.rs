@@ -6,7 +6,7 @@ use crate::dump::DumpRequest;
 use crate::engine::{open_source, open_target, url::ConnUrl};
 use crate::error::{Error, Result};
 use crate::schema::Side;
-use crate::verify::{compare, digest, unshared_columns};
+use crate::verify::{compare, datetime_columns, digest, unshared_columns};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -64,6 +64,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     // Columns one side has and the other not (a migration the target had) are not compared.
     let (source_schema, target_schema) = (source.introspect()?, target.introspect()?);
     let (only_source, only_target) = unshared_columns(&source_schema, &target_schema);
+    let datetimes = datetime_columns(&source_schema, &target_schema);
     if !args.quiet {
         for (side, only) in [("source", &only_source), ("target", &only_target)] {
             let cols: Vec<String> = only
@@ -84,7 +85,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         &graph,
         &on_source,
         args.float_digits,
-        only_source,
+        (only_source, datetimes.clone()),
     )?;
     drop(source);
     if let Some(note) = note.filter(|_| !args.quiet) {
@@ -102,7 +103,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         &graph,
         &on_target,
         args.float_digits,
-        only_target,
+        (only_target, datetimes),
     ) {
         Ok((digest, note)) => {
             if let Some(note) = note.filter(|_| !args.quiet) {
