@@ -1019,7 +1019,9 @@ pub fn run(
                 // Reading the rows (in the walk) and writing them.
                 seconds: table_started.elapsed().as_secs_f64()
                     + subset.table(name).map_or(0.0, |t| t.seconds),
-                scans: subset.table(name).map_or(0, |t| t.scans as u64),
+                scans: subset
+                    .table(name)
+                    .map_or(0, |t| (t.scans + t.reference_scans) as u64),
             });
         }
         Ok(())

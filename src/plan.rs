@@ -222,17 +222,20 @@ pub fn plan(
         if t.keyless {
             how.push("no key: every row copied, rows alike too".to_string());
         }
-        let scans = subset.table(name).map_or(0, |tk| tk.scans);
-        if scans > 0 {
-            how.push(format!(
-                "read as children by {}",
-                if scans == 1 {
-                    "a scan of the table".to_string()
-                } else {
-                    format!("{scans} scans of the table")
-                }
-            ));
+        let scans = |n: usize| match n {
+            1 => "a scan of the table".to_string(),
+            n => format!("{n} scans of the table"),
+        };
+        let (children, referenced) = subset
+            .table(name)
+            .map_or((0, 0), |tk| (tk.scans, tk.reference_scans));
+        if children > 0 {
+            how.push(format!("read as children by {}", scans(children)));
         }
+        if referenced > 0 {
+            how.push(format!("referenced rows read by {}", scans(referenced)));
+        }
+        let scans = children + referenced;
         report.tables.push(TablePlan {
             table: name.clone(),
             rows: subset.count(name),

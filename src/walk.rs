@@ -742,8 +742,10 @@ pub struct TableKeys {
     pub read: usize,
     /// Seconds spent in the queries that read this table's rows.
     pub seconds: f64,
-    /// Times the walk read the table by a scan instead of looking its rows up.
+    /// Times the walk read the table by a scan instead of looking its rows up: for children of
+    /// owned rows, and for rows the subset references.
     pub scans: usize,
+    pub reference_scans: usize,
     /// Keys referenced but not read yet.
     pending_fetch: KeyList,
     /// Owned rows whose children are still to be looked up.
@@ -2984,7 +2986,10 @@ impl<'a> Planner<'a> {
         round: &mut Vec<WalkQuery>,
     ) {
         let c = job.table;
-        subset.tables[c].scans += 1;
+        match job.owned {
+            true => subset.tables[c].scans += 1,
+            false => subset.tables[c].reference_scans += 1,
+        }
         if job.pieces > 1 && job.key_ranges.is_empty() {
             let split = self.model_table(c).split_column.clone().unwrap_or_default();
             let q = |s: &str| self.dialect.quote_ident(s);

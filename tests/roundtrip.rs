@@ -789,6 +789,28 @@ fn mysql_rows_referenced_in_most_of_a_table_are_read_by_a_scan() {
     let (scanned, scans) = scans_as_lookups(&src.url(), &graph, "tenants.id=1", &[]);
     assert_eq!(scans["products"], 1, "{scans:?}");
     assert_eq!(scans["sellers"], 0, "{scans:?}");
+    // `plan` says how the products were read: not as children.
+    let url = src.url();
+    let plan = partialdump_ok(&[
+        "plan",
+        "--source",
+        &url,
+        "--graph",
+        graph.to_str().unwrap(),
+        "--root",
+        "tenants.id=1",
+    ]);
+    let plan = String::from_utf8_lossy(&plan.stdout);
+    let products = plan
+        .lines()
+        .find(|l| l.contains(" products "))
+        .unwrap_or_default();
+    assert!(
+        products.ends_with(
+            "referenced by order_lines.product_id; referenced rows read by a scan of the table"
+        ),
+        "{plan}"
+    );
     // Tenant 1's 1,000 orders name 3,000 lines' products: every product whose id is
     // 1 + (7 * order + 13 * n) % 3000 for an odd order; inactive ones too.
     let mut wanted: Vec<i64> = (1..=2000)
