@@ -222,7 +222,7 @@ pub fn plan(
         if t.keyless {
             how.push("no key: every row copied, rows alike too".to_string());
         }
-        let scans = |n: usize| match n {
+        let by_scans = |n: usize| match n {
             1 => "a scan of the table".to_string(),
             n => format!("{n} scans of the table"),
         };
@@ -230,10 +230,10 @@ pub fn plan(
             .table(name)
             .map_or((0, 0), |tk| (tk.scans, tk.reference_scans));
         if children > 0 {
-            how.push(format!("read as children by {}", scans(children)));
+            how.push(format!("read as children by {}", by_scans(children)));
         }
         if referenced > 0 {
-            how.push(format!("referenced rows read by {}", scans(referenced)));
+            how.push(format!("referenced rows read by {}", by_scans(referenced)));
         }
         let scans = children + referenced;
         report.tables.push(TablePlan {

@@ -2521,16 +2521,9 @@ impl<'a> Planner<'a> {
     /// several scans, as the rows naming them came in one message or in many: timing, not the
     /// keys, decided (a test's 2,000 products of 3,000, in messages of 1,024 order lines).
     fn holds_references(&self, subset: &Subset, held: &Held, id: usize, settled: &[bool]) -> bool {
-        let t = self.model_table(id);
         let pending = subset.tables[id].pending_fetch.len();
-        let rows = match t.rows_estimate {
-            Some(rows) if pending > 0 && self.batch.scans && t.mode != Mode::Lookup => rows,
-            _ => return false,
-        };
         let could = (held.fetched[id] + pending) as f64 * HOLD_GROWTH;
-        if could < REFERENCE_SCAN_MIN_KEYS as f64
-            || could * (CLUSTERED_KEY_COST + 1.0) < rows as f64
-        {
+        if pending == 0 || !self.reference_scan_pays(id, could) {
             return false;
         }
         // Owned rows of a table not settled may yet come; so may rows read by its queries
@@ -2945,13 +2938,7 @@ impl<'a> Planner<'a> {
     /// 80,000 part suppliers, which 24 queries looked up by key.
     fn reference_scan(&self, id: usize, keys: KeyList) -> std::result::Result<ScanJob, KeyList> {
         let t = self.model_table(id);
-        let rows = match t.rows_estimate {
-            Some(rows) if self.batch.scans && t.mode != Mode::Lookup && !t.keyless => rows,
-            _ => return Err(keys),
-        };
-        if keys.len() < REFERENCE_SCAN_MIN_KEYS
-            || ((CLUSTERED_KEY_COST + 1.0) * keys.len() as f64) < rows as f64
-        {
+        if !self.reference_scan_pays(id, keys.len() as f64) {
             return Err(keys);
         }
         let n = keys.len();
@@ -2974,6 +2961,19 @@ impl<'a> Planner<'a> {
         };
         let what = format!("{n} rows the subset references");
         Ok(self.sized_job(id, vec![edge], false, false, what))
+    }
+
+    /// Whether reading `keys` rows the subset references in table `id` by a scan of it costs
+    /// less than looking them up (see [`Planner::reference_scan`]).
+    fn reference_scan_pays(&self, id: usize, keys: f64) -> bool {
+        let t = self.model_table(id);
+        match t.rows_estimate {
+            Some(rows) if self.batch.scans && t.mode != Mode::Lookup && !t.keyless => {
+                keys >= REFERENCE_SCAN_MIN_KEYS as f64
+                    && (CLUSTERED_KEY_COST + 1.0) * keys >= rows as f64
+            }
+            _ => false,
+        }
     }
 
     /// Queries for a scan: those of its ranges, or first the query reading its split column's
