@@ -94,6 +94,23 @@ pub fn decode(mut bytes: &[u8]) -> Vec<Value> {
     key
 }
 
+/// The values of a key [`encode`] wrote of exactly `N` whole numbers held as [`Value::Int`];
+/// None for any other key. Read in place, without decoding the key into values.
+pub fn ints<const N: usize>(bytes: &[u8]) -> Option<[i64; N]> {
+    if bytes.len() != 9 * N {
+        return None;
+    }
+    let mut out = [0; N];
+    for (v, int) in bytes.chunks_exact(9).zip(out.iter_mut()) {
+        let (&tag, be) = v.split_first()?;
+        if tag != Value::Int(0).rank() {
+            return None;
+        }
+        *int = (u64::from_be_bytes(be.try_into().ok()?) ^ (1 << 63)) as i64;
+    }
+    Some(out)
+}
+
 /// How many of `bytes` the first value of the key takes.
 pub fn first_len(bytes: &[u8]) -> usize {
     let mut rest = bytes;
@@ -435,6 +452,14 @@ mod tests {
             }).collect::<Vec<_>>());
             prop_assert_eq!(bits(&decode(&pa)), bits(&a));
             prop_assert_eq!(first_len(&pa), packed(&a[..1]).len());
+        }
+
+        #[test]
+        fn keys_of_three_whole_numbers_are_read_in_place(k in key(), ints in proptest::array::uniform3(any::<i64>())) {
+            let whole: Vec<Value> = ints.iter().map(|&i| Value::Int(i)).collect();
+            prop_assert_eq!(super::ints::<3>(&packed(&whole)), Some(ints));
+            let all_ints = k.len() == 3 && k.iter().all(|v| matches!(v, Value::Int(_)));
+            prop_assert_eq!(super::ints::<3>(&packed(&k)).is_some(), all_ints);
         }
 
         #[test]

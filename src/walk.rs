@@ -236,6 +236,20 @@ fn shape(key: &[Value]) -> Shape {
     }
 }
 
+/// For packed keys of three whole numbers each: the least and greatest of their second
+/// column, and of their third; None for an empty list or when a key is of another form.
+fn rest_spans(keys: &PackedKeys) -> Option<Rest> {
+    let mut spans: Option<Rest> = None;
+    for k in keys.iter() {
+        let [_, b, c] = packed::ints::<3>(k)?;
+        spans = Some(match spans {
+            None => [(b, b), (c, c)],
+            Some([x, y]) => [(x.0.min(b), x.1.max(b)), (y.0.min(c), y.1.max(c))],
+        });
+    }
+    spans
+}
+
 fn int_key(i: i64) -> Key {
     vec![Value::Int(i)]
 }
@@ -620,11 +634,16 @@ impl KeyList {
             ),
             KeyList::General(_) => (None, None),
         };
+        let rest = match self {
+            KeyList::General(v) if lead.is_some() => rest_spans(v),
+            _ => None,
+        };
         ListBytes {
             whole,
             lead,
             first,
             last,
+            rest,
         }
     }
 
@@ -1289,7 +1308,13 @@ struct ListBytes {
     /// last (the same column for keys of one).
     first: Option<(i64, i64)>,
     last: Option<(i64, i64)>,
+    /// Keys of three whole numbers that all lead with one value: the least and greatest of
+    /// their second column, and of their third (see [`SharedKeys::rest`]).
+    rest: Option<Rest>,
 }
+
+/// The least and greatest value of two columns.
+type Rest = [(i64, i64); 2];
 
 /// Keys held for a child edge, in lists shared with the other child edges of the same parent
 /// (each list is the keys of one round, held for every edge they lead along).
@@ -1304,6 +1329,10 @@ pub struct SharedKeys {
     /// last (the same column for keys of one).
     first: Option<(i64, i64)>,
     last: Option<(i64, i64)>,
+    /// Keys of three whole numbers that all lead with one value (a warehouse's `(w_id, d_id,
+    /// o_id)`): the ranges of their second and third columns, which a scan tests as pairs
+    /// are tested once the lead is named (by a set of bits, or by their cells).
+    rest: Option<Rest>,
 }
 
 /// Keys of two integer columns as their cells ([`Dialect::write_cell_list`]): the columns'
@@ -1321,13 +1350,24 @@ impl SharedKeys {
 
     fn push(&mut self, keys: &Arc<KeyList>, bytes: ListBytes) {
         if !keys.is_empty() {
-            self.lead = match (self.is_empty(), self.lead.take(), bytes.lead) {
+            let first = self.is_empty();
+            self.lead = match (first, self.lead.take(), bytes.lead) {
                 (true, _, lead) => lead,
                 (false, Some((lead, held)), Some((other, more))) if lead == other => {
                     Some((lead, held + more))
                 }
                 _ => None,
             };
+            self.rest = match (first, self.rest, bytes.rest) {
+                (true, _, rest) => rest,
+                (false, Some([a, b]), Some([c, d])) => {
+                    Some([(a.0.min(c.0), a.1.max(c.1)), (b.0.min(d.0), b.1.max(d.1))])
+                }
+                _ => None,
+            };
+            if self.lead.is_none() {
+                self.rest = None;
+            }
         }
         let widen = |held: Option<(i64, i64)>, (lo, hi): (i64, i64)| {
             Some(held.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))))
@@ -1344,11 +1384,13 @@ impl SharedKeys {
 
     /// The columns' ranges of the set of bits a scan tests the keys by (see
     /// [`Dialect::write_bit_set`]): keys of one integer; pairs that all lead with one value,
-    /// by their second (the first is named once); other pairs, by both.
+    /// by their second (the first is named once); other pairs, by both; keys of three that all
+    /// lead with one value, by their second and third.
     fn bit_dims(&self) -> Option<Vec<(i64, i64)>> {
-        match (self.int_width()?, &self.lead) {
-            (1, _) | (2, Some(_)) => Some(vec![self.last?]),
-            (2, None) => Some(vec![self.first?, self.last?]),
+        match (self.int_width(), &self.lead) {
+            (Some(1), _) | (Some(2), Some(_)) => Some(vec![self.last?]),
+            (Some(2), None) => Some(vec![self.first?, self.last?]),
+            (None, Some(_)) => self.rest.map(Vec::from),
             _ => None,
         }
     }
@@ -1374,17 +1416,20 @@ impl SharedKeys {
 
     /// The ranges of the two integer columns of keys a scan tests by their cells (see
     /// [`Dialect::write_cell_list`]): at least [`BIT_SET_MIN_KEYS`] pairs that do not all lead
-    /// with one value, too sparse for a set of bits, whose cells the server's arithmetic holds.
+    /// with one value (or keys of three that do, by their second and third), too sparse for a
+    /// set of bits, whose cells the server's arithmetic holds.
     fn cell_dims(&self, dialect: &dyn Dialect) -> Option<[(i64, i64); 2]> {
         if !dialect.cell_lists()
             || self.len() < BIT_SET_MIN_KEYS
-            || self.lead.is_some()
-            || self.int_width()? != 2
             || self.bit_set_bytes(dialect).is_some()
         {
             return None;
         }
-        let dims = [self.first?, self.last?];
+        let dims = match (self.int_width(), &self.lead) {
+            (Some(2), None) => [self.first?, self.last?],
+            (None, Some(_)) => self.rest?,
+            _ => return None,
+        };
         let count = crate::dialect::cell_count(&dims)?;
         (count <= i64::MAX as u64).then_some(dims)
     }
@@ -1408,8 +1453,15 @@ impl SharedKeys {
                         cells.push(crate::dialect::cell_of(&dims, &[p.0, p.1])?);
                     }
                 }
+                // Keys of three integers (all leading with one value): their second and third.
+                KeyList::General(v) => {
+                    for k in v.iter() {
+                        let [_, b, c] = packed::ints::<3>(k)?;
+                        cells.push(crate::dialect::cell_of(&dims, &[b, c])?);
+                    }
+                }
                 // Keys of two integers are pairs.
-                _ => return None,
+                KeyList::Ints(_) => return None,
             }
         }
         cells.sort_unstable();
@@ -1486,6 +1538,13 @@ impl SharedKeys {
                         KeyList::Ints(v) => v.iter().for_each(|&k| f(&[k])),
                         KeyList::Pairs(v) if both => v.iter().for_each(|p| f(&[p.0, p.1])),
                         KeyList::Pairs(v) => v.iter().for_each(|p| f(&[p.1])),
+                        // Keys of three integers that all lead with one value (see
+                        // [`SharedKeys::rest`]): their second and third.
+                        KeyList::General(v) if both => v.iter().for_each(|k| {
+                            if let Some([_, b, c]) = packed::ints::<3>(k) {
+                                f(&[b, c]);
+                            }
+                        }),
                         KeyList::General(_) => {}
                     }
                 }
@@ -4253,6 +4312,78 @@ mod tests {
         let edge = scan_edge(&sqlite, "orders", "notes", KeyList::Ints(dense));
         let sql = sqlite.scan(&model.tables["notes"], &[edge], None, (None, None), false);
         assert!(sql.contains("\"order_id\" IN (1897,"), "{sql}");
+    }
+
+    /// Keys of three integers that all lead with one value (a warehouse's orders, `(w_id,
+    /// d_id, o_id)`) name it once and test the other two as pairs are tested: as bits when
+    /// dense, as cells in a list when sparse; keys of two warehouses are listed as rows.
+    #[test]
+    fn scans_test_three_integers_of_one_lead_by_the_other_two() {
+        let model = model_of(
+            "CREATE TABLE orders (w_id INT, d_id INT, o_id INT, PRIMARY KEY (w_id, d_id, o_id));
+                 CREATE TABLE lines (w_id INT, d_id INT, o_id INT, n INT,
+                   PRIMARY KEY (w_id, d_id, o_id, n),
+                   FOREIGN KEY (w_id, d_id, o_id) REFERENCES orders (w_id, d_id, o_id));",
+            "tables:\n  orders:\n    children: [lines]\n",
+        );
+        let dialect = &crate::dialect::MYSQL;
+        let queries = Queries {
+            model: &model,
+            dialect,
+            full_rows: false,
+        };
+        let scan = |keys: &[[i64; 3]]| {
+            let mut list = KeyList::default();
+            for k in keys {
+                list.push(&k.map(Value::Int));
+            }
+            let edge = scan_edge(&queries, "orders", "lines", list);
+            let scan_bytes = edge.keys.scan_bytes(dialect);
+            let sql = queries.scan(&model.tables["lines"], &[edge], None, (None, None), false);
+            let cond = sql.split_once(" WHERE ").expect("a WHERE").1.to_string();
+            (cond, scan_bytes)
+        };
+        // Warehouse 3's orders 1 to 100 of districts 1 to 10 (and one of district -2).
+        let mut dense: Vec<[i64; 3]> = (1..=10)
+            .flat_map(|d| (1..=100).map(move |o| [3, d, o]))
+            .collect();
+        dense.push([3, -2, 50]);
+        let (bits, bytes) = scan(&dense);
+        assert!(
+            bits.contains(
+                "(c.`w_id` = 3 AND c.`d_id` >= -2 AND c.`d_id` <= 10 AND c.`o_id` >= 1 AND \
+                 c.`o_id` <= 100 AND ASCII(SUBSTRING(X'"
+            ) && bits.contains("(((c.`d_id` - (-2)) * 100) + (c.`o_id` - (1)))"),
+            "{bits}"
+        );
+        // The one IN list names the warehouse, for the server's range of it.
+        assert!(
+            bits.starts_with("c.`w_id` IN (3) AND ") && bits.matches(" IN (").count() == 1,
+            "{bits}"
+        );
+        // 13 rows of 100 cells: 163 bytes, 326 hex digits.
+        assert!((326..400).contains(&bytes), "{bytes}");
+        // Every thousandth order: too sparse for bits, so each key's cell is listed.
+        let sparse: Vec<[i64; 3]> = dense.iter().map(|&[w, d, o]| [w, d, o * 1000]).collect();
+        let (cells, _) = scan(&sparse);
+        assert!(
+            cells.contains(
+                "(c.`w_id` = 3 AND c.`d_id` >= -2 AND c.`d_id` <= 10 AND c.`o_id` >= 1000 AND \
+                 c.`o_id` <= 100000 AND (((c.`d_id` - (-2)) * 99001) + (c.`o_id` - (1000))) IN \
+                 (49000,297003,298003,"
+            ) && cells.ends_with(")) IS TRUE"),
+            "{cells}"
+        );
+        let listed = cells.rsplit_once(" IN (").map_or("", |(_, l)| l);
+        assert_eq!(listed.matches(',').count(), dense.len() - 1, "{cells}");
+        // Two warehouses: listed as rows.
+        let mut two = dense;
+        two[0][0] = 4;
+        let (rows, _) = scan(&two);
+        assert!(
+            rows.contains("((c.`w_id`,c.`d_id`,c.`o_id`) IN ((4,1,1),(3,1,2),"),
+            "{rows}"
+        );
     }
 
     /// A scan for keys that lead with the table's first key column is cut into ranges of it,

@@ -751,6 +751,61 @@ fn mysql_scans_by_sparse_pairs_find_the_rows_lookups_find() {
     assert!(!scanned.contains("'mark 5/") && !scanned.contains("'line 18446744073709551615/"));
 }
 
+/// Children of keys of three integers that all lead with one value (a warehouse's orders,
+/// `(w_id, d_id, o_id)`) are read by a scan testing the other two columns (bits where the keys
+/// are dense, each key's cell in a list where they are sparse), and the dump is the one
+/// lookups write: none of another warehouse's rows with the same district and order, every
+/// row of this one's, negative districts included.
+#[test]
+fn mysql_scans_by_keys_of_three_of_one_lead_find_the_rows_lookups_find() {
+    let Some(mut src) = mysql_db("rt_triples") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE warehouse (w_id INT PRIMARY KEY);
+         CREATE TABLE orders (o_w_id INT NOT NULL, o_d_id INT NOT NULL, o_id INT NOT NULL,
+           PRIMARY KEY (o_w_id, o_d_id, o_id), FOREIGN KEY (o_w_id) REFERENCES warehouse (w_id));
+         CREATE TABLE new_orders (no_w_id INT NOT NULL, no_d_id INT NOT NULL, no_o_id INT NOT NULL,
+           PRIMARY KEY (no_w_id, no_d_id, no_o_id),
+           FOREIGN KEY (no_w_id, no_d_id, no_o_id) REFERENCES orders (o_w_id, o_d_id, o_id));
+         CREATE TABLE marks (id INT PRIMARY KEY, w INT NOT NULL, d INT NOT NULL, o INT NOT NULL,
+           what VARCHAR(40), FOREIGN KEY (w, d, o) REFERENCES orders (o_w_id, o_d_id, o_id));
+         INSERT INTO warehouse SELECT seq FROM seq_1_to_5;
+         INSERT INTO orders SELECT w.seq, CAST(d.seq AS SIGNED) - 3, o.seq * IF(w.seq = 2, 1000, 1)
+           FROM seq_1_to_5 w, seq_0_to_9 d, seq_1_to_300 o;
+         INSERT INTO new_orders SELECT o_w_id, o_d_id, o_id FROM orders WHERE o_id % 3 <> 0;
+         INSERT INTO marks SELECT ROW_NUMBER() OVER (ORDER BY o_w_id, o_d_id, o_id), o_w_id,
+           o_d_id, o_id, CONCAT('mark ', o_w_id, '/', o_d_id, '/', o_id) FROM orders;
+         ANALYZE TABLE warehouse, orders, new_orders, marks",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  warehouse:\n    children: [orders]\n  orders:\n    children: \
+         [new_orders, marks]\n",
+    );
+    // Warehouse 1's orders are dense (bits); warehouse 2's a thousand apart (cells).
+    for (w, step) in [(1, 1), (2, 1000)] {
+        let root = format!("warehouse.w_id={w}");
+        let (scanned, scans) = scans_as_lookups(&src.url(), &graph, &root, &["--jobs", "2"]);
+        assert_eq!(scans["new_orders"], 1, "{scans:?}");
+        assert_eq!(scans["marks"], 1, "{scans:?}");
+        // 10 districts (-3 to 6) of 300 orders, each marked; two in three new.
+        assert_eq!(scanned.matches("'mark ").count(), 3000);
+        assert_eq!(scanned.matches(&format!("'mark {w}/")).count(), 3000);
+        for (d, o) in [(-3, 1), (6, 300)] {
+            let o = o * step;
+            assert!(scanned.contains(&format!("'mark {w}/{d}/{o}'")), "{d} {o}");
+        }
+        let new = scanned
+            .split("INSERT INTO `new_orders`")
+            .skip(1)
+            .map(|s| s.split(";\n").next().unwrap_or("").matches("\n(").count())
+            .sum::<usize>();
+        assert_eq!(new, 2000);
+    }
+}
+
 /// Rows the subset references in most of a table (the products nearly every order line of a
 /// tenant names) are read by one scan of it rather than looked up by key, and the dump is the
 /// one lookups write: the table's `where`, which applies to rows child edges bring, leaves out
