@@ -256,6 +256,7 @@ impl Source for SqliteSource {
                     columns,
                     rowid,
                     outside_refs: Vec::new(),
+                    lead_values: None,
                     primary_key,
                     foreign_keys: fks.into_values().collect(),
                     indexes,
