@@ -120,9 +120,6 @@ pub struct TableModel {
     pub integer_key: bool,
     /// The source's estimate of the table's row count, when it has one.
     pub rows_estimate: Option<u64>,
-    /// The source's estimate of how many values the first column of the primary key holds,
-    /// for a key of several columns (see [`crate::schema::Table::lead_values`]).
-    pub lead_values: Option<u64>,
     /// The table's primary key when it is one integer column: a scan of the table can be
     /// split into ranges of it, each read in key order.
     pub split_column: Option<String>,
@@ -299,7 +296,6 @@ impl Model {
                     parents: Vec::new(),
                     integer_key,
                     rows_estimate: t.rows_estimate,
-                    lead_values: t.lead_values,
                     outside_snapshot: t
                         .without_transactions()
                         .then(|| t.engine.clone().unwrap_or_default()),

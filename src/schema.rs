@@ -48,10 +48,6 @@ pub struct Table {
     /// The engine's estimate of the table's row count, when it keeps one (InnoDB's
     /// `TABLE_ROWS`); None when unknown.
     pub rows_estimate: Option<u64>,
-    /// The engine's estimate of how many values the first column of a primary key of several
-    /// columns holds (MySQL's index statistics, `CARDINALITY`); None when unknown or the key is
-    /// one column.
-    pub lead_values: Option<u64>,
     /// The storage engine, where the source has several (MySQL's `ENGINE`); None for SQLite.
     pub engine: Option<String>,
     /// For an SQLite table without a primary key, the name that reads its rowid (`rowid`,

@@ -236,15 +236,6 @@ fn shape(key: &[Value]) -> Shape {
     }
 }
 
-/// Whether the keys `held` for an edge and the `more` come for it all lead with one value.
-fn one_lead(held: &SharedKeys, more: &KeyList) -> bool {
-    match (held.is_empty(), &held.lead, more.shared_lead()) {
-        (true, _, Some(_)) => true,
-        (false, Some((lead, _)), Some(other)) => *lead == other,
-        _ => false,
-    }
-}
-
 /// For packed keys of three whole numbers each: the least and greatest of their second
 /// column, and of their third; None for an empty list or when a key is of another form.
 fn rest_spans(keys: &PackedKeys) -> Option<Rest> {
@@ -2645,7 +2636,7 @@ impl<'a> Planner<'a> {
             if self.scannable[child_id]
                 && !held.too_long[rel]
                 && self.lookup_cost(rel, held.seen[rel]) * HOLD_GROWTH
-                    >= self.scan_rows(rel, one_lead(&held.keys[rel], &keys))
+                    >= self.model_table(child_id).rows_estimate.unwrap_or(0) as f64
             {
                 let bytes = bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
                 held.keys[rel].push(&keys, bytes.clone());
@@ -2706,25 +2697,6 @@ impl<'a> Planner<'a> {
         match r.clustered {
             true => CLUSTERED_KEY_COST * n + rows,
             false => n + LOOKUP_ROW_COST * rows,
-        }
-    }
-
-    /// The rows a scan for the children through relation `rel` reads: the child's every row,
-    /// or, when the keys all lead with one value (`one_lead`) and the relation's first column
-    /// is the first of the child's primary key, that value's share of them by the source's
-    /// statistics: the scan names the value ([`Queries::leading_cond`]), and the server reads
-    /// just its range of the table. TPC-C's order lines of a warehouse (a fifth of them,
-    /// 100,050 rows for 10,000 orders) were looked up in 4 queries of 25-50 ms each, priced
-    /// against a scan of the whole table.
-    fn scan_rows(&self, rel: usize, one_lead: bool) -> f64 {
-        let r = &self.model.relations[rel];
-        let c = &self.model.tables[&r.child];
-        let rows = c.rows_estimate.unwrap_or(0) as f64;
-        match c.lead_values {
-            Some(values) if one_lead && values > 1 && r.columns.first() == c.key.first() => {
-                rows / values as f64
-            }
-            _ => rows,
         }
     }
 
@@ -2911,11 +2883,7 @@ impl<'a> Planner<'a> {
         let Some(keyed) = self.scan_keyed(&keys) else {
             return Err(lists);
         };
-        let scan_rows = match lists.as_slice() {
-            [(e, keys)] => self.scan_rows(e.relation, keys.lead.is_some()),
-            _ => child.rows_estimate.unwrap_or(0) as f64,
-        };
-        if lookups < scan_rows {
+        if lookups < child.rows_estimate.unwrap_or(0) as f64 {
             return Err(lists);
         }
         let keys: usize = lists.iter().map(|(_, keys)| keys.len()).sum();

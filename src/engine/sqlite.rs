@@ -256,7 +256,6 @@ impl Source for SqliteSource {
                     columns,
                     rowid,
                     outside_refs: Vec::new(),
-                    lead_values: None,
                     primary_key,
                     foreign_keys: fks.into_values().collect(),
                     indexes,

@@ -172,7 +172,6 @@ mod tests {
             engine: None,
             rowid: None,
             outside_refs: Vec::new(),
-            lead_values: None,
         };
         let mut schema = Schema::default();
         schema.tables.insert("a".into(), table("a", "b"));
