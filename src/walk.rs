@@ -4164,6 +4164,17 @@ mod tests {
         }
     }
 
+    /// The condition of a scan of `child` for the children of `list`'s keys of `parent`, and
+    /// the bytes the keys take in it by [`SharedKeys::scan_bytes`].
+    fn scan_cond(queries: &Queries, parent: &str, child: &str, list: KeyList) -> (String, usize) {
+        let edge = scan_edge(queries, parent, child, list);
+        let scan_bytes = edge.keys.scan_bytes(queries.dialect);
+        let table = &queries.model.tables[child];
+        let sql = queries.scan(table, &[edge], None, (None, None), false);
+        let cond = sql.split_once(" WHERE ").expect("a WHERE").1.to_string();
+        (cond, scan_bytes)
+    }
+
     /// A scan for the children of keys that all lead with one value (one tenant's) names
     /// that value once and lists the rest; keys of several tenants are listed whole.
     #[test]
@@ -4240,13 +4251,8 @@ mod tests {
             dialect,
             full_rows: false,
         };
-        let scan = |parent: &str, child: &str, list: KeyList| {
-            let edge = scan_edge(&queries, parent, child, list);
-            let scan_bytes = edge.keys.scan_bytes(dialect);
-            let sql = queries.scan(&model.tables[child], &[edge], None, (None, None), false);
-            let cond = sql.split_once(" WHERE ").expect("a WHERE").1.to_string();
-            (cond, scan_bytes)
-        };
+        let scan =
+            |parent: &str, child: &str, list: KeyList| scan_cond(&queries, parent, child, list);
         // Every third of 300 orders from 1000: bits 1000 to 1897.
         let dense: Vec<i64> = (0..300).rev().map(|i| 1000 + 3 * i).collect();
         let (bits, bytes) = scan("orders", "notes", KeyList::Ints(dense.clone()));
@@ -4337,11 +4343,7 @@ mod tests {
             for k in keys {
                 list.push(&k.map(Value::Int));
             }
-            let edge = scan_edge(&queries, "orders", "lines", list);
-            let scan_bytes = edge.keys.scan_bytes(dialect);
-            let sql = queries.scan(&model.tables["lines"], &[edge], None, (None, None), false);
-            let cond = sql.split_once(" WHERE ").expect("a WHERE").1.to_string();
-            (cond, scan_bytes)
+            scan_cond(&queries, "orders", "lines", list)
         };
         // Warehouse 3's orders 1 to 100 of districts 1 to 10 (and one of district -2).
         let mut dense: Vec<[i64; 3]> = (1..=10)
