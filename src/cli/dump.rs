@@ -334,12 +334,21 @@ fn output(w: impl Write + Send + 'static) -> Out {
 /// `backend_flush_after` and RocksDB's `bytes_per_sync` do, left it at 40 ms): the cost is the
 /// disk's flush of everything not yet synced, so it is paid as the file grows, on the other
 /// thread, and the last sync took 2 ms.
+///
+/// Once synced, those bytes leave the page cache (`POSIX_FADV_DONTNEED`), as backup tools
+/// (XtraBackup) do with what they write: the file's next pages then reuse the ones just freed,
+/// and the dump holds at most about two stretches of its output in the cache, not all of it.
+/// Memory the kernel has not touched lately costs far more to fill: on the virtual machines of
+/// the benchmarks, which hand free memory back to their host, writing 500 MB into the page
+/// cache took 1.3-2.7 s of system time after a large file had come and gone, and 0.09 s into
+/// pages freed a moment before.
 struct WrittenBack {
     file: std::fs::File,
     written: u64,
     synced: u64,
-    /// Asks the syncing thread for a sync (a full channel: one is pending, which will do).
-    sync: Option<std::sync::mpsc::SyncSender<()>>,
+    /// Asks the syncing thread to sync the file's first bytes, as many as were written then (a
+    /// full channel: one is pending, which will do).
+    sync: Option<std::sync::mpsc::SyncSender<u64>>,
     syncer: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -350,7 +359,7 @@ impl WrittenBack {
         // Without a second handle (or a thread) the file is synced only at the end.
         let (sync, syncer) = match file.try_clone() {
             Ok(other) => {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<u64>(1);
                 let spawned =
                     std::thread::Builder::new()
                         .name("dump-sync".into())
@@ -358,10 +367,11 @@ impl WrittenBack {
                             // A failed sync is reported by the final one (`persist`), through the
                             // handle the file was created with: the kernel reports a write-back
                             // error to every handle open when it happened.
-                            for () in rx {
+                            for written in rx {
                                 if other.sync_data().is_err() {
                                     break;
                                 }
+                                drop_cached(&other, written);
                             }
                         });
                 match spawned {
@@ -389,7 +399,7 @@ impl Write for WrittenBack {
             if let Some(sync) = &self.sync {
                 // Full: a sync is pending and covers these bytes too; gone: the thread
                 // stopped, and the final sync does it all.
-                let _ = sync.try_send(());
+                let _ = sync.try_send(self.written);
             }
             self.synced = self.written;
         }
@@ -409,6 +419,21 @@ impl Drop for WrittenBack {
             let _ = handle.join();
         }
     }
+}
+
+/// Lets the page cache drop the first `len` bytes of `file`, written out to disk already (clean
+/// pages go; a page still dirty stays). Only a hint: where the system has no such call, nothing.
+fn drop_cached(file: &std::fs::File, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let len = libc::off_t::try_from(len).unwrap_or(libc::off_t::MAX);
+        // SAFETY: a plain system call on a descriptor `file` holds open; it touches no memory
+        // of this process. Its result is advice taken or not, either way harmless.
+        let _ = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, len, libc::POSIX_FADV_DONTNEED) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, len);
 }
 
 fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
