@@ -806,6 +806,68 @@ fn mysql_scans_by_keys_of_three_of_one_lead_find_the_rows_lookups_find() {
     }
 }
 
+/// A scan for keys that all lead with one tenant reads that tenant's range of the table, and is
+/// priced so, by the server's estimate for that one tenant: a small tenant's tasks, keyed
+/// `(tenant_id, id)`, are read by one scan of its range rather than looked up project by project
+/// (priced against the whole table, they were looked up); a hundred projects of the tenant
+/// holding nine tenths of the table have their tasks looked up, where the tenants' average
+/// share of the table (a tenth of it) would have priced a scan of that tenant's range, nine
+/// times as many rows. Either way the dump is the one lookups write.
+#[test]
+fn mysql_scans_of_one_tenant_are_priced_by_its_own_range() {
+    let Some(mut src) = mysql_db("rt_lead_range") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE tenants (id INT PRIMARY KEY);
+         CREATE TABLE projects (tenant_id INT NOT NULL, id INT NOT NULL,
+           PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         CREATE TABLE tasks (tenant_id INT NOT NULL, id INT NOT NULL, project_id INT NOT NULL,
+           title VARCHAR(40) NOT NULL, PRIMARY KEY (tenant_id, id),
+           FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));
+         INSERT INTO tenants SELECT seq FROM seq_1_to_11;
+         INSERT INTO projects SELECT 1, seq FROM seq_1_to_2000;
+         INSERT INTO projects SELECT t.seq, p.seq FROM seq_2_to_11 t, seq_1_to_20 p;
+         INSERT INTO tasks SELECT p.tenant_id, p.id * 100 + k.seq, p.id,
+           CONCAT('task ', p.tenant_id, '/', p.id, '/', k.seq) FROM projects p, seq_1_to_20 k;
+         ANALYZE TABLE tenants, projects, tasks",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  tenants:\n    children: [projects]\n  projects:\n    children: [tasks]\n",
+    );
+    let (small, scans) = scans_as_lookups(&src.url(), &graph, "tenants.id=2", &[]);
+    assert_eq!(scans["tasks"], 1, "{scans:?}");
+    assert_eq!(small.matches("'task 2/").count(), 400);
+    assert_eq!(small.matches("'task ").count(), 400);
+
+    // A hundred of tenant 1's projects, each a root.
+    let roots: Vec<String> = (1..=100)
+        .flat_map(|p| ["--root".to_string(), format!("projects.tenant_id=1,id={p}")])
+        .collect();
+    let mut args: Vec<&str> = roots.iter().skip(2).map(String::as_str).collect();
+    let (large, scans) = dump_text_counting_scans(
+        &src.url(),
+        &graph,
+        &roots[1],
+        &args,
+        &dir.path().join("large.sql"),
+    );
+    assert_eq!(scans.get("tasks").copied().unwrap_or(0), 0, "{scans:?}");
+    assert_eq!(large.matches("'task 1/").count(), 2000);
+    assert_eq!(large.matches("'task ").count(), 2000);
+    args.push("--lookups-only");
+    let (looked_up, _) = dump_text_counting_scans(
+        &src.url(),
+        &graph,
+        &roots[1],
+        &args,
+        &dir.path().join("lookups.sql"),
+    );
+    assert!(large == looked_up, "the dumps differ");
+}
+
 /// Rows the subset references in most of a table (the products nearly every order line of a
 /// tenant names) are read by one scan of it rather than looked up by key, and the dump is the
 /// one lookups write: the table's `where`, which applies to rows child edges bring, leaves out

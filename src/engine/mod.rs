@@ -62,6 +62,12 @@ macro_rules! source_via_db {
             fn key_tables(&mut self) -> bool {
                 self.db.key_tables()
             }
+            fn value_rows(
+                &mut self,
+                probes: &[(&str, &str, i64)],
+            ) -> $crate::error::Result<Vec<Option<u64>>> {
+                self.db.value_rows(probes)
+            }
             fn load_key_table(
                 &mut self,
                 name: &str,
@@ -152,6 +158,16 @@ pub trait Source: Send {
     /// to join ([`Source::load_key_table`]) rather than carry them in its text. No by default.
     fn key_tables(&mut self) -> bool {
         false
+    }
+
+    /// The source's estimate, for each probe `(table, column, value)`, of the table's rows
+    /// whose column holds the value, by an index that column leads: the range a scan naming
+    /// that value reads. Estimated for the one value (MySQL's `EXPLAIN`, which dives into the
+    /// index), so a value holding most of a table is estimated as such, where an average over
+    /// the column's values would not be. One round trip for all; None where unknown, and for
+    /// every probe by default.
+    fn value_rows(&mut self, probes: &[(&str, &str, i64)]) -> Result<Vec<Option<u64>>> {
+        Ok(vec![None; probes.len()])
     }
 
     /// Creates the temporary table `name` of this session, with `width` integer columns

@@ -562,6 +562,45 @@ impl Source for MySqlSource {
             .get_or_insert_with(|| probe_key_tables(&mut self.conn))
     }
 
+    /// One `EXPLAIN` of a `UNION ALL` of `SELECT 1 FROM t WHERE c = v`, one part a probe: the
+    /// optimizer estimates each part's rows by a dive into the index the column leads (on a
+    /// table of 1.2 million order lines, four warehouses, 596,856 for one of them, which holds
+    /// 299,960; on tenant-keys' tasks 86,582 for the tenant of 40,000 and 3,270 for one of
+    /// 3,270). Each part's row names it by its `id`, from 1.
+    fn value_rows(&mut self, probes: &[(&str, &str, i64)]) -> Result<Vec<Option<u64>>> {
+        let mut found = vec![None; probes.len()];
+        if probes.is_empty() {
+            return Ok(found);
+        }
+        let parts: Vec<String> = probes
+            .iter()
+            .map(|(t, c, v)| {
+                format!(
+                    "SELECT 1 FROM {} WHERE {} = {v}",
+                    MYSQL.quote_ident(t),
+                    MYSQL.quote_ident(c)
+                )
+            })
+            .collect();
+        let sql = format!("EXPLAIN {}", parts.join(" UNION ALL "));
+        let rows: Vec<mysql::Row> = self
+            .conn
+            .query(&sql)
+            .map_err(|e| query_err(&self.url, "estimating rows of a value", e))?;
+        for row in rows {
+            let number = |name: &str| row.get_opt::<u64, _>(name).and_then(|v| v.ok());
+            if let (Some(id), Some(n)) = (number("id"), number("rows"))
+                && let Some(slot) = usize::try_from(id)
+                    .ok()
+                    .and_then(|id| id.checked_sub(1))
+                    .and_then(|i| found.get_mut(i))
+            {
+                *slot = Some(n);
+            }
+        }
+        Ok(found)
+    }
+
     /// A MEMORY table (hash index: one probe per scanned row), sized for its keys, filled by
     /// `LOAD DATA LOCAL INFILE` where the server takes it, else by multi-row INSERTs of up to
     /// KEY_INSERT_BYTES.
