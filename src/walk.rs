@@ -2333,8 +2333,8 @@ struct Planner<'a> {
     /// keys of its rows to read).
     referencing: Vec<Vec<usize>>,
     /// The source's estimate of a table's rows whose first key column holds a value, for the
-    /// values the roots' keys hold ([`Planner::lead_probes`]): what a scan for keys that all
-    /// lead with that value reads ([`Planner::scan_rows`]).
+    /// values the roots' keys lead with ([`Planner::lead_probes`]): what a scan for keys that
+    /// all lead with that value reads ([`Planner::scan_rows`]).
     lead_rows: HashMap<(usize, i64), f64>,
 }
 
