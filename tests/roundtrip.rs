@@ -811,7 +811,7 @@ fn mysql_scans_by_keys_of_three_of_one_lead_find_the_rows_lookups_find() {
 /// `(tenant_id, id)`, are read by one scan of its range rather than looked up project by project
 /// (priced against the whole table, they were looked up); a hundred projects of the tenant
 /// holding nine tenths of the table have their tasks looked up, where the tenants' average
-/// share of the table (a tenth of it) would have priced a scan of that tenant's range, nine
+/// share of the table (an eleventh of it) would have priced a scan of that tenant's range, ten
 /// times as many rows. Either way the dump is the one lookups write.
 #[test]
 fn mysql_scans_of_one_tenant_are_priced_by_its_own_range() {
