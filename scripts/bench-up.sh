@@ -31,5 +31,8 @@ if [ "$want" -gt "$cap" ]; then want=$cap; fi
 have=$(mariadb --protocol=socket -u root -N -e "SELECT @@innodb_buffer_pool_size")
 if [ "$want" -gt "$have" ]; then
   echo "bench-up: growing the InnoDB buffer pool from $(( have >> 20 )) to $(( want >> 20 )) MiB"
-  mariadb --protocol=socket -u root -e "SET GLOBAL innodb_buffer_pool_size = $want"
+  # A server that cannot resize it online (MariaDB before 10.2) keeps its pool: the benchmarks
+  # still run, and bench/run.py says the database does not fit.
+  mariadb --protocol=socket -u root -e "SET GLOBAL innodb_buffer_pool_size = $want" ||
+    echo "bench-up: the server kept its buffer pool of $(( have >> 20 )) MiB; scale 10 will be read from disk"
 fi
