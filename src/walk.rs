@@ -2718,7 +2718,7 @@ impl<'a> Planner<'a> {
             if self.scannable[child_id]
                 && !held.too_long[rel]
                 && self.lookup_cost(rel, held.seen[rel]) * HOLD_GROWTH
-                    >= self.scan_rows(rel, one_lead(&held.keys[rel], &keys).as_ref())
+                    >= self.scan_rows(child_id, rel, one_lead(&held.keys[rel], &keys).as_ref())
             {
                 let bytes = bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
                 held.keys[rel].push(&keys, bytes.clone());
@@ -2782,7 +2782,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The rows a scan for the children through relation `rel` reads: the child's every row,
+    /// The rows a scan of table `c` for its children through relation `rel` reads: its every row,
     /// or, when the keys all lead with one value (`lead`) and the relation's first column is
     /// the first of the child's key, the rows the source estimated to hold that value
     /// ([`Planner::lead_probes`]): the scan names the value ([`Queries::leading_cond`]), and
@@ -2791,9 +2791,8 @@ impl<'a> Planner<'a> {
     /// each, priced against a scan of the whole table. Not priced by the column's average
     /// share of the table: under a tenant holding most of it, a few keys would be priced at a
     /// small tenant's range and read the large one's.
-    fn scan_rows(&self, rel: usize, lead: Option<&Value>) -> f64 {
+    fn scan_rows(&self, c: usize, rel: usize, lead: Option<&Value>) -> f64 {
         let r = &self.model.relations[rel];
-        let c = self.id(&r.child);
         let rows = self.tables[c].rows_estimate.unwrap_or(0) as f64;
         let first = match (r.columns.first(), self.tables[c].key.first()) {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
@@ -2989,7 +2988,7 @@ impl<'a> Planner<'a> {
             return Err(lists);
         };
         let scan_rows = match lists.as_slice() {
-            [(e, keys)] => self.scan_rows(e.relation, keys.lead.as_ref().map(|(v, _)| v)),
+            [(e, keys)] => self.scan_rows(c, e.relation, keys.lead.as_ref().map(|(v, _)| v)),
             _ => child.rows_estimate.unwrap_or(0) as f64,
         };
         if lookups < scan_rows {
@@ -4275,6 +4274,15 @@ mod tests {
 
     /// The condition of a scan of `child` for the children of `list`'s keys of `parent`, and
     /// the bytes the keys take in it by [`SharedKeys::scan_bytes`].
+    /// The walk's queries of `model` in MySQL's dialect, whole rows not asked for.
+    fn mysql_queries(model: &Model) -> Queries<'_> {
+        Queries {
+            model,
+            dialect: &crate::dialect::MYSQL,
+            full_rows: false,
+        }
+    }
+
     fn scan_cond(queries: &Queries, parent: &str, child: &str, list: KeyList) -> (String, usize) {
         let edge = scan_edge(queries, parent, child, list);
         let scan_bytes = edge.keys.scan_bytes(queries.dialect);
@@ -4295,11 +4303,7 @@ mod tests {
                    FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
             "tables:\n  projects:\n    children: [tasks]\n",
         );
-        let queries = Queries {
-            model: &model,
-            dialect: &crate::dialect::MYSQL,
-            full_rows: false,
-        };
+        let queries = mysql_queries(&model);
         let relation = model
             .relations
             .iter()
@@ -4354,12 +4358,7 @@ mod tests {
                    FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));",
             "tables:\n  orders:\n    children: [notes]\n  projects:\n    children: [tasks]\n",
         );
-        let dialect = &crate::dialect::MYSQL;
-        let queries = Queries {
-            model: &model,
-            dialect,
-            full_rows: false,
-        };
+        let queries = mysql_queries(&model);
         let scan =
             |parent: &str, child: &str, list: KeyList| scan_cond(&queries, parent, child, list);
         // Every third of 300 orders from 1000: bits 1000 to 1897.
@@ -4441,12 +4440,7 @@ mod tests {
                    FOREIGN KEY (w_id, d_id, o_id) REFERENCES orders (w_id, d_id, o_id));",
             "tables:\n  orders:\n    children: [lines]\n",
         );
-        let dialect = &crate::dialect::MYSQL;
-        let queries = Queries {
-            model: &model,
-            dialect,
-            full_rows: false,
-        };
+        let queries = mysql_queries(&model);
         let scan = |keys: &[[i64; 3]]| {
             let mut list = KeyList::default();
             for k in keys {
@@ -4516,12 +4510,7 @@ mod tests {
         for t in ["items", "notes", "tasks"] {
             model.tables.get_mut(t).expect("the table").rows_estimate = Some(100_000);
         }
-        let dialect = &crate::dialect::MYSQL;
-        let queries = Queries {
-            model: &model,
-            dialect,
-            full_rows: false,
-        };
+        let queries = mysql_queries(&model);
         let edge =
             |parent: &str, child: &str, list: KeyList| scan_edge(&queries, parent, child, list);
         // 1,000 orders, every third id, in no order.
@@ -4533,7 +4522,7 @@ mod tests {
             items,
             &[edge("orders", "items", KeyList::Ints(ids.clone()))],
             4,
-            dialect,
+            queries.dialect,
         );
         assert_eq!(ranges.len(), 4);
         let mut seen = Vec::new();
@@ -4583,7 +4572,7 @@ mod tests {
                 &model.tables[child],
                 &[edge(parent, child, list)],
                 connections,
-                dialect,
+                queries.dialect,
             )
         };
         assert!(cut("orders", "notes", KeyList::Ints(ids.clone()), 4).is_empty());
