@@ -66,6 +66,14 @@ const NOT_IN_NUMBERS: &[&str] = &[
     "forename",
 ];
 
+/// Words before `address` that make it a machine's, not a person's: where something is kept
+/// (MediaWiki's `content_address`, `tt:123`, the row holding a revision's text), or a server's
+/// own. An IP, MAC or email address stays personal.
+const MACHINE_ADDRESS_WORDS: &[&str] = &[
+    "content", "storage", "blob", "memory", "object", "file", "cache", "node", "server", "listen",
+    "bind", "contract",
+];
+
 /// The personal words a column name holds (split at `_`, `-`, spaces and case changes): each
 /// word is, or starts or ends with, one of [`PERSONAL`] (short ones must match exactly), or is
 /// one of [`PERSONAL_WORDS`]; and its last word, when one of [`PERSONAL_LAST_WORDS`].
@@ -97,6 +105,13 @@ fn personal_words(column: &str) -> Vec<&'static str> {
         )
         .copied()
         .collect();
+    // `address` right after a word naming where a machine keeps something.
+    let machine_address = words
+        .windows(2)
+        .any(|w| w[1] == "address" && MACHINE_ADDRESS_WORDS.contains(&w[0].as_str()));
+    if machine_address {
+        found.retain(|&p| p != "address");
+    }
     found.dedup();
     found
 }
@@ -2429,6 +2444,11 @@ mod tests {
             "last",
             "Surname",
             "card_expiry",
+            "email_address",
+            "billing_address",
+            "mac_address",
+            "address",
+            "content_address_owner_email",
         ] {
             assert!(looks_personal(yes), "{yes}");
         }
@@ -2450,6 +2470,9 @@ mod tests {
             "user_email_authenticated",
             "password_changed",
             "phone_count",
+            "content_address",
+            "storageAddress",
+            "server_address",
         ] {
             assert!(!looks_personal(no), "{no}");
         }
