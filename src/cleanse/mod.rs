@@ -105,11 +105,15 @@ fn personal_words(column: &str) -> Vec<&'static str> {
         )
         .copied()
         .collect();
-    // `address` right after a word naming where a machine keeps something.
-    let machine_address = words
-        .windows(2)
-        .any(|w| w[1] == "address" && MACHINE_ADDRESS_WORDS.contains(&w[0].as_str()));
-    if machine_address {
+    // `address` only right after a word naming where a machine keeps something: every word
+    // holding it is the word `address`, after such a word.
+    let machine_address = |i: usize| {
+        words[i] == "address" && i > 0 && MACHINE_ADDRESS_WORDS.contains(&words[i - 1].as_str())
+    };
+    if (0..words.len())
+        .filter(|&i| words[i].contains("address"))
+        .all(machine_address)
+    {
         found.retain(|&p| p != "address");
     }
     found.dedup();
@@ -2449,6 +2453,7 @@ mod tests {
             "mac_address",
             "address",
             "content_address_owner_email",
+            "content_address_or_home_address",
         ] {
             assert!(looks_personal(yes), "{yes}");
         }
