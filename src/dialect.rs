@@ -41,6 +41,17 @@ impl BitSet {
         if dims.len() != columns || columns == 0 {
             return None;
         }
+        BitSet::over(dims, each, max_bytes)
+    }
+
+    /// The set of the keys that `each` gives over `dims`, each column's least and greatest
+    /// value when known already (a key outside them is left out), when their bits take at most
+    /// `max_bytes`: [`BitSet::of`] without its pass for them.
+    pub fn over(
+        dims: Vec<(i64, i64)>,
+        each: impl Fn(&mut dyn FnMut(&[i64])),
+        max_bytes: usize,
+    ) -> Option<BitSet> {
         let cells = cells(&dims)?;
         let bytes = cells.div_ceil(8);
         if bytes > max_bytes as u128 {
@@ -63,6 +74,14 @@ impl BitSet {
 
     /// The cell of `key`, when it lies within the set's ranges.
     fn cell(&self, key: &[i64]) -> Option<usize> {
+        if let ([(lo, hi)], [v]) = (self.dims.as_slice(), key) {
+            // One column, the common case: its distance from the least, which the set's size
+            // bounds (no 128-bit arithmetic).
+            return (lo <= v && v <= hi).then(|| v.abs_diff(*lo) as usize);
+        }
+        if key.len() != self.dims.len() {
+            return None;
+        }
         cell_index(&self.dims, key).and_then(|c| usize::try_from(c).ok())
     }
 
@@ -924,6 +943,23 @@ mod tests {
         let mut s = String::new();
         MYSQL.write_in_list(&two, &[&k1[..2], &k3[..2]], &mut s);
         assert_eq!(s, "(a,b) IN (('t',1),('T',3))");
+    }
+
+    /// A set over ranges known already holds the keys given within them, and neither a key
+    /// outside them nor one of another width; it is the set the keys' own ranges make.
+    #[test]
+    fn bit_sets_over_known_ranges_hold_the_keys_within_them() {
+        let keys: [&[i64]; 5] = [&[5], &[9], &[2], &[12], &[7, 1]];
+        let set =
+            BitSet::over(vec![(5, 9)], |f| keys.iter().for_each(|k| f(k)), 8).expect("the set");
+        for v in 0..15 {
+            assert_eq!(set.contains(&[v]), v == 5 || v == 9, "{v}");
+        }
+        assert!(!set.contains(&[7, 1]));
+        let within: [&[i64]; 2] = [&[5], &[9]];
+        let of = BitSet::of(1, |f| within.iter().for_each(|k| f(k)), 8).expect("the set");
+        assert_eq!((of.dims, of.bits), (set.dims.clone(), set.bits.clone()));
+        assert!(BitSet::over(vec![(0, 100)], |_| {}, 8).is_none());
     }
 
     /// A set of bits holds each value given (negative, repeated, in any order) and no other,

@@ -1548,9 +1548,11 @@ impl SharedKeys {
     /// [`SharedKeys::bit_dims`], [`SharedKeys::bit_set_bytes`]).
     fn bit_set(&self, dialect: &dyn Dialect) -> Option<BitSet> {
         let hex = self.bit_set_bytes(dialect)?;
-        let both = self.bit_dims()?.len() == 2;
-        BitSet::of(
-            if both { 2 } else { 1 },
+        // The spans of the keys' columns, kept as they were held.
+        let dims = self.bit_dims()?;
+        let both = dims.len() == 2;
+        BitSet::over(
+            dims,
             |f| {
                 for l in &self.lists {
                     match &**l {
