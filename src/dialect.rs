@@ -12,12 +12,20 @@ use std::fmt::Write;
 /// A set of keys of one or two integer columns as bits, one for each combination of the
 /// columns' values from their least to their greatest (`dims`), the last column's varying
 /// fastest: the key `(v1, v2)` is cell `(v1 - lo1) * (hi2 - lo2 + 1) + (v2 - lo2)`, bit
-/// `cell % 8` of byte `cell / 8`.
+/// `cell % 8` of byte `cell / 8`; or, where the room allows, byte `cell`, 1 or 0 (`bytes`).
+///
+/// The server tests a row by a byte's value faster than by its bit, which takes shifts and
+/// masks, each an operation of its own a row: the benchmark's large tenant at scale 1, whose
+/// tasks, comments, attachments and task tags are scanned for keys of a few hundred thousand
+/// cells, cost the server 4.02-4.08 billion instructions by bits and 3.76-3.77 billion by
+/// bytes (callgrind on mariadbd), the bytes' larger text (3.6 MB of hex in all) parsed too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BitSet {
     /// Each column's least and greatest value.
     pub dims: Vec<(i64, i64)>,
     pub bits: Vec<u8>,
+    /// A byte a cell rather than a bit.
+    pub bytes: bool,
 }
 
 impl BitSet {
@@ -46,14 +54,16 @@ impl BitSet {
 
     /// The set of the keys that `each` gives over `dims`, each column's least and greatest
     /// value when known already (a key outside them is left out), when their bits take at most
-    /// `max_bytes`: [`BitSet::of`] without its pass for them.
+    /// `max_bytes` (a byte a key when those take at most `max_bytes`): [`BitSet::of`] without
+    /// its pass for them.
     pub fn over(
         dims: Vec<(i64, i64)>,
         each: impl Fn(&mut dyn FnMut(&[i64])),
         max_bytes: usize,
     ) -> Option<BitSet> {
         let cells = cells(&dims)?;
-        let bytes = cells.div_ceil(8);
+        let wide = cells <= max_bytes as u128;
+        let bytes = if wide { cells } else { cells.div_ceil(8) };
         if bytes > max_bytes as u128 {
             return None;
         }
@@ -61,12 +71,23 @@ impl BitSet {
         let mut set = BitSet {
             bits: vec![0u8; bytes as usize],
             dims,
+            bytes: wide,
         };
+        let wide = set.bytes;
         each(&mut |key| {
-            if let Some(cell) = set.cell(key)
-                && let Some(b) = set.bits.get_mut(cell / 8)
-            {
-                *b |= 1 << (cell % 8);
+            if let Some(cell) = set.cell(key) {
+                match wide {
+                    true => {
+                        if let Some(b) = set.bits.get_mut(cell) {
+                            *b = 1;
+                        }
+                    }
+                    false => {
+                        if let Some(b) = set.bits.get_mut(cell / 8) {
+                            *b |= 1 << (cell % 8);
+                        }
+                    }
+                }
             }
         });
         Some(set)
@@ -91,7 +112,10 @@ impl BitSet {
         key.len() == self.dims.len()
             && self
                 .cell(key)
-                .and_then(|c| self.bits.get(c / 8).map(|b| b & (1 << (c % 8)) != 0))
+                .and_then(|c| match self.bytes {
+                    true => self.bits.get(c).map(|&b| b == 1),
+                    false => self.bits.get(c / 8).map(|b| b & (1 << (c % 8)) != 0),
+                })
                 .unwrap_or(false)
     }
 }
@@ -100,17 +124,19 @@ impl BitSet {
 /// and greatest value), each followed by ` AND `, and returns the expression of a row's cell
 /// over them (as a [`BitSet`] numbers them), which only rows that pass those tests reach: the
 /// server tests the conditions in the order written, and an unsigned column's value below its
-/// least would make the subtraction fail.
-fn write_cell(cols: &[String], dims: &[(i64, i64)], out: &mut String) -> String {
+/// least would make the subtraction fail. The cell plus `plus`, when given, taken off the last
+/// column's least value (`c.x - (4)`, not `c.x - (5) + 1`: an operation less for each row).
+fn write_cell(cols: &[String], dims: &[(i64, i64)], plus: i128, out: &mut String) -> String {
     let mut terms = Vec::with_capacity(cols.len());
     for (i, (col, &(lo, hi))) in cols.iter().zip(dims).enumerate() {
-        let _ = write!(out, "{col} >= {lo} AND {col} <= {hi} AND ");
+        let _ = write!(out, "{col} BETWEEN {lo} AND {hi} AND ");
         let width: i128 = dims[i + 1..]
             .iter()
             .map(|&(lo, hi)| i128::from(hi) - i128::from(lo) + 1)
             .product();
+        // The last column's width is 1 (no column after it).
         terms.push(match width {
-            1 => format!("{col} - ({lo})"),
+            1 => format!("{col} - ({})", i128::from(lo) - plus),
             w => format!("({col} - ({lo})) * {w}"),
         });
     }
@@ -154,7 +180,7 @@ fn cells(dims: &[(i64, i64)]) -> Option<u128> {
     })
 }
 
-/// The bytes a [`BitSet`] over `dims` would take; None past `u64`'s range.
+/// The bytes a [`BitSet`] over `dims` would take as bits; None past `u64`'s range.
 pub fn bit_set_bytes(dims: &[(i64, i64)]) -> Option<u64> {
     cells(dims).map(|c| c.div_ceil(8) as u64)
 }
@@ -269,8 +295,8 @@ pub trait Dialect: Sync {
     }
 
     /// Writes that the integer columns `cols` (as many as the set's) hold one of the keys of
-    /// `set` as a test of one bit of a byte string, when the engine can (`false`, nothing
-    /// written, when not). For a scan whose keys are dense (a tenant's among others'), this
+    /// `set` as a test of one bit (or byte, see [`BitSet`]) of a byte string, when the engine
+    /// can (`false`, nothing written, when not). For a scan whose keys are dense (a tenant's among others'), this
     /// costs the server a few operations a row, where an IN list costs it a binary search a row
     /// and the parsing and sorting of every key: a scan of 20,000 attachments for the 60,000
     /// tasks of one tenant, every fifth id, took MariaDB 22-27 ms this way, 66-69 ms by an IN
@@ -430,9 +456,9 @@ impl Dialect for MySqlDialect {
         Some("SET foreign_key_checks = 1;")
     }
 
-    /// `col >= lo AND col <= hi AND ASCII(SUBSTRING(X'..', (cell >> 3) + 1, 1)) & (1 << (cell
-    /// & 7))`, where the cell is `(col - lo)`, or for two columns `(c1 - lo1) * width2 + (c2 -
-    /// lo2)`. The server tests the conditions of an AND in the order written and stops at the
+    /// `col BETWEEN lo AND hi AND ASCII(SUBSTRING(X'..', (cell >> 3) + 1, 1)) & (1 << (cell &
+    /// 7))`, where the cell is `(col - lo)`, or for two columns `(c1 - lo1) * width2 + (c2 -
+    /// lo2)`; a byte a key: `ASCII(SUBSTRING(X'..', cell + 1)) = 1`. The server tests the conditions of an AND in the order written and stops at the
     /// first false, so no `col - lo` is negative where it is computed (which an unsigned
     /// column would refuse). A hex string has the binary character set: SUBSTRING counts
     /// bytes, and ASCII gives the byte.
@@ -440,10 +466,18 @@ impl Dialect for MySqlDialect {
         if cols.len() != set.dims.len() {
             return false;
         }
-        let cell = write_cell(cols, &set.dims, out);
+        // A byte's position counts from 1.
+        let cell = write_cell(cols, &set.dims, i128::from(set.bytes), out);
         out.push_str("ASCII(SUBSTRING(X'");
         push_hex(&set.bits, out);
-        let _ = write!(out, "', (({cell}) >> 3) + 1, 1)) & (1 << (({cell}) & 7))");
+        match set.bytes {
+            true => {
+                let _ = write!(out, "', {cell})) = 1");
+            }
+            false => {
+                let _ = write!(out, "', (({cell}) >> 3) + 1, 1)) & (1 << (({cell}) & 7))");
+            }
+        }
         true
     }
 
@@ -457,7 +491,7 @@ impl Dialect for MySqlDialect {
         if cols.len() != dims.len() || cells.is_empty() {
             return false;
         }
-        let cell = write_cell(cols, dims, out);
+        let cell = write_cell(cols, dims, 0, out);
         let _ = write!(out, "({cell}) IN (");
         let mut digits = itoa::Buffer::new();
         for (i, &c) in cells.iter().enumerate() {
@@ -983,7 +1017,7 @@ mod tests {
             sql,
             // -3 is bit 0 and 4 bit 7 of the first byte, 9 and 12 bits 4 and 7 of the second,
             // 20 bit 7 of the third.
-            "c.x >= -3 AND c.x <= 20 AND ASCII(SUBSTRING(X'819080', \
+            "c.x BETWEEN -3 AND 20 AND ASCII(SUBSTRING(X'819080', \
              ((c.x - (-3)) >> 3) + 1, 1)) & (1 << ((c.x - (-3)) & 7))"
         );
         // Pairs: rows of 3 cells (the second column 5 to 7), from (10, 5).
@@ -1002,11 +1036,49 @@ mod tests {
         assert!(MYSQL.write_bit_set(&cols, &set, &mut sql));
         assert_eq!(
             sql,
-            "c.a >= 10 AND c.a <= 12 AND c.b >= 5 AND c.b <= 7 AND ASCII(SUBSTRING(X'8d00', \
+            "c.a BETWEEN 10 AND 12 AND c.b BETWEEN 5 AND 7 AND ASCII(SUBSTRING(X'8d00', \
              ((((c.a - (10)) * 3) + (c.b - (5))) >> 3) + 1, 1)) & \
              (1 << ((((c.a - (10)) * 3) + (c.b - (5))) & 7))"
         );
         assert!(!MYSQL.write_bit_set(&cols[..1], &set, &mut String::new()));
         assert!(!SQLITE.bit_sets());
+    }
+
+    /// Given room for a byte a key, a set takes one (1 for a key, 0 for none) and is tested by
+    /// that byte's value; a byte short of that room, it takes bits.
+    #[test]
+    fn sets_with_room_take_a_byte_a_key() {
+        let values = [-3_i64, 9, -3, 4, 20, 12];
+        let of = |max| BitSet::of(1, |f| values.iter().for_each(|&v| f(&[v])), max);
+        let set = of(24).expect("the set");
+        assert!(set.bytes);
+        assert_eq!(set.bits.len(), 24);
+        for v in -10..30 {
+            assert_eq!(set.contains(&[v]), values.contains(&v), "{v}");
+        }
+        let mut sql = String::new();
+        assert!(MYSQL.write_bit_set(&["c.x".to_string()], &set, &mut sql));
+        assert_eq!(
+            sql,
+            // -3 is byte 1 (SUBSTRING counts from 1), 4 byte 8, 9 byte 13, 12 byte 16, 20
+            // byte 24.
+            "c.x BETWEEN -3 AND 20 AND ASCII(SUBSTRING(\
+             X'010000000000000100000000010000010000000000000001', c.x - (-4))) = 1"
+        );
+        let bits = of(23).expect("the set");
+        assert!(!bits.bytes);
+        assert_eq!(bits.bits.len(), 3);
+        // Pairs: byte 1 is (10, 5), the second column's width 3.
+        let pairs = [[10_i64, 5], [10, 7], [12, 6], [11, 5]];
+        let set = BitSet::of(2, |f| pairs.iter().for_each(|p| f(p)), 9).expect("the set");
+        assert_eq!(set.bits, vec![1, 0, 1, 1, 0, 0, 0, 1, 0]);
+        let mut sql = String::new();
+        let cols = ["c.a".to_string(), "c.b".to_string()];
+        assert!(MYSQL.write_bit_set(&cols, &set, &mut sql));
+        assert_eq!(
+            sql,
+            "c.a BETWEEN 10 AND 12 AND c.b BETWEEN 5 AND 7 AND ASCII(SUBSTRING(\
+             X'010001010000000100', ((c.a - (10)) * 3) + (c.b - (4)))) = 1"
+        );
     }
 }

@@ -105,6 +105,7 @@ pub fn plan(
         model,
         dialect,
         full_rows: true,
+        key_room: crate::walk::scan_key_room(&prepared.batch),
     };
     let placeholder = |cols: &[String]| {
         if cols.len() == 1 {
@@ -295,6 +296,7 @@ fn explain_row(
         model,
         dialect,
         full_rows: false,
+        key_room: crate::walk::scan_key_room(&prepared.batch),
     };
     let request = DumpRequest {
         roots: vec![row.to_string()],

@@ -1233,6 +1233,12 @@ const HOLD_GROWTH: f64 = 64.0;
 /// slower (0.41 s against 0.39 s, median of 15 runs).
 const SCAN_KEY_BYTES: usize = 1 << 20;
 
+/// The bytes a scan's keys may take in its text: [`SCAN_KEY_BYTES`], or less where the
+/// server's packet limit is lower.
+pub(crate) fn scan_key_room(batch: &Batch) -> usize {
+    SCAN_KEY_BYTES.min(batch.max_bytes)
+}
+
 /// The fewest keys a scan tests as a set of bits ([`Dialect::write_bit_set`]) rather than
 /// in an IN list, when the bits take less room: a short list costs the server little either way.
 const BIT_SET_MIN_KEYS: usize = 32;
@@ -1416,7 +1422,8 @@ impl SharedKeys {
 
     /// The bytes a scan's query takes to test the keys as a set of bits, when it does: at
     /// least [`BIT_SET_MIN_KEYS`] keys whose bits' hex digits take no more room than their IN
-    /// list would.
+    /// list would. (A scan with room to spare tests them by a byte each: see
+    /// [`Queries::scan_filter`].)
     fn bit_set_bytes(&self, dialect: &dyn Dialect) -> Option<usize> {
         if !dialect.bit_sets() || self.len() < BIT_SET_MIN_KEYS {
             return None;
@@ -1544,12 +1551,28 @@ impl SharedKeys {
         Some(keys)
     }
 
+    /// The bytes of text that testing the keys by a byte each takes beyond their set of bits,
+    /// when a scan tests them by bits.
+    fn byte_set_extra(&self, dialect: &dyn Dialect) -> Option<usize> {
+        let hex = self.bit_set_bytes(dialect)?;
+        let cells = crate::dialect::cell_count(&self.bit_dims()?)?;
+        usize::try_from(cells)
+            .ok()?
+            .checked_mul(2)?
+            .checked_sub(hex)
+    }
+
     /// The keys as the set of bits a scan tests them by, when it does (see
-    /// [`SharedKeys::bit_dims`], [`SharedKeys::bit_set_bytes`]).
-    fn bit_set(&self, dialect: &dyn Dialect) -> Option<BitSet> {
+    /// [`SharedKeys::bit_dims`], [`SharedKeys::bit_set_bytes`]); as a byte a key when `bytes`.
+    fn bit_set(&self, dialect: &dyn Dialect, bytes: bool) -> Option<BitSet> {
         let hex = self.bit_set_bytes(dialect)?;
         // The spans of the keys' columns, kept as they were held.
         let dims = self.bit_dims()?;
+        let room = match bytes {
+            true => hex + self.byte_set_extra(dialect)?,
+            false => hex,
+        }
+        .div_ceil(2);
         let both = dims.len() == 2;
         BitSet::over(
             dims,
@@ -1570,7 +1593,7 @@ impl SharedKeys {
                     }
                 }
             },
-            hex.div_ceil(2),
+            room,
         )
     }
 
@@ -2062,6 +2085,7 @@ impl<'a> Walker<'a> {
             model,
             dialect,
             full_rows,
+            key_room: scan_key_room(&batch),
         };
         Walker {
             layouts: model
@@ -2392,6 +2416,7 @@ impl<'a> Planner<'a> {
             model,
             dialect,
             full_rows,
+            key_room: scan_key_room(&batch),
         };
         let tables: Vec<&'a TableModel> = model.tables.values().collect();
         let mut referencing: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -3067,7 +3092,12 @@ impl<'a> Planner<'a> {
     ) -> ScanJob {
         let child = self.model_table(c);
         let keys: usize = edges.iter().map(|e| e.keys.len()).sum();
-        let bytes: usize = edges.iter().map(|e| e.keys.scan_bytes(self.dialect)).sum();
+        // Sets of bits as written: by a byte a key where the room allows.
+        let bytes: usize = edges
+            .iter()
+            .map(|e| e.keys.scan_bytes(self.dialect))
+            .sum::<usize>()
+            + self.queries().byte_sets(&edges).1;
         // Each range's query carries the whole key list, which the server parses again: the
         // ranges must be long next to it (by its bytes too, unless in key tables). A set of
         // bits is parsed as one literal, whatever the keys it holds.
@@ -3310,6 +3340,7 @@ impl<'a> Planner<'a> {
             model: self.model,
             dialect: self.dialect,
             full_rows: self.full_rows,
+            key_room: scan_key_room(&self.batch),
         }
     }
 }
@@ -3492,6 +3523,9 @@ pub struct Queries<'a> {
     pub dialect: &'static dyn Dialect,
     /// Queries read every column of a row (a dump), or only its key and references (a plan).
     pub full_rows: bool,
+    /// The bytes a scan's keys may take in its text ([`SCAN_KEY_BYTES`] at most): what the
+    /// keys leave of it lets their sets of bits take a byte a key (0: bits only).
+    pub key_room: usize,
 }
 
 impl Queries<'_> {
@@ -3746,9 +3780,11 @@ impl Queries<'_> {
 
     /// What a scan of `edges` (keys in its text) tests each row by, whatever its range.
     fn scan_filter(&self, edges: &[ScanEdge]) -> ScanFilter {
+        let (bytes, _) = self.byte_sets(edges);
         let groups: Vec<String> = edges
             .iter()
-            .map(|e| {
+            .zip(bytes)
+            .map(|(e, bytes)| {
                 // The edge's `when` values come first: the server tests the conditions in
                 // the order written, and a row of another type then skips the list (a scan of
                 // 250,000 polymorphic comments: 193 ms of server time against 201 ms).
@@ -3777,11 +3813,11 @@ impl Queries<'_> {
                 };
                 // A dense list as a set of bits, when that takes no more room than the list
                 // (the hex digits of its bytes against the list's text).
-                let set = e.keys.bit_set(dialect);
-                let bits =
+                let set = e.keys.bit_set(dialect, bytes);
+                let set =
                     set.is_some_and(|set| dialect.write_bit_set(&columns[from..], &set, &mut g));
                 // Else sparse pairs as cells: one value a row, found in a list of values.
-                let bits = bits
+                let bits = set
                     || e.keys.cells(dialect).is_some_and(|(dims, cells)| {
                         dialect.write_cell_list(&columns[from..], &dims, &cells, &mut g)
                     });
@@ -3801,7 +3837,10 @@ impl Queries<'_> {
                 // orders found by 30,000 (district, customer) pairs took 14.7 s that way, and
                 // 0.05 s bare, joined to the list.
                 let rows = !bits && columns.len() - from > 1;
-                g.push_str(if rows { ")" } else { ") IS TRUE" });
+                // A set of bits is no list, and left bare too: `IS TRUE` around it costs the
+                // server an operation a row (the benchmark's large tenant: 2% of its
+                // instructions).
+                g.push_str(if rows || set { ")" } else { ") IS TRUE" });
                 if let Some(r) = e.relation {
                     g.push_str(&self.edge_filter(r));
                 }
@@ -3815,6 +3854,25 @@ impl Queries<'_> {
                 _ => format!("(({}))", groups.join(") OR (")),
             },
         }
+    }
+
+    /// Which of a scan's edges test their keys by a byte each rather than by a bit (see
+    /// [`BitSet`]), in order while the room the scan's keys leave in its text
+    /// ([`Queries::key_room`]) takes them; and the bytes those take beyond their bits.
+    fn byte_sets(&self, edges: &[ScanEdge]) -> (Vec<bool>, usize) {
+        let planned: usize = edges.iter().map(|e| e.keys.scan_bytes(self.dialect)).sum();
+        let mut spare = self.key_room.saturating_sub(planned);
+        let bytes = edges
+            .iter()
+            .map(|e| match e.keys.byte_set_extra(self.dialect) {
+                Some(extra) if extra <= spare => {
+                    spare -= extra;
+                    true
+                }
+                _ => false,
+            })
+            .collect();
+        (bytes, self.key_room.saturating_sub(planned) - spare)
     }
 
     /// Whether a scan reads rows brought by child edges, which the table's filter applies to
@@ -4317,6 +4375,7 @@ mod tests {
             model,
             dialect: &crate::dialect::MYSQL,
             full_rows: false,
+            key_room: SCAN_KEY_BYTES,
         }
     }
 
@@ -4401,14 +4460,30 @@ mod tests {
         // Every third of 300 orders from 1000: bits 1000 to 1897.
         let dense: Vec<i64> = (0..300).rev().map(|i| 1000 + 3 * i).collect();
         let (bits, bytes) = scan("orders", "notes", KeyList::Ints(dense.clone()));
+        // With the room a scan's text has, a byte a key: byte 1 of the set is order 1000.
         assert!(
             bits.starts_with(
-                "(c.`order_id` >= 1000 AND c.`order_id` <= 1897 AND ASCII(SUBSTRING(X'"
-            ),
+                "(c.`order_id` BETWEEN 1000 AND 1897 AND ASCII(SUBSTRING(X'0100000100"
+            ) && bits.ends_with("', c.`order_id` - (999))) = 1)"),
             "{bits}"
         );
         assert!(!bits.contains(" IN ("), "{bits}");
-        assert!(bits.len() < 400 && bytes < 300, "{} {bytes}", bits.len());
+        // Counted as bits (226 hex digits), written as 898 bytes (1,796 digits).
+        assert!(bits.len() < 1900 && bytes < 300, "{} {bytes}", bits.len());
+        // Without that room, a bit a key.
+        let tight = Queries {
+            key_room: 0,
+            ..mysql_queries(&model)
+        };
+        let (bits, _) = scan_cond(&tight, "orders", "notes", KeyList::Ints(dense.clone()));
+        assert!(
+            bits.starts_with("(c.`order_id` BETWEEN 1000 AND 1897 AND ASCII(SUBSTRING(X'")
+                && bits.ends_with(
+                    "', ((c.`order_id` - (1000)) >> 3) + 1, 1)) & (1 << ((c.`order_id` - (1000)) & 7)))"
+                )
+                && bits.len() < 400,
+            "{bits}"
+        );
         // The same orders a thousand apart, and 31 of them: listed.
         let sparse: Vec<i64> = dense.iter().map(|k| k * 1000).collect();
         let (listed, _) = scan("orders", "notes", KeyList::Ints(sparse));
@@ -4420,7 +4495,7 @@ mod tests {
         let pairs: Vec<(i64, i64)> = dense.iter().map(|&k| (7, k)).collect();
         let (tenant, _) = scan("projects", "tasks", KeyList::Pairs(pairs.clone()));
         assert!(
-            tenant.contains(" AND (c.`tenant_id` = 7 AND c.`project_id` >= 1000 AND"),
+            tenant.contains(" AND (c.`tenant_id` = 7 AND c.`project_id` BETWEEN 1000 AND"),
             "{tenant}"
         );
         let mut two = pairs.clone();
@@ -4428,8 +4503,9 @@ mod tests {
         let (tenants, _) = scan("projects", "tasks", KeyList::Pairs(two));
         assert!(
             tenants.contains(
-                " AND (c.`tenant_id` >= 7 AND c.`tenant_id` <= 8 AND c.`project_id` >= 1000 AND"
-            ) && tenants.contains("(((c.`tenant_id` - (7)) * 898) + (c.`project_id` - (1000)))"),
+                " AND (c.`tenant_id` BETWEEN 7 AND 8 AND c.`project_id` BETWEEN 1000 AND"
+            ) && tenants
+                .ends_with("', ((c.`tenant_id` - (7)) * 898) + (c.`project_id` - (999)))) = 1)"),
             "{tenants}"
         );
         // Of tenants far apart: each pair's cell, in a list of values.
@@ -4438,9 +4514,9 @@ mod tests {
         let (cells, bytes) = scan("projects", "tasks", KeyList::Pairs(far.clone()));
         assert!(
             cells.contains(
-                " AND (c.`tenant_id` >= 7 AND c.`tenant_id` <= 7000000 AND c.`project_id` >= 1000 \
-                 AND c.`project_id` <= 1897 AND (((c.`tenant_id` - (7)) * 898) + (c.`project_id` \
-                 - (1000))) IN (0,3,6,"
+                " AND (c.`tenant_id` BETWEEN 7 AND 7000000 AND c.`project_id` BETWEEN 1000 \
+                 AND 1897 AND (((c.`tenant_id` - (7)) * 898) + (c.`project_id` - (1000))) IN \
+                 (0,3,6,"
             ) && cells.ends_with(",894,6285994611)) IS TRUE"),
             "{cells}"
         );
@@ -4459,6 +4535,7 @@ mod tests {
             model: &model,
             dialect: &crate::dialect::SQLITE,
             full_rows: false,
+            key_room: SCAN_KEY_BYTES,
         };
         let edge = scan_edge(&sqlite, "orders", "notes", KeyList::Ints(dense));
         let sql = sqlite.scan(&model.tables["notes"], &[edge], None, (None, None), false);
@@ -4493,9 +4570,9 @@ mod tests {
         let (bits, bytes) = scan(&dense);
         assert!(
             bits.contains(
-                "(c.`w_id` = 3 AND c.`d_id` >= -2 AND c.`d_id` <= 10 AND c.`o_id` >= 1 AND \
-                 c.`o_id` <= 100 AND ASCII(SUBSTRING(X'"
-            ) && bits.contains("(((c.`d_id` - (-2)) * 100) + (c.`o_id` - (1)))"),
+                "(c.`w_id` = 3 AND c.`d_id` BETWEEN -2 AND 10 AND c.`o_id` BETWEEN 1 AND 100 AND \
+                 ASCII(SUBSTRING(X'"
+            ) && bits.ends_with("', ((c.`d_id` - (-2)) * 100) + (c.`o_id` - (0)))) = 1)"),
             "{bits}"
         );
         // The one IN list names the warehouse, for the server's range of it.
@@ -4510,8 +4587,8 @@ mod tests {
         let (cells, _) = scan(&sparse);
         assert!(
             cells.contains(
-                "(c.`w_id` = 3 AND c.`d_id` >= -2 AND c.`d_id` <= 10 AND c.`o_id` >= 1000 AND \
-                 c.`o_id` <= 100000 AND (((c.`d_id` - (-2)) * 99001) + (c.`o_id` - (1000))) IN \
+                "(c.`w_id` = 3 AND c.`d_id` BETWEEN -2 AND 10 AND c.`o_id` BETWEEN 1000 AND \
+                 100000 AND (((c.`d_id` - (-2)) * 99001) + (c.`o_id` - (1000))) IN \
                  (49000,297003,298003,"
             ) && cells.ends_with(")) IS TRUE"),
             "{cells}"

@@ -634,7 +634,9 @@ fn mysql_children_that_lie_together_are_looked_up() {
 /// write. On an unsigned column whose other rows hold values below and above the tenant's
 /// (rows the test must pass over before it subtracts the least key) and NULLs, on a signed
 /// column whose keys are negative, and on two columns (the children of `(box_id, line)`
-/// pairs, tested by both).
+/// pairs, tested by both). Those sets span a few thousand values, and the scans test them by
+/// a byte a key; the tenant's 40,000 crates, every twentieth id of 800,000, by a bit a key
+/// (their bytes would not fit in the scan's text).
 #[test]
 fn mysql_scans_by_dense_keys_find_the_children_lookups_find() {
     let Some(mut src) = mysql_db("rt_bits") else {
@@ -669,18 +671,28 @@ fn mysql_scans_by_dense_keys_find_the_children_lookups_find() {
          INSERT INTO box_lines SELECT b.id, s.seq FROM boxes b JOIN seq_1_to_5 s;
          INSERT INTO marks SELECT l.box_id, l.line, s.seq, CONCAT('mark ', l.box_id, '/', l.line)
            FROM box_lines l JOIN seq_1_to_2 s;
-         ANALYZE TABLE tenants, boxes, items, shelves, books, box_lines, marks",
+         CREATE TABLE crates (id INT PRIMARY KEY, tenant_id INT NOT NULL,
+           FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         CREATE TABLE parcels (id INT PRIMARY KEY, crate_id INT NOT NULL,
+           FOREIGN KEY (crate_id) REFERENCES crates (id));
+         INSERT INTO crates SELECT seq * 10, IF(seq % 2 = 0, 1, 2) FROM seq_1_to_80000;
+         INSERT INTO parcels SELECT seq, seq * 10 FROM seq_1_to_80000;
+         ANALYZE TABLE tenants, boxes, items, shelves, books, box_lines, marks, crates, parcels",
     );
     let dir = tempfile::tempdir().unwrap();
     let graph = write_graph(
         dir.path(),
-        "tables:\n  tenants:\n    children: [boxes, shelves]\n  boxes:\n    children: [items, \
-         box_lines]\n  box_lines:\n    children: [marks]\n  shelves:\n    children: [books]\n",
+        "tables:\n  tenants:\n    children: [boxes, shelves, crates]\n  boxes:\n    children: \
+         [items, box_lines]\n  box_lines:\n    children: [marks]\n  shelves:\n    children: \
+         [books]\n  crates:\n    children: [parcels]\n",
     );
     let (scanned, scans) = scans_as_lookups(&src.url(), &graph, "tenants.id=1", &["--jobs", "2"]);
     assert_eq!(scans["items"], 1, "{scans:?}");
     assert_eq!(scans["books"], 1, "{scans:?}");
     assert_eq!(scans["marks"], 1, "{scans:?}");
+    assert_eq!(scans["parcels"], 1, "{scans:?}");
+    // The tenant's crates are the even ones (20, 40, ...), a parcel each.
+    assert!(scanned.contains("\n-- rows `parcels` 40000\n"));
     // 1,000 boxes and 1,000 shelves of tenant 1, five children each; none of the others'.
     assert_eq!(scanned.matches("'item ").count(), 5000);
     assert_eq!(scanned.matches("'book -").count(), 5000);
