@@ -134,9 +134,12 @@ fn write_cell(cols: &[String], dims: &[(i64, i64)], plus: i128, out: &mut String
             .iter()
             .map(|&(lo, hi)| i128::from(hi) - i128::from(lo) + 1)
             .product();
-        // The last column's width is 1 (no column after it).
+        let last = i + 1 == cols.len();
         terms.push(match width {
-            1 => format!("{col} - ({})", i128::from(lo) - plus),
+            // The last column's width is 1 (no column after it); another's is where every
+            // column after it holds one value.
+            1 if last => format!("{col} - ({})", i128::from(lo) - plus),
+            1 => format!("{col} - ({lo})"),
             w => format!("({col} - ({lo})) * {w}"),
         });
     }
@@ -1079,6 +1082,19 @@ mod tests {
             sql,
             "c.a BETWEEN 10 AND 12 AND c.b BETWEEN 5 AND 7 AND ASCII(SUBSTRING(\
              X'010001010000000100', ((c.a - (10)) * 3) + (c.b - (4)))) = 1"
+        );
+        // Pairs whose second column holds one value: the first column's width is 1 too, and
+        // only the last column's term counts the byte's position from 1 (key (12, 5), the last
+        // byte, is byte 3, not 4).
+        let pairs = [[10_i64, 5], [12, 5]];
+        let set = BitSet::of(2, |f| pairs.iter().for_each(|p| f(p)), 3).expect("the set");
+        assert_eq!(set.bits, vec![1, 0, 1]);
+        let mut sql = String::new();
+        assert!(MYSQL.write_bit_set(&cols, &set, &mut sql));
+        assert_eq!(
+            sql,
+            "c.a BETWEEN 10 AND 12 AND c.b BETWEEN 5 AND 5 AND ASCII(SUBSTRING(X'010001', \
+             (c.a - (10)) + (c.b - (4)))) = 1"
         );
     }
 }
