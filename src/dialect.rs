@@ -17,8 +17,8 @@ use std::fmt::Write;
 /// The server tests a row by a byte's value faster than by its bit, which takes shifts and
 /// masks, each an operation of its own a row: the benchmark's large tenant at scale 1, whose
 /// tasks, comments, attachments and task tags are scanned for keys of a few hundred thousand
-/// cells, cost the server 4.02-4.08 billion instructions by bits and 3.76-3.77 billion by
-/// bytes (callgrind on mariadbd), the bytes' larger text (3.6 MB of hex in all) parsed too.
+/// cells, cost the server 4.03-4.09 billion instructions by bits and 3.72-3.76 billion by
+/// bytes (callgrind on mariadbd), the bytes' longer text (2.6 MB of hex in all) parsed too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BitSet {
     /// Each column's least and greatest value.
@@ -73,7 +73,6 @@ impl BitSet {
             dims,
             bytes: wide,
         };
-        let wide = set.bytes;
         each(&mut |key| {
             if let Some(cell) = set.cell(key) {
                 match wide {
@@ -299,11 +298,11 @@ pub trait Dialect: Sync {
 
     /// Writes that the integer columns `cols` (as many as the set's) hold one of the keys of
     /// `set` as a test of one bit (or byte, see [`BitSet`]) of a byte string, when the engine
-    /// can (`false`, nothing written, when not). For a scan whose keys are dense (a tenant's among others'), this
-    /// costs the server a few operations a row, where an IN list costs it a binary search a row
-    /// and the parsing and sorting of every key: a scan of 20,000 attachments for the 60,000
-    /// tasks of one tenant, every fifth id, took MariaDB 22-27 ms this way, 66-69 ms by an IN
-    /// list, and 20 ms with no condition at all.
+    /// can (`false`, nothing written, when not). For a scan whose keys are dense (a tenant's
+    /// among others'), this costs the server a few operations a row, where an IN list costs it
+    /// a binary search a row and the parsing and sorting of every key: a scan of 20,000
+    /// attachments for the 60,000 tasks of one tenant, every fifth id, took MariaDB 22-27 ms
+    /// this way, 66-69 ms by an IN list, and 20 ms with no condition at all.
     fn write_bit_set(&self, _cols: &[String], _set: &BitSet, _out: &mut String) -> bool {
         false
     }
@@ -461,10 +460,10 @@ impl Dialect for MySqlDialect {
 
     /// `col BETWEEN lo AND hi AND ASCII(SUBSTRING(X'..', (cell >> 3) + 1, 1)) & (1 << (cell &
     /// 7))`, where the cell is `(col - lo)`, or for two columns `(c1 - lo1) * width2 + (c2 -
-    /// lo2)`; a byte a key: `ASCII(SUBSTRING(X'..', cell + 1)) = 1`. The server tests the conditions of an AND in the order written and stops at the
-    /// first false, so no `col - lo` is negative where it is computed (which an unsigned
-    /// column would refuse). A hex string has the binary character set: SUBSTRING counts
-    /// bytes, and ASCII gives the byte.
+    /// lo2)`; a byte a key: `ASCII(SUBSTRING(X'..', cell + 1)) = 1`. The server tests the
+    /// conditions of an AND in the order written and stops at the first false, so no `col -
+    /// lo` is negative where it is computed (which an unsigned column would refuse). A hex
+    /// string has the binary character set: SUBSTRING counts bytes, and ASCII gives the byte.
     fn write_bit_set(&self, cols: &[String], set: &BitSet, out: &mut String) -> bool {
         if cols.len() != set.dims.len() {
             return false;
