@@ -3092,12 +3092,6 @@ impl<'a> Planner<'a> {
     ) -> ScanJob {
         let child = self.model_table(c);
         let keys: usize = edges.iter().map(|e| e.keys.len()).sum();
-        // Sets of bits as written: by a byte a key where the room allows.
-        let bytes: usize = edges
-            .iter()
-            .map(|e| e.keys.scan_bytes(self.dialect))
-            .sum::<usize>()
-            + self.queries().byte_sets(&edges).1;
         // Each range's query carries the whole key list, which the server parses again: the
         // ranges must be long next to it (by its bytes too, unless in key tables). A set of
         // bits is parsed as one literal, whatever the keys it holds.
@@ -3108,7 +3102,8 @@ impl<'a> Planner<'a> {
             .sum();
         let (text, parsed) = match keyed {
             true => (0, 2 * keys as u64),
-            false => (bytes as u64, listed as u64),
+            // The keys' text as written: sets of bits by a byte a key where the room allows.
+            false => (self.queries().byte_sets(&edges).1 as u64, listed as u64),
         };
         let pieces = match &child.split_column {
             Some(_) => (child.rows_estimate.unwrap_or(0)
@@ -3858,10 +3853,11 @@ impl Queries<'_> {
 
     /// Which of a scan's edges test their keys by a byte each rather than by a bit (see
     /// [`BitSet`]), in order while the room the scan's keys leave in its text
-    /// ([`Queries::key_room`]) takes them; and the bytes those take beyond their bits.
+    /// ([`Queries::key_room`]) takes them; and the bytes the keys then take in the text.
     fn byte_sets(&self, edges: &[ScanEdge]) -> (Vec<bool>, usize) {
         let planned: usize = edges.iter().map(|e| e.keys.scan_bytes(self.dialect)).sum();
-        let mut spare = self.key_room.saturating_sub(planned);
+        let room = self.key_room.saturating_sub(planned);
+        let mut spare = room;
         let bytes = edges
             .iter()
             .map(|e| match e.keys.byte_set_extra(self.dialect) {
@@ -3872,7 +3868,7 @@ impl Queries<'_> {
                 _ => false,
             })
             .collect();
-        (bytes, self.key_room.saturating_sub(planned) - spare)
+        (bytes, planned + room - spare)
     }
 
     /// Whether a scan reads rows brought by child edges, which the table's filter applies to
