@@ -4732,7 +4732,7 @@ mod tests {
                 .sum::<usize>()
         };
         let ints = KeyList::Ints(edges.to_vec());
-        let pairs = KeyList::Pairs(edges.iter().map(|&v| (v, -v / 3)).collect());
+        let pairs = KeyList::Pairs(edges.iter().map(|&v| (v, -(v / 3))).collect());
         for list in [ints, pairs] {
             assert_eq!(
                 list.literal_bytes(&crate::dialect::MYSQL).whole,
