@@ -701,6 +701,43 @@ fn mysql_scans_by_dense_keys_find_the_children_lookups_find() {
     assert!(!scanned.contains("'item 5/") && !scanned.contains("'book 2147483647/"));
 }
 
+/// Rows referenced by a key of bytes (authors, `VARBINARY(16)`, some shorter than others and
+/// prefixes of none, some holding zero bytes): read by one scan cut into ranges of the key over
+/// the connections, each range bounded by its least and greatest key, the server comparing
+/// bytes as the dump sorts them; the dump is the one lookups write.
+#[test]
+fn mysql_scans_by_keys_of_bytes_in_ranges_find_the_rows_lookups_find() {
+    let Some(mut src) = mysql_db("rt_byterange") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE tenants (id INT PRIMARY KEY);
+         CREATE TABLE users (id VARBINARY(16) PRIMARY KEY, name VARCHAR(20) NOT NULL);
+         CREATE TABLE posts (id INT PRIMARY KEY, tenant_id INT NOT NULL,
+           author VARBINARY(16) NOT NULL, FOREIGN KEY (tenant_id) REFERENCES tenants (id),
+           FOREIGN KEY (author) REFERENCES users (id));
+         INSERT INTO tenants VALUES (1), (2);
+         INSERT INTO users SELECT CASE WHEN seq % 97 = 0 THEN LEFT(UNHEX(MD5(seq)), 7)
+             WHEN seq % 101 = 0 THEN CONCAT(X'00', LEFT(UNHEX(MD5(seq)), 9), X'00')
+             ELSE UNHEX(MD5(seq)) END, CONCAT('user ', seq) FROM seq_1_to_30000;
+         INSERT INTO posts SELECT p.seq, IF(p.seq % 2 = 0, 1, 2), u.id FROM seq_1_to_40000 p
+           JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY name) AS n FROM users) u
+           ON u.n = (p.seq * 7) % 30000 + 1;
+         ANALYZE TABLE tenants, users, posts",
+    );
+    let expected = src.rows("SELECT COUNT(DISTINCT author) FROM posts WHERE tenant_id = 1")[0][0]
+        .clone()
+        .expect("a count");
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  tenants:\n    children: [posts]\n");
+    let (scanned, scans) = scans_as_lookups(&src.url(), &graph, "tenants.id=1", &["--jobs", "4"]);
+    assert_eq!(scans["users"], 1, "{scans:?}");
+    assert!(
+        scanned.contains(&format!("\n-- rows `users` {expected}\n")),
+        "{expected} users expected: {scans:?}"
+    );
+}
+
 /// Children keyed under their parent's key (post tags under their post's `(thread_id, seq)`),
 /// whose parents' first values (the tenant's threads, a fifth of them) are spread over the whole
 /// table: the scan reads just the rows under those threads, not every range whole, and writes
