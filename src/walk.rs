@@ -3422,8 +3422,7 @@ fn key_ranges(
     let Some(col) = &child.leading_int_column else {
         return Vec::new();
     };
-    let pieces =
-        (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS).clamp(1, connections as u64) as usize;
+    let pieces = range_pieces(child, connections);
     if pieces < 2 || !edges.iter().all(|e| e.columns.first() == Some(col)) {
         return Vec::new();
     }
@@ -3474,6 +3473,12 @@ fn key_ranges(
         .collect()
 }
 
+/// How many ranges of its key a scan of `child` is cut into over `connections`: one per
+/// SPLIT_MIN_ROWS rows, at most one per connection.
+fn range_pieces(child: &TableModel, connections: usize) -> usize {
+    (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS).clamp(1, connections as u64) as usize
+}
+
 /// A scan of a table keyed by one column of bytes (a UUID in `BINARY(16)`, say), for keys of
 /// that column, cut over the connections into ranges of as many keys each, each range's query
 /// bounded by its least and greatest key and carrying just its keys: such a table has no
@@ -3493,8 +3498,7 @@ fn bytes_ranges(
     let [edge] = edges else {
         return Vec::new();
     };
-    let pieces =
-        (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS).clamp(1, connections as u64) as usize;
+    let pieces = range_pieces(child, connections);
     if pieces < 2 || !matches!(edge.columns.as_slice(), [c] if c.eq_ignore_ascii_case(key)) {
         return Vec::new();
     }
@@ -3914,7 +3918,17 @@ impl Queries<'_> {
         range: (Option<i128>, Option<i128>),
         filter: &ScanFilter,
     ) -> String {
-        let mut conds = self.range_conds(column, range);
+        self.scan_where(child, edges, self.range_conds(column, range), filter)
+    }
+
+    /// A scan's query of the rows where `conds` hold and `filter` passes.
+    fn scan_where(
+        &self,
+        child: &TableModel,
+        edges: &[ScanEdge],
+        mut conds: Vec<String>,
+        filter: &ScanFilter,
+    ) -> String {
         conds.extend(filter.lead.clone());
         conds.push(filter.keys.clone());
         self.scan_select(child, "", "", conds, Self::by_edges(edges))
@@ -3934,15 +3948,12 @@ impl Queries<'_> {
             key_room: self.key_room.saturating_sub(firsts_text(firsts)),
             ..*self
         };
-        let values: Vec<Value> = firsts.iter().map(|&v| Value::Int(v)).collect();
-        let refs: Vec<&[Value]> = values.iter().map(std::slice::from_ref).collect();
-        let mut within = String::new();
-        let col = format!("c.{}", self.q(column));
-        self.dialect
-            .write_in_list(std::slice::from_ref(&col), &refs, &mut within);
+        let values: Vec<[Value; 1]> = firsts.iter().map(|&v| [Value::Int(v)]).collect();
+        let within = in_list(self.dialect, &[format!("c.{}", self.q(column))], &values);
+        let mut filter = narrower.scan_filter(edges);
         // The filter's own leading values, if any, are among these: not written again.
-        let conds = vec![within, narrower.scan_filter(edges).keys];
-        self.scan_select(child, "", "", conds, Self::by_edges(edges))
+        filter.lead = None;
+        self.scan_where(child, edges, vec![within], &filter)
     }
 
     /// A scan's query reading just the rows whose key (of one column, of bytes) lies between
@@ -3962,10 +3973,7 @@ impl Queries<'_> {
             self.dialect.write_literal(hi, &mut between);
             conds.push(between);
         }
-        let filter = self.scan_filter(edges);
-        conds.extend(filter.lead);
-        conds.push(filter.keys);
-        self.scan_select(child, "", "", conds, Self::by_edges(edges))
+        self.scan_where(child, edges, conds, &self.scan_filter(edges))
     }
 
     /// What a scan of `edges` (keys in its text) tests each row by, whatever its range.
