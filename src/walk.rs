@@ -1300,6 +1300,9 @@ struct Held {
     keys: Vec<SharedKeys>,
     /// Per relation: keys met so far (held, or looked up at once).
     seen: Vec<usize>,
+    /// Per relation: the children of those keys expected beyond the average
+    /// ([`Planner::surplus`]).
+    surplus: Vec<f64>,
     /// Per relation: whether its keys outgrew what a scan carries (then they are looked up).
     too_long: Vec<bool>,
     /// Per table: queries reading owned rows of it (or the key range of a scan of it) that run.
@@ -1368,6 +1371,8 @@ pub struct SharedKeys {
     /// o_id)`): the ranges of their second and third columns, which a scan tests as pairs
     /// are tested once the lead is named (by a set of bits, or by their cells).
     rest: Option<Rest>,
+    /// The children of the keys expected beyond the average ([`Planner::surplus`]).
+    surplus: f64,
 }
 
 /// Keys of two integer columns as their cells ([`Dialect::write_cell_list`]): the columns'
@@ -2211,17 +2216,35 @@ impl<'a> Walker<'a> {
         values.sort_unstable();
         values.dedup();
         let probes = planner.lead_probes(&values);
-        if !probes.is_empty() {
-            let asked: Vec<(&str, &str, i64)> =
-                probes.iter().map(|&(_, t, c, v)| (t, c, v)).collect();
+        let root_keys: Vec<(&str, i64)> = subset
+            .roots
+            .keys()
+            .filter_map(|(table, key)| match key.as_slice() {
+                [v] => whole_number(v).map(|v| (table.as_str(), v)),
+                _ => None,
+            })
+            .collect();
+        let children = planner.child_probes(&root_keys, LEAD_PROBES - probes.len());
+        if !probes.is_empty() || !children.is_empty() {
+            let asked: Vec<(&str, &str, i64)> = probes
+                .iter()
+                .chain(&children)
+                .map(|&(_, t, c, v)| (t, c, v))
+                .collect();
             // Estimates only: where the source cannot give them, scans are priced at the whole
-            // table, as without them.
+            // table, and children at the average, as without them.
             let rows = source
                 .value_rows(&asked)
                 .unwrap_or_else(|_| vec![None; asked.len()]);
-            for (&(c, _, _, v), n) in probes.iter().zip(rows) {
+            let (leads, more) = rows.split_at(probes.len().min(rows.len()));
+            for (&(c, _, _, v), n) in probes.iter().zip(leads) {
                 if let Some(n) = n {
-                    planner.lead_rows.insert((c, v), n as f64);
+                    planner.lead_rows.insert((c, v), *n as f64);
+                }
+            }
+            for (&(rel, _, _, v), n) in children.iter().zip(more) {
+                if let Some(n) = n {
+                    planner.key_children.insert((rel, v), *n as f64);
                 }
             }
         }
@@ -2387,6 +2410,11 @@ struct Planner<'a> {
     /// values the roots' keys lead with ([`Planner::lead_probes`]): what a scan for keys that
     /// all lead with that value reads ([`Planner::scan_rows`]).
     lead_rows: HashMap<(usize, i64), f64>,
+    /// The source's estimate of the children through a relation of a root's key, for roots
+    /// keyed by one whole number ([`Planner::child_probes`]): what looking them up finds,
+    /// where the average children per parent row would price a large tenant's at a small
+    /// one's.
+    key_children: HashMap<(usize, i64), f64>,
 }
 
 impl<'a> Planner<'a> {
@@ -2474,6 +2502,7 @@ impl<'a> Planner<'a> {
             reaches,
             referencing,
             lead_rows: HashMap::default(),
+            key_children: HashMap::default(),
         }
     }
 
@@ -2508,6 +2537,60 @@ impl<'a> Planner<'a> {
         probes
     }
 
+    /// The `(relation, child table, column, value)` whose children are worth estimating before
+    /// the walk: for each root keyed by one whole number, the child edges out of its table by
+    /// one indexed column holding that key (not polymorphic ones, whose estimate would count
+    /// every kind), into tables a scan may read that are large enough to split. A large
+    /// tenant's 30,000 events of 150,000 were priced as the average tenant's 300 and looked up
+    /// in one query, which the server answered with a scan of the whole table on one core
+    /// while the other waited; estimated, they are read by a scan in ranges over the
+    /// connections. At most `room`.
+    fn child_probes(
+        &self,
+        roots: &[(&str, i64)],
+        room: usize,
+    ) -> Vec<(usize, &'a str, &'a str, i64)> {
+        let mut probes = Vec::new();
+        for &(table, v) in roots {
+            let Some(parent) = self.model.tables.get(table) else {
+                continue;
+            };
+            for edge in &parent.children {
+                let r = &self.model.relations[edge.relation];
+                let c = self.id(&r.child);
+                let t = self.tables[c];
+                if let [column] = r.columns.as_slice()
+                    && r.key_columns(&parent.key).is_some()
+                    && r.indexed
+                    && r.when.is_empty()
+                    && self.scannable[c]
+                    && t.rows_estimate.unwrap_or(0) >= SPLIT_MIN_ROWS
+                {
+                    probes.push((edge.relation, t.name.as_str(), column.as_str(), v));
+                }
+            }
+        }
+        probes.truncate(room);
+        probes
+    }
+
+    /// What the keys' children through relation `rel` are expected to number beyond the
+    /// average children per parent row, by the source's estimates of a root's
+    /// ([`Planner::child_probes`]); negative for a small tenant's.
+    fn surplus(&self, rel: usize, keys: &KeyList) -> f64 {
+        if self.key_children.is_empty() || keys.len() > LEAD_PROBES {
+            return 0.0;
+        }
+        let average = self.children_expected(rel, 1);
+        (0..keys.len())
+            .filter_map(|i| match keys.key(i).as_slice() {
+                [v] => whole_number(v).and_then(|v| self.key_children.get(&(rel, v))),
+                _ => None,
+            })
+            .map(|n| n - average)
+            .sum()
+    }
+
     fn id(&self, table: &str) -> usize {
         // Every table of a relation or root is a table of the model.
         self.model.position(table).unwrap_or_default()
@@ -2528,6 +2611,7 @@ impl<'a> Planner<'a> {
         let mut held = Held {
             keys: vec![SharedKeys::default(); self.model.relations.len()],
             seen: vec![0; self.model.relations.len()],
+            surplus: vec![0.0; self.model.relations.len()],
             too_long: vec![false; self.model.relations.len()],
             running_owned: vec![0; subset.tables.len()],
             running: vec![0; subset.tables.len()],
@@ -2767,13 +2851,16 @@ impl<'a> Planner<'a> {
                 continue;
             }
             held.seen[rel] += keys.len();
+            let surplus = self.surplus(rel, &keys);
+            held.surplus[rel] += surplus;
             if self.scannable[child_id]
                 && !held.too_long[rel]
-                && self.lookup_cost(rel, held.seen[rel]) * HOLD_GROWTH
+                && self.lookup_cost(rel, held.seen[rel], held.surplus[rel]) * HOLD_GROWTH
                     >= self.scan_rows(child_id, rel, one_lead(&held.keys[rel], &keys).as_ref())
             {
                 let bytes = bytes.get_or_insert_with(|| keys.literal_bytes(self.dialect));
                 held.keys[rel].push(&keys, bytes.clone());
+                held.keys[rel].surplus += surplus;
                 // Counted as a set of bits when a scan would test them so, else whole, though
                 // a scan may write less of the keys (see [`Queries::scan`]): keys of text
                 // that all lead with one value, held until a scan could take them, were found
@@ -2805,14 +2892,14 @@ impl<'a> Planner<'a> {
     /// Without an index on the relation's columns, every query of lookups reads the whole
     /// table: more than one scan (a small tenant's 385 comments, by a polymorphic reference
     /// whose index was dropped, took 0.38-0.56 s by lookups over 4 connections).
-    fn lookup_cost(&self, rel: usize, n: usize) -> f64 {
+    fn lookup_cost(&self, rel: usize, n: usize, surplus: f64) -> f64 {
         let r = &self.model.relations[rel];
         if !r.indexed {
             let c_rows = self.model.tables[&r.child].rows_estimate.unwrap_or(0) as f64;
             let queries = n.div_ceil(self.batch.max_keys).max(1) as f64;
             return n as f64 + queries * c_rows;
         }
-        let rows = self.children_expected(rel, n);
+        let rows = (self.children_expected(rel, n) + surplus).max(0.0);
         match r.clustered {
             true => CLUSTERED_KEY_COST * n as f64 + rows,
             false => n as f64 + LOOKUP_ROW_COST * rows,
@@ -3041,7 +3128,7 @@ impl<'a> Planner<'a> {
         let child = self.model_table(c);
         let lookups: f64 = lists
             .iter()
-            .map(|(e, keys)| self.lookup_cost(e.relation, keys.len()))
+            .map(|(e, keys)| self.lookup_cost(e.relation, keys.len(), keys.surplus))
             .sum();
         let keys: Vec<&SharedKeys> = lists.iter().map(|(_, k)| k).collect();
         let Some(keyed) = self.scan_keyed(&keys) else {
@@ -3178,7 +3265,7 @@ impl<'a> Planner<'a> {
         let expected: f64 = edges
             .iter()
             .map(|e| match e.relation {
-                Some(rel) => self.children_expected(rel, e.keys.len()),
+                Some(rel) => self.children_expected(rel, e.keys.len()) + e.keys.surplus,
                 // Rows the subset references, by their own key: a row a key.
                 None => e.keys.len() as f64,
             })
@@ -4894,6 +4981,82 @@ mod tests {
             KeyList::Ints((0..1000).collect()),
         );
         assert!(bytes_ranges(profiles, &[ints], 4, queries.dialect).is_empty());
+    }
+
+    /// A root's children in a large table are priced by the source's estimate of that root's,
+    /// not by the average children per parent row: a tenant holding a fifth of the events is
+    /// read by a scan cut into ranges over the connections, a small tenant's are looked up.
+    /// Only edges worth it are estimated: not into small tables, nor polymorphic ones.
+    #[test]
+    fn a_roots_children_are_priced_by_the_sources_estimate_of_its_own() {
+        let mut model = model_of(
+            "CREATE TABLE tenants (id INT PRIMARY KEY);
+             CREATE TABLE events (id INT PRIMARY KEY, tenant_id INT REFERENCES tenants (id));
+             CREATE INDEX events_tenant ON events (tenant_id);
+             CREATE TABLE stores (id INT PRIMARY KEY, tenant_id INT REFERENCES tenants (id));
+             CREATE INDEX stores_tenant ON stores (tenant_id);
+             CREATE TABLE notes (id INT PRIMARY KEY, kind TEXT, owner_id INT);
+             CREATE INDEX notes_owner ON notes (kind, owner_id);",
+            "tables:
+  tenants:
+    children: [events, stores, {table: notes, via: owner_id}]
+  notes:
+    references:
+      - {columns: owner_id, table: tenants, when: {kind: Tenant}}
+",
+        );
+        for (t, rows) in [
+            ("tenants", 500),
+            ("events", 150_000),
+            ("stores", 1_000),
+            ("notes", 50_000),
+        ] {
+            model.tables.get_mut(t).expect("the table").rows_estimate = Some(rows);
+        }
+        let batch = Batch {
+            max_keys: 20_000,
+            max_bytes: 1 << 20,
+            scans: true,
+        };
+        let mut planner = Planner::new(&model, &crate::dialect::MYSQL, batch, true, 4, false);
+        let probes = planner.child_probes(&[("tenants", 1), ("tenants", 7)], LEAD_PROBES);
+        let asked: Vec<(&str, &str, i64)> = probes.iter().map(|&(_, t, c, v)| (t, c, v)).collect();
+        assert_eq!(
+            asked,
+            [("events", "tenant_id", 1), ("events", "tenant_id", 7)]
+        );
+        assert!(planner.child_probes(&[("tenants", 1)], 0).is_empty());
+
+        let rel = probes[0].0;
+        let events = planner.id("events");
+        let job = |planner: &Planner, tenant: i64| {
+            let keys = Arc::new(KeyList::Ints(vec![tenant]));
+            let mut held = SharedKeys::default();
+            held.push(&keys, keys.literal_bytes(&crate::dialect::MYSQL));
+            held.surplus = planner.surplus(rel, &keys);
+            let edge = EdgeIn {
+                parent: planner.id("tenants"),
+                edge: 0,
+                relation: rel,
+            };
+            planner
+                .scan_job(events, vec![(edge, held)])
+                .map(|job| job.pieces)
+        };
+        // Without estimates, a tenant is the average one: 300 events, looked up.
+        assert!(job(&planner, 1).is_err());
+        planner.key_children.insert((rel, 1), 30_000.0);
+        planner.key_children.insert((rel, 7), 60.0);
+        assert_eq!(
+            job(&planner, 1).ok(),
+            Some(4),
+            "the large tenant's events by a scan in 4"
+        );
+        assert!(job(&planner, 7).is_err(), "the small tenant's looked up");
+        assert!(
+            job(&planner, 8).is_err(),
+            "a tenant not estimated is the average"
+        );
     }
 
     /// Whole numbers' literals are counted as written: a list's bytes are those its keys take.
