@@ -2216,7 +2216,7 @@ impl<'a> Walker<'a> {
         values.sort_unstable();
         values.dedup();
         let probes = planner.lead_probes(&values);
-        let root_keys: Vec<(&str, i64)> = subset
+        let mut root_keys: Vec<(&str, i64)> = subset
             .roots
             .keys()
             .filter_map(|(table, key)| match key.as_slice() {
@@ -2224,6 +2224,8 @@ impl<'a> Walker<'a> {
                 _ => None,
             })
             .collect();
+        // The same roots estimated, whichever the map gives first, when there is room for some.
+        root_keys.sort_unstable();
         let children = planner.child_probes(&root_keys, LEAD_PROBES - probes.len());
         if !probes.is_empty() || !children.is_empty() {
             let asked: Vec<(&str, &str, i64)> = probes
@@ -2566,11 +2568,13 @@ impl<'a> Planner<'a> {
                     && self.scannable[c]
                     && t.rows_estimate.unwrap_or(0) >= SPLIT_MIN_ROWS
                 {
+                    if probes.len() == room {
+                        return probes;
+                    }
                     probes.push((edge.relation, t.name.as_str(), column.as_str(), v));
                 }
             }
         }
-        probes.truncate(room);
         probes
     }
 

@@ -738,6 +738,50 @@ fn mysql_scans_by_keys_of_bytes_in_ranges_find_the_rows_lookups_find() {
     );
 }
 
+/// A root's own children, where that root holds most of a large table (a tenant's 30,000
+/// events of 40,000), are priced by the server's estimate of that root's, not the average
+/// tenant's: read by a scan (which the walk cuts into ranges over the connections) rather than
+/// by one lookup the server would answer with a scan of the whole table on one core; a small
+/// tenant's are still looked up. Either way the dump is the one lookups write.
+#[test]
+fn mysql_a_large_roots_own_children_are_read_by_a_scan() {
+    let Some(mut src) = mysql_db("rt_rootkids") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE tenants (id INT PRIMARY KEY);
+         CREATE TABLE events (id INT PRIMARY KEY, tenant_id INT NOT NULL, kind VARCHAR(20),
+           FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         INSERT INTO tenants SELECT seq FROM seq_1_to_100;
+         INSERT INTO events SELECT seq, IF(seq % 4 = 0, 2 + seq % 99, 1), CONCAT('kind ', seq % 7)
+           FROM seq_1_to_40000;
+         ANALYZE TABLE tenants, events",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(dir.path(), "tables:\n  tenants:\n    children: [events]\n");
+    let (large, scans) = scans_as_lookups(&src.url(), &graph, "tenants.id=1", &["--jobs", "4"]);
+    assert_eq!(
+        scans["events"], 1,
+        "the large tenant's events by a scan: {scans:?}"
+    );
+    assert!(
+        large.contains("\n-- rows `events` 30000\n"),
+        "30,000 events expected"
+    );
+    let (small, scans) = scans_as_lookups(&src.url(), &graph, "tenants.id=2", &["--jobs", "4"]);
+    assert_eq!(
+        scans["events"], 0,
+        "the small tenant's events looked up: {scans:?}"
+    );
+    let expected = src.rows("SELECT COUNT(*) FROM events WHERE tenant_id = 2")[0][0]
+        .clone()
+        .expect("a count");
+    assert!(
+        small.contains(&format!("\n-- rows `events` {expected}\n")),
+        "{expected} events expected"
+    );
+}
+
 /// Children keyed under their parent's key (post tags under their post's `(thread_id, seq)`),
 /// whose parents' first values (the tenant's threads, a fifth of them) are spread over the whole
 /// table: the scan reads just the rows under those threads, not every range whole, and writes
