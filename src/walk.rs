@@ -2216,11 +2216,11 @@ impl<'a> Walker<'a> {
         values.sort_unstable();
         values.dedup();
         let probes = planner.lead_probes(&values);
-        let mut root_keys: Vec<(&str, i64)> = subset
+        let mut root_keys: Vec<(&str, &Value)> = subset
             .roots
             .keys()
             .filter_map(|(table, key)| match key.as_slice() {
-                [v] => whole_number(v).map(|v| (table.as_str(), v)),
+                [v] if !v.is_null() => Some((table.as_str(), v)),
                 _ => None,
             })
             .collect();
@@ -2228,10 +2228,12 @@ impl<'a> Walker<'a> {
         root_keys.sort_unstable();
         let children = planner.child_probes(&root_keys, LEAD_PROBES - probes.len());
         if !probes.is_empty() || !children.is_empty() {
-            let asked: Vec<(&str, &str, i64)> = probes
+            let leads: Vec<Value> = probes.iter().map(|&(_, _, _, v)| Value::Int(v)).collect();
+            let asked: Vec<(&str, &str, &Value)> = probes
                 .iter()
-                .chain(&children)
-                .map(|&(_, t, c, v)| (t, c, v))
+                .zip(&leads)
+                .map(|(&(_, t, c, _), v)| (t, c, v))
+                .chain(children.iter().map(|&(_, t, c, v)| (t, c, v)))
                 .collect();
             // Estimates only: where the source cannot give them, scans are priced at the whole
             // table, and children at the average, as without them.
@@ -2246,7 +2248,7 @@ impl<'a> Walker<'a> {
             }
             for (&(rel, _, _, v), n) in children.iter().zip(more) {
                 if let Some(n) = n {
-                    planner.key_children.insert((rel, v), *n as f64);
+                    planner.key_children.insert((rel, v.clone()), *n as f64);
                 }
             }
         }
@@ -2413,10 +2415,9 @@ struct Planner<'a> {
     /// all lead with that value reads ([`Planner::scan_rows`]).
     lead_rows: HashMap<(usize, i64), f64>,
     /// The source's estimate of the children through a relation of a root's key, for roots
-    /// keyed by one whole number ([`Planner::child_probes`]): what looking them up finds,
-    /// where the average children per parent row would price a large tenant's at a small
-    /// one's.
-    key_children: HashMap<(usize, i64), f64>,
+    /// keyed by one column ([`Planner::child_probes`]): what looking them up finds, where the
+    /// average children per parent row would price a large tenant's at a small one's.
+    key_children: HashMap<(usize, Value), f64>,
 }
 
 impl<'a> Planner<'a> {
@@ -2540,18 +2541,18 @@ impl<'a> Planner<'a> {
     }
 
     /// The `(relation, child table, column, value)` whose children are worth estimating before
-    /// the walk: for each root keyed by one whole number, the child edges out of its table by
+    /// the walk: for each root keyed by one column, the child edges out of its table by
     /// one indexed column holding that key (not polymorphic ones, whose estimate would count
     /// every kind), into tables a scan may read that are large enough to split. A large
     /// tenant's 30,000 events of 150,000 were priced as the average tenant's 300 and looked up
     /// in one query, which the server answered with a scan of the whole table on one core
     /// while the other waited; estimated, they are read by a scan in ranges over the
     /// connections. At most `room`.
-    fn child_probes(
+    fn child_probes<'v>(
         &self,
-        roots: &[(&str, i64)],
+        roots: &[(&str, &'v Value)],
         room: usize,
-    ) -> Vec<(usize, &'a str, &'a str, i64)> {
+    ) -> Vec<(usize, &'a str, &'a str, &'v Value)> {
         let mut probes = Vec::new();
         for &(table, v) in roots {
             let Some(parent) = self.model.tables.get(table) else {
@@ -2588,7 +2589,7 @@ impl<'a> Planner<'a> {
         let average = self.children_expected(rel, 1);
         (0..keys.len())
             .filter_map(|i| match keys.key(i).as_slice() {
-                [v] => whole_number(v).and_then(|v| self.key_children.get(&(rel, v))),
+                [v] => self.key_children.get(&(rel, v.clone())),
                 _ => None,
             })
             .map(|n| n - average)
@@ -4989,78 +4990,100 @@ mod tests {
 
     /// A root's children in a large table are priced by the source's estimate of that root's,
     /// not by the average children per parent row: a tenant holding a fifth of the events is
-    /// read by a scan cut into ranges over the connections, a small tenant's are looked up.
-    /// Only edges worth it are estimated: not into small tables, nor polymorphic ones.
+    /// read by a scan cut into ranges over the connections, a small tenant's are looked up;
+    /// tenants keyed by a number or by text alike. Only edges worth it are estimated: not into
+    /// small tables, nor polymorphic ones.
     #[test]
     fn a_roots_children_are_priced_by_the_sources_estimate_of_its_own() {
-        let mut model = model_of(
-            "CREATE TABLE tenants (id INT PRIMARY KEY);
-             CREATE TABLE events (id INT PRIMARY KEY, tenant_id INT REFERENCES tenants (id));
-             CREATE INDEX events_tenant ON events (tenant_id);
-             CREATE TABLE stores (id INT PRIMARY KEY, tenant_id INT REFERENCES tenants (id));
-             CREATE INDEX stores_tenant ON stores (tenant_id);
-             CREATE TABLE notes (id INT PRIMARY KEY, kind TEXT, owner_id INT);
-             CREATE INDEX notes_owner ON notes (kind, owner_id);",
-            "tables:
+        for key_type in ["INT", "VARCHAR(36)"] {
+            let mut model = model_of(
+                &format!(
+                    "CREATE TABLE tenants (id {key_type} PRIMARY KEY);
+                     CREATE TABLE events (id INT PRIMARY KEY,
+                       tenant_id {key_type} REFERENCES tenants (id));
+                     CREATE INDEX events_tenant ON events (tenant_id);
+                     CREATE TABLE stores (id INT PRIMARY KEY,
+                       tenant_id {key_type} REFERENCES tenants (id));
+                     CREATE INDEX stores_tenant ON stores (tenant_id);
+                     CREATE TABLE notes (id INT PRIMARY KEY, kind TEXT, owner_id {key_type});
+                     CREATE INDEX notes_owner ON notes (kind, owner_id);"
+                ),
+                "tables:
   tenants:
     children: [events, stores, {table: notes, via: owner_id}]
   notes:
     references:
       - {columns: owner_id, table: tenants, when: {kind: Tenant}}
 ",
-        );
-        for (t, rows) in [
-            ("tenants", 500),
-            ("events", 150_000),
-            ("stores", 1_000),
-            ("notes", 50_000),
-        ] {
-            model.tables.get_mut(t).expect("the table").rows_estimate = Some(rows);
-        }
-        let batch = Batch {
-            max_keys: 20_000,
-            max_bytes: 1 << 20,
-            scans: true,
-        };
-        let mut planner = Planner::new(&model, &crate::dialect::MYSQL, batch, true, 4, false);
-        let probes = planner.child_probes(&[("tenants", 1), ("tenants", 7)], LEAD_PROBES);
-        let asked: Vec<(&str, &str, i64)> = probes.iter().map(|&(_, t, c, v)| (t, c, v)).collect();
-        assert_eq!(
-            asked,
-            [("events", "tenant_id", 1), ("events", "tenant_id", 7)]
-        );
-        assert!(planner.child_probes(&[("tenants", 1)], 0).is_empty());
-
-        let rel = probes[0].0;
-        let events = planner.id("events");
-        let job = |planner: &Planner, tenant: i64| {
-            let keys = Arc::new(KeyList::Ints(vec![tenant]));
-            let mut held = SharedKeys::default();
-            held.push(&keys, keys.literal_bytes(&crate::dialect::MYSQL));
-            held.surplus = planner.surplus(rel, &keys);
-            let edge = EdgeIn {
-                parent: planner.id("tenants"),
-                edge: 0,
-                relation: rel,
+            );
+            for (t, rows) in [
+                ("tenants", 500),
+                ("events", 150_000),
+                ("stores", 1_000),
+                ("notes", 50_000),
+            ] {
+                model.tables.get_mut(t).expect("the table").rows_estimate = Some(rows);
+            }
+            let batch = Batch {
+                max_keys: 20_000,
+                max_bytes: 1 << 20,
+                scans: true,
             };
-            planner
-                .scan_job(events, vec![(edge, held)])
-                .map(|job| job.pieces)
-        };
-        // Without estimates, a tenant is the average one: 300 events, looked up.
-        assert!(job(&planner, 1).is_err());
-        planner.key_children.insert((rel, 1), 30_000.0);
-        planner.key_children.insert((rel, 7), 60.0);
-        assert_eq!(
-            job(&planner, 1).ok(),
-            Some(4),
-            "the large tenant's events by a scan in 4"
-        );
-        assert!(job(&planner, 7).is_err(), "the small tenant's looked up");
-        assert!(
-            job(&planner, 8).is_err(),
-            "a tenant not estimated is the average"
-        );
+            let mut planner = Planner::new(&model, &crate::dialect::MYSQL, batch, true, 4, false);
+            let tenant = |n: i64| match key_type {
+                "INT" => Value::Int(n),
+                _ => Value::Text(format!("00000000-0000-4000-8000-{n:012}")),
+            };
+            let (large, small, other) = (tenant(1), tenant(7), tenant(8));
+            let probes =
+                planner.child_probes(&[("tenants", &large), ("tenants", &small)], LEAD_PROBES);
+            let asked: Vec<(&str, &str, &Value)> =
+                probes.iter().map(|&(_, t, c, v)| (t, c, v)).collect();
+            assert_eq!(
+                asked,
+                [
+                    ("events", "tenant_id", &large),
+                    ("events", "tenant_id", &small)
+                ]
+            );
+            assert!(planner.child_probes(&[("tenants", &large)], 0).is_empty());
+
+            let rel = probes[0].0;
+            let events = planner.id("events");
+            let job = |planner: &Planner, tenant: &Value| {
+                let mut list = KeyList::default();
+                list.push(std::slice::from_ref(tenant));
+                let keys = Arc::new(list);
+                let mut held = SharedKeys::default();
+                held.push(&keys, keys.literal_bytes(&crate::dialect::MYSQL));
+                held.surplus = planner.surplus(rel, &keys);
+                let edge = EdgeIn {
+                    parent: planner.id("tenants"),
+                    edge: 0,
+                    relation: rel,
+                };
+                planner
+                    .scan_job(events, vec![(edge, held)])
+                    .map(|job| job.pieces)
+            };
+            // Without estimates, a tenant is the average one: 300 events, looked up.
+            assert!(job(&planner, &large).is_err(), "{key_type}");
+            planner.key_children.insert((rel, large.clone()), 30_000.0);
+            planner.key_children.insert((rel, small.clone()), 60.0);
+            assert_eq!(
+                job(&planner, &large).ok(),
+                Some(4),
+                "{key_type}: the large tenant's events by a scan in 4"
+            );
+            assert!(
+                job(&planner, &small).is_err(),
+                "{key_type}: the small tenant's looked up"
+            );
+            assert!(
+                job(&planner, &other).is_err(),
+                "{key_type}: a tenant not estimated is the average"
+            );
+        }
     }
 
     /// Whole numbers' literals are counted as written: a list's bytes are those its keys take.

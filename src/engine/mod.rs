@@ -64,7 +64,7 @@ macro_rules! source_via_db {
             }
             fn value_rows(
                 &mut self,
-                probes: &[(&str, &str, i64)],
+                probes: &[(&str, &str, &$crate::engine::value::Value)],
             ) -> $crate::error::Result<Vec<Option<u64>>> {
                 self.db.value_rows(probes)
             }
@@ -166,7 +166,7 @@ pub trait Source: Send {
     /// index), so a value holding most of a table is estimated as such, where an average over
     /// the column's values would not be. One round trip for all; None where unknown, and for
     /// every probe by default.
-    fn value_rows(&mut self, probes: &[(&str, &str, i64)]) -> Result<Vec<Option<u64>>> {
+    fn value_rows(&mut self, probes: &[(&str, &str, &Value)]) -> Result<Vec<Option<u64>>> {
         Ok(vec![None; probes.len()])
     }
 

@@ -567,7 +567,7 @@ impl Source for MySqlSource {
     /// table of 1.2 million order lines, four warehouses, 596,856 for one of them, which holds
     /// 299,960; on tenant-keys' tasks 86,582 for the tenant of 40,000 and 3,270 for one of
     /// 3,270). Each part's row names it by its `id`, from 1.
-    fn value_rows(&mut self, probes: &[(&str, &str, i64)]) -> Result<Vec<Option<u64>>> {
+    fn value_rows(&mut self, probes: &[(&str, &str, &Value)]) -> Result<Vec<Option<u64>>> {
         let mut found = vec![None; probes.len()];
         if probes.is_empty() {
             return Ok(found);
@@ -575,8 +575,10 @@ impl Source for MySqlSource {
         let parts: Vec<String> = probes
             .iter()
             .map(|(t, c, v)| {
+                let mut value = String::new();
+                MYSQL.write_literal(v, &mut value);
                 format!(
-                    "SELECT 1 FROM {} WHERE {} = {v}",
+                    "SELECT 1 FROM {} WHERE {} = {value}",
                     MYSQL.quote_ident(t),
                     MYSQL.quote_ident(c)
                 )
