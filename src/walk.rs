@@ -2248,7 +2248,11 @@ impl<'a> Walker<'a> {
             }
             for (&(rel, _, _, v), n) in children.iter().zip(more) {
                 if let Some(n) = n {
-                    planner.key_children.insert((rel, v.clone()), *n as f64);
+                    planner
+                        .key_children
+                        .entry(rel)
+                        .or_default()
+                        .insert(v.clone(), *n as f64);
                 }
             }
         }
@@ -2416,8 +2420,9 @@ struct Planner<'a> {
     lead_rows: HashMap<(usize, i64), f64>,
     /// The source's estimate of the children through a relation of a root's key, for roots
     /// keyed by one column ([`Planner::child_probes`]): what looking them up finds, where the
-    /// average children per parent row would price a large tenant's at a small one's.
-    key_children: HashMap<(usize, Value), f64>,
+    /// average children per parent row would price a large tenant's at a small one's. By
+    /// relation, so the keys of every other relation are not looked at.
+    key_children: HashMap<usize, HashMap<Value, f64>>,
 }
 
 impl<'a> Planner<'a> {
@@ -2583,13 +2588,16 @@ impl<'a> Planner<'a> {
     /// average children per parent row, by the source's estimates of a root's
     /// ([`Planner::child_probes`]); negative for a small tenant's.
     fn surplus(&self, rel: usize, keys: &KeyList) -> f64 {
-        if self.key_children.is_empty() || keys.len() > LEAD_PROBES {
+        let Some(estimated) = self.key_children.get(&rel) else {
+            return 0.0;
+        };
+        if keys.len() > LEAD_PROBES {
             return 0.0;
         }
         let average = self.children_expected(rel, 1);
         (0..keys.len())
             .filter_map(|i| match keys.key(i).as_slice() {
-                [v] => self.key_children.get(&(rel, v.clone())),
+                [v] => estimated.get(v),
                 _ => None,
             })
             .map(|n| n - average)
@@ -5068,8 +5076,9 @@ mod tests {
             };
             // Without estimates, a tenant is the average one: 300 events, looked up.
             assert!(job(&planner, &large).is_err(), "{key_type}");
-            planner.key_children.insert((rel, large.clone()), 30_000.0);
-            planner.key_children.insert((rel, small.clone()), 60.0);
+            let estimated = planner.key_children.entry(rel).or_default();
+            estimated.insert(large.clone(), 30_000.0);
+            estimated.insert(small.clone(), 60.0);
             assert_eq!(
                 job(&planner, &large).ok(),
                 Some(4),
