@@ -114,10 +114,37 @@ pub fn ints<const N: usize>(bytes: &[u8]) -> Option<[i64; N]> {
 /// How many of `bytes` the first value of the key takes.
 pub fn first_len(bytes: &[u8]) -> usize {
     let mut rest = bytes;
-    match decode_value(&mut rest) {
-        Some(_) => bytes.len() - rest.len(),
+    match skip_value(&mut rest) {
+        Some(()) => bytes.len() - rest.len(),
         None => bytes.len(),
     }
+}
+
+/// Moves `bytes` past its next value as [`decode_value`] does, without decoding it (a string
+/// would be copied out).
+fn skip_value(bytes: &mut &[u8]) -> Option<()> {
+    let (&tag, rest) = bytes.split_first()?;
+    let n = match tag {
+        0 => 0,
+        3 | 8 => 4,
+        1 | 2 | 4 => 8,
+        9 | 10 => 11,
+        // Up to the first zero byte not followed by 0xff (an escaped zero), and past it.
+        5..=7 => {
+            let mut at = 0;
+            loop {
+                at += rest[at..].iter().position(|&b| b == 0)?;
+                let next = *rest.get(at + 1)?;
+                at += 2;
+                if next == 0 {
+                    break at;
+                }
+            }
+        }
+        _ => return None,
+    };
+    *bytes = rest.get(n..)?;
+    Some(())
 }
 
 /// The next value of `bytes`, which it moves past; None at the end. Bytes that [`encode`] did
