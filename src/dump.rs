@@ -888,13 +888,18 @@ pub fn run(
     };
     let mut restores: Vec<Restore> = Vec::new();
     let mut open_group: Option<usize> = None;
-    // The keys of each table are put in key order on a thread of their own, the next table's
-    // while this one writes: sorting 120,000 keys of strings takes tens of milliseconds that
-    // nothing else would run beside. Only once this table is ordered (its keys are then
-    // dropped), and one table ahead: bench/shapes' strings at five times its size held the
-    // keys of its documents, ordered by the source, beside its revisions' being sorted (peak
-    // RSS 96-106 -> 90-96 MiB, with the connections ending once the documents are ordered).
-    // A map's memory goes as its list is made.
+    // The keys of each table are put in key order on a thread of their own, ahead of the
+    // tables being written: sorting 120,000 keys of strings takes tens of milliseconds that
+    // nothing else would run beside. A list holds the table's slots, and its integer keys:
+    // no more than the map it is made from, whose memory goes as it is made, so the lister
+    // goes on to the next table as soon as it has handed one over. Tables are listed one at a
+    // time, and it goes on only once a table whose keys are kept for its ordering (one that
+    // references itself) is ordered and its keys dropped: bench/shapes' strings at five times
+    // its size held the keys of its documents, ordered by the source, beside its revisions'
+    // being sorted (peak RSS 96-106 -> 90-96 MiB, with the connections ending once the
+    // documents are ordered). Waiting at every table, one ahead, writing TPC-C's order lines
+    // (100,000, the last table, keyed by four columns read back from the spool) waited 20-30
+    // ms for their list behind the stock's, which took less to write.
     let maps: Vec<Option<KeyMap>> = prepared
         .plan
         .order
@@ -934,30 +939,30 @@ pub fn run(
         .map(|m| m.as_ref().is_some_and(|m| !m.is_empty()))
         .collect();
     std::thread::scope(|scope| -> Result<()> {
-        let (listed, lists) = std::sync::mpsc::sync_channel(0);
+        let (listed, lists) = std::sync::mpsc::channel();
         let (go, wait) = std::sync::mpsc::sync_channel::<()>(1);
         let listing = has_keys.clone();
+        let keeping = keep_keys.clone();
         scope.spawn(move || {
-            let mut first = true;
             for (((map, key), keep), merge) in maps
                 .into_iter()
                 .zip(&key_columns)
-                .zip(keep_keys)
+                .zip(keeping)
                 .zip(merge)
                 .zip(listing)
                 .filter_map(|(m, has)| has.then_some(m))
             {
-                // Once the table before is ordered; or the write stopped (an error), and
-                // nothing more is to be listed.
-                if !std::mem::take(&mut first) && wait.recv().is_err() {
-                    return;
-                }
                 let list = map
                     .map(|m| keys_in_order(m, &mut key_rows, key, keep, merge))
                     .transpose();
                 let failed = list.is_err();
                 // The write stopped (an error): nothing more to list.
                 if listed.send(list).is_err() || failed {
+                    return;
+                }
+                // Keys kept: once the table is ordered, and they are dropped; or the write
+                // stopped (an error), and nothing more is to be listed.
+                if keep && wait.recv().is_err() {
                     return;
                 }
             }
@@ -996,7 +1001,7 @@ pub fn run(
                     progress: &mut |rows| progress.advance(name, done + rows),
                     ordered: &mut |extra| {
                         // The lister may go on to the next table (or has stopped, on an error).
-                        if has_keys[i] {
+                        if has_keys[i] && keep_keys[i] {
                             let _ = go.send(());
                         }
                         match last_asking {
