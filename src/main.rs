@@ -2,7 +2,6 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     tune_malloc();
-    cap_mysql_buffers();
     remove_unfinished_files_on_signals();
     match partialdump::cli::run() {
         Ok(code) => code,
@@ -63,23 +62,6 @@ fn tune_malloc() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
-
-/// The MySQL driver reads each packet (a row) into a buffer from a pool of 128, rather than
-/// into a new one: the integer benchmark's 200,000 rows took an allocation, a reallocation as
-/// it grew and a free each (1.4% of the dump's instructions, 1.623 -> 1.600 billion). A buffer
-/// goes back to the pool cut to at most this many bytes, so that rows of megabytes of blob
-/// leave at most 128 times this in it (the driver's default, 4 MiB, would let it keep 512
-/// MiB). Rows up to it, most, then read into buffers of their size already.
-const MYSQL_BUFFER_BYTES: &str = "65536";
-
-/// Sets the cap above (unless the environment sets its own). Before any thread starts.
-fn cap_mysql_buffers() {
-    const VAR: &str = "RUST_MYSQL_BUFFER_SIZE_CAP";
-    if std::env::var_os(VAR).is_none() {
-        // SAFETY: no other thread exists yet to read or write the environment concurrently.
-        unsafe { std::env::set_var(VAR, MYSQL_BUFFER_BYTES) };
-    }
-}
 
 /// SIGINT, SIGTERM and SIGHUP (a Ctrl-C, a `kill`, a closed terminal) end the process as they
 /// would, with the exit code a shell gives (128 + the signal's number), but first remove an
