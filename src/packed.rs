@@ -129,40 +129,26 @@ pub fn literal_len(mut bytes: &[u8]) -> Option<usize> {
     let mut len = 0;
     let mut values = 0;
     while let Some((&tag, rest)) = bytes.split_first() {
-        len += match tag {
-            0 => {
-                bytes = rest;
-                4
-            }
+        // The bytes the value takes after its tag, and its literal's length.
+        let (taken, literal) = match tag {
+            0 => (0, 4),
             1 | 2 => {
-                let (number, rest) = rest.split_first_chunk::<8>()?;
-                bytes = rest;
-                let n = u64::from_be_bytes(*number);
+                let n = u64::from_be_bytes(*rest.first_chunk::<8>()?);
                 let mut digits = itoa::Buffer::new();
-                match tag {
+                let written = match tag {
                     1 => digits.format((n ^ (1 << 63)) as i64).len(),
                     _ => digits.format(n).len(),
-                }
+                };
+                (8, written)
             }
             7 => {
-                // Each byte but an escaped zero's 0xff, up to the 00 00 that ends them.
-                let mut at = 0;
-                let mut n = 0;
-                loop {
-                    let zero = rest[at..].iter().position(|&b| b == 0)?;
-                    n += zero;
-                    let next = *rest.get(at + zero + 1)?;
-                    at += zero + 2;
-                    if next == 0 {
-                        break;
-                    }
-                    n += 1;
-                }
-                bytes = &rest[at..];
-                3 + 2 * n
+                let (taken, n) = escaped(rest)?;
+                (taken, 3 + 2 * n)
             }
             _ => return None,
         };
+        bytes = rest.get(taken..)?;
+        len += literal;
         values += 1;
     }
     Some(len + values.max(1) - 1)
@@ -177,22 +163,27 @@ fn skip_value(bytes: &mut &[u8]) -> Option<()> {
         3 | 8 => 4,
         1 | 2 | 4 => 8,
         9 | 10 => 11,
-        // Up to the first zero byte not followed by 0xff (an escaped zero), and past it.
-        5..=7 => {
-            let mut at = 0;
-            loop {
-                at += rest[at..].iter().position(|&b| b == 0)?;
-                let next = *rest.get(at + 1)?;
-                at += 2;
-                if next == 0 {
-                    break at;
-                }
-            }
-        }
+        5..=7 => escaped(rest)?.0,
         _ => return None,
     };
     *bytes = rest.get(n..)?;
     Some(())
+}
+
+/// For a string's packed bytes (after its tag): how many they take, up to and past the first
+/// zero byte not followed by 0xff (an escaped zero), and how many bytes the string holds.
+fn escaped(rest: &[u8]) -> Option<(usize, usize)> {
+    let (mut at, mut held) = (0, 0);
+    loop {
+        let zero = rest[at..].iter().position(|&b| b == 0)?;
+        held += zero;
+        let next = *rest.get(at + zero + 1)?;
+        at += zero + 2;
+        if next == 0 {
+            return Some((at, held));
+        }
+        held += 1;
+    }
 }
 
 /// The next value of `bytes`, which it moves past; None at the end. Bytes that [`encode`] did
