@@ -11,7 +11,7 @@ use crate::packed::PackedKeys;
 use crate::sink::RowSink;
 use crate::spool::{RawRows, Spool, SpoolReader};
 use crate::walk::{
-    Batch, DEFAULT_BATCH_KEYS, Key, KeyList, KeyMap, Listing, Root, SelfRefs, Slot, Subset, Walker,
+    Batch, DEFAULT_BATCH_KEYS, Key, KeyList, KeyMap, Listing, Root, SelfRefs, Slot, Walker,
     for_each_batch, in_clause, read_order, slot_bytes, slot_offset,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -76,25 +76,8 @@ impl std::str::FromStr for Jobs {
     }
 }
 
-/// What the walk collected: the keys, and the rows in the spool; and the walk's other
-/// connections, still in its snapshot.
-struct Collected<'a> {
-    subset: &'a mut Subset,
-    rows: &'a mut SpoolReader,
-    extra: &'a mut Extra,
-}
-
 /// The walk's other connections, in its snapshot.
 type Extra = Vec<Box<dyn Source>>;
-
-/// What writing a table reports as it goes.
-struct Hooks<'a> {
-    /// This many of the table's rows are written.
-    progress: &'a mut dyn FnMut(u64),
-    /// The table's rows are ordered (once, before any is written; for a table without rows
-    /// too): the next table's keys may be listed, and connections no table left needs end.
-    ordered: &'a mut dyn FnMut(&mut Extra) -> Result<()>,
-}
 
 /// Most rows read back from the spool at once, however short.
 const MAX_BATCH_ROWS: usize = 1 << 16;
@@ -173,7 +156,7 @@ impl<'a> SpoolBatches<'a> {
 /// for a pass that reads a few columns of each row (their keys, their references), best in the
 /// order the rows sit in the spool. The batches are small (every stretch read is anyway): the
 /// passes over the documents of bench/shapes' strings at five times its size held 8 MiB each.
-fn spooled(
+pub(crate) fn spooled(
     rows: &mut SpoolReader,
     slots: &[Slot],
     positions: &[u32],
@@ -205,24 +188,18 @@ fn key_positions(t: &TableModel) -> Vec<usize> {
         .collect()
 }
 
-/// A table's rows read, in key order ([`KeyMap::read_list`]) and each once: their slots, and
-/// their keys where the map held them or `keep` asks. Keys the map did not hold are read back
-/// from the rows in the spool (`key` says where a row holds its key): a pass over the table's
-/// rows, which the page cache mostly holds, the spool being just written.
+/// A table's rows read, in key order ([`KeyMap::read_list`]) and each once: their slots. Keys
+/// the map did not hold are read back from the rows in the spool (`key` says where a row holds
+/// its key): a pass over the table's rows, which the page cache mostly holds, the spool being
+/// just written.
 pub(crate) fn keys_in_order(
     map: KeyMap,
     rows: &mut SpoolReader,
     key: &[usize],
-    keep: bool,
     merge: bool,
-) -> Result<Ordered> {
+) -> Result<Vec<Slot>> {
     let slots = match map.read_list() {
-        Listing::Keys(keys, slots) => {
-            return Ok(Ordered {
-                keys: Some(keys),
-                slots,
-            });
-        }
+        Listing::InOrder(slots) => return Ok(slots),
         Listing::InRows(slots) => slots,
     };
     // In the order the rows sit in the spool, for reading them back (a map's keys are in the
@@ -252,48 +229,7 @@ pub(crate) fn keys_in_order(
         Ok(())
     })?;
     let order = read_order(&keys, &slots, merge);
-    let ordered = order.iter().map(|&i| slots[i as usize]).collect();
-    if !keep {
-        return Ok(Ordered {
-            keys: None,
-            slots: ordered,
-        });
-    }
-    // The keys in key order, laid out before the keys as the rows sit are dropped, and filled
-    // from the rows a second time: a copy of them beside the keys would double the memory
-    // they take (the documents of bench/shapes' strings at five times its size: 19 MiB and
-    // 16 MiB more; peak RSS 101-104 -> 86-90 MiB).
-    let mut sorted = PackedKeys::laid_out(order.iter().map(|&i| keys.get(i as usize).len()));
-    drop(keys);
-    let mut place = vec![u32::MAX; slots.len()];
-    for (p, &i) in order.iter().enumerate() {
-        place[i as usize] = p as u32;
-    }
-    let mut kept: Vec<u32> = order;
-    kept.sort_unstable();
-    let mut packed = Vec::new();
-    spooled(rows, &slots, &kept, |batch, raw| {
-        for (j, &i) in batch.iter().enumerate() {
-            raw.decode_columns(j, key, &mut values)?;
-            packed.clear();
-            crate::packed::encode(&values, &mut packed);
-            if !sorted.fill(place[i as usize] as usize, &packed) {
-                return Err(crate::spool::corrupt());
-            }
-        }
-        Ok(())
-    })?;
-    Ok(Ordered {
-        keys: Some(KeyList::General(sorted)),
-        slots: ordered,
-    })
-}
-
-/// A table's rows in key order ([`keys_in_order`]).
-pub(crate) struct Ordered {
-    /// Their keys, when held or needed (to order rows that reference each other).
-    pub keys: Option<KeyList>,
-    pub slots: Vec<Slot>,
+    Ok(order.iter().map(|&i| slots[i as usize]).collect())
 }
 
 /// A reference written as NULL to break a cycle, to be set again once both rows exist.
@@ -846,22 +782,33 @@ pub fn run(
         .with_connections(&mut extra)
         .with_progress(&mut |table, rows| progress.reading(table, rows))
         .run(&prepared.roots)?;
-    // The walk's other connections end here, or once the last table whose order asks the
-    // source is ordered: each holds the driver's buffers, a few MiB (peak RSS of the
-    // benchmark's large tenant 46.7-48.9 -> 40.1-42.0 MiB).
-    let last_asking = prepared
-        .plan
-        .order
-        .iter()
-        .rposition(|name| asks_the_source(prepared, &subset, name));
-    if last_asking.is_none() {
-        end_snapshots(&mut extra)?;
-    }
     let mut rows = subset
         .spool
         .take()
         .map_or_else(Spool::new, Ok)?
         .into_reader()?;
+    // Each row of a table that references itself is paired with the row it references now,
+    // while the walk's connections are in its snapshot to ask the source about references
+    // that are not a key to the byte. Writing then keeps no key for ordering those rows, and
+    // the other connections end here: each holds the driver's buffers, a few MiB (peak RSS of
+    // the benchmark's large tenant 46.7-48.9 -> 40.1-42.0 MiB).
+    let mut self_edges: BTreeMap<&str, SelfEdges> = BTreeMap::new();
+    for name in prepared.plan.self_refs.keys() {
+        let noted = subset.take_self_refs(name);
+        if let Some(tk) = subset.table(name).filter(|tk| !tk.keys.is_empty()) {
+            let t = &prepared.model.tables[name];
+            let edges = self_edges_of(
+                (source, &mut extra),
+                prepared,
+                (t, &tk.keys),
+                &noted,
+                &mut rows,
+            )?;
+            self_edges.insert(name, edges);
+        }
+    }
+    end_snapshots(&mut extra)?;
+    release_free_memory();
     progress.start(
         prepared
             .plan
@@ -890,16 +837,11 @@ pub fn run(
     let mut open_group: Option<usize> = None;
     // The keys of each table are put in key order on a thread of their own, ahead of the
     // tables being written: sorting 120,000 keys of strings takes tens of milliseconds that
-    // nothing else would run beside. A list holds the table's slots, and its integer keys:
-    // no more than the map it is made from, whose memory goes as it is made, so the lister
-    // goes on to the next table as soon as it has handed one over. Tables are listed one at a
-    // time, and it goes on only once a table whose keys are kept for its ordering (one that
-    // references itself) is ordered and its keys dropped: bench/shapes' strings at five times
-    // its size held the keys of its documents, ordered by the source, beside its revisions'
-    // being sorted (peak RSS 96-106 -> 90-96 MiB, with the connections ending once the
-    // documents are ordered). Waiting at every table, one ahead, writing TPC-C's order lines
-    // (100,000, the last table, keyed by four columns read back from the spool) waited 20-30
-    // ms for their list behind the stock's, which took less to write.
+    // nothing else would run beside. A list holds the table's slots: no more than the map it is
+    // made from, whose memory goes as it is made, so the lister goes on to the next table as
+    // soon as it has handed one over (waiting at every table, one ahead, writing TPC-C's order
+    // lines, 100,000 keyed by four columns read back from the spool, the last table, waited
+    // 20-30 ms for their list behind the stock's, which took less to write).
     let maps: Vec<Option<KeyMap>> = prepared
         .plan
         .order
@@ -918,12 +860,6 @@ pub fn run(
         .iter()
         .map(|name| key_positions(&prepared.model.tables[name]))
         .collect();
-    let keep_keys: Vec<bool> = prepared
-        .plan
-        .order
-        .iter()
-        .map(|name| prepared.plan.self_refs.contains_key(name))
-        .collect();
     // A keyless table's rows alike are all written (see [`TableModel::keyless`]).
     let merge: Vec<bool> = prepared
         .plan
@@ -940,29 +876,21 @@ pub fn run(
         .collect();
     std::thread::scope(|scope| -> Result<()> {
         let (listed, lists) = std::sync::mpsc::channel();
-        let (go, wait) = std::sync::mpsc::sync_channel::<()>(1);
         let listing = has_keys.clone();
-        let keeping = keep_keys.clone();
         scope.spawn(move || {
-            for (((map, key), keep), merge) in maps
+            for ((map, key), merge) in maps
                 .into_iter()
                 .zip(&key_columns)
-                .zip(keeping)
                 .zip(merge)
                 .zip(listing)
                 .filter_map(|(m, has)| has.then_some(m))
             {
                 let list = map
-                    .map(|m| keys_in_order(m, &mut key_rows, key, keep, merge))
+                    .map(|m| keys_in_order(m, &mut key_rows, key, merge))
                     .transpose();
                 let failed = list.is_err();
                 // The write stopped (an error): nothing more to list.
                 if listed.send(list).is_err() || failed {
-                    return;
-                }
-                // Keys kept: once the table is ordered, and they are dropped; or the write
-                // stopped (an error), and nothing more is to be listed.
-                if keep && wait.recv().is_err() {
                     return;
                 }
             }
@@ -982,34 +910,17 @@ pub fn run(
             let done = stats.rows;
             // Sent for every table with keys in order, unless the thread failed (its error came
             // first) or panicked (which the scope raises).
-            let keys = match has_keys[i].then(|| lists.recv()) {
-                Some(Ok(listed)) => listed?,
-                Some(Err(_)) | None => None,
+            let slots = match has_keys[i].then(|| lists.recv()) {
+                Some(Ok(listed)) => listed?.unwrap_or_default(),
+                Some(Err(_)) | None => Vec::new(),
             };
             let n = write_table(
-                source,
                 prepared,
-                &mut Collected {
-                    subset: &mut subset,
-                    rows: &mut rows,
-                    extra: &mut extra,
-                },
-                (name, keys),
+                (name, slots, self_edges.remove(name.as_str())),
+                &mut rows,
                 sink,
                 &mut restores,
-                Hooks {
-                    progress: &mut |rows| progress.advance(name, done + rows),
-                    ordered: &mut |extra| {
-                        // The lister may go on to the next table (or has stopped, on an error).
-                        if has_keys[i] && keep_keys[i] {
-                            let _ = go.send(());
-                        }
-                        match last_asking {
-                            Some(last) if i >= last => end_snapshots(extra),
-                            _ => Ok(()),
-                        }
-                    },
-                },
+                &mut |rows| progress.advance(name, done + rows),
             )?;
             stats.rows += n;
             if let Some(twice) = (subset.count(name) as u64).checked_sub(n)
@@ -1082,19 +993,20 @@ fn schema_tables(prepared: &Prepared) -> Vec<String> {
     tables
 }
 
-/// Whether ordering the rows of `name` may ask the source which row a row references (a
-/// table that references itself, [`self_ordered`]): when a reference is to other columns than
-/// the key (every row is asked), or when the table's key is not integers and a row read
-/// references another (rows whose reference is not the key to the byte are asked). Else the
-/// rows are ordered from what the walk noted and the spool holds.
-fn asks_the_source(prepared: &Prepared, subset: &Subset, name: &str) -> bool {
-    let Some(rids) = prepared.plan.self_refs.get(name) else {
-        return false;
-    };
-    let t = &prepared.model.tables[name];
-    rids.iter()
-        .any(|&rid| self_key_columns(t, &prepared.model.relations[rid]).is_none())
-        || !t.integer_key && subset.table(name).is_some_and(|tk| tk.references_itself)
+/// Gives back to the system the memory the allocator holds free. glibc keeps what each thread
+/// frees in that thread's heap, up to 32 MiB free at a heap's top (see `tune_malloc` in
+/// main.rs) and any free pages between blocks still held: after the walk, its threads' heaps
+/// held what its queries and batches of rows had taken. Called once, as the walk's connections
+/// end: bench/shapes' strings at five times its size, whose writing then sorts its
+/// documents' keys, peaked at 95-99 MiB without and 86-90 MiB with it (3 runs and more); it
+/// took about 2 ms.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only hands free pages back to the system, under the allocator's own
+    // locks as any allocation takes them; its result only says whether any were.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Ends the snapshots of the walk's other connections, and the connections.
@@ -1115,70 +1027,87 @@ fn self_key_columns(t: &TableModel, r: &crate::graph::Relation) -> Option<Vec<us
         .collect()
 }
 
-/// Orders the keys of a table with self-references so every row comes after the row it
-/// references: positions into `keys`, then the rows that reference each other in a loop.
-/// Works on positions (4 bytes) rather than keys, so a table of millions of rows stays small.
-/// `noted`: the (row, referenced row) pairs the walk noted per relation, when it could.
-fn self_ordered(
+/// The rows of a table that references itself paired with the rows they reference, as
+/// (row, referenced row) slots: what writing orders the table's rows by ([`self_ordered`]).
+type SelfEdges = Vec<(Slot, Slot)>;
+
+/// Pairs each row of `t` read (its slots in `map`) with the row of `t` it references, through
+/// each of the table's references to itself: from the pairs the walk `noted` as it read the
+/// rows, where it could; else from the rows in the spool, asking the source about the
+/// references that are not a key to the byte (a string key held in another case, under a
+/// case-insensitive collation) and about references to other columns than the key. The
+/// questions are split over the walk's connections, which share its snapshot: this runs
+/// while nothing else does (bench/shapes.py's strings: 12,000 documents whose parent is named
+/// in another case took 90-100 ms on one connection, 64-92 ms on four).
+fn self_edges_of(
     (source, extra): (&mut dyn Source, &mut [Box<dyn Source>]),
     prepared: &Prepared,
-    t: &TableModel,
-    (keys, slots): (&KeyList, &[Slot]),
+    (t, map): (&TableModel, &KeyMap),
     noted: &SelfRefs,
     rows: &mut SpoolReader,
-) -> Result<(Vec<u32>, Vec<u32>)> {
+) -> Result<SelfEdges> {
     let dialect = source.dialect();
     let q = |s: &str| dialect.quote_ident(s);
-    let n_keys = keys.len();
-    // (child, parent) positions.
-    let mut edges: Vec<(u32, u32)> = Vec::new();
-    let width = t.key.len();
+    let mut edges: SelfEdges = Vec::new();
+    // The table's rows read, in the order they sit in the spool: once a pass needs them.
+    let mut slots: Option<Vec<Slot>> = None;
+    let key_columns = key_positions(t);
     for &rid in &prepared.plan.self_refs[&t.name] {
         let r = &prepared.model.relations[rid];
         if let Some(Some(pairs)) = noted.iter().find(|(n, _)| *n == rid).map(|(_, p)| p) {
             // Noted as the rows were read: the same pairs as below, without reading the
             // rows again (the benchmark's tasks at scale 1: 9 ms of the 32 ms they took).
             for &(c, p) in pairs {
-                if let (Some(ci), Some(pi)) = (
-                    keys.position(&[Value::Int(c)]),
-                    keys.position(&[Value::Int(p)]),
-                ) && ci != pi
+                if let (Some(c), Some(p)) = (map.read(&[Value::Int(c)]), map.read(&[Value::Int(p)]))
+                    && c != p
                 {
-                    edges.push((ci as u32, pi as u32));
+                    edges.push((c, p));
                 }
             }
             continue;
         }
-        // The rows whose reference the source is asked to resolve: all, unless they hold the
-        // key of the row they reference.
-        let mut unresolved = KeyList::default();
-        let mut asked = keys;
-        if let Some(cols) = self_key_columns(t, r) {
-            // The row holds the key of the row it references: read it from the rows read,
-            // not from the source again. Integer keys are found as they are; other values
-            // (a string key held in another case, a case-insensitive collation) that are no
-            // key to the byte are resolved by the source below.
-            let mut parent = Vec::with_capacity(cols.len());
-            let mut all: Vec<u32> = (0..n_keys as u32).collect();
-            all.sort_unstable_by_key(|&i| slot_offset(slots[i as usize]));
-            spooled(rows, slots, &all, |positions, raw| {
-                for (j, &ci) in positions.iter().enumerate() {
-                    raw.decode_columns(j, &cols, &mut parent)?;
-                    match keys.position(&parent) {
-                        Some(pi) if pi != ci as usize => edges.push((ci, pi as u32)),
-                        Some(_) => {}
-                        None if !t.integer_key && !parent.iter().any(Value::is_null) => {
-                            unresolved.push(&keys.key(ci as usize));
+        let slots = slots.get_or_insert_with(|| map.read_slots());
+        let all: Vec<u32> = (0..slots.len() as u32).collect();
+        // The rows whose reference the source is asked to resolve, by their keys.
+        let mut asked = KeyList::default();
+        let mut key = Vec::with_capacity(key_columns.len());
+        match self_key_columns(t, r) {
+            // The row holds the key of the row it references: found among the rows read, not
+            // asked of the source again. Integer keys are found as they are; other values
+            // that are no key to the byte are resolved by the source below.
+            Some(cols) => {
+                let mut parent = Vec::with_capacity(cols.len());
+                spooled(rows, slots, &all, |positions, raw| {
+                    for (j, &i) in positions.iter().enumerate() {
+                        raw.decode_columns(j, &cols, &mut parent)?;
+                        match map.read(&parent) {
+                            Some(p) if p != slots[i as usize] => {
+                                edges.push((slots[i as usize], p));
+                            }
+                            Some(_) => {}
+                            None if !t.integer_key && !parent.iter().any(Value::is_null) => {
+                                raw.decode_columns(j, &key_columns, &mut key)?;
+                                asked.push(&key);
+                            }
+                            None => {}
                         }
-                        None => {}
                     }
-                }
-                Ok(())
-            })?;
-            if unresolved.is_empty() {
-                continue;
+                    Ok(())
+                })?;
             }
-            asked = &unresolved;
+            // A reference to other columns than the key: every row is asked.
+            None => {
+                spooled(rows, slots, &all, |positions, raw| {
+                    for j in 0..positions.len() {
+                        raw.decode_columns(j, &key_columns, &mut key)?;
+                        asked.push(&key);
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        if asked.is_empty() {
+            continue;
         }
         let on: Vec<String> = r
             .columns
@@ -1202,15 +1131,38 @@ fn self_ordered(
             (sql, n)
         };
         let context = format!("ordering the self-referencing rows of {}", t.name);
-        edges.extend(referenced_positions(
+        edges.extend(referenced_slots(
             (source, extra),
-            (asked, keys),
-            width,
+            (&asked, map),
+            t.key.len(),
             &sql,
             &context,
             batch.max_keys,
         )?);
     }
+    Ok(edges)
+}
+
+/// Orders the rows of a table with self-references (`slots`, in key order) so every row comes
+/// after the row it references (`edges`): positions into `slots`, then the rows that reference
+/// each other in a loop. Works on positions (4 bytes) rather than keys, so a table of millions
+/// of rows stays small.
+fn self_ordered(slots: &[Slot], edges: SelfEdges) -> (Vec<u32>, Vec<u32>) {
+    let n_keys = slots.len();
+    // Each row's position, found by its slot.
+    let mut by_slot: Vec<u32> = (0..n_keys as u32).collect();
+    by_slot.sort_unstable_by_key(|&i| slots[i as usize]);
+    let position = |s: Slot| {
+        by_slot
+            .binary_search_by_key(&s, |&i| slots[i as usize])
+            .ok()
+            .map(|at| by_slot[at])
+    };
+    // (child, parent) positions.
+    let mut edges: Vec<(u32, u32)> = edges
+        .into_iter()
+        .filter_map(|(c, p)| Some((position(c)?, position(p)?)))
+        .collect();
     // Kahn's algorithm, level by level; within a level, key order. Children of each row in
     // one flat array (sorted by parent), with offsets.
     edges.sort_unstable_by_key(|&(c, p)| (p, c));
@@ -1247,38 +1199,37 @@ fn self_ordered(
     let looped = (0..n_keys as u32)
         .filter(|&i| !placed[i as usize])
         .collect();
-    Ok((order, looped))
+    (order, looped)
 }
 
 /// Writes the query for a chunk of keys; returns it and how many of the keys it holds.
 type ChunkQuery<'a> = dyn Fn(&[Key]) -> (String, usize) + Sync + 'a;
 
-/// Fewest keys a query of [`referenced_positions`] is given on a connection of its own.
+/// Fewest keys a query of [`referenced_slots`] is given on a connection of its own.
 const SELF_ORDER_PART_KEYS: usize = 256;
 
 /// Pairs each row of `asked` with the row of the same table it references, by the queries
 /// `sql` writes for a chunk of keys (each row of theirs the child's key, then the parent's):
-/// the (child, parent) positions in `keys`. The keys are split over the walk's connections,
-/// which share its snapshot: this runs while nothing else does (bench/shapes.py's strings:
-/// 12,000 documents whose parent is named in another case took 90-100 ms on one).
-fn referenced_positions(
+/// the (child, parent) slots of rows read, found in `map`. The keys are split over the
+/// walk's connections, which share its snapshot.
+fn referenced_slots(
     (source, extra): (&mut dyn Source, &mut [Box<dyn Source>]),
-    (asked, keys): (&KeyList, &KeyList),
+    (asked, map): (&KeyList, &KeyMap),
     width: usize,
     sql: &ChunkQuery,
     context: &str,
     max_keys: usize,
-) -> Result<Vec<(u32, u32)>> {
-    let run = |conn: &mut dyn Source, (from, to): (usize, usize)| -> Result<Vec<(u32, u32)>> {
+) -> Result<SelfEdges> {
+    let run = |conn: &mut dyn Source, (from, to): (usize, usize)| -> Result<SelfEdges> {
         let mut edges = Vec::new();
         for_each_batch(asked, (from, to), max_keys, |chunk| {
             let (sql, n) = sql(chunk);
             conn.query(&sql, context, &mut |row| {
                 let (c, p) = row.split_at(width);
-                if let (Some(ci), Some(pi)) = (keys.position(c), keys.position(p))
-                    && ci != pi
+                if let (Some(c), Some(p)) = (map.read(c), map.read(p))
+                    && c != p
                 {
-                    edges.push((ci as u32, pi as u32));
+                    edges.push((c, p));
                 }
                 Ok(())
             })?;
@@ -1312,36 +1263,24 @@ fn referenced_positions(
     })
 }
 
+/// Writes the rows of table `name` at `slots` (in key order, [`keys_in_order`]) to `sink`, each
+/// after the row it references where the table references itself (`edges`); returns how many.
 fn write_table(
-    source: &mut dyn Source,
     prepared: &Prepared,
-    collected: &mut Collected,
-    (name, listed): (&str, Option<Ordered>),
+    (name, slots, edges): (&str, Vec<Slot>, Option<SelfEdges>),
+    rows: &mut SpoolReader,
     sink: &mut dyn RowSink,
     restores: &mut Vec<Restore>,
-    hooks: Hooks,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
     let t = &prepared.model.tables[name];
-    let Collected {
-        subset,
-        rows,
-        extra,
-    } = collected;
-    // Where the table's rows are, in key order ([`keys_in_order`]).
-    let Some(Ordered { keys, slots }) = listed.filter(|o| !o.slots.is_empty()) else {
-        (hooks.ordered)(extra)?;
+    if slots.is_empty() {
         return Ok(0);
+    }
+    let (ordered, looped) = match edges {
+        Some(edges) => self_ordered(&slots, edges),
+        None => ((0..slots.len() as u32).collect(), Vec::new()),
     };
-    let noted = subset.take_self_refs(name);
-    let (ordered, looped) = match &keys {
-        // Kept for every table that references itself.
-        Some(keys) if prepared.plan.self_refs.contains_key(name) => {
-            self_ordered((source, extra), prepared, t, (keys, &slots), &noted, rows)?
-        }
-        _ => ((0..slots.len() as u32).collect(), Vec::new()),
-    };
-    drop(keys);
-    (hooks.ordered)(extra)?;
 
     // Columns written as NULL: nullified references always; deferred (cycle-breaking) ones
     // are restored afterwards.
@@ -1387,7 +1326,7 @@ fn write_table(
             sink.rows(&out.text, &out.ends)?;
             restores.append(&mut out.restores);
             count += out.ends.len() as u64;
-            (hooks.progress)(count);
+            progress(count);
             Ok(())
         };
         // Only for a table with a rule: the rows of others are written on the threads alone.

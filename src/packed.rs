@@ -8,7 +8,6 @@
 
 use crate::engine::value::Value;
 use std::cell::RefCell;
-use std::cmp::Ordering;
 
 /// Appends the bytes of `key`: each value, in order, as its rank (the order [`Value`]'s `Ord`
 /// gives values of different variants) and then its content in bytes that compare (as
@@ -360,37 +359,6 @@ impl PackedKeys {
         out
     }
 
-    /// Room for keys of `lengths` (in bytes packed), in that order, to be filled in any order
-    /// by [`PackedKeys::fill`]: no more memory than the keys take.
-    pub fn laid_out(lengths: impl ExactSizeIterator<Item = usize>) -> PackedKeys {
-        let mut ends = Vec::with_capacity(lengths.len());
-        let mut end = 0;
-        for n in lengths {
-            end += n;
-            ends.push(end);
-        }
-        PackedKeys {
-            bytes: vec![0; end],
-            ends,
-        }
-    }
-
-    /// Puts the packed key `packed` at position `i` of keys [`PackedKeys::laid_out`]; false
-    /// (and nothing put) if its length is not the one laid out.
-    pub fn fill(&mut self, i: usize, packed: &[u8]) -> bool {
-        let start = match i {
-            0 => 0,
-            _ => self.ends[i - 1],
-        };
-        match self.bytes.get_mut(start..self.ends[i]) {
-            Some(place) if place.len() == packed.len() => {
-                place.copy_from_slice(packed);
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// Makes room for `n` more keys (of bytes not counted).
     pub fn reserve_keys(&mut self, n: usize) {
         self.ends.reserve_exact(n);
@@ -418,24 +386,6 @@ impl PackedKeys {
     pub fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
-    }
-
-    /// The position of `key`, the keys being in order.
-    pub fn position(&self, key: &[Value]) -> Option<usize> {
-        with_packed(key, |p| self.position_packed(p))
-    }
-
-    pub fn position_packed(&self, packed: &[u8]) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid).cmp(packed) {
-                Ordering::Less => lo = mid + 1,
-                Ordering::Greater => hi = mid,
-                Ordering::Equal => return Some(mid),
-            }
-        }
-        None
     }
 
     /// The bytes every key leads with when each has two or more values and all lead with the
@@ -536,18 +486,15 @@ mod tests {
         }
 
         #[test]
-        fn sorted_packed_keys_are_found_by_position(mut keys in proptest::collection::vec(key(), 0..40), probe in key()) {
-            keys.sort();
-            keys.dedup();
+        fn packed_keys_are_read_back_by_position(keys in proptest::collection::vec(key(), 0..40)) {
             let mut list = PackedKeys::default();
             for k in &keys {
                 list.push(k);
             }
+            prop_assert_eq!(list.len(), keys.len());
             for (i, k) in keys.iter().enumerate() {
-                prop_assert_eq!(list.position(k), Some(i));
                 prop_assert_eq!(&list.key(i), k);
             }
-            prop_assert_eq!(list.position(&probe), keys.iter().position(|k| *k == probe));
         }
     }
 

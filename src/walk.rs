@@ -325,7 +325,12 @@ impl KeyMap {
 
     /// Whether the row with `key` is in the subset and owned; None when it is not in it.
     pub fn owned(&self, key: &[Value]) -> Option<bool> {
-        self.get(key).filter(|s| slot_read(*s)).map(slot_owned)
+        self.read(key).map(slot_owned)
+    }
+
+    /// The slot of the row with `key`, if it was read.
+    pub fn read(&self, key: &[Value]) -> Option<Slot> {
+        self.get(key).filter(|s| slot_read(*s))
     }
 
     /// Keys a reference named whose row was never read: rows the source lacks (a reference
@@ -368,35 +373,41 @@ impl KeyMap {
         }
     }
 
-    /// The rows read, in key order: their keys (compactly, for access by position) and slots;
-    /// or, for keys the map does not hold, the slots of the rows to read them from.
+    /// The slots of the rows read, in the order they sit in the spool. A row is here once,
+    /// except in a listing map, which the walk never looks a key up in ([`KeyMap::listing`]).
+    pub fn read_slots(&self) -> Vec<Slot> {
+        let mut slots: Vec<Slot> = match self {
+            KeyMap::Ints(m) => m.values().copied().collect(),
+            KeyMap::Pairs(m) => m.values().copied().collect(),
+            KeyMap::General(m) => m.entries.iter().map(|(_, s)| *s).collect(),
+            KeyMap::Listed(_, slots) => slots.clone(),
+        };
+        slots.retain(|s| slot_read(*s));
+        slots.sort_unstable_by_key(|&s| slot_offset(s));
+        slots
+    }
+
+    /// The slots of the rows read, in key order where the map holds their keys; or, for keys
+    /// it does not hold, the slots of the rows to read them from.
     pub fn read_list(self) -> Listing {
-        fn by_key<K: Ord>(m: HashMap<K, Slot>) -> (Vec<K>, Vec<Slot>) {
+        fn by_key<K: Ord>(m: HashMap<K, Slot>) -> Vec<Slot> {
             let mut rows: Vec<(K, Slot)> = m.into_iter().filter(|(_, s)| slot_read(*s)).collect();
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            rows.into_iter().unzip()
+            rows.into_iter().map(|(_, s)| s).collect()
         }
         match self {
             KeyMap::Listed(Some(KeyList::Ints(k)), slots) => {
-                let (k, s) = listed_by_key(k, slots);
-                Listing::Keys(KeyList::Ints(k), s)
+                Listing::InOrder(listed_by_key(k, slots))
             }
             KeyMap::Listed(Some(KeyList::Pairs(k)), slots) => {
-                let (k, s) = listed_by_key(k, slots);
-                Listing::Keys(KeyList::Pairs(k), s)
+                Listing::InOrder(listed_by_key(k, slots))
             }
             // A listing map holds no keys of other forms ([`KeyMap::entry`]).
             KeyMap::Listed(_, slots) => {
                 Listing::InRows(slots.into_iter().filter(|s| slot_read(*s)).collect())
             }
-            KeyMap::Ints(m) => {
-                let (k, s) = by_key(m);
-                Listing::Keys(KeyList::Ints(k), s)
-            }
-            KeyMap::Pairs(m) => {
-                let (k, s) = by_key(m);
-                Listing::Keys(KeyList::Pairs(k), s)
-            }
+            KeyMap::Ints(m) => Listing::InOrder(by_key(m)),
+            KeyMap::Pairs(m) => Listing::InOrder(by_key(m)),
             KeyMap::General(m) => Listing::InRows(
                 m.entries
                     .into_iter()
@@ -493,8 +504,8 @@ impl KeyMap {
 /// A table's rows read, as writing needs them ([`KeyMap::read_list`]).
 #[derive(Debug)]
 pub enum Listing {
-    /// Their keys in key order, and their slots.
-    Keys(KeyList, Vec<Slot>),
+    /// Their slots, in key order (the map held their keys).
+    InOrder(Vec<Slot>),
     /// The slots of the rows whose keys the map does not hold (keys of strings, say): writing
     /// reads the keys back from the rows and sorts them ([`read_order`]). A row may be
     /// here twice (see [`KeyMap::Listed`]).
@@ -728,16 +739,6 @@ impl KeyList {
             (KeyList::Ints(v), Shape::Int(i)) => v.iter().position(|&x| x == i),
             (KeyList::Pairs(v), Shape::Pair(a, b)) => v.iter().position(|&x| x == (a, b)),
             (KeyList::General(v), _) => packed::with_packed(key, |p| v.iter().position(|k| k == p)),
-            _ => None,
-        }
-    }
-
-    /// The position of `key` (the list is sorted).
-    pub fn position(&self, key: &[Value]) -> Option<usize> {
-        match (self, shape(key)) {
-            (KeyList::Ints(v), Shape::Int(i)) => v.binary_search(&i).ok(),
-            (KeyList::Pairs(v), Shape::Pair(a, b)) => v.binary_search(&(a, b)).ok(),
-            (KeyList::General(v), _) => v.position(key),
             _ => None,
         }
     }
@@ -2036,9 +2037,9 @@ fn run_queries(
     }
 }
 
-/// The keys of a listing map (as the rows came, so in the order of their places in the spool)
-/// in key order, each once, with their slots; as [`KeyMap::read_list`], only those of rows read.
-fn listed_by_key<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> (Vec<K>, Vec<Slot>) {
+/// The slots of a listing map's rows (as the rows came, so in the order of their places in the
+/// spool) in the order of their keys, each key once; as [`KeyMap::read_list`], only rows read.
+fn listed_by_key<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> Vec<Slot> {
     let mut rows: Vec<(K, Slot)> = keys
         .into_iter()
         .zip(slots)
@@ -2047,7 +2048,7 @@ fn listed_by_key<K: Ord>(keys: Vec<K>, slots: Vec<Slot>) -> (Vec<K>, Vec<Slot>) 
     // Stable: of a row read twice, the place it was first spooled at is kept.
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows.dedup_by(|a, b| a.0 == b.0);
-    rows.into_iter().unzip()
+    rows.into_iter().map(|(_, s)| s).collect()
 }
 
 /// Of the rows with keys `keys` and slots `slots` (side by side), those read, in key order and
@@ -4476,9 +4477,20 @@ mod tests {
         fn listed(self, map: KeyMap, width: usize) -> (KeyList, Vec<Slot>) {
             let mut rows = self.0.into_reader().expect("the spool read back");
             let key: Vec<usize> = (0..width).collect();
-            let listed = crate::dump::keys_in_order(map, &mut rows, &key, true, true)
-                .expect("keys read back");
-            (listed.keys.expect("kept"), listed.slots)
+            let slots =
+                crate::dump::keys_in_order(map, &mut rows, &key, true).expect("keys read back");
+            // Their keys, read back from the rows at those slots.
+            let (mut keys, mut values) = (KeyList::default(), Vec::new());
+            let positions: Vec<u32> = (0..slots.len() as u32).collect();
+            crate::dump::spooled(&mut rows, &slots, &positions, |batch, raw| {
+                for j in 0..batch.len() {
+                    raw.decode_columns(j, &key, &mut values)?;
+                    keys.push(&values);
+                }
+                Ok(())
+            })
+            .expect("rows read back");
+            (keys, slots)
         }
 
         fn slots(self, map: KeyMap, width: usize) -> Vec<(Key, Slot)> {
@@ -4622,7 +4634,8 @@ mod tests {
     }
 
     /// Keys of strings that all lead with one value (one tenant's) are listed and found as
-    /// any keys are: in key order, each at its place, and a key of another tenant nowhere.
+    /// any keys are: each key read found, a key of another tenant nowhere, and listed in key
+    /// order.
     #[test]
     fn keys_of_one_tenant_are_listed_and_found_in_key_order() {
         let key = |t: &str, slug: &str| vec![Value::Text(t.into()), Value::Text(slug.into())];
@@ -4636,17 +4649,17 @@ mod tests {
                     want.push(key(t, slug));
                 }
             }
-            // Met but not read: not listed.
+            // Met but not read: not listed, nor found as a row read.
             map.entry(&key("t", "z"));
+            for k in &want {
+                assert!(map.read(k).is_some(), "{k:?}");
+            }
+            assert_eq!(map.read(&key("v", "a")), None);
+            assert_eq!(map.read(&key("t", "z")), None);
             want.sort();
             let (list, _) = rows.listed(map, 2);
             let listed: Vec<Key> = (0..list.len()).map(|i| list.key(i)).collect();
             assert_eq!(listed, want, "{tenants:?}");
-            for (i, k) in want.iter().enumerate() {
-                assert_eq!(list.position(k), Some(i), "{k:?}");
-            }
-            assert_eq!(list.position(&key("v", "a")), None);
-            assert_eq!(list.position(&key("t", "z")), None);
         }
     }
 
@@ -5378,33 +5391,22 @@ mod tests {
         assert_eq!(map.get(&[Value::Bytes(b"a".to_vec()), Value::Int(1)]), None);
     }
 
-    /// Writing a table without self-references needs its rows' order, not their keys: the
-    /// order is the same whether the keys are kept or not.
+    /// Keys read back from the rows order them, each key once, at the place its row was
+    /// first spooled at.
     #[test]
-    fn keys_read_back_order_the_rows_the_same_kept_or_not() {
+    fn keys_read_back_order_the_rows_each_once() {
         let text = |s: &str| vec![Value::Text(s.into())];
-        let keys = ["m", "b", "zz", "b", "a", "m"].map(text);
-        let spool = |keep: bool| {
-            let (mut map, mut rows) = (KeyMap::listing(), Spooled::new());
-            let mut spooled = Vec::new();
-            for key in &keys {
-                let slot = rows.read(key);
-                *map.entry(key).0 = slot;
-                spooled.push(slot);
-            }
-            let mut rows = rows.0.into_reader().expect("the spool read back");
-            let ordered = crate::dump::keys_in_order(map, &mut rows, &[0], keep, true)
-                .expect("keys read back");
-            (ordered, spooled)
-        };
-        let ((kept, spooled), (bare, _)) = (spool(true), spool(false));
-        assert!(bare.keys.is_none());
-        assert_eq!(kept.slots, bare.slots);
-        let listed = kept.keys.expect("kept");
-        let listed: Vec<Key> = (0..listed.len()).map(|i| listed.key(i)).collect();
+        let (mut map, mut rows) = (KeyMap::listing(), Spooled::new());
+        let mut spooled = Vec::new();
+        for key in ["m", "b", "zz", "b", "a", "m"].map(text) {
+            let slot = rows.read(&key);
+            *map.entry(&key).0 = slot;
+            spooled.push(slot);
+        }
+        let (list, slots) = rows.listed(map, 1);
+        let listed: Vec<Key> = (0..list.len()).map(|i| list.key(i)).collect();
         assert_eq!(listed, ["a", "b", "m", "zz"].map(text));
-        // Each row once, at the place it was first spooled at.
-        assert_eq!(bare.slots, [4, 1, 0, 2].map(|i| spooled[i]));
+        assert_eq!(slots, [4, 1, 0, 2].map(|i| spooled[i]));
     }
 
     #[test]
