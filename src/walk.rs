@@ -236,13 +236,11 @@ fn shape(key: &[Value]) -> Shape {
     }
 }
 
-/// A value as a whole number of `i64`, when it is one.
-fn whole_number(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        Value::UInt(u) => i64::try_from(*u).ok(),
-        _ => None,
-    }
+/// How [`Planner::lead_rows`] holds a value: packed, so values of any type are keys alike.
+fn lead_key(v: &Value) -> Vec<u8> {
+    let mut packed = Vec::new();
+    packed::encode(std::slice::from_ref(v), &mut packed);
+    packed
 }
 
 /// The value that the keys `held` for an edge and the `more` come for it all lead with, if one.
@@ -2224,10 +2222,10 @@ impl<'a> Walker<'a> {
                     .insert((root.table.clone(), k), root.display.clone());
             }
         }
-        let mut values: Vec<i64> = subset
+        let mut values: Vec<&Value> = subset
             .roots
             .keys()
-            .filter_map(|(_, key)| key.first().and_then(whole_number))
+            .filter_map(|(_, key)| key.first().filter(|v| !v.is_null()))
             .collect();
         values.sort_unstable();
         values.dedup();
@@ -2244,11 +2242,9 @@ impl<'a> Walker<'a> {
         root_keys.sort_unstable();
         let children = planner.child_probes(&root_keys, LEAD_PROBES - probes.len());
         if !probes.is_empty() || !children.is_empty() {
-            let leads: Vec<Value> = probes.iter().map(|&(_, _, _, v)| Value::Int(v)).collect();
             let asked: Vec<(&str, &str, &Value)> = probes
                 .iter()
-                .zip(&leads)
-                .map(|(&(_, t, c, _), v)| (t, c, v))
+                .map(|&(_, t, c, v)| (t, c, v))
                 .chain(children.iter().map(|&(_, t, c, v)| (t, c, v)))
                 .collect();
             // Estimates only: where the source cannot give them, scans are priced at the whole
@@ -2259,7 +2255,7 @@ impl<'a> Walker<'a> {
             let (leads, more) = rows.split_at(probes.len().min(rows.len()));
             for (&(c, _, _, v), n) in probes.iter().zip(leads) {
                 if let Some(n) = n {
-                    planner.lead_rows.insert((c, v), *n as f64);
+                    planner.lead_rows.insert((c, lead_key(v)), *n as f64);
                 }
             }
             for (&(rel, _, _, v), n) in children.iter().zip(more) {
@@ -2433,7 +2429,8 @@ struct Planner<'a> {
     /// The source's estimate of a table's rows whose first key column holds a value, for the
     /// values the roots' keys lead with ([`Planner::lead_probes`]): what a scan for keys that
     /// all lead with that value reads ([`Planner::scan_rows`]).
-    lead_rows: HashMap<(usize, i64), f64>,
+    /// Keyed by the value packed ([`crate::packed`]), whatever its type.
+    lead_rows: HashMap<(usize, Vec<u8>), f64>,
     /// The source's estimate of the children through a relation of a root's key, for roots
     /// keyed by one column ([`Planner::child_probes`]): what looking them up finds, where the
     /// average children per parent row would price a large tenant's at a small one's. By
@@ -2534,10 +2531,10 @@ impl<'a> Planner<'a> {
     /// walk: tables a scan may read for children, large enough for the choice between lookups
     /// and a scan to matter, keyed by two or more columns of which the first is also the first
     /// of an edge into them (so keys of that edge that all lead with one value name a range of
-    /// the table); each with every whole number among `values` (those the roots' keys lead
-    /// with: a warehouse's orders, order lines and stock all lead with its `w_id`, a tenant's
-    /// rows with its id). At most LEAD_PROBES.
-    fn lead_probes(&self, values: &[i64]) -> Vec<(usize, &'a str, &'a str, i64)> {
+    /// the table); each with every value among `values` (those the roots' keys lead with: a
+    /// warehouse's orders, order lines and stock all lead with its `w_id`, a tenant's rows with
+    /// its id, a number or a UUID). At most LEAD_PROBES.
+    fn lead_probes<'v>(&self, values: &[&'v Value]) -> Vec<(usize, &'a str, &'a str, &'v Value)> {
         let mut probes = Vec::new();
         for (c, t) in self.tables.iter().enumerate() {
             let Some(first) = t.key.first().filter(|_| t.key.len() >= 2) else {
@@ -2974,8 +2971,11 @@ impl<'a> Planner<'a> {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => false,
         };
-        match lead.and_then(whole_number) {
-            Some(v) if first => self.lead_rows.get(&(c, v)).map_or(rows, |n| n.min(rows)),
+        match lead {
+            Some(v) if first => self
+                .lead_rows
+                .get(&(c, lead_key(v)))
+                .map_or(rows, |n| n.min(rows)),
             _ => rows,
         }
     }

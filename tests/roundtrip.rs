@@ -1054,6 +1054,76 @@ fn mysql_scans_of_one_tenant_are_priced_by_its_own_range() {
     assert!(large == looked_up, "the dumps differ");
 }
 
+/// The same pricing for a tenant keyed by text (a UUID, say): the source's estimate for that
+/// one value is asked whatever its type. A small tenant's tasks are read by one scan of its
+/// range; a hundred projects of the tenant holding nine tenths of the table have their tasks
+/// looked up; either way the dump is the one lookups write.
+#[test]
+fn mysql_scans_of_one_tenant_keyed_by_text_are_priced_by_its_own_range() {
+    let Some(mut src) = mysql_db("rt_lead_range_text") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE tenants (id CHAR(36) PRIMARY KEY);
+         CREATE TABLE projects (tenant_id CHAR(36) NOT NULL, id INT NOT NULL,
+           PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id) REFERENCES tenants (id));
+         CREATE TABLE tasks (tenant_id CHAR(36) NOT NULL, id INT NOT NULL, project_id INT NOT NULL,
+           title VARCHAR(40) NOT NULL, PRIMARY KEY (tenant_id, id),
+           FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));
+         INSERT INTO tenants SELECT CONCAT('00000000-0000-4000-8000-', LPAD(seq, 12, '0'))
+           FROM seq_1_to_11;
+         INSERT INTO projects SELECT '00000000-0000-4000-8000-000000000001', seq FROM seq_1_to_2000;
+         INSERT INTO projects SELECT t.id, p.seq FROM tenants t, seq_1_to_20 p
+           WHERE t.id <> '00000000-0000-4000-8000-000000000001';
+         INSERT INTO tasks SELECT p.tenant_id, p.id * 100 + k.seq, p.id,
+           CONCAT('task ', RIGHT(p.tenant_id, 2), '/', p.id, '/', k.seq) FROM projects p, seq_1_to_20 k;
+         ANALYZE TABLE tenants, projects, tasks",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  tenants:\n    children: [projects]\n  projects:\n    children: [tasks]\n",
+    );
+    let (small, scans) = scans_as_lookups(
+        &src.url(),
+        &graph,
+        "tenants.id=00000000-0000-4000-8000-000000000002",
+        &[],
+    );
+    assert_eq!(scans["tasks"], 1, "{scans:?}");
+    assert_eq!(small.matches("'task 02/").count(), 400);
+    assert_eq!(small.matches("'task ").count(), 400);
+
+    let roots: Vec<String> = (1..=100)
+        .flat_map(|p| {
+            [
+                "--root".to_string(),
+                format!("projects.tenant_id=00000000-0000-4000-8000-000000000001,id={p}"),
+            ]
+        })
+        .collect();
+    let mut args: Vec<&str> = roots.iter().skip(2).map(String::as_str).collect();
+    let (large, scans) = dump_text_counting_scans(
+        &src.url(),
+        &graph,
+        &roots[1],
+        &args,
+        &dir.path().join("large.sql"),
+    );
+    assert_eq!(scans.get("tasks").copied().unwrap_or(0), 0, "{scans:?}");
+    assert_eq!(large.matches("'task 01/").count(), 2000);
+    assert_eq!(large.matches("'task ").count(), 2000);
+    args.push("--lookups-only");
+    let (looked_up, _) = dump_text_counting_scans(
+        &src.url(),
+        &graph,
+        &roots[1],
+        &args,
+        &dir.path().join("lookups.sql"),
+    );
+    assert!(large == looked_up, "the dumps differ");
+}
+
 /// Rows the subset references in most of a table (the products nearly every order line of a
 /// tenant names) are read by one scan of it rather than looked up by key, and the dump is the
 /// one lookups write: the table's `where`, which applies to rows child edges bring, leaves out
