@@ -1001,104 +1001,63 @@ fn mysql_scans_by_keys_of_three_of_one_lead_find_the_rows_lookups_find() {
 /// times as many rows. Either way the dump is the one lookups write.
 #[test]
 fn mysql_scans_of_one_tenant_are_priced_by_its_own_range() {
-    let Some(mut src) = mysql_db("rt_lead_range") else {
+    scans_of_one_tenant_are_priced_by_its_own_range("rt_lead_range", "INT", "seq");
+}
+
+/// The same for a tenant keyed by text (a UUID, say): the source's estimate for that one value
+/// is asked whatever its type.
+#[test]
+fn mysql_scans_of_one_tenant_keyed_by_text_are_priced_by_its_own_range() {
+    scans_of_one_tenant_are_priced_by_its_own_range(
+        "rt_lead_range_text",
+        "CHAR(36)",
+        "CONCAT('00000000-0000-4000-8000-', LPAD(seq, 12, '0'))",
+    );
+}
+
+/// [`mysql_scans_of_one_tenant_are_priced_by_its_own_range`] on eleven tenants of `id_type`,
+/// their ids `id_of_seq` of 1 to 11: the first (least) holds 2,000 projects, the others 20.
+fn scans_of_one_tenant_are_priced_by_its_own_range(db: &str, id_type: &str, id_of_seq: &str) {
+    let Some(mut src) = mysql_db(db) else {
         return;
     };
-    src.script(
-        "CREATE TABLE tenants (id INT PRIMARY KEY);
-         CREATE TABLE projects (tenant_id INT NOT NULL, id INT NOT NULL,
+    src.script(&format!(
+        "CREATE TABLE tenants (id {id_type} PRIMARY KEY);
+         CREATE TABLE projects (tenant_id {id_type} NOT NULL, id INT NOT NULL,
            PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id) REFERENCES tenants (id));
-         CREATE TABLE tasks (tenant_id INT NOT NULL, id INT NOT NULL, project_id INT NOT NULL,
-           title VARCHAR(40) NOT NULL, PRIMARY KEY (tenant_id, id),
+         CREATE TABLE tasks (tenant_id {id_type} NOT NULL, id INT NOT NULL, project_id INT NOT NULL,
+           title VARCHAR(80) NOT NULL, PRIMARY KEY (tenant_id, id),
            FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));
-         INSERT INTO tenants SELECT seq FROM seq_1_to_11;
-         INSERT INTO projects SELECT 1, seq FROM seq_1_to_2000;
-         INSERT INTO projects SELECT t.seq, p.seq FROM seq_2_to_11 t, seq_1_to_20 p;
+         INSERT INTO tenants SELECT {id_of_seq} FROM seq_1_to_11;
+         INSERT INTO projects SELECT t.id, p.seq FROM tenants t, seq_1_to_2000 p
+           WHERE p.seq <= 20 OR t.id = (SELECT MIN(id) FROM tenants);
          INSERT INTO tasks SELECT p.tenant_id, p.id * 100 + k.seq, p.id,
            CONCAT('task ', p.tenant_id, '/', p.id, '/', k.seq) FROM projects p, seq_1_to_20 k;
          ANALYZE TABLE tenants, projects, tasks",
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let graph = write_graph(
-        dir.path(),
-        "tables:\n  tenants:\n    children: [projects]\n  projects:\n    children: [tasks]\n",
-    );
-    let (small, scans) = scans_as_lookups(&src.url(), &graph, "tenants.id=2", &[]);
-    assert_eq!(scans["tasks"], 1, "{scans:?}");
-    assert_eq!(small.matches("'task 2/").count(), 400);
-    assert_eq!(small.matches("'task ").count(), 400);
-
-    // A hundred of tenant 1's projects, each a root.
-    let roots: Vec<String> = (1..=100)
-        .flat_map(|p| ["--root".to_string(), format!("projects.tenant_id=1,id={p}")])
+    ));
+    let ids: Vec<String> = src
+        .rows("SELECT id FROM tenants ORDER BY id LIMIT 2")
+        .into_iter()
+        .map(|row| row[0].clone().expect("a tenant id"))
         .collect();
-    let mut args: Vec<&str> = roots.iter().skip(2).map(String::as_str).collect();
-    let (large, scans) = dump_text_counting_scans(
-        &src.url(),
-        &graph,
-        &roots[1],
-        &args,
-        &dir.path().join("large.sql"),
-    );
-    assert_eq!(scans.get("tasks").copied().unwrap_or(0), 0, "{scans:?}");
-    assert_eq!(large.matches("'task 1/").count(), 2000);
-    assert_eq!(large.matches("'task ").count(), 2000);
-    args.push("--lookups-only");
-    let (looked_up, _) = dump_text_counting_scans(
-        &src.url(),
-        &graph,
-        &roots[1],
-        &args,
-        &dir.path().join("lookups.sql"),
-    );
-    assert!(large == looked_up, "the dumps differ");
-}
-
-/// The same pricing for a tenant keyed by text (a UUID, say): the source's estimate for that
-/// one value is asked whatever its type. A small tenant's tasks are read by one scan of its
-/// range; a hundred projects of the tenant holding nine tenths of the table have their tasks
-/// looked up; either way the dump is the one lookups write.
-#[test]
-fn mysql_scans_of_one_tenant_keyed_by_text_are_priced_by_its_own_range() {
-    let Some(mut src) = mysql_db("rt_lead_range_text") else {
-        return;
-    };
-    src.script(
-        "CREATE TABLE tenants (id CHAR(36) PRIMARY KEY);
-         CREATE TABLE projects (tenant_id CHAR(36) NOT NULL, id INT NOT NULL,
-           PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id) REFERENCES tenants (id));
-         CREATE TABLE tasks (tenant_id CHAR(36) NOT NULL, id INT NOT NULL, project_id INT NOT NULL,
-           title VARCHAR(40) NOT NULL, PRIMARY KEY (tenant_id, id),
-           FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id));
-         INSERT INTO tenants SELECT CONCAT('00000000-0000-4000-8000-', LPAD(seq, 12, '0'))
-           FROM seq_1_to_11;
-         INSERT INTO projects SELECT '00000000-0000-4000-8000-000000000001', seq FROM seq_1_to_2000;
-         INSERT INTO projects SELECT t.id, p.seq FROM tenants t, seq_1_to_20 p
-           WHERE t.id <> '00000000-0000-4000-8000-000000000001';
-         INSERT INTO tasks SELECT p.tenant_id, p.id * 100 + k.seq, p.id,
-           CONCAT('task ', RIGHT(p.tenant_id, 2), '/', p.id, '/', k.seq) FROM projects p, seq_1_to_20 k;
-         ANALYZE TABLE tenants, projects, tasks",
-    );
+    let (large_id, small_id) = (&ids[0], &ids[1]);
     let dir = tempfile::tempdir().unwrap();
     let graph = write_graph(
         dir.path(),
         "tables:\n  tenants:\n    children: [projects]\n  projects:\n    children: [tasks]\n",
     );
-    let (small, scans) = scans_as_lookups(
-        &src.url(),
-        &graph,
-        "tenants.id=00000000-0000-4000-8000-000000000002",
-        &[],
-    );
+    let (small, scans) =
+        scans_as_lookups(&src.url(), &graph, &format!("tenants.id={small_id}"), &[]);
     assert_eq!(scans["tasks"], 1, "{scans:?}");
-    assert_eq!(small.matches("'task 02/").count(), 400);
+    assert_eq!(small.matches(&format!("'task {small_id}/")).count(), 400);
     assert_eq!(small.matches("'task ").count(), 400);
 
+    // A hundred of the large tenant's projects, each a root.
     let roots: Vec<String> = (1..=100)
         .flat_map(|p| {
             [
                 "--root".to_string(),
-                format!("projects.tenant_id=00000000-0000-4000-8000-000000000001,id={p}"),
+                format!("projects.tenant_id={large_id},id={p}"),
             ]
         })
         .collect();
@@ -1111,7 +1070,7 @@ fn mysql_scans_of_one_tenant_keyed_by_text_are_priced_by_its_own_range() {
         &dir.path().join("large.sql"),
     );
     assert_eq!(scans.get("tasks").copied().unwrap_or(0), 0, "{scans:?}");
-    assert_eq!(large.matches("'task 01/").count(), 2000);
+    assert_eq!(large.matches(&format!("'task {large_id}/")).count(), 2000);
     assert_eq!(large.matches("'task ").count(), 2000);
     args.push("--lookups-only");
     let (looked_up, _) = dump_text_counting_scans(
@@ -1715,15 +1674,14 @@ fn sqlite_string_keys_in_another_case_bring_their_parent_once() {
            CASE WHEN rowid % 3 = 0 THEN upper(slug) ELSE slug END, owner FROM docs;",
     )
     .unwrap();
-    let graph = write_graph(
+    let dump = sqlite_dump(
         dir.path(),
+        &src,
         "tables:\n  orgs:\n    children: [members, docs]\n  docs:\n    children: [revisions]\n",
+        "orgs.id=org-a",
     );
-    let out = dir.path().join("dump.sql");
-    let url = format!("sqlite:{}", src.display());
-    dump_with_graph(&url, &graph, &["--root", "orgs.id=org-a"], &out);
     let (_, dst) = open("dst.db");
-    dst.execute_batch(&std::fs::read_to_string(&out).unwrap())
+    dst.execute_batch(&dump)
         .expect("the dump loads, foreign keys checked");
     let one = |c: &rusqlite::Connection, sql: &str| -> String {
         c.query_row(sql, [], |r| r.get::<_, String>(0)).unwrap()
@@ -1763,6 +1721,20 @@ fn sqlite_string_keys_in_another_case_bring_their_parent_once() {
     assert!(upper > 0, "references keep their case");
 }
 
+/// The dump of SQLite file `src` from `root`, by the graph `yaml` (written into `dir`, where the
+/// dump goes too).
+fn sqlite_dump(dir: &Path, src: &Path, yaml: &str, root: &str) -> String {
+    let graph = write_graph(dir, yaml);
+    let out = dir.join("dump.sql");
+    dump_with_graph(
+        &format!("sqlite:{}", src.display()),
+        &graph,
+        &["--root", root],
+        &out,
+    );
+    std::fs::read_to_string(&out).unwrap()
+}
+
 /// SQLite, a table that references itself through a unique column other than its key (a
 /// mentor named by email): each row is written after the row it references, though that row
 /// comes later in key order, and the dump loads with foreign keys checked, row by row.
@@ -1784,11 +1756,12 @@ fn sqlite_rows_referencing_their_table_by_another_unique_column_load_in_order() 
          INSERT INTO staff VALUES (301, 2, 't1@x', 's1@x');",
     )
     .unwrap();
-    let graph = write_graph(dir.path(), "tables:\n  teams:\n    children: [staff]\n");
-    let out = dir.path().join("dump.sql");
-    let url = format!("sqlite:{}", src.display());
-    dump_with_graph(&url, &graph, &["--root", "teams.id=1"], &out);
-    let dump = std::fs::read_to_string(&out).unwrap();
+    let dump = sqlite_dump(
+        dir.path(),
+        &src,
+        "tables:\n  teams:\n    children: [staff]\n",
+        "teams.id=1",
+    );
     let (_, dst) = open("dst.db");
     dst.execute_batch(&dump)
         .expect("the dump loads, foreign keys checked");
@@ -1822,11 +1795,12 @@ fn sqlite_rows_referencing_each_other_in_a_loop_are_written_once_and_load() {
            (6, 1, 5), (7, 2, NULL);",
     )
     .unwrap();
-    let graph = write_graph(dir.path(), "tables:\n  boards:\n    children: [nodes]\n");
-    let out = dir.path().join("dump.sql");
-    let url = format!("sqlite:{}", src.display());
-    dump_with_graph(&url, &graph, &["--root", "boards.id=1"], &out);
-    let dump = std::fs::read_to_string(&out).unwrap();
+    let dump = sqlite_dump(
+        dir.path(),
+        &src,
+        "tables:\n  boards:\n    children: [nodes]\n",
+        "boards.id=1",
+    );
     assert!(
         dump.contains("rows of nodes that reference each other in a loop"),
         "{dump}"
