@@ -125,30 +125,40 @@ impl<'a> SpoolBatches<'a> {
 
     /// Reads the next batch into `raw`; its positions, in the order given (None after the last).
     fn next(&mut self, rows: &mut SpoolReader, raw: &mut RawRows) -> Result<Option<&'a [u32]>> {
+        let mut offsets = Vec::new();
+        let Some((batch, _)) = self.next_offsets(&mut offsets) else {
+            return Ok(None);
+        };
+        rows.read_batch(&offsets, raw)?;
+        Ok(Some(batch))
+    }
+
+    /// The next batch, not read: where its rows are in the spool, into `offsets` (replacing
+    /// what it holds); its positions, in the order given, and about how many bytes its rows
+    /// take (None after the last).
+    fn next_offsets(&mut self, offsets: &mut Vec<u64>) -> Option<(&'a [u32], usize)> {
         let positions = self.positions;
         if self.is_done() {
-            return Ok(None);
+            return None;
         }
         // By the records' lengths as their slots tell them, within a factor of two: each is
         // taken at 3/4 of its bound (a row of 4 MB among rows of 100 bytes comes alone, not
         // with the 40,000 rows the width of the others fits in a batch).
-        let (mut len, mut bytes) = (0, 0);
+        let (mut len, mut bytes, mut taken) = (0, 0, 0);
         for &p in &positions[self.done..] {
             let bound = slot_bytes(self.slots[p as usize]);
             bytes += bound - bound / 4;
             if len > 0 && bytes > self.bytes as u64 || len == MAX_BATCH_ROWS {
                 break;
             }
+            taken = bytes;
             len += 1;
         }
         let batch = &positions[self.done..self.done + len];
-        let offsets: Vec<u64> = batch
-            .iter()
-            .map(|&p| slot_offset(self.slots[p as usize]))
-            .collect();
-        rows.read_batch(&offsets, raw)?;
+        offsets.clear();
+        offsets.extend(batch.iter().map(|&p| slot_offset(self.slots[p as usize])));
         self.done += batch.len();
-        Ok(Some(batch))
+        Some((batch, usize::try_from(taken).unwrap_or(usize::MAX)))
     }
 }
 
@@ -868,6 +878,10 @@ pub fn run(
         .map(|name| !prepared.model.tables[name].keyless)
         .collect();
     let mut key_rows = rows.try_clone()?;
+    // A reader of the spool for each thread writing rows as text.
+    let mut readers = (0..format_threads())
+        .map(|_| rows.try_clone())
+        .collect::<Result<Vec<_>>>()?;
     // Tables without a key in the subset are neither listed nor waited for: most of a small
     // tenant's tables in a schema of hundreds (500 empty tables took 23 ms of handing over).
     let has_keys: Vec<bool> = maps
@@ -917,7 +931,7 @@ pub fn run(
             let n = write_table(
                 prepared,
                 (name, slots, self_edges.remove(name.as_str())),
-                &mut rows,
+                (&mut rows, &mut readers),
                 sink,
                 &mut restores,
                 &mut |rows| progress.advance(name, done + rows),
@@ -1268,7 +1282,7 @@ fn referenced_slots(
 fn write_table(
     prepared: &Prepared,
     (name, slots, edges): (&str, Vec<Slot>, Option<SelfEdges>),
-    rows: &mut SpoolReader,
+    (rows, readers): (&mut SpoolReader, &mut [SpoolReader]),
     sink: &mut dyn RowSink,
     restores: &mut Vec<Restore>,
     progress: &mut dyn FnMut(u64),
@@ -1338,7 +1352,7 @@ fn write_table(
         writer.write_all(
             batches,
             rows,
-            format_threads(),
+            readers,
             cleanser.as_deref_mut(),
             &mut deliver,
         )?;
@@ -1472,45 +1486,57 @@ impl RowWriter<'_> {
         Ok(())
     }
 
-    /// Writes the batches on `threads` threads while this one reads the next from the spool
-    /// (and cleanses its rows first with `cleanser`, when given: in order, as the registries
-    /// that keep cleansed values unique need); hands them to `deliver` in order. At most
-    /// `threads + 1` batches, and about [`FORMAT_OUT_BYTES`] of rows, are out at once, so
-    /// memory stays bounded whatever the table's size and the rows' width. A table of one
-    /// batch is written here.
+    /// Writes the batches on a thread per reader of `readers`, each reading its batches from
+    /// the spool itself, and hands them to `deliver` in order. Rows cleansed (with `cleanser`,
+    /// when given) are read and cleansed on this thread first, in order, as the registries
+    /// that keep cleansed values unique need. At most `readers.len() + 1` batches, and about
+    /// [`FORMAT_OUT_BYTES`] of rows, are out at once, so memory stays bounded whatever the
+    /// table's size and the rows' width. A table of one batch is written here.
+    ///
+    /// The threads read their own batches: read here, the spool's rows (copied by the kernel,
+    /// then into each batch) were half of this thread's work as the dump is written, and this
+    /// thread held the others back (the benchmark's large tenant: 51 ms of its CPU in a write
+    /// phase of 116 ms, two cores 70% busy).
     fn write_all(
         &self,
         mut batches: SpoolBatches,
         rows: &mut SpoolReader,
-        threads: usize,
+        readers: &mut [SpoolReader],
         mut cleanser: Option<&mut Cleanser>,
         deliver: &mut dyn FnMut(&mut Formatted) -> Result<()>,
     ) -> Result<()> {
         let mut values = Vec::new();
         let mut first = TextJob::default();
-        if batches.next(rows, &mut first.raw)?.is_none() {
+        let Some((_, first_bytes)) = batches.next_offsets(&mut first.offsets) else {
             return Ok(());
-        }
-        if batches.is_done() {
+        };
+        if batches.is_done() || readers.is_empty() {
             let mut out = Formatted::default();
-            match cleanser {
-                Some(c) => {
-                    self.prepare(
-                        &first.raw,
-                        c,
-                        &mut values,
-                        &mut first.prepared,
-                        &mut out.restores,
-                    )?;
-                    self.write_prepared(&first.prepared, &mut out);
+            loop {
+                rows.read_batch(&first.offsets, &mut first.raw)?;
+                match cleanser.as_deref_mut() {
+                    Some(c) => {
+                        self.prepare(
+                            &first.raw,
+                            c,
+                            &mut values,
+                            &mut first.prepared,
+                            &mut out.restores,
+                        )?;
+                        self.write_prepared(&first.prepared, &mut out);
+                    }
+                    None => self.write(&first.raw, &mut values, &mut out)?,
                 }
-                None => self.write(&first.raw, &mut values, &mut out)?,
+                deliver(&mut out)?;
+                if batches.next_offsets(&mut first.offsets).is_none() {
+                    return Ok(());
+                }
             }
-            return deliver(&mut out);
         }
-        let mut first = Some(first);
+        let mut first = Some((first, first_bytes));
         // Every batch of the table is cleansed first, or none is.
         let cleansed = cleanser.is_some();
+        let threads = readers.len();
         type Job = (usize, TextJob, Formatted);
         let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
         let job_rx = Mutex::new(job_rx);
@@ -1518,14 +1544,14 @@ impl RowWriter<'_> {
         std::thread::scope(|scope| {
             // Dropped on the way out, whatever the way: the threads stop once it is.
             let jobs = jobs;
-            for _ in 0..threads {
+            for reader in readers.iter_mut() {
                 let (job_rx, done_tx) = (&job_rx, done_tx.clone());
                 scope.spawn(move || {
                     let _failed = OnPanic(&done_tx);
                     let mut values = Vec::new();
                     loop {
                         let job = job_rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                        let Ok((n, batch, mut out)) = job else {
+                        let Ok((n, mut batch, mut out)) = job else {
                             return;
                         };
                         let written = match cleansed {
@@ -1533,7 +1559,9 @@ impl RowWriter<'_> {
                                 self.write_prepared(&batch.prepared, &mut out);
                                 Ok(())
                             }
-                            false => self.write(&batch.raw, &mut values, &mut out),
+                            false => reader
+                                .read_batch(&batch.offsets, &mut batch.raw)
+                                .and_then(|()| self.write(&batch.raw, &mut values, &mut out)),
                         };
                         if done_tx.send(written.map(|()| (n, batch, out))).is_err() {
                             return;
@@ -1553,20 +1581,27 @@ impl RowWriter<'_> {
                     && out_bytes.iter().sum::<usize>() < FORMAT_OUT_BYTES
                 {
                     let (mut batch, mut out) = free.pop().unwrap_or_default();
-                    let read = match first.take() {
-                        Some(read) => {
+                    let bytes = match first.take() {
+                        Some((read, bytes)) => {
                             batch = read;
-                            true
+                            Some(bytes)
                         }
-                        None => batches.next(rows, &mut batch.raw)?.is_some(),
+                        None => batches
+                            .next_offsets(&mut batch.offsets)
+                            .map(|(_, bytes)| bytes),
                     };
-                    if !read {
+                    let Some(bytes) = bytes else {
                         more = false;
                         break;
-                    }
-                    out_bytes.push_back(batch.raw.bytes());
+                    };
+                    out_bytes.push_back(bytes);
                     if let Some(c) = cleanser.as_deref_mut() {
-                        let TextJob { raw, prepared, .. } = &mut batch;
+                        let TextJob {
+                            offsets,
+                            raw,
+                            prepared,
+                        } = &mut batch;
+                        rows.read_batch(offsets, raw)?;
                         self.prepare(raw, c, &mut values, prepared, &mut out.restores)?;
                     }
                     // The threads stop only once `jobs` is dropped, or on a panic, which
@@ -1599,6 +1634,8 @@ impl RowWriter<'_> {
 /// and, when cleansed, as [`RowWriter::prepare`] made them on the thread that cleanses.
 #[derive(Default)]
 struct TextJob {
+    /// Where its rows are in the spool.
+    offsets: Vec<u64>,
     raw: RawRows,
     prepared: Vec<Value>,
 }
