@@ -1554,15 +1554,19 @@ impl RowWriter<'_> {
                         let Ok((n, mut batch, mut out)) = job else {
                             return;
                         };
-                        let written = match cleansed {
-                            true => {
-                                self.write_prepared(&batch.prepared, &mut out);
-                                Ok(())
-                            }
-                            false => reader
-                                .read_batch(&batch.offsets, &mut batch.raw)
-                                .and_then(|()| self.write(&batch.raw, &mut values, &mut out)),
-                        };
+                        let written =
+                            match cleansed {
+                                true => {
+                                    self.write_prepared(&batch.prepared, &mut out);
+                                    Ok(())
+                                }
+                                false => reader
+                                    .read_batch(&batch.offsets, &mut batch.raw)
+                                    .and_then(|()| {
+                                        reader.release_large_window();
+                                        self.write(&batch.raw, &mut values, &mut out)
+                                    }),
+                            };
                         if done_tx.send(written.map(|()| (n, batch, out))).is_err() {
                             return;
                         }
