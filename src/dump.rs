@@ -1493,10 +1493,11 @@ impl RowWriter<'_> {
     /// [`FORMAT_OUT_BYTES`] of rows, are out at once, so memory stays bounded whatever the
     /// table's size and the rows' width. A table of one batch is written here.
     ///
-    /// The threads read their own batches: read here, the spool's rows (copied by the kernel,
-    /// then into each batch) were half of this thread's work as the dump is written, and this
-    /// thread held the others back (the benchmark's large tenant: 51 ms of its CPU in a write
-    /// phase of 116 ms, two cores 70% busy).
+    /// The threads read their own batches, so that one thread does not read every batch for
+    /// all of them: read here, the spool's rows (copied by the kernel, then into each batch)
+    /// were half of this thread's work as the dump is written (the benchmark's large tenant:
+    /// 51 ms of its CPU in a write phase of 116 ms). On two cores the wall time is the same,
+    /// the write phase being 85-90% busy either way.
     fn write_all(
         &self,
         mut batches: SpoolBatches,
