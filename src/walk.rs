@@ -1228,6 +1228,18 @@ impl Reads {
 /// row of the table.
 const LOOKUP_ROW_COST: f64 = 6.0;
 
+/// A query looking up children holds keys for at most this share of the child's rows (a
+/// tenth), and never fewer than LOOKUP_MIN_KEYS. MariaDB 10.11 turns a list of over 1,000 values
+/// into a table of them; with keys for a fifth of the table, it then reads the whole table and
+/// probes that list for every row, where fewer keys have it look each key up in the index.
+/// bench/shapes' strings with `--jobs 1`: its 20,000 audit rows by their members' emails, in
+/// one query of 20,000 emails, took the server 0.64 s of CPU; in queries of 10,000 or fewer,
+/// 0.10 s (of a table of 100,000 rows).
+const LOOKUP_TABLE_SHARE: usize = 10;
+
+/// The fewest keys LOOKUP_TABLE_SHARE leaves a query of lookups.
+const LOOKUP_MIN_KEYS: usize = 1_000;
+
 /// What a lookup through the child's primary key costs (the relation is
 /// [`Relation::clustered`](crate::graph::Relation::clustered)): a descent of the key per parent
 /// key, costing about this many rows of a scan, and then each child about one, as they lie
@@ -2839,7 +2851,7 @@ impl<'a> Planner<'a> {
     /// Queries reading the rows of table `id` with `keys`.
     fn fetch(&self, subset: &Subset, id: usize, keys: &KeyList, round: &mut Vec<WalkQuery>) {
         let t = &self.model.tables[&subset.names[id]];
-        self.batches(keys, round, |queries, keys_in, n| WalkQuery {
+        self.batches((keys, usize::MAX), round, |queries, keys_in, n| WalkQuery {
             sql: queries.by_key(t, keys_in),
             context: format!("reading {n} rows of {} that the subset references", t.name),
             table: id,
@@ -3056,7 +3068,14 @@ impl<'a> Planner<'a> {
         round: &mut Vec<WalkQuery>,
     ) {
         let child = &self.model.relations[edge.relation].child;
-        self.batches(keys, round, |queries, keys_in, n| WalkQuery {
+        // Without an index on the relation's columns every query reads the whole table: the
+        // fewer the better.
+        let rows = self.model.tables[child].rows_estimate.unwrap_or(0) as usize;
+        let most = match self.model.relations[edge.relation].indexed {
+            true => (rows / LOOKUP_TABLE_SHARE).max(LOOKUP_MIN_KEYS),
+            false => usize::MAX,
+        };
+        self.batches((keys, most), round, |queries, keys_in, n| WalkQuery {
             sql: match by_values {
                 true => queries.children_by_values(edge, keys_in),
                 false => queries.children(edge, keys_in),
@@ -3465,7 +3484,7 @@ impl<'a> Planner<'a> {
             }
             let parent = &self.model.tables[&r.parent];
             let parent_id = self.id(&parent.name);
-            self.batches(keys, round, |queries, keys_in, n| WalkQuery {
+            self.batches((keys, usize::MAX), round, |queries, keys_in, n| WalkQuery {
                 sql: queries.parents(r, keys_in),
                 context: format!(
                     "finding the {} rows that {n} rows of {} reference",
@@ -3485,7 +3504,7 @@ impl<'a> Planner<'a> {
     /// writing the IN list of the batch's `n` keys.
     fn batches(
         &self,
-        keys: &KeyList,
+        (keys, most): (&KeyList, usize),
         round: &mut Vec<WalkQuery>,
         mut make: impl FnMut(&Queries, &mut dyn FnMut(&[String]) -> String, usize) -> WalkQuery,
     ) {
@@ -3495,7 +3514,8 @@ impl<'a> Planner<'a> {
         let per_query = match keys.len().div_ceil(connections) {
             n if connections > 1 && n >= MIN_SPLIT_KEYS => n.min(batch.max_keys),
             _ => batch.max_keys,
-        };
+        }
+        .min(most);
         let mut next = 0;
         while next < keys.len() {
             let chunk = keys.chunk(next, per_query);
@@ -5037,6 +5057,77 @@ mod tests {
     /// read by a scan cut into ranges over the connections, a small tenant's are looked up;
     /// tenants keyed by a number or by text alike. Only edges worth it are estimated: not into
     /// small tables, nor polymorphic ones.
+    #[test]
+    fn lookups_of_children_hold_keys_for_at_most_a_tenth_of_the_child_table() {
+        for (key_type, indexed) in [("VARCHAR(36)", true), ("INT", true), ("VARCHAR(36)", false)] {
+            let index = match indexed {
+                true => "CREATE INDEX audit_member ON audit (member_id);",
+                false => "",
+            };
+            let mut model = model_of(
+                &format!(
+                    "CREATE TABLE members (id {key_type} PRIMARY KEY);
+                     CREATE TABLE audit (id INT PRIMARY KEY,
+                       member_id {key_type} REFERENCES members (id));
+                     {index}"
+                ),
+                "tables:
+  members:
+    children: [audit]
+",
+            );
+            model
+                .tables
+                .get_mut("members")
+                .expect("members")
+                .rows_estimate = Some(100_000);
+            model.tables.get_mut("audit").expect("audit").rows_estimate = Some(100_000);
+            let batch = Batch {
+                max_keys: 20_000,
+                max_bytes: 8 << 20,
+                scans: true,
+            };
+            // One connection: nothing splits the keys over connections.
+            let planner = Planner::new(&model, &crate::dialect::MYSQL, batch, true, 1, false);
+            let mut keys = KeyList::default();
+            for n in 0..20_000i64 {
+                keys.push(&[match key_type {
+                    "INT" => Value::Int(n),
+                    _ => Value::Text(format!("00000000-0000-4000-8000-{n:012}")),
+                }]);
+            }
+            let members = &model.tables["members"];
+            let mut round = Vec::new();
+            planner.lookups(
+                members,
+                &members.children[0],
+                planner.id("audit"),
+                &keys,
+                &mut round,
+            );
+            // Each query's context names its keys: "finding the children in audit of N rows".
+            let sizes: Vec<usize> = round
+                .iter()
+                .filter_map(|q| {
+                    q.context
+                        .split(" of ")
+                        .nth(1)?
+                        .split(' ')
+                        .next()?
+                        .parse()
+                        .ok()
+                })
+                .collect();
+            // Past a fifth of the table, MariaDB reads all of it and probes the keys for each
+            // row; without an index, each query reads it all anyway, so the fewer the better.
+            let expected: &[usize] = match indexed {
+                true => &[10_000, 10_000],
+                false => &[20_000],
+            };
+            assert_eq!(sizes, expected, "{key_type}, indexed: {indexed}");
+        }
+    }
+
     #[test]
     fn a_roots_children_are_priced_by_the_sources_estimate_of_its_own() {
         for key_type in ["INT", "VARCHAR(36)"] {
