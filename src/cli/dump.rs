@@ -72,7 +72,8 @@ pub struct SubsetArgs {
     pub root_where: Vec<String>,
 
     /// Most keys in one lookup query (`IN (...)` list); lists are also kept under the server's
-    /// max_allowed_packet
+    /// max_allowed_packet, and a lookup of children through an index to a tenth of the child's
+    /// rows (at least 1000 keys)
     #[arg(long, value_name = "KEYS", default_value_t = crate::walk::DEFAULT_BATCH_KEYS)]
     pub batch_size: usize,
 
