@@ -3500,8 +3500,8 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// One query per batch of `keys`: `make(queries, keys_in, n)` writes it, with `keys_in`
-    /// writing the IN list of the batch's `n` keys.
+    /// One query per batch of `keys`, each of at most `most` keys: `make(queries, keys_in, n)`
+    /// writes it, with `keys_in` writing the IN list of the batch's `n` keys.
     fn batches(
         &self,
         (keys, most): (&KeyList, usize),
