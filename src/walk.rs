@@ -2851,7 +2851,7 @@ impl<'a> Planner<'a> {
     /// Queries reading the rows of table `id` with `keys`.
     fn fetch(&self, subset: &Subset, id: usize, keys: &KeyList, round: &mut Vec<WalkQuery>) {
         let t = &self.model.tables[&subset.names[id]];
-        self.batches((keys, usize::MAX), round, |queries, keys_in, n| WalkQuery {
+        self.batches(keys, usize::MAX, round, |queries, keys_in, n| WalkQuery {
             sql: queries.by_key(t, keys_in),
             context: format!("reading {n} rows of {} that the subset references", t.name),
             table: id,
@@ -3075,7 +3075,7 @@ impl<'a> Planner<'a> {
             true => (rows / LOOKUP_TABLE_SHARE).max(LOOKUP_MIN_KEYS),
             false => usize::MAX,
         };
-        self.batches((keys, most), round, |queries, keys_in, n| WalkQuery {
+        self.batches(keys, most, round, |queries, keys_in, n| WalkQuery {
             sql: match by_values {
                 true => queries.children_by_values(edge, keys_in),
                 false => queries.children(edge, keys_in),
@@ -3484,7 +3484,7 @@ impl<'a> Planner<'a> {
             }
             let parent = &self.model.tables[&r.parent];
             let parent_id = self.id(&parent.name);
-            self.batches((keys, usize::MAX), round, |queries, keys_in, n| WalkQuery {
+            self.batches(keys, usize::MAX, round, |queries, keys_in, n| WalkQuery {
                 sql: queries.parents(r, keys_in),
                 context: format!(
                     "finding the {} rows that {n} rows of {} reference",
@@ -3504,7 +3504,8 @@ impl<'a> Planner<'a> {
     /// writes it, with `keys_in` writing the IN list of the batch's `n` keys.
     fn batches(
         &self,
-        (keys, most): (&KeyList, usize),
+        keys: &KeyList,
+        most: usize,
         round: &mut Vec<WalkQuery>,
         mut make: impl FnMut(&Queries, &mut dyn FnMut(&[String]) -> String, usize) -> WalkQuery,
     ) {
