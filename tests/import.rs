@@ -1031,21 +1031,21 @@ fn insert_triggers_on_the_target_are_named() {
 /// written the changed rows (row counts must be unchanged).
 fn resealed(dump: &str) -> String {
     let (body, trailer) = body_and_trailer(dump);
-    let digest = blake3::hash(body.as_bytes()).to_hex().to_string();
-    let at = trailer.find("blake3=").unwrap() + "blake3=".len();
+    let digest = format!("{:032x}", twox_hash::XxHash3_128::oneshot(body.as_bytes()));
+    let at = trailer.find("xxh3=").unwrap() + "xxh3=".len();
     format!(
         "{}{}{digest}{}",
         &dump[..dump.len() - trailer.len()],
         &trailer[..at],
-        &trailer[at + 64..]
+        &trailer[at + 32..]
     )
 }
 
-/// Dumps written before BLAKE3 (format 1: a SHA-256 in the trailer) still import; a header
-/// that names another format than the trailer's checksum, or a format this version does not
-/// know, is refused before anything is imported.
+/// Dumps of the earlier formats still import: format 1 (a SHA-256 in the trailer) and format 2
+/// (a BLAKE3). A header that names another format than the trailer's checksum, or a format
+/// this version does not know, is refused before anything is imported.
 #[test]
-fn format_1_dumps_import_and_unknown_formats_are_refused() {
+fn older_formats_import_and_unknown_formats_are_refused() {
     use sha2::{Digest, Sha256};
     let Some((src, mut dst, dir)) = seeded_target("sqlite", "imp_fmt") else {
         return;
@@ -1054,34 +1054,50 @@ fn format_1_dumps_import_and_unknown_formats_are_refused() {
     dump_to(&src.url(), &portable_graph(), "accounts.id=1", &file);
     let text = std::fs::read_to_string(&file).unwrap();
     let first = format!(
-        "-- partialdump {} dump, format 2\n",
+        "-- partialdump {} dump, format 3\n",
         env!("CARGO_PKG_VERSION")
     );
     assert!(text.starts_with(&first), "{}", &text[..80]);
     let (body, trailer) = body_and_trailer(&text);
-    let at = trailer.find("blake3=").unwrap();
+    let at = trailer.find("xxh3=").unwrap();
     let sha: String = Sha256::digest(body.as_bytes())
         .iter()
         .map(|x| format!("{x:02x}"))
         .collect();
-    // Header saying format 1, the same body, the trailer's counts and then `checksum`.
-    let as_format_1 = |checksum: &str| {
+    let blake = blake3::hash(body.as_bytes()).to_hex().to_string();
+    // Header saying format `n`, the same body, the trailer's counts and then `checksum`.
+    let as_format = |n: u32, checksum: &str| {
         format!(
             "{}{}{checksum}\n",
-            text[..text.len() - trailer.len()].replacen(", format 2\n", ", format 1\n", 1),
+            text[..text.len() - trailer.len()].replacen(
+                ", format 3\n",
+                &format!(", format {n}\n"),
+                1
+            ),
             &trailer[..at]
         )
     };
+    let xxh3 = trailer[at..].trim_end().to_string();
     let before = snapshot(dst.db());
     for (what, bytes, says) in [
         (
-            "format 1 with its BLAKE3 trailer",
-            as_format_1(&trailer[at..].trim_end().replace("blake3=", "sha256=")),
+            "format 1 with its XXH3 trailer",
+            as_format(1, &xxh3.replace("xxh3=", "sha256=")),
             "the body's checksum (sha256) does not match",
         ),
         (
+            "format 2 with its XXH3 trailer",
+            as_format(2, &xxh3.replace("xxh3=", "blake3=")),
+            "the body's checksum (blake3) does not match",
+        ),
+        (
+            "format 2 with a SHA-256 as its BLAKE3",
+            as_format(2, &format!("blake3={sha}")),
+            "the body's checksum (blake3) does not match",
+        ),
+        (
             "format 9",
-            text.replacen(", format 2\n", ", format 9\n", 1),
+            text.replacen(", format 3\n", ", format 9\n", 1),
             "names a format this partialdump",
         ),
     ] {
@@ -1092,12 +1108,14 @@ fn format_1_dumps_import_and_unknown_formats_are_refused() {
         assert!(stderr(&o).contains(says), "{what}: {}", stderr(&o));
         assert_eq!(snapshot(dst.db()), before, "{what} changed the target");
     }
-    let old = dir.path().join("old.sql");
-    std::fs::write(&old, as_format_1(&format!("sha256={sha}"))).unwrap();
-    let o = import_file(&dst.url(), &old, &["--on-conflict", "skip"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = verify(&src.url(), &dst.url(), &portable_graph(), "accounts.id=1");
-    assert!(o.status.success(), "{}", stderr(&o));
+    for (n, checksum) in [(1, format!("sha256={sha}")), (2, format!("blake3={blake}"))] {
+        let old = dir.path().join(format!("format-{n}.sql"));
+        std::fs::write(&old, as_format(n, &checksum)).unwrap();
+        let o = import_file(&dst.url(), &old, &["--on-conflict", "skip"]);
+        assert!(o.status.success(), "format {n}: {}", stderr(&o));
+        let o = verify(&src.url(), &dst.url(), &portable_graph(), "accounts.id=1");
+        assert!(o.status.success(), "format {n}: {}", stderr(&o));
+    }
 }
 
 /// MariaDB loads a table that is empty in bulk, with unique and foreign-key checks off; the
