@@ -701,6 +701,60 @@ fn mysql_scans_by_dense_keys_find_the_children_lookups_find() {
     assert!(!scanned.contains("'item 5/") && !scanned.contains("'book 2147483647/"));
 }
 
+/// Children by a key of text whose every key leads with the tenant's id (`(org_id, slug)`,
+/// under a case-insensitive collation) are read by a scan naming just that id, the walk testing
+/// each row's key: a revision naming its document in another case (or with a trailing space)
+/// is found all the same, by the server's comparison; one of a document the graph's filter
+/// leaves out is not. The dump is the one lookups write.
+#[test]
+fn mysql_scans_naming_the_tenant_test_keys_of_text_as_the_server_compares_them() {
+    let Some(mut src) = mysql_db("rt_tested") else {
+        return;
+    };
+    src.script(
+        "CREATE TABLE orgs (id CHAR(36) PRIMARY KEY) COLLATE utf8mb4_general_ci;
+         CREATE TABLE docs (org_id CHAR(36) NOT NULL, slug VARCHAR(64) NOT NULL,
+           title VARCHAR(40), PRIMARY KEY (org_id, slug),
+           FOREIGN KEY (org_id) REFERENCES orgs (id)) COLLATE utf8mb4_general_ci;
+         CREATE TABLE revisions (id INT PRIMARY KEY, org_id CHAR(36) NOT NULL,
+           slug VARCHAR(64) NOT NULL, note VARCHAR(60), KEY (org_id, slug),
+           FOREIGN KEY (org_id, slug) REFERENCES docs (org_id, slug)) COLLATE utf8mb4_general_ci;
+         INSERT INTO orgs SELECT CONCAT('00000000-0000-4000-8000-', LPAD(seq, 12, '0'))
+           FROM seq_1_to_5;
+         INSERT INTO docs SELECT CONCAT('00000000-0000-4000-8000-', LPAD(IF(seq % 2 = 0, 1,
+           2 + seq % 4), 12, '0')), CONCAT('doc-', seq), CONCAT('title ', seq) FROM seq_1_to_12000;
+         INSERT INTO revisions SELECT (d.seq - 1) * 2 + r.seq, d.org_id,
+           CASE WHEN r.seq = 2 AND d.seq % 100 = 0 THEN UPPER(d.slug)
+                WHEN r.seq = 2 AND d.seq % 100 = 50 THEN CONCAT(d.slug, ' ')
+                ELSE d.slug END,
+           CONCAT('rev ', d.seq, '/', r.seq)
+           FROM (SELECT seq, CONCAT('00000000-0000-4000-8000-', LPAD(IF(seq % 2 = 0, 1,
+             2 + seq % 4), 12, '0')) AS org_id, CONCAT('doc-', seq) AS slug FROM seq_1_to_12000) d
+           JOIN seq_1_to_2 r;
+         ANALYZE TABLE orgs, docs, revisions",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let graph = write_graph(
+        dir.path(),
+        "tables:\n  orgs:\n    children: [{table: docs, where: \"slug <> 'doc-200'\"}]\n  docs:\n    \
+         children: [revisions]\n",
+    );
+    let root = "orgs.id=00000000-0000-4000-8000-000000000001";
+    let (scanned, scans) = scans_as_lookups(&src.url(), &graph, root, &["--jobs", "2"]);
+    assert_eq!(scans["revisions"], 1, "{scans:?}");
+    // The org's 6,000 documents but doc-200, two revisions each.
+    assert!(
+        scanned.contains("\n-- rows `docs` 5999\n"),
+        "{scanned:.2000}"
+    );
+    assert!(scanned.contains("\n-- rows `revisions` 11998\n"));
+    // Revisions naming their document in upper case, and with a trailing space.
+    assert!(scanned.contains("'DOC-100','rev 100/2'"));
+    assert!(scanned.contains("'doc-150 ','rev 150/2'"));
+    assert!(!scanned.contains("'rev 200/"));
+    assert!(!scanned.contains("'rev 1/") && !scanned.contains("'rev 3/"));
+}
+
 /// Rows referenced by a key of bytes (authors, `VARBINARY(16)`, some shorter than others and
 /// prefixes of none, some holding zero bytes): read by one scan cut into ranges of the key over
 /// the connections, each range bounded by its least and greatest key, the server comparing
