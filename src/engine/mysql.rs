@@ -692,9 +692,12 @@ impl Source for MySqlSource {
             .map_err(|e| query_err(&url, context, e))?;
         let mut failure = None;
         let mut values = Vec::new();
+        // The result's columns, taken from its first row once: each row's own handle on them
+        // is an atomic count, and taking it for every row was 1.6% of the large tenant's CPU.
+        let mut columns: Option<std::sync::Arc<[mysql::Column]>> = None;
         for row in result.by_ref() {
             let row = row.map_err(|e| query_err(&url, context, e))?;
-            let columns = row.columns();
+            let columns = columns.get_or_insert_with(|| row.columns());
             values.clear();
             for (v, col) in row.unwrap().into_iter().zip(columns.iter()) {
                 values.push(convert(v, col));
