@@ -2803,6 +2803,9 @@ impl<'a> Planner<'a> {
                             Reads::Tested { rel, job } => {
                                 let job = &mut held.tested[job];
                                 let layout = &layouts[table];
+                                // Always there: a scan tests keys only of a relation whose
+                                // parent key the child's rows hold (`Planner::tests_keys`),
+                                // which is what the layout lists.
                                 let Some(d) = layout.direct.iter().find(|d| d.relation == rel)
                                 else {
                                     continue;
@@ -5343,6 +5346,88 @@ mod tests {
             KeyList::Ints((0..1000).collect()),
         );
         assert!(bytes_ranges(profiles, &[ints], 4, queries.dialect).is_empty());
+    }
+
+    /// Children by keys of text that all lead with one value (an org's documents, `(org_id,
+    /// slug)`) are read by a scan naming just that value, whose rows the walk tests, when the
+    /// keys are at least TESTED_SHARE of the parent's rows under it as estimated; else (fewer
+    /// of them, or no estimate) the scan lists them.
+    #[test]
+    fn scans_name_just_the_value_keys_of_text_share_when_they_are_most_of_its_rows() {
+        let mut model = model_of(
+            "CREATE TABLE orgs (id TEXT PRIMARY KEY);
+             CREATE TABLE docs (org_id TEXT REFERENCES orgs (id), slug TEXT,
+               PRIMARY KEY (org_id, slug));
+             CREATE TABLE revisions (id INT PRIMARY KEY, org_id TEXT, slug TEXT, note TEXT,
+               FOREIGN KEY (org_id, slug) REFERENCES docs (org_id, slug));
+             CREATE INDEX revisions_doc ON revisions (org_id, slug);",
+            "tables:\n  orgs:\n    children: [docs]\n  docs:\n    children: [revisions]\n",
+        );
+        for (t, rows) in [("orgs", 10), ("docs", 50_000), ("revisions", 100_000)] {
+            model.tables.get_mut(t).expect("the table").rows_estimate = Some(rows);
+        }
+        let batch = Batch {
+            max_keys: 20_000,
+            max_bytes: 1 << 20,
+            scans: true,
+        };
+        let mut planner = Planner::new(&model, &crate::dialect::MYSQL, batch, true, 4, false);
+        let org = Value::Text("00000000-0000-4000-8000-000000000001".into());
+        let (docs, revisions) = (planner.id("docs"), planner.id("revisions"));
+        let rel = model.tables["docs"].children[0].relation;
+        // 10,000 of the org's documents, whose revisions cost more looked up than scanned.
+        let job = |planner: &Planner| {
+            let mut list = KeyList::default();
+            for i in 0..10_000 {
+                list.push(&[org.clone(), Value::Text(format!("doc-{i}"))]);
+            }
+            let keys = Arc::new(list);
+            let mut held = SharedKeys::default();
+            held.push(&keys, keys.literal_bytes(&crate::dialect::MYSQL));
+            let edge = EdgeIn {
+                parent: docs,
+                edge: 0,
+                relation: rel,
+            };
+            let Ok(mut job) = planner.scan_job(revisions, vec![(edge, held)]) else {
+                panic!("looked up, not scanned");
+            };
+            let test = job.test;
+            job.tested = test.then_some(0);
+            let sql: Vec<String> = planner
+                .scan_queries(job)
+                .into_iter()
+                .map(|q| {
+                    assert_eq!(matches!(q.read, Reads::Tested { .. }), test, "{}", q.sql);
+                    q.sql
+                })
+                .collect();
+            (test, sql)
+        };
+        // No estimate of the org's documents: listed.
+        let (test, sql) = job(&planner);
+        assert!(
+            !test && sql.iter().all(|q| q.contains("c.`slug` IN (")),
+            "{sql:?}"
+        );
+        // 10,000 of an estimated 12,000: the org named, no list.
+        planner.lead_rows.insert((docs, lead_key(&org)), 12_000.0);
+        let (test, sql) = job(&planner);
+        assert!(test, "{sql:?}");
+        for q in &sql {
+            assert!(
+                q.contains("c.`org_id` = '00000000-0000-4000-8000-000000000001'")
+                    && !q.contains(" IN ("),
+                "{q}"
+            );
+        }
+        // 10,000 of an estimated 100,000: listed.
+        planner.lead_rows.insert((docs, lead_key(&org)), 100_000.0);
+        let (test, sql) = job(&planner);
+        assert!(
+            !test && sql.iter().all(|q| q.contains("c.`slug` IN (")),
+            "{sql:?}"
+        );
     }
 
     /// A root's children in a large table are priced by the source's estimate of that root's,
