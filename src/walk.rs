@@ -3298,6 +3298,13 @@ impl<'a> Planner<'a> {
         if lookups < scan_rows {
             return Err(lists);
         }
+        let (what, edges) = self.scan_edges(lists);
+        Ok(self.sized_job(c, edges, keyed, true, what))
+    }
+
+    /// The edges a scan for the children of `lists` reads, and words for its messages ("the
+    /// children of N rows of t").
+    fn scan_edges(&self, lists: Vec<(EdgeIn, SharedKeys)>) -> (String, Vec<ScanEdge>) {
         let keys: usize = lists.iter().map(|(_, keys)| keys.len()).sum();
         let what = format!(
             "the children of {keys} rows of {}",
@@ -3322,7 +3329,7 @@ impl<'a> Planner<'a> {
                 keys,
             })
             .collect();
-        Ok(self.sized_job(c, edges, keyed, true, what))
+        (what, edges)
     }
 
     /// Whether the children through relation `rel` of `keys` may be read by a scan that names
@@ -3360,29 +3367,7 @@ impl<'a> Planner<'a> {
     /// many ranges of the split column as a scan without keys to parse would be.
     fn tested_job(&self, c: usize, lists: Vec<(EdgeIn, SharedKeys)>) -> ScanJob {
         let child = self.model_table(c);
-        let keys: usize = lists.iter().map(|(_, keys)| keys.len()).sum();
-        let what = format!(
-            "the children of {keys} rows of {}",
-            lists
-                .iter()
-                .map(|(e, _)| self.model_table(e.parent).name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let queries = self.queries();
-        let edges: Vec<ScanEdge> = lists
-            .into_iter()
-            .map(|(e, keys)| ScanEdge {
-                relation: Some(e.relation),
-                columns: queries
-                    .direct_columns(
-                        &self.model.relations[e.relation],
-                        self.model_table(e.parent),
-                    )
-                    .unwrap_or_default(),
-                keys,
-            })
-            .collect();
+        let (what, edges) = self.scan_edges(lists);
         let pieces = match &child.split_column {
             Some(_) => (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS)
                 .clamp(1, self.connections as u64) as usize,
@@ -4980,6 +4965,20 @@ mod tests {
     }
 
     /// The model of an SQLite database made by `schema` (statements), with the graph `yaml`.
+    /// Batches of 20,000 keys and 1 MiB, scans allowed.
+    const SCANS: Batch = Batch {
+        max_keys: 20_000,
+        max_bytes: 1 << 20,
+        scans: true,
+    };
+
+    /// Sets the tables' estimated rows, as the source would.
+    fn estimated(model: &mut Model, rows: &[(&str, u64)]) {
+        for &(t, n) in rows {
+            model.tables.get_mut(t).expect("the table").rows_estimate = Some(n);
+        }
+    }
+
     fn model_of(schema: &str, yaml: &str) -> Model {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("t.db");
@@ -5363,15 +5362,11 @@ mod tests {
              CREATE INDEX revisions_doc ON revisions (org_id, slug);",
             "tables:\n  orgs:\n    children: [docs]\n  docs:\n    children: [revisions]\n",
         );
-        for (t, rows) in [("orgs", 10), ("docs", 50_000), ("revisions", 100_000)] {
-            model.tables.get_mut(t).expect("the table").rows_estimate = Some(rows);
-        }
-        let batch = Batch {
-            max_keys: 20_000,
-            max_bytes: 1 << 20,
-            scans: true,
-        };
-        let mut planner = Planner::new(&model, &crate::dialect::MYSQL, batch, true, 4, false);
+        estimated(
+            &mut model,
+            &[("orgs", 10), ("docs", 50_000), ("revisions", 100_000)],
+        );
+        let mut planner = Planner::new(&model, &crate::dialect::MYSQL, SCANS, true, 4, false);
         let org = Value::Text("00000000-0000-4000-8000-000000000001".into());
         let (docs, revisions) = (planner.id("docs"), planner.id("revisions"));
         let rel = model.tables["docs"].children[0].relation;
@@ -5529,20 +5524,16 @@ mod tests {
       - {columns: owner_id, table: tenants, when: {kind: Tenant}}
 ",
             );
-            for (t, rows) in [
-                ("tenants", 500),
-                ("events", 150_000),
-                ("stores", 1_000),
-                ("notes", 50_000),
-            ] {
-                model.tables.get_mut(t).expect("the table").rows_estimate = Some(rows);
-            }
-            let batch = Batch {
-                max_keys: 20_000,
-                max_bytes: 1 << 20,
-                scans: true,
-            };
-            let mut planner = Planner::new(&model, &crate::dialect::MYSQL, batch, true, 4, false);
+            estimated(
+                &mut model,
+                &[
+                    ("tenants", 500),
+                    ("events", 150_000),
+                    ("stores", 1_000),
+                    ("notes", 50_000),
+                ],
+            );
+            let mut planner = Planner::new(&model, &crate::dialect::MYSQL, SCANS, true, 4, false);
             let tenant = |n: i64| match key_type {
                 "INT" => Value::Int(n),
                 _ => Value::Text(format!("00000000-0000-4000-8000-{n:012}")),
