@@ -1382,7 +1382,7 @@ struct TestedJob {
     child: usize,
     /// Queries of the scan, then of the parent's rows, still running.
     running: usize,
-    /// The parent keys set aside, once each (`set_aside` holds them packed).
+    /// The parent keys set aside, once each (`seen` holds them packed, to tell).
     set_aside: KeyList,
     seen: HashSet<Vec<u8>>,
     /// The keys of owned parent rows that those name.
