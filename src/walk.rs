@@ -3368,11 +3368,8 @@ impl<'a> Planner<'a> {
     fn tested_job(&self, c: usize, lists: Vec<(EdgeIn, SharedKeys)>) -> ScanJob {
         let child = self.model_table(c);
         let (what, edges) = self.scan_edges(lists);
-        let pieces = match &child.split_column {
-            Some(_) => (child.rows_estimate.unwrap_or(0) / SPLIT_MIN_ROWS)
-                .clamp(1, self.connections as u64) as usize,
-            None => 1,
-        };
+        // No keys in its text for the server to parse again in each range.
+        let pieces = self.scan_pieces(child, 0, 0);
         ScanJob {
             table: c,
             owned: true,
@@ -3412,6 +3409,20 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// How many ranges of its split column a scan of `child` is read in, one per connection at
+    /// most: each range at least SPLIT_MIN_ROWS rows, and long next to what its query carries
+    /// for the server to parse again (`parsed` keys listed, `text` bytes of keys).
+    fn scan_pieces(&self, child: &TableModel, parsed: u64, text: u64) -> usize {
+        match &child.split_column {
+            Some(_) => (child.rows_estimate.unwrap_or(0)
+                / SPLIT_MIN_ROWS
+                    .max(parsed)
+                    .max(text / SPLIT_LIST_BYTES_PER_ROW))
+            .clamp(1, self.connections as u64) as usize,
+            None => 1,
+        }
+    }
+
     /// A scan of table `c` filtering on `edges`, split into ranges over the connections.
     fn sized_job(
         &self,
@@ -3436,14 +3447,7 @@ impl<'a> Planner<'a> {
             // The keys' text as written: sets of bits by a byte a key where the room allows.
             false => (self.queries().byte_sets(&edges).1 as u64, listed as u64),
         };
-        let pieces = match &child.split_column {
-            Some(_) => (child.rows_estimate.unwrap_or(0)
-                / SPLIT_MIN_ROWS
-                    .max(parsed)
-                    .max(text / SPLIT_LIST_BYTES_PER_ROW))
-            .clamp(1, self.connections as u64) as usize,
-            None => 1,
-        };
+        let pieces = self.scan_pieces(child, parsed, text);
         let mut key_ranges = match keyed {
             true => Vec::new(),
             false => key_ranges(child, &edges, self.connections, self.dialect),
