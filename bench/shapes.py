@@ -17,7 +17,11 @@ than bench/run.py's integer keys, side by side, in one run:
     rows);
   * warehouses: TPC-C's schema, every key leading with the warehouse, keys of up to four columns
     and references of three, order lines supplied from other warehouses' stock, a history without
-    a key (bench/shapes/warehouses.sql, 790,000 rows).
+    a key (bench/shapes/warehouses.sql, 790,000 rows);
+  * rentals: MySQL's Sakila sample schema, stores owning staff, customers and inventory,
+    customers their rentals and payments; store and staff referencing each other through NOT
+    NULL columns, rentals of other stores' items, a catalog copied whole (bench/shapes/
+    rentals.sql, 1,060,000 rows).
 
 For each, it loads the database, times partialdump's dump of the large tenant (20% of the rows)
 and the same subset dumped by mysqldump once per table with --where subqueries (the two take turns,
@@ -70,6 +74,28 @@ WAREHOUSE_WHERES = {
             "OR i_id IN (SELECT ol_i_id FROM order_line WHERE ol_w_id = 1)",
 }
 
+# Store 1's customers' rentals, joined to what the subset needs of them.
+RENTALS_OF_1 = "FROM rental r JOIN customer c ON c.customer_id = r.customer_id WHERE c.store_id = 1"
+# Store 1, and the stores whose items its customers rented.
+STORES_OF_1 = (f"store_id = 1 OR store_id IN (SELECT i.store_id FROM inventory i "
+               f"JOIN rental r ON r.inventory_id = i.inventory_id JOIN customer c ON c.customer_id = r.customer_id "
+               f"WHERE c.store_id = 1)")
+# Store 1's staff, those who served its customers' rentals (and payments, the same staff), and the
+# managers of the stores above.
+STAFF_OF_1 = (f"store_id = 1 OR staff_id IN (SELECT r.staff_id {RENTALS_OF_1}) "
+              f"OR staff_id IN (SELECT manager_staff_id FROM store WHERE {STORES_OF_1})")
+RENTAL_WHERES = {
+    "store": STORES_OF_1, "staff": STAFF_OF_1, "customer": "store_id = 1",
+    "inventory": f"store_id = 1 OR inventory_id IN (SELECT r.inventory_id {RENTALS_OF_1})",
+    "rental": "customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)",
+    "payment": "customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)",
+    "address": (f"address_id IN (SELECT address_id FROM customer WHERE store_id = 1) "
+                f"OR address_id IN (SELECT address_id FROM staff WHERE {STAFF_OF_1}) "
+                f"OR address_id IN (SELECT address_id FROM store WHERE {STORES_OF_1})"),
+    "language": None, "country": None, "city": None, "category": None, "actor": None, "film": None,
+    "film_actor": None, "film_category": None,
+}
+
 # name: (generator, graph, root, per-table --where of the same subset)
 DATABASES = {
     "strings": ("strings.sql", "strings.yaml", f"orgs.id={ORG}", {
@@ -89,6 +115,7 @@ DATABASES = {
     "shop": ("shop.sql", "shop.yaml", "shops.id=1", SHOP_WHERES),
     "forum": ("forum.sql", "forum.yaml", "communities.id=1", FORUM_WHERES),
     "warehouses": ("warehouses.sql", "warehouses.yaml", "warehouse.w_id=1", WAREHOUSE_WHERES),
+    "rentals": ("rentals.sql", "rentals.yaml", "store.store_id=1", RENTAL_WHERES),
 }
 
 
