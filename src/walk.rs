@@ -1777,9 +1777,10 @@ struct ScanJob {
     key_ranges: Vec<KeyRange>,
     /// Words for messages: "the children of N rows of t".
     what: String,
-    /// The scan names only the first value its one edge's keys share, and the walk tests each
-    /// row's key itself ([`TestedJob`]); its number among `Held::tested` once submitted.
-    test: bool,
+    /// When the scan names only the first value its one edge's keys share, and the walk tests
+    /// each row's key itself ([`TestedJob`]): that edge's place among its parent's child
+    /// edges. Then `tested`, once submitted: its number among `Held::tested`.
+    test: Option<usize>,
     tested: Option<usize>,
 }
 
@@ -3367,6 +3368,7 @@ impl<'a> Planner<'a> {
     /// many ranges of the split column as a scan without keys to parse would be.
     fn tested_job(&self, c: usize, lists: Vec<(EdgeIn, SharedKeys)>) -> ScanJob {
         let child = self.model_table(c);
+        let edge = lists.first().map(|(e, _)| e.edge);
         let (what, edges) = self.scan_edges(lists);
         // No keys in its text for the server to parse again in each range.
         let pieces = self.scan_pieces(child, 0, 0);
@@ -3379,7 +3381,7 @@ impl<'a> Planner<'a> {
             span: Span::Whole,
             key_ranges: Vec::new(),
             what,
-            test: true,
+            test: edge,
             tested: None,
         }
     }
@@ -3471,7 +3473,7 @@ impl<'a> Planner<'a> {
             span: Span::Whole,
             key_ranges,
             what,
-            test: false,
+            test: None,
             tested: None,
         }
     }
@@ -3560,17 +3562,10 @@ impl<'a> Planner<'a> {
             true => subset.tables[c].scans += 1,
             false => subset.tables[c].reference_scans += 1,
         }
-        if job.test
+        if let Some(edge) = job.test
             && let Some(rel) = job.edges.first().and_then(|e| e.relation)
         {
-            let r = &self.model.relations[rel];
-            let parent = self.id(&r.parent);
-            let edge = self
-                .model_table(parent)
-                .children
-                .iter()
-                .position(|e| e.relation == rel)
-                .unwrap_or_default();
+            let parent = self.id(&self.model.relations[rel].parent);
             job.tested = Some(held.tested.len());
             held.tested.push(TestedJob {
                 parent,
@@ -4977,7 +4972,6 @@ mod tests {
         }
     }
 
-    /// The model of an SQLite database made by `schema` (statements), with the graph `yaml`.
     /// Batches of 20,000 keys and 1 MiB, scans allowed.
     const SCANS: Batch = Batch {
         max_keys: 20_000,
@@ -4992,6 +4986,7 @@ mod tests {
         }
     }
 
+    /// The model of an SQLite database made by `schema` (statements), with the graph `yaml`.
     fn model_of(schema: &str, yaml: &str) -> Model {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("t.db");
@@ -5406,7 +5401,7 @@ mod tests {
             let Ok(mut job) = planner.scan_job(revisions, vec![(edge, held)]) else {
                 panic!("looked up, not scanned");
             };
-            let test = job.test;
+            let test = job.test.is_some();
             job.tested = test.then_some(0);
             let sql: Vec<String> = planner
                 .scan_queries(job)
